@@ -1,0 +1,67 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ecmpd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ecmpd", targets: ["ecmpd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    ],
+    targets: [
+        // Only the module map and a header: libnl's macros and variadics are
+        // reached from Swift through tiny inline helpers, no logic lives in C.
+        .systemLibrary(
+            name: "CNetlink",
+            pkgConfig: "libnl-genl-3.0 libnl-route-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev", "libnl-route-3-dev"])]
+        ),
+        // Values and pure decisions: configuration, network model, keepalived
+        // import, rendering. No C, no file I/O, no sockets.
+        .target(
+            name: "ECMPCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+        // The kernel edge: rtnetlink (links, addresses, routes) and IPVS over
+        // generic netlink. Every pointer and callback stays in this module.
+        .target(
+            name: "ECMPNetlink",
+            dependencies: ["CNetlink", "ECMPCore"]
+        ),
+        // The routing-daemon edge: validate with FRR's parser, install
+        // atomically, back up, reload.
+        .target(
+            name: "ECMPRouting",
+            dependencies: [
+                "ECMPCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "ecmpd",
+            dependencies: [
+                "ECMPCore", "ECMPNetlink", "ECMPRouting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ECMPCoreTests",
+            dependencies: ["ECMPCore"],
+            exclude: ["Fixtures"]
+        ),
+        // Root + iproute2 + FRR: run by `make test-netns`, never by plain unit runs.
+        .testTarget(
+            name: "NamespaceTests",
+            dependencies: ["ECMPCore", "ECMPNetlink", "ECMPRouting"]
+        ),
+    ]
+)

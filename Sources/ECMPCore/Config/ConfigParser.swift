@@ -1,0 +1,439 @@
+import Yams
+
+/// Turns the text of an ecmpd YAML file into a `Config`, reporting every
+/// problem at once with its line, field and value. Nothing is returned
+/// unless the whole file is valid.
+public enum ConfigParser {
+    /// IPVS schedulers in Linux 6.1 (net/netfilter/ipvs/ip_vs_*.c).
+    public static let knownSchedulers = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"]
+    public static let knownSchedulerFlags = ["mh-fallback", "mh-port", "sh-fallback", "sh-port", "one-packet"]
+
+    public static func parse(_ text: String, file: String) throws(ConfigErrors) -> LoadedConfig {
+        let reader = YAMLReader(file: file)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigErrors([yamlProblem(error, file: file)])
+        } catch {
+            throw ConfigErrors([ConfigProblem(file: file, message: "cannot parse YAML: \(error)")])
+        }
+        guard let root else {
+            throw ConfigErrors([ConfigProblem(file: file, line: 1, message: "the file is empty; at least `vips:` is needed")])
+        }
+        let config = readConfig(root, reader)
+        if reader.hasErrors || config == nil {
+            throw ConfigErrors(reader.problems)
+        }
+        return LoadedConfig(config: config!, file: file, warnings: reader.problems, locations: reader.locations)
+    }
+
+    static func yamlProblem(_ error: YamlError, file: String) -> ConfigProblem {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+            return ConfigProblem(file: file, line: mark.line, column: mark.column, message: "YAML syntax: \(problem)")
+        case .composer(_, let problem, let mark, _):
+            return ConfigProblem(file: file, line: mark.line, column: mark.column, message: "YAML structure: \(problem)")
+        default:
+            return ConfigProblem(file: file, message: "YAML: \(error)")
+        }
+    }
+
+    // MARK: Sections
+
+    static func readConfig(_ root: Node, _ r: YAMLReader) -> Config? {
+        guard let top = r.mapping(root, "", allowed: ["node", "mode", "ospf", "routing", "status", "vips"]) else { return nil }
+        var config = Config()
+        if let node = top["node"] { config.node = readNode(node, top.path("node"), r) }
+        if let node = top["mode"], let mode = r.choice(node, "mode", ControlMode.self) { config.mode = mode }
+        if let node = top["ospf"] { config.ospf = readOSPF(node, "ospf", r) }
+        if let node = top["routing"] { config.routing = readRouting(node, "routing", r) }
+        if let node = top["status"], let fields = r.mapping(node, "status", allowed: ["listen"]) {
+            if let listen = fields["listen"], let text = r.string(listen, "status.listen") {
+                if let problem = StatusListenAddress.problem(text) {
+                    r.report(listen, "status.listen", value: text, problem)
+                } else {
+                    config.status.listen = text
+                    if !StatusListenAddress.isLoopback(text) {
+                        r.warn(listen, "status.listen", value: text, "the status endpoint is reachable from beyond this host; it has no authentication")
+                    }
+                }
+            }
+        }
+        guard let vipsNode = top["vips"] else {
+            r.report(root, "vips", "missing: list at least one VIP")
+            return nil
+        }
+        config.vips = readVIPs(vipsNode, config.mode, r)
+        crossCheck(config, r)
+        return config
+    }
+
+    static func readNode(_ node: Node, _ path: String, _ r: YAMLReader) -> NodeSettings {
+        var settings = NodeSettings()
+        guard let f = r.mapping(node, path, allowed: ["hostname", "state_dir"]) else { return settings }
+        if let n = f["hostname"], let text = r.string(n, f.path("hostname")) {
+            if Names.isHostname(text) { settings.hostname = text }
+            else { r.report(n, f.path("hostname"), value: text, "a hostname is letters, digits, '-' and '.', at most 63 characters a label") }
+        }
+        if let n = f["state_dir"], let text = r.string(n, f.path("state_dir")) {
+            if text.hasPrefix("/") { settings.stateDirectory = text }
+            else { r.report(n, f.path("state_dir"), value: text, "must be an absolute path") }
+        }
+        return settings
+    }
+
+    static func readOSPF(_ node: Node, _ path: String, _ r: YAMLReader) -> OSPFSettings {
+        var s = OSPFSettings()
+        let keys = ["area", "interfaces", "hello_interval", "dead_interval", "priority", "cost", "lo_cost", "router_id", "authentication", "fast_convergence"]
+        guard let f = r.mapping(node, path, allowed: keys) else { return s }
+        if let n = f["area"], let text = r.string(n, f.path("area")) {
+            if let area = OSPFArea(text) { s.area = area }
+            else { r.report(n, f.path("area"), value: text, "an area is a dotted quad (0.0.0.0) or a number") }
+        }
+        if let n = f["interfaces"] {
+            if case .scalar = n, r.string(n, f.path("interfaces")) == "default" {
+                s.interfaces = .defaultRoute
+            } else if let items = r.sequence(n, f.path("interfaces")) {
+                var names: [String] = []
+                for (itemPath, item) in items {
+                    guard let name = r.string(item, itemPath) else { continue }
+                    if let problem = Names.interfaceProblem(name) { r.report(item, itemPath, value: name, problem) }
+                    else if names.contains(name) { r.report(item, itemPath, value: name, "listed twice") }
+                    else { names.append(name) }
+                }
+                if names.isEmpty, !items.isEmpty { } else if names.isEmpty {
+                    r.report(n, f.path("interfaces"), "empty: name at least one interface, or write `interfaces: default`")
+                }
+                s.interfaces = .named(names)
+            }
+        }
+        if let n = f["hello_interval"], let v = r.int(n, f.path("hello_interval"), range: 1...65535) { s.helloInterval = v }
+        if let n = f["dead_interval"], let v = r.int(n, f.path("dead_interval"), range: 1...65535) { s.deadInterval = v }
+        if s.deadInterval <= s.helloInterval {
+            r.report(f["dead_interval"] ?? f["hello_interval"] ?? node, f.path("dead_interval"), value: "\(s.deadInterval)",
+                     "must be greater than hello_interval (\(s.helloInterval)); usually 4 x hello")
+        }
+        if let n = f["priority"], let v = r.int(n, f.path("priority"), range: 0...255) {
+            s.priority = v
+            if v > 0 { r.warn(n, f.path("priority"), value: "\(v)", "a director with priority > 0 may become the designated router; the reference topology gives that role to the upstream router") }
+        }
+        if let n = f["cost"], let v = r.int(n, f.path("cost"), range: 1...65535) { s.cost = v }
+        if let n = f["lo_cost"], let v = r.int(n, f.path("lo_cost"), range: 1...65535) { s.loopbackCost = v }
+        if let n = f["router_id"], let v = r.ipv4(n, f.path("router_id")) {
+            if v.isUnspecified || v.isLoopback || v.isMulticast { r.report(n, f.path("router_id"), value: "\(v)", "a router-id must be a unicast address of this director") }
+            else { s.routerID = v }
+        }
+        if let n = f["authentication"], let a = r.mapping(n, f.path("authentication"), allowed: ["key_id", "key_file"]) {
+            let keyID = a["key_id"].flatMap { r.int($0, a.path("key_id"), range: 1...255) } ?? 1
+            if let k = a["key_file"], let file = r.string(k, a.path("key_file")) {
+                if file.hasPrefix("/") { s.authentication = OSPFAuthentication(keyID: keyID, keyFile: file) }
+                else { r.report(k, a.path("key_file"), value: file, "must be an absolute path") }
+            } else {
+                r.report(n, a.path("key_file"), "missing: message-digest authentication reads its key from key_file")
+            }
+        }
+        if let n = f["fast_convergence"], let v = r.bool(n, f.path("fast_convergence")) { s.fastConvergence = v }
+        return s
+    }
+
+    static func readRouting(_ node: Node, _ path: String, _ r: YAMLReader) -> RoutingDaemonSettings {
+        var s = RoutingDaemonSettings()
+        let keys = ["flavour", "config_dir", "user", "group", "vtysh", "reload", "reload_command", "backups", "pathspace", "templates_dir"]
+        guard let f = r.mapping(node, path, allowed: keys) else { return s }
+        if let n = f["flavour"], let v = r.choice(n, f.path("flavour"), RoutingDaemonFlavour.self) {
+            s.flavour = v
+            if v == .quagga { s.configDirectory = "/etc/quagga"; s.user = "quagga"; s.group = "quagga"; s.reload = .none }
+        }
+        for (key, assign) in [("config_dir", { (v: String) in s.configDirectory = v }), ("vtysh", { s.vtysh = $0 }), ("templates_dir", { s.templatesDirectory = $0 })] {
+            guard let n = f[key], let text = r.string(n, f.path(key)) else { continue }
+            if text.hasPrefix("/") { assign(text) } else { r.report(n, f.path(key), value: text, "must be an absolute path") }
+        }
+        for (key, assign) in [("user", { (v: String) in s.user = v }), ("group", { s.group = $0 })] {
+            guard let n = f[key], let text = r.string(n, f.path(key)) else { continue }
+            if Names.isAccountName(text) { assign(text) } else { r.report(n, f.path(key), value: text, "not a valid user or group name") }
+        }
+        if let n = f["pathspace"], let text = r.string(n, f.path("pathspace")) {
+            if Names.isAccountName(text) { s.pathspace = text } else { r.report(n, f.path("pathspace"), value: text, "a pathspace is letters, digits, '-' and '_'") }
+        }
+        if let n = f["backups"], let v = r.int(n, f.path("backups"), range: 0...100) { s.backups = v }
+        var command: [String]?
+        if let n = f["reload_command"], let items = r.sequence(n, f.path("reload_command")) {
+            command = items.compactMap { r.string($0.1, $0.0) }
+            if command?.first?.hasPrefix("/") != true {
+                r.report(n, f.path("reload_command"), value: command?.first, "the first word must be an absolute path: the command runs without a shell")
+            }
+        }
+        if let n = f["reload"], let text = r.string(n, f.path("reload")) {
+            switch text {
+            case "frr-reload": s.reload = .frrReload
+            case "none": s.reload = .none
+            case "command":
+                if let command { s.reload = .command(command) }
+                else { r.report(n, f.path("reload"), value: text, "needs reload_command: the argv to run") }
+            default:
+                r.report(n, f.path("reload"), value: text, "expected frr-reload, command or none")
+            }
+        } else if let command {
+            s.reload = .command(command)
+        }
+        return s
+    }
+
+    // MARK: VIPs
+
+    static func readVIPs(_ node: Node, _ mode: ControlMode, _ r: YAMLReader) -> [VIPConfig] {
+        guard let items = r.sequence(node, "vips") else { return [] }
+        if items.isEmpty { r.report(node, "vips", "empty: list at least one VIP") }
+        var vips: [VIPConfig] = []
+        var seen: [IPv4Address: String] = [:]
+        for (path, item) in items {
+            guard let f = r.mapping(item, path, allowed: ["address", "name", "health", "services"]) else { continue }
+            guard let addressNode = f["address"] else {
+                r.report(item, f.path("address"), "missing: the VIP's IPv4 address")
+                continue
+            }
+            guard let address = r.ipv4(addressNode, f.path("address")) else { continue }
+            if address.isUnspecified || address.isLoopback || address.isMulticast {
+                r.report(addressNode, f.path("address"), value: "\(address)", "a VIP must be a unicast address outside 127.0.0.0/8")
+                continue
+            }
+            if let first = seen[address] {
+                r.report(addressNode, f.path("address"), value: "\(address)", "duplicate VIP (also \(first))")
+                continue
+            }
+            seen[address] = path
+            var vip = VIPConfig(address: address)
+            if let n = f["name"] { vip.name = r.string(n, f.path("name")) }
+            if let n = f["health"] { vip.health = readHealthPolicy(n, f.path("health"), r) }
+            if let n = f["services"] { vip.services = readServices(n, f.path("services"), vip: address, mode: mode, r) }
+            else { r.warn(item, f.path("services"), "no services: the VIP is announced whenever the director is up") }
+            vips.append(vip)
+        }
+        return vips
+    }
+
+    static func readHealthPolicy(_ node: Node, _ path: String, _ r: YAMLReader) -> HealthPolicy {
+        var p = HealthPolicy()
+        guard let f = r.mapping(node, path, allowed: ["min_healthy", "rise", "fall", "hold_down"]) else { return p }
+        if let n = f["min_healthy"], let text = r.string(n, f.path("min_healthy")) {
+            if text.hasSuffix("%"), let percent = Int(text.dropLast()), (1...100).contains(percent) { p.minimumHealthy = .percent(percent) }
+            else if let count = Int(text), (1...100_000).contains(count) { p.minimumHealthy = .count(count) }
+            else { r.report(n, f.path("min_healthy"), value: text, "expected a count (1 or more) or a percentage such as 50%") }
+        }
+        if let n = f["rise"], let v = r.int(n, f.path("rise"), range: 1...1000) { p.rise = v }
+        if let n = f["fall"], let v = r.int(n, f.path("fall"), range: 1...1000) { p.fall = v }
+        if let n = f["hold_down"], let v = r.duration(n, f.path("hold_down"), range: .zero ... .seconds(86_400)) { p.holdDown = v }
+        return p
+    }
+
+    static func readServices(_ node: Node, _ path: String, vip: IPv4Address, mode: ControlMode, _ r: YAMLReader) -> [VirtualService] {
+        guard let items = r.sequence(node, path) else { return [] }
+        var services: [VirtualService] = []
+        var seen: [ServiceListener: String] = [:]
+        let keys = ["protocol", "port", "fwmark", "scheduler", "scheduler_flags", "persistence", "forwarding", "real_servers",
+                    "quorum", "hysteresis", "sorry_server", "inhibit_on_failure"]
+        for (servicePath, item) in items {
+            guard let f = r.mapping(item, servicePath, allowed: keys) else { continue }
+            let listener: ServiceListener
+            if let markNode = f["fwmark"] {
+                if f["port"] != nil { r.report(markNode, f.path("fwmark"), "give either fwmark or port, not both") }
+                guard let mark = r.int(markNode, f.path("fwmark"), range: 1...Int(UInt32.max)) else { continue }
+                listener = .fwmark(UInt32(mark))
+            } else if let portNode = f["port"] {
+                guard let port = r.int(portNode, f.path("port"), range: 1...65535) else { continue }
+                var proto = TransportProtocol.tcp
+                if let n = f["protocol"], let v = r.choice(n, f.path("protocol"), TransportProtocol.self) { proto = v }
+                listener = .port(proto, port)
+            } else {
+                r.report(item, f.path("port"), "missing: a service needs a port (with protocol) or a fwmark")
+                continue
+            }
+            if let first = seen[listener] {
+                r.report(f["port"] ?? f["fwmark"], servicePath, value: listener.description, "duplicate service on \(vip) (also \(first))")
+                continue
+            }
+            seen[listener] = servicePath
+            var service = VirtualService(listener: listener)
+            if let n = f["scheduler"], let text = r.string(n, f.path("scheduler")) {
+                if knownSchedulers.contains(text) { service.scheduler = text }
+                else {
+                    let hint = Suggestion.closest(to: text, among: knownSchedulers).map { "did you mean '\($0)'? " } ?? ""
+                    r.report(n, f.path("scheduler"), value: text, "\(hint)unknown IPVS scheduler; known: \(knownSchedulers.joined(separator: ", "))")
+                }
+            }
+            if let n = f["scheduler_flags"], let flags = r.sequence(n, f.path("scheduler_flags")) {
+                for (flagPath, flagNode) in flags {
+                    guard let flag = r.string(flagNode, flagPath) else { continue }
+                    if !knownSchedulerFlags.contains(flag) {
+                        r.report(flagNode, flagPath, value: flag, "unknown scheduler flag; known: \(knownSchedulerFlags.joined(separator: ", "))")
+                    } else if let prefix = flag.split(separator: "-").first, ["mh", "sh"].contains(prefix), String(prefix) != service.scheduler {
+                        r.report(flagNode, flagPath, value: flag, "only meaningful with scheduler \(prefix), not \(service.scheduler)")
+                    } else { service.schedulerFlags.append(flag) }
+                }
+            }
+            if let n = f["persistence"] { service.persistence = readPersistence(n, f.path("persistence"), r) }
+            if let n = f["forwarding"], let v = r.choice(n, f.path("forwarding"), ForwardingMethod.self) { service.forwarding = v }
+            if let n = f["quorum"], let v = r.int(n, f.path("quorum"), range: 1...1_000_000) { service.quorum = v }
+            if let n = f["hysteresis"], let v = r.int(n, f.path("hysteresis"), range: 0...1_000_000) { service.hysteresis = v }
+            if let n = f["inhibit_on_failure"], let v = r.bool(n, f.path("inhibit_on_failure")) { service.inhibitOnFailure = v }
+            if let n = f["sorry_server"] { service.sorryServer = readServerAddress(n, f.path("sorry_server"), r) }
+            if let n = f["real_servers"] {
+                service.realServers = readRealServers(n, f.path("real_servers"), listener: listener, mode: mode, r)
+            } else {
+                r.warn(item, f.path("real_servers"), "no real servers: this service can never be healthy")
+            }
+            services.append(service)
+        }
+        return services
+    }
+
+    static func readPersistence(_ node: Node, _ path: String, _ r: YAMLReader) -> Persistence? {
+        if case .scalar = node {
+            guard let timeout = r.int(node, path, range: 0...2_678_400) else { return nil }
+            return timeout == 0 ? nil : Persistence(timeout: timeout)
+        }
+        guard let f = r.mapping(node, path, allowed: ["timeout", "netmask"]) else { return nil }
+        guard let t = f["timeout"], let timeout = r.int(t, f.path("timeout"), range: 0...2_678_400) else {
+            if f["timeout"] == nil { r.report(node, f.path("timeout"), "missing: persistence needs a timeout in seconds") }
+            return nil
+        }
+        var persistence = Persistence(timeout: timeout)
+        if let n = f["netmask"], let mask = r.ipv4(n, f.path("netmask")) {
+            if Names.isContiguousMask(mask) { persistence.netmask = mask }
+            else { r.report(n, f.path("netmask"), value: "\(mask)", "not a contiguous netmask such as 255.255.255.0") }
+        }
+        return timeout == 0 ? nil : persistence
+    }
+
+    static func readServerAddress(_ node: Node, _ path: String, _ r: YAMLReader) -> RealServerAddress? {
+        guard let f = r.mapping(node, path, allowed: ["address", "port"]) else { return nil }
+        guard let a = f["address"] else {
+            r.report(node, f.path("address"), "missing")
+            return nil
+        }
+        guard let address = r.ipAddress(a, f.path("address")) else { return nil }
+        let port = f["port"].flatMap { r.int($0, f.path("port"), range: 1...65535) }
+        return RealServerAddress(address: address, port: port)
+    }
+
+    static func readRealServers(_ node: Node, _ path: String, listener: ServiceListener, mode: ControlMode, _ r: YAMLReader) -> [RealServer] {
+        guard let items = r.sequence(node, path) else { return [] }
+        var servers: [RealServer] = []
+        var seen: [RealServerAddress: String] = [:]
+        for (serverPath, item) in items {
+            guard let f = r.mapping(item, serverPath, allowed: ["address", "port", "weight", "check"]) else { continue }
+            guard let a = f["address"] else {
+                r.report(item, f.path("address"), "missing: the real server's address")
+                continue
+            }
+            guard let address = r.ipAddress(a, f.path("address")) else { continue }
+            var server = RealServer(address: address)
+            if let n = f["port"], let v = r.int(n, f.path("port"), range: 1...65535) { server.port = v }
+            if let n = f["weight"], let v = r.int(n, f.path("weight"), range: 0...65535) { server.weight = v }
+            let key = RealServerAddress(address: address, port: server.port)
+            if let first = seen[key] {
+                r.report(a, serverPath, value: key.description, "duplicate real server (also \(first))")
+                continue
+            }
+            seen[key] = serverPath
+            if let n = f["check"] { server.check = readCheck(n, f.path("check"), r) }
+            else if mode == .managed { r.warn(item, f.path("check"), "no check in managed mode: this server is always taken as healthy") }
+            servers.append(server)
+        }
+        return servers
+    }
+
+    static func readCheck(_ node: Node, _ path: String, _ r: YAMLReader) -> HealthCheck? {
+        let keys = ["type", "interval", "timeout", "rise", "fall", "retries", "retry_delay", "connect_port",
+                    "path", "status_codes", "digest", "host", "verify_certificate", "command"]
+        guard let f = r.mapping(node, path, allowed: keys) else { return nil }
+        guard let t = f["type"], let type = r.string(t, f.path("type")) else {
+            if f["type"] == nil { r.report(node, f.path("type"), "missing: tcp, http, https or exec") }
+            return nil
+        }
+        let httpOnly = ["path", "status_codes", "digest", "host", "verify_certificate"]
+        var kind: HealthCheck.Kind
+        switch type {
+        case "tcp", "http", "https":
+            if type == "tcp" {
+                kind = .tcp
+            } else {
+                var http = HTTPCheck(tls: type == "https")
+                if let n = f["path"], let v = r.string(n, f.path("path")) {
+                    if v.hasPrefix("/"), !v.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" }) { http.path = v }
+                    else { r.report(n, f.path("path"), value: v, "an HTTP path starts with '/' and has no spaces") }
+                }
+                if let n = f["status_codes"], let codes = r.sequence(n, f.path("status_codes")) {
+                    http.statusCodes = codes.compactMap { r.int($0.1, $0.0, range: 100...599) }
+                }
+                if let n = f["digest"], let v = r.string(n, f.path("digest")) {
+                    if v.count == 32, v.allSatisfy(\.isHexDigit) { http.digest = v.lowercased() }
+                    else { r.report(n, f.path("digest"), value: v, "an MD5 digest is 32 hex digits") }
+                }
+                if let n = f["host"] { http.host = r.string(n, f.path("host")) }
+                if let n = f["verify_certificate"], let v = r.bool(n, f.path("verify_certificate")) {
+                    if type == "https" { http.verifyCertificate = v }
+                    else { r.report(n, f.path("verify_certificate"), "only for type https") }
+                }
+                kind = .http(http)
+            }
+            if type == "tcp" { for key in httpOnly where f[key] != nil { r.report(f[key], f.path(key), "only for http/https checks") } }
+            if let c = f["command"] { r.report(c, f.path("command"), "only for exec checks") }
+        case "exec":
+            guard let c = f["command"], let items = r.sequence(c, f.path("command")) else {
+                if f["command"] == nil { r.report(node, f.path("command"), "missing: the argv to run, e.g. [/usr/lib/ecmpd/check-db, --fast]") }
+                return nil
+            }
+            let argv = items.compactMap { r.string($0.1, $0.0) }
+            guard let program = argv.first, program.hasPrefix("/") else {
+                r.report(c, f.path("command"), value: argv.first, "the first word must be an absolute path: checks run without a shell")
+                return nil
+            }
+            for key in httpOnly where f[key] != nil { r.report(f[key], f.path(key), "only for http/https checks") }
+            kind = .exec(argv: argv)
+        default:
+            r.report(t, f.path("type"), value: type, "expected tcp, http, https or exec")
+            return nil
+        }
+        var check = HealthCheck(kind: kind)
+        let limit: ClosedRange<Duration> = .milliseconds(10) ... .seconds(3600)
+        if let n = f["interval"], let v = r.duration(n, f.path("interval"), range: limit) { check.interval = v }
+        if let n = f["timeout"], let v = r.duration(n, f.path("timeout"), range: limit) { check.timeout = v }
+        if let n = f["rise"], let v = r.int(n, f.path("rise"), range: 1...1000) { check.rise = v }
+        if let n = f["fall"], let v = r.int(n, f.path("fall"), range: 1...1000) { check.fall = v }
+        if let n = f["retries"], let v = r.int(n, f.path("retries"), range: 1...100) { check.retries = v }
+        if let n = f["retry_delay"], let v = r.duration(n, f.path("retry_delay"), range: .zero ... .seconds(3600)) { check.retryDelay = v }
+        if let n = f["connect_port"], let v = r.int(n, f.path("connect_port"), range: 1...65535) { check.connectPort = v }
+        return check
+    }
+
+    // MARK: Checks across sections
+
+    static func crossCheck(_ config: Config, _ r: YAMLReader) {
+        if let id = config.ospf.routerID, config.vips.contains(where: { $0.address == id }) {
+            let location = r.locations["ospf.router_id"]
+            r.report(nil, "ospf.router_id", value: "\(id)", "equals a VIP: every director announces the VIP, so router-ids would collide")
+            if let location { r.relocateLast(location) }
+        }
+        var marks: [UInt32: String] = [:]
+        for (v, vip) in config.vips.enumerated() {
+            for (s, service) in vip.services.enumerated() {
+                guard case .fwmark(let mark) = service.listener else { continue }
+                let path = "vips[\(v)].services[\(s)].fwmark"
+                if let first = marks[mark] {
+                    r.report(nil, path, value: "\(mark)", "fwmark used by two services (also \(first)); IPVS keys fwmark services by mark alone")
+                    if let location = r.locations[path] { r.relocateLast(location) }
+                } else { marks[mark] = path }
+            }
+        }
+    }
+}
+
+extension YAMLReader {
+    /// Moves the line of the last problem to `location` (for problems found
+    /// after reading, when only the remembered position is at hand).
+    func relocateLast(_ location: SourceLocation) {
+        relocate(index: problems.count - 1, to: location)
+    }
+}

@@ -1,0 +1,54 @@
+/// How managed mode decides that a real server is healthy.
+public struct HealthCheck: Sendable, Equatable {
+    public var kind: Kind
+    public var interval: Duration
+    public var timeout: Duration
+    /// Consecutive successes to mark a server up, failures to mark it down.
+    public var rise: Int
+    public var fall: Int
+    /// Attempts inside one check before it counts as a failure
+    /// (keepalived's `retry`), spaced by `retryDelay`.
+    public var retries: Int
+    public var retryDelay: Duration
+    /// Port to check when it differs from the real server's.
+    public var connectPort: Int?
+
+    public enum Kind: Sendable, Equatable {
+        case tcp
+        case http(HTTPCheck)
+        case exec(argv: [String])
+    }
+
+    public init(
+        kind: Kind, interval: Duration = .seconds(5), timeout: Duration = .seconds(3), rise: Int = 1, fall: Int = 1,
+        retries: Int = 1, retryDelay: Duration = .seconds(1), connectPort: Int? = nil
+    ) {
+        self.kind = kind
+        self.interval = interval
+        self.timeout = timeout
+        self.rise = rise
+        self.fall = fall
+        self.retries = retries
+        self.retryDelay = retryDelay
+        self.connectPort = connectPort
+    }
+}
+
+public struct HTTPCheck: Sendable, Equatable {
+    public var path: String
+    public var statusCodes: [Int]
+    /// Expected MD5 of the body, lower-case hex (keepalived's `digest`).
+    public var digest: String?
+    public var host: String?
+    public var tls: Bool
+    public var verifyCertificate: Bool
+
+    public init(path: String = "/", statusCodes: [Int] = [200], digest: String? = nil, host: String? = nil, tls: Bool = false, verifyCertificate: Bool = false) {
+        self.path = path
+        self.statusCodes = statusCodes
+        self.digest = digest
+        self.host = host
+        self.tls = tls
+        self.verifyCertificate = verifyCertificate
+    }
+}

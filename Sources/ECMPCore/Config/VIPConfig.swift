@@ -1,0 +1,54 @@
+/// One service VIP: the /32 kept on lo while its backends are healthy, the
+/// IPVS virtual services that share it, and the policy deciding when it is
+/// announced.
+public struct VIPConfig: Sendable, Equatable {
+    public var address: IPv4Address
+    public var name: String?
+    public var health: HealthPolicy
+    public var services: [VirtualService]
+
+    public init(address: IPv4Address, name: String? = nil, health: HealthPolicy = HealthPolicy(), services: [VirtualService] = []) {
+        self.address = address
+        self.name = name
+        self.health = health
+        self.services = services
+    }
+}
+
+/// When a VIP is announced: at least `minimumHealthy` usable backends,
+/// `fall` bad observations in a row to withdraw, `rise` good ones to
+/// re-announce, and never sooner than `holdDown` after a withdrawal.
+public struct HealthPolicy: Sendable, Equatable {
+    public var minimumHealthy: BackendThreshold
+    public var rise: Int
+    public var fall: Int
+    public var holdDown: Duration
+
+    public init(minimumHealthy: BackendThreshold = .count(1), rise: Int = 3, fall: Int = 2, holdDown: Duration = .seconds(10)) {
+        self.minimumHealthy = minimumHealthy
+        self.rise = rise
+        self.fall = fall
+        self.holdDown = holdDown
+    }
+}
+
+/// A minimum of usable backends: an absolute count, or a percentage of the
+/// configured ones (rounded up, never below 1).
+public enum BackendThreshold: Sendable, Equatable, CustomStringConvertible {
+    case count(Int)
+    case percent(Int)
+
+    public func required(ofTotal total: Int) -> Int {
+        switch self {
+        case .count(let n): return n
+        case .percent(let p): return max(1, (total * p + 99) / 100)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .count(let n): return "\(n)"
+        case .percent(let p): return "\(p)%"
+        }
+    }
+}

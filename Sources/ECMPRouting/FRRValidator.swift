@@ -1,0 +1,31 @@
+import Foundation
+
+/// Checks a rendered file with FRR's own parser before it is installed.
+/// `vtysh -C -f FILE` exits non-zero on an unknown command; the daemon's
+/// `-C` catches what only the daemon knows but always exits 0, so its
+/// output is read instead (DESIGN.md, "FRR on Debian 12").
+public struct FRRValidator: Sendable {
+    public var vtysh: String
+    public var daemonDirectory: String
+
+    public init(vtysh: String = "/usr/bin/vtysh", daemonDirectory: String = "/usr/lib/frr") {
+        self.vtysh = vtysh
+        self.daemonDirectory = daemonDirectory
+    }
+
+    public func validate(file: String, daemon: String) throws {
+        let syntax = try ProcessRunner.run([vtysh, "-C", "-f", file], timeout: .seconds(30))
+        if syntax.status != 0 || syntax.output.contains("% Unknown command") || syntax.output.contains("% Command incomplete") {
+            throw RoutingFileError.validationFailed(file: daemon + ".conf", tool: "vtysh -C -f", output: syntax.output)
+        }
+        let binary = "\(daemonDirectory)/\(daemon)"
+        guard FileManager.default.isExecutableFile(atPath: binary) else { return }
+        let own = try ProcessRunner.run([binary, "-C", "-f", file], timeout: .seconds(30))
+        let complaints = own.output.split(separator: "\n").filter { line in
+            line.contains("Unknown command") || line.contains("rror") || line.contains("% ")
+        }
+        if own.status != 0 || !complaints.isEmpty {
+            throw RoutingFileError.validationFailed(file: daemon + ".conf", tool: "\(daemon) -C", output: own.output)
+        }
+    }
+}
