@@ -34,8 +34,13 @@ public enum ConfigParser {
             return ConfigProblem(file: file, line: mark.line, column: mark.column, message: "YAML syntax: \(problem)")
         case .composer(_, let problem, let mark, _):
             return ConfigProblem(file: file, line: mark.line, column: mark.column, message: "YAML structure: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigProblem(file: file, line: context.mark.line, column: context.mark.column,
+                                 value: duplicates.joined(separator: ", "), message: "duplicate key in the mapping that starts here; YAML parsers differ on which one wins")
+        case .reader(let problem, let offset, _, _):
+            return ConfigProblem(file: file, message: "unreadable YAML\(offset.map { " at byte \($0)" } ?? ""): \(problem)")
         default:
-            return ConfigProblem(file: file, message: "YAML: \(error)")
+            return ConfigProblem(file: file, message: "YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
         }
     }
 

@@ -77,9 +77,9 @@ public enum OSPFPlanner {
             }
             return configured
         }
-        for interface in interfaces {
-            if let primary = interface.primaryAddress?.address, !vips.contains(primary) { return primary }
-        }
+        // Primary addresses first: the kernel's stable choice for the link.
+        let candidates = interfaces.flatMap { $0.addresses.filter { !$0.isSecondary } } + interfaces.flatMap { $0.addresses.filter(\.isSecondary) }
+        if let usable = candidates.first(where: { !vips.contains($0.address) }) { return usable.address }
         throw OSPFPlanError(field: "ospf.router_id", message: "no interface address usable as router-id; set ospf.router_id")
     }
 }
