@@ -1,7 +1,6 @@
 # ecmpd — see README.md. `make demo` first, `make test` for every tier.
 SWIFT ?= swift
 BUILD := .build/debug
-TESTS := $(BUILD)/ecmpdPackageTests.xctest
 
 .PHONY: all deps build demo test test-unit test-netns test-kernel clean
 
@@ -30,9 +29,12 @@ test-unit:
 test-netns:
 	$(SWIFT) test --skip-build --filter NamespaceTests
 
-# Tier 3: Debian's kernel with IPVS under qemu (TCG).
+# Tier 3: Debian's kernel with IPVS under qemu (TCG); Tests/kernel/README.md.
+# The second boot has no ip_vs module, for the "no IPVS" error path.
 test-kernel:
-	Tests/kernel/run-in-vm.sh -- $(TESTS) KernelTests
+	Tests/kernel/run-in-vm.sh -- Tests/kernel/smoke.sh
+	Tests/kernel/run-in-vm.sh -- $(SWIFT) test --skip-build --filter KernelTests --skip IPVSNoModuleTests
+	ECMPD_EXPECT_NO_IPVS=1 Tests/kernel/run-in-vm.sh --no-ipvs -- $(SWIFT) test --skip-build --filter IPVSNoModuleTests
 
 clean:
 	rm -rf .build

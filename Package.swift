@@ -58,10 +58,22 @@ let package = Package(
             dependencies: ["ECMPCore"],
             exclude: ["Fixtures"]
         ),
+        // Namespaces, veth links and FRR daemons for the integration tiers.
+        .target(
+            name: "ECMPTestSupport",
+            dependencies: ["ECMPRouting"],
+            path: "Tests/TestSupport"
+        ),
         // Root + iproute2 + FRR: run by `make test-netns`, never by plain unit runs.
         .testTarget(
             name: "NamespaceTests",
-            dependencies: ["ECMPCore", "ECMPNetlink", "ECMPRouting"]
+            dependencies: ["ECMPCore", "ECMPNetlink", "ECMPRouting", "ECMPTestSupport"]
+        ),
+        // Debian's kernel with IPVS under qemu (Tests/kernel/run-in-vm.sh):
+        // run by `make test-kernel` inside the VM, never by plain unit runs.
+        .testTarget(
+            name: "KernelTests",
+            dependencies: ["ECMPCore", "ECMPNetlink"]
         ),
     ]
 )

@@ -1,7 +1,9 @@
 import Foundation
 
-/// Runs a program from an argv, never through a shell, with a time limit,
-/// and returns its exit status and output.
+/// Runs a program from an argv, never through a shell, with a time limit
+/// and bounded output. Output goes to an unlinked temporary file rather
+/// than a pipe: a program that daemonizes (FRR's `-d`) leaves children
+/// holding a pipe open forever, and a chatty one cannot fill memory.
 public enum ProcessRunner {
     public struct Result: Sendable {
         public var status: Int32
@@ -9,36 +11,72 @@ public enum ProcessRunner {
         public var timedOut: Bool
     }
 
-    public static func run(_ argv: [String], timeout: Duration = .seconds(60), environment: [String: String]? = nil) throws -> Result {
-        precondition(!argv.isEmpty, "an argv needs a program")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        if let environment { process.environment = environment }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = DispatchTime.now() + .milliseconds(Int(timeout.milliseconds))
-        let timer = DispatchSource.makeTimerSource()
-        let timedOut = TimeoutFlag()
-        timer.schedule(deadline: deadline)
-        timer.setEventHandler {
-            timedOut.set()
-            process.terminate()
-        }
-        timer.resume()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        timer.cancel()
-        return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self), timedOut: timedOut.value)
+    public struct LaunchError: Error, CustomStringConvertible {
+        public var program: String
+        public var errno: Int32
+        public var description: String { "cannot run \(program): \(String(cString: strerror(errno)))" }
     }
-}
 
-private final class TimeoutFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flag = false
-    func set() { lock.withLock { flag = true } }
-    var value: Bool { lock.withLock { flag } }
+    /// At most this much of a program's output is kept.
+    public static let outputLimit = 64 * 1024
+
+    public static func run(_ argv: [String], timeout: Duration = .seconds(60), outputLimit: Int = outputLimit) throws -> Result {
+        precondition(!argv.isEmpty, "an argv needs a program")
+        var template = Array("/tmp/ecmpd-output-XXXXXX".utf8CString)
+        let outputFile = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard outputFile >= 0 else { throw LaunchError(program: argv[0], errno: errno) }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        defer { close(outputFile) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outputFile, 1)
+        posix_spawn_file_actions_adddup2(&actions, outputFile, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Its own process group, so a timeout ends the whole tree it started.
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+
+        var pid: pid_t = 0
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { for argument in cArguments { free(argument) } }
+        let status = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, environ)
+        guard status == 0 else { throw LaunchError(program: argv[0], errno: status) }
+
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var waitStatus: Int32 = 0
+        var timedOut = false
+        while true {
+            let reaped = waitpid(pid, &waitStatus, WNOHANG)
+            if reaped == pid || (reaped < 0 && errno != EINTR) { break }
+            if clock.now >= deadline {
+                timedOut = true
+                kill(-pid, SIGKILL)
+                waitpid(pid, &waitStatus, 0)
+                break
+            }
+            usleep(2_000)
+        }
+        return Result(status: exitStatus(waitStatus), output: readBack(outputFile, limit: outputLimit), timedOut: timedOut)
+    }
+
+    /// Exit status as a shell reports it: the code, or 128 + signal.
+    static func exitStatus(_ status: Int32) -> Int32 {
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
+    static func readBack(_ descriptor: Int32, limit: Int) -> String {
+        var buffer = [UInt8](repeating: 0, count: limit)
+        let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, limit, 0) }
+        let text = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+        var size = stat()
+        fstat(descriptor, &size)
+        return Int(size.st_size) > limit ? text + "\n[output truncated at \(limit) bytes]" : text
+    }
 }

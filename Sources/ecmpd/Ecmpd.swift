@@ -7,7 +7,7 @@ struct Ecmpd: AsyncParsableCommand {
         commandName: "ecmpd",
         abstract: "Keeps IPVS service VIPs announced over OSPF/ECMP while their backends are healthy.",
         version: "0.1.0",
-        subcommands: [CheckCommand.self, RenderCommand.self]
+        subcommands: [CheckCommand.self, RenderCommand.self, ImportKeepalivedCommand.self]
     )
 }
 

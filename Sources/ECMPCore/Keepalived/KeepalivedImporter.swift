@@ -1,0 +1,68 @@
+/// Turns a keepalived.conf into a managed-mode ecmpd config: one VIP per
+/// virtual server address, one service per virtual server, checks with
+/// keepalived's timing. Everything keepalived does that ecmpd does not is
+/// named in a warning; nothing is dropped silently. keepalived's VRRP is
+/// noted and skipped: with OSPF ECMP every director announces the VIP.
+///
+/// Decisions the keepalived file cannot make for us:
+/// - A fwmark virtual server has no address. Its VIP is `fwmarkVIP` when
+///   given, else the one IPv4 `virtual_ipaddress` of the config's VRRP
+///   instances; with none or several, the import fails and asks for the VIP.
+/// - Keywords that differ from keepalived's only in case are errors: keepalived
+///   does not know them and loses their whole block.
+/// - Unknown keywords are warnings (keepalived ignores them too), unless they
+///   open a block, whose settings would be lost: then they are errors.
+public enum KeepalivedImporter {
+    /// Returns the files an `include` names, as (name, text) pairs in the
+    /// order keepalived reads them (glob order). The path is already
+    /// resolved against the including file's directory; it may be a glob.
+    /// A loader that finds nothing returns an empty list.
+    public typealias IncludeLoader = (_ path: String) throws -> [(file: String, text: String)]
+
+    /// - Parameters:
+    ///   - file: The name problems carry, and the directory relative
+    ///     includes start from.
+    ///   - fwmarkVIP: The VIP that fwmark virtual servers belong to.
+    ///   - configID: keepalived's `-i` id (by default the director's short
+    ///     hostname), which decides the `@ID` lines; nil keeps none of them.
+    /// - Throws: every problem, warnings included, in file order, when at
+    ///   least one is an error.
+    public static func importConfig(
+        text: String, file: String, fwmarkVIP: IPv4Address? = nil, configID: String? = nil,
+        includeLoader: IncludeLoader = { _ in [] }
+    ) throws(ConfigErrors) -> KeepalivedImport {
+        var lexer = KeepalivedLexer(configID: configID)
+        lexer.read(text: text, file: file, includeLoader: includeLoader)
+        let tree = KeepalivedStatement.tree(lexer.tokens)
+        let translation = KeepalivedTranslation(fwmarkVIP: fwmarkVIP)
+        translation.translate(tree.statements)
+        let vips = translation.vips()
+        var problems = lexer.problems + tree.problems + translation.problems
+        if vips.isEmpty, !problems.contains(where: { $0.problem.severity == .error }) {
+            problems.append((Int.max, ConfigProblem(file: file, message: "no virtual_server found: nothing to import")))
+        }
+        let config = Config(mode: .managed, vips: vips)
+        if !problems.contains(where: { $0.problem.severity == .error }) {
+            problems += selfCheck(config, file: file).map { (Int.max, $0) }
+        }
+        // Problems from all stages, in the order of the lines they are about.
+        let ordered = problems.enumerated().sorted { ($0.element.order, $0.offset) < ($1.element.order, $1.offset) }.map(\.element.problem)
+        if ordered.contains(where: { $0.severity == .error }) { throw ConfigErrors(ordered) }
+        return KeepalivedImport(config: config, warnings: ordered, haSuspend: translation.haSuspend)
+    }
+
+    /// The generated YAML must read back as the same config. A difference is
+    /// a bug in the import, reported rather than written out.
+    static func selfCheck(_ config: Config, file: String) -> [ConfigProblem] {
+        let yaml = ConfigEmitter.yaml(config)
+        do {
+            let loaded = try ConfigParser.parse(yaml, file: "(imported config)")
+            if loaded.config == config { return [] }
+            return [ConfigProblem(file: file, message: "internal error: the imported config does not read back the same; please report this with the keepalived.conf")]
+        } catch {
+            return error.problems.filter { $0.severity == .error }.map {
+                ConfigProblem(file: file, message: "internal error: the imported config fails ecmpd's own checks (\($0.field ?? ""): \($0.message)); please report this with the keepalived.conf")
+            }
+        }
+    }
+}

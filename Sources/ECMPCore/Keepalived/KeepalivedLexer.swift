@@ -1,0 +1,307 @@
+/// Turns keepalived.conf text into words, braces and locations the way
+/// keepalived 2.2.x reads it (lib/parser.c, `read_line`):
+///
+/// - `!` and `#` start a comment anywhere outside double quotes, also right
+///   after a value or a `{`; `\#` and `\!` are literal.
+/// - `{` and `}` outside quotes stand on their own, so `HTTP_GET{`,
+///   `url {` on one line and `{` on the next all read the same.
+/// - Words are separated by blanks; `"a b"` is one word without its quotes.
+/// - `include GLOB` (also `includer`, `includem`... ) may stand on any line,
+///   inside blocks too; a relative glob is taken from the including file's
+///   directory, which is where keepalived has `chdir`ed to by then.
+/// - `@ID line` is kept only by the keepalived whose id (`-i`, by default
+///   the short hostname) is ID, `@^ID line` by every other one; the importer
+///   reads the file for the id it is given.
+/// - `$NAME=value` defines, `$NAME` and `${NAME}` expand, on one line.
+///
+/// The lexer does no I/O: included files come from the importer's loader.
+struct KeepalivedLexer {
+    enum Token {
+        case words([String], raw: String, at: KeepalivedLocation)
+        case open(KeepalivedLocation)
+        case close(KeepalivedLocation)
+    }
+
+    /// How deep includes may nest: deeper than any real layout.
+    static let maximumIncludeDepth = 16
+
+    /// keepalived's `-i` config id; nil reads as no director at all would.
+    let configID: String?
+    private(set) var tokens: [Token] = []
+    /// Problems with their place among the tokens (see `KeepalivedImporter`
+    /// for how problems from all stages are put in file order).
+    private(set) var problems: [(order: Int, problem: ConfigProblem)] = []
+    private var definitions: [String: String] = [:]
+    private var notedConditionalLines = false
+
+    init(configID: String?) { self.configID = configID }
+
+    /// Reads one file and, through `loader`, the files it includes.
+    mutating func read(text: String, file: String, includeLoader loader: KeepalivedImporter.IncludeLoader) {
+        read(text: text, file: file, openFiles: [file], loader: loader)
+    }
+
+    private mutating func read(text: String, file: String, openFiles: [String], loader: KeepalivedImporter.IncludeLoader) {
+        // "\r\n" is one Character in Swift, so it must be a separator of its own.
+        let physicalLines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+        for (index, physical) in physicalLines.enumerated() {
+            let at = KeepalivedLocation(file: file, line: index + 1)
+            var line = Self.decomment(String(physical))
+            if line.unterminatedQuote { report(.error, at, nil, "a double quote is not closed on this line") }
+            guard !line.text.isEmpty else { continue }
+
+            if line.text.hasPrefix("@") {
+                guard let kept = conditionalLine(line.text, at) else { continue }
+                line.text = kept
+            }
+            if line.text.hasPrefix("$"), let (name, value) = Self.definition(line.text) {
+                if value.hasSuffix("\\") {
+                    report(.error, at, "$\(name)", "multi-line definitions are not supported by the importer; expand it in the file first")
+                } else {
+                    definitions[name] = value
+                }
+                continue
+            }
+            if line.text.hasPrefix("~SEQ") || line.text.hasPrefix("~LST") {
+                report(.error, at, String(line.text.prefix(4)), "generated lines are not supported by the importer; expand them in the file first")
+                continue
+            }
+            if !definitions.isEmpty, line.text.contains("$") {
+                line.text = Self.decomment(expand(line.text)).text
+                guard !line.text.isEmpty else { continue }
+            }
+            if let pattern = Self.includePattern(line.text) {
+                include(pattern, at, openFiles: openFiles, loader: loader)
+                continue
+            }
+            splitBraces(line.text, at)
+        }
+    }
+
+    // MARK: Comments and quotes
+
+    /// The line without leading blanks, comments and trailing blanks, as
+    /// keepalived's `decomment` leaves it.
+    static func decomment(_ line: String) -> (text: String, unterminatedQuote: Bool) {
+        var out = ""
+        var inQuote = false
+        var chars = Array(line.drop { $0 == " " || $0 == "\t" })
+        var index = 0
+        while index < chars.count {
+            let c = chars[index]
+            if c == "\"" {
+                inQuote.toggle()
+            } else if c == "\\", index + 1 < chars.count {
+                let next = chars[index + 1]
+                if !inQuote, next == "#" || next == "!" {
+                    out.append(next)
+                } else {
+                    out.append(c)
+                    out.append(next)
+                }
+                index += 2
+                continue
+            } else if !inQuote, c == "#" || c == "!" {
+                break
+            }
+            out.append(c)
+            index += 1
+        }
+        chars = Array(out)
+        while let last = chars.last, last == " " || last == "\t" { chars.removeLast() }
+        return (String(chars), inQuote)
+    }
+
+    /// keepalived's word splitting (`alloc_strvec_r`): blanks separate
+    /// words, a double-quoted run is one word without its quotes; an
+    /// unclosed quote ends the line.
+    static func words(_ text: String) -> [String] {
+        var words: [String] = []
+        var rest = Substring(text)
+        while true {
+            rest = rest.drop { isBlank($0) }
+            guard let first = rest.first else { break }
+            if first == "\"" {
+                let body = rest.dropFirst()
+                guard let close = body.firstIndex(of: "\"") else { break }
+                words.append(String(body[..<close]))
+                rest = body[body.index(after: close)...]
+            } else {
+                let end = rest.firstIndex { isBlank($0) || $0 == "\"" } ?? rest.endIndex
+                words.append(String(rest[..<end]))
+                rest = rest[end...]
+            }
+        }
+        return words
+    }
+
+    static func isBlank(_ c: Character) -> Bool {
+        c == " " || c == "\t" || c == "\u{0C}" || c == "\u{0B}" || c == "\r" || c == "\n"
+    }
+
+    // MARK: Braces
+
+    /// Every `{` and `}` outside quotes becomes a token of its own; the text
+    /// between them becomes keyword lines.
+    private mutating func splitBraces(_ text: String, _ at: KeepalivedLocation) {
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            guard let brace = Self.firstBrace(in: rest) else {
+                emitWords(String(rest), at)
+                return
+            }
+            let before = rest[..<brace]
+            if !before.allSatisfy(Self.isBlank) { emitWords(String(before), at) }
+            tokens.append(rest[brace] == "{" ? .open(at) : .close(at))
+            rest = rest[rest.index(after: brace)...].drop(while: Self.isBlank)
+        }
+    }
+
+    static func firstBrace(in text: Substring) -> Substring.Index? {
+        var inQuote = false
+        for index in text.indices {
+            let c = text[index]
+            if c == "\"" { inQuote.toggle() } else if !inQuote, c == "{" || c == "}" { return index }
+        }
+        return nil
+    }
+
+    private mutating func emitWords(_ text: String, _ at: KeepalivedLocation) {
+        let trimmed = String(text.reversed().drop(while: Self.isBlank).reversed())
+        // An unclosed quote was reported with the whole line (`decomment`).
+        let words = Self.words(trimmed)
+        guard !words.isEmpty else { return }
+        tokens.append(.words(words, raw: trimmed, at: at))
+    }
+
+    // MARK: Conditional lines and definitions
+
+    /// The line without its `@ID ` or `@^ID ` prefix when kept for this
+    /// config id, else nil.
+    private mutating func conditionalLine(_ text: String, _ at: KeepalivedLocation) -> String? {
+        if !notedConditionalLines {
+            notedConditionalLines = true
+            let reading = configID.map { "read for keepalived id '\($0)'" } ?? "read for no keepalived id ('@ID' lines dropped, '@^ID' lines kept)"
+            report(.warning, at, nil, "lines starting with '@' depend on keepalived's id (-i, by default the short hostname); \(reading)")
+        }
+        let reversed = text.hasPrefix("@^")
+        let idStart = text.index(text.startIndex, offsetBy: reversed ? 2 : 1)
+        guard let blank = text[idStart...].firstIndex(where: { $0 == " " || $0 == "\t" }) else { return nil }
+        let matches = configID == String(text[idStart..<blank])
+        guard matches != reversed else { return nil }
+        let kept = text[blank...].drop { $0 == " " || $0 == "\t" }
+        return kept.isEmpty ? nil : String(kept)
+    }
+
+    /// `$NAME=value`, or nil when the line is not a definition.
+    static func definition(_ text: String) -> (String, String)? {
+        let body = text.dropFirst()
+        guard let first = body.first, first.isASCII, first.isLetter || first == "_" else { return nil }
+        let name = body.prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+        let afterName = body.dropFirst(name.count).drop { $0 == " " || $0 == "\t" }
+        guard afterName.first == "=" else { return nil }
+        let value = afterName.dropFirst().drop { $0 == " " || $0 == "\t" }
+        return (String(name), String(value))
+    }
+
+    /// Replaces `$NAME` (ended by a blank, `,`, `)` or the end of the line)
+    /// and `${NAME}` with their definitions; unknown names stay as written,
+    /// as in keepalived.
+    private func expand(_ text: String) -> String {
+        var result = text
+        for _ in 0..<16 {
+            var changed = false
+            var out = ""
+            var rest = Substring(result)
+            while let dollar = rest.firstIndex(of: "$") {
+                out += rest[..<dollar]
+                let after = rest[rest.index(after: dollar)...]
+                var name: Substring
+                var consumed: Int
+                if after.first == "{" {
+                    name = after.dropFirst().prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+                    consumed = name.count + 2
+                    if after.dropFirst(name.count + 1).first != "}" { name = "" }
+                } else {
+                    name = after.prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+                    consumed = name.count
+                    let next = after.dropFirst(name.count).first
+                    if let next, !" \t,)".contains(next) { name = "" }
+                }
+                if !name.isEmpty, let value = definitions[String(name)] {
+                    out += value
+                    rest = after.dropFirst(consumed)
+                    changed = true
+                } else {
+                    out.append("$")
+                    rest = after
+                }
+            }
+            out += rest
+            result = out
+            if !changed { break }
+        }
+        return result
+    }
+
+    // MARK: Includes
+
+    /// The glob of an `include` line (`include`, or `include` plus one of
+    /// keepalived's r/m/w/b/a variants), or nil.
+    static func includePattern(_ text: String) -> String? {
+        guard text.hasPrefix("include") else { return nil }
+        let rest = text.dropFirst(7)
+        var pattern: Substring
+        if let first = rest.first, first == " " || first == "\t" {
+            pattern = rest
+        } else if let variant = rest.first, "rmwba".contains(variant), let blank = rest.dropFirst().first, blank == " " || blank == "\t" {
+            pattern = rest.dropFirst()
+        } else {
+            return nil
+        }
+        pattern = pattern.drop { $0 == " " || $0 == "\t" }
+        return String(pattern)
+    }
+
+    /// Where keepalived looks for `pattern` written in `file`: absolute as
+    /// is, relative from the including file's directory.
+    static func resolve(_ pattern: String, includedFrom file: String) -> String {
+        if pattern.hasPrefix("/") { return pattern }
+        guard let slash = file.lastIndex(of: "/") else { return pattern }
+        let directory = file[..<slash]
+        return (directory.isEmpty ? "" : String(directory)) + "/" + pattern
+    }
+
+    private mutating func include(_ pattern: String, _ at: KeepalivedLocation, openFiles: [String], loader: KeepalivedImporter.IncludeLoader) {
+        guard !pattern.isEmpty else {
+            report(.error, at, "include", "no file named")
+            return
+        }
+        let path = Self.resolve(pattern, includedFrom: at.file)
+        let files: [(file: String, text: String)]
+        do {
+            files = try loader(path)
+        } catch {
+            report(.error, at, "include", value: path, "\(error)")
+            return
+        }
+        if files.isEmpty {
+            report(.warning, at, "include", value: path, "matches no file; nothing included")
+        }
+        for included in files {
+            if openFiles.contains(included.file) {
+                report(.error, at, "include", value: included.file, "includes a file that is already being read (an include loop)")
+            } else if openFiles.count >= Self.maximumIncludeDepth {
+                report(.error, at, "include", value: included.file, "includes nest deeper than \(Self.maximumIncludeDepth) files")
+            } else {
+                read(text: included.text, file: included.file, openFiles: openFiles + [included.file], loader: loader)
+            }
+        }
+    }
+
+    private mutating func report(_ severity: ConfigProblem.Severity, _ at: KeepalivedLocation, _ field: String?, value: String? = nil, _ message: String) {
+        // Before the next token, after the previous one: token t's own
+        // problems are ordered 2t by the translation.
+        problems.append((2 * tokens.count - 1, ConfigProblem(severity, file: at.file, line: at.line, field: field, value: value, message: message)))
+    }
+}

@@ -1,0 +1,305 @@
+/// Walks a keepalived statement tree and collects what ecmpd needs: the
+/// virtual servers as services grouped by VIP, the VRRP addresses that can
+/// name a fwmark service's VIP, and every problem on the way. The parts live
+/// in extensions: virtual servers and real servers
+/// (`KeepalivedTranslation+VirtualServer.swift`), checks
+/// (`KeepalivedTranslation+Checks.swift`).
+final class KeepalivedTranslation {
+    /// A service and the VIP it belongs to; nil for a fwmark service, whose
+    /// VIP is decided once the whole file is read.
+    struct ImportedService {
+        var vip: IPv4Address?
+        var service: VirtualService
+        var statement: KeepalivedStatement
+    }
+
+    /// One `virtual_server_group` line: an address range with a port, or a
+    /// firewall mark.
+    enum GroupEntry {
+        case addresses([IPv4Address], port: Int)
+        case fwmark(UInt32)
+    }
+
+    struct VRRPAddress {
+        var address: IPv4Address
+        var instance: String
+        var statement: KeepalivedStatement
+    }
+
+    let fwmarkVIP: IPv4Address?
+    private(set) var problems: [(order: Int, problem: ConfigProblem)] = []
+    var haSuspend: [KeepalivedLocation] = []
+    var services: [ImportedService] = []
+    var groups: [String: [GroupEntry]] = [:]
+    var vrrpAddresses: [VRRPAddress] = []
+
+    init(fwmarkVIP: IPv4Address?) { self.fwmarkVIP = fwmarkVIP }
+
+    // MARK: The top level
+
+    /// Groups and VRRP addresses first, as keepalived links groups and
+    /// virtual servers only after reading everything; then the virtual
+    /// servers in file order.
+    func translate(_ statements: [KeepalivedStatement]) {
+        var virtualServers: [KeepalivedStatement] = []
+        for statement in statements {
+            guard let keyword = keyword(of: statement, in: .root) else {
+                if let block = statement.block { checkCapitalisation(in: block) }
+                continue
+            }
+            switch keyword {
+            case "virtual_server_group": readGroup(statement)
+            case "vrrp_instance", "vrrp_sync_group", "vrrp_script", "vrrp_track_file", "vrrp_track_process":
+                warn(statement, value: statement.arguments.first,
+                     "not needed with OSPF ECMP: every director announces the VIP itself, so there is no VRRP master to elect; skipped")
+                if keyword == "vrrp_instance" { collectVRRPAddresses(statement) }
+                if let block = statement.block { checkCapitalisation(in: block) }
+            default: virtualServers.append(statement)
+            }
+        }
+        virtualServers.forEach(translateVirtualServer)
+    }
+
+    /// The keyword `statement` stands for in `grammar`, or nil when the
+    /// statement is not translated (after saying why).
+    func keyword(of statement: KeepalivedStatement, in grammar: KeepalivedGrammar) -> String? {
+        let word = statement.keyword
+        if grammar.handled.contains(word) { return word }
+        if let why = grammar.ignored[word] {
+            warn(statement, why)
+            return nil
+        }
+        if let right = grammar.caseVariant(of: word) {
+            error(statement, "keywords are case-sensitive and keepalived does not know '\(word)'; did you mean '\(right)'?")
+            return grammar.handled.contains(right) ? right : nil
+        }
+        if let why = KeepalivedGrammar.removed[word] {
+            warn(statement, why)
+            return nil
+        }
+        if !KeepalivedGrammar.allKeywords.contains(word), let right = KeepalivedGrammar.allKeywordsByLowercase[word.lowercased()] {
+            error(statement, "keywords are case-sensitive and keepalived does not know '\(word)'; did you mean '\(right)'? (keepalived does not know that in \(grammar.block) either)")
+            return nil
+        }
+        let hint = Suggestion.closest(to: word, among: grammar.known.sorted()).map { "; did you mean '\($0)'?" } ?? ""
+        let elsewhere = KeepalivedGrammar.allKeywords.contains(word) ? " (keepalived knows it in other blocks only)" : ""
+        if statement.block != nil {
+            // A block of settings would be lost with it: keepalived itself
+            // reads such a block's lines as keywords of the enclosing level.
+            error(statement, "unknown keyword in \(grammar.block)\(elsewhere)\(hint); its { } block cannot be imported")
+        } else {
+            warn(statement, "unknown keyword in \(grammar.block)\(elsewhere)\(hint); keepalived ignores it, and so does the import")
+        }
+        return nil
+    }
+
+    /// In blocks that are skipped as a whole, a wrongly capitalised keyword
+    /// is still an error: keepalived would not know it either.
+    func checkCapitalisation(in block: [KeepalivedStatement]) {
+        for statement in block {
+            let word = statement.keyword
+            if !KeepalivedGrammar.allKeywords.contains(word), let right = KeepalivedGrammar.allKeywordsByLowercase[word.lowercased()] {
+                error(statement, "keywords are case-sensitive and keepalived does not know '\(word)'; did you mean '\(right)'?")
+            }
+            if let inner = statement.block { checkCapitalisation(in: inner) }
+        }
+    }
+
+    // MARK: VIPs
+
+    /// Services grouped by VIP, VIPs in the order they first appear.
+    func vips() -> [VIPConfig] {
+        let fwmarkAddress = fwmarkServicesVIP()
+        var vips: [VIPConfig] = []
+        var seen: [IPv4Address: [ServiceListener: KeepalivedStatement]] = [:]
+        for imported in services {
+            guard let address = imported.vip ?? fwmarkAddress else { continue }
+            if let first = seen[address]?[imported.service.listener] {
+                error(imported.statement, value: "\(address) \(imported.service.listener)",
+                      "a second virtual_server for this VIP and \(imported.service.listener) (the first is at \(first.location))")
+                continue
+            }
+            seen[address, default: [:]][imported.service.listener] = imported.statement
+            if let index = vips.firstIndex(where: { $0.address == address }) {
+                vips[index].services.append(imported.service)
+            } else {
+                vips.append(VIPConfig(address: address, services: [imported.service]))
+            }
+        }
+        return vips
+    }
+
+    /// The VIP for fwmark services, or nil after an error on each of them.
+    func fwmarkServicesVIP() -> IPv4Address? {
+        let fwmarkServices = services.filter { $0.vip == nil }
+        guard let first = fwmarkServices.first else { return nil }
+        func usable(_ address: IPv4Address) -> Bool { !(address.isUnspecified || address.isLoopback || address.isMulticast) }
+        if let fwmarkVIP {
+            if usable(fwmarkVIP) { return fwmarkVIP }
+            for service in fwmarkServices {
+                error(service.statement, value: "\(fwmarkVIP)", "the VIP given for fwmark services must be a unicast address outside 127.0.0.0/8")
+            }
+            return nil
+        }
+        var candidates: [VRRPAddress] = []
+        for address in vrrpAddresses where usable(address.address) && !candidates.contains(where: { $0.address == address.address }) {
+            candidates.append(address)
+        }
+        if candidates.count == 1 {
+            let vrrp = candidates[0]
+            warn(first.statement, value: "\(vrrp.address)",
+                 "keepalived gives fwmark services no address; imported under VIP \(vrrp.address), the virtual_ipaddress of vrrp_instance \(vrrp.instance) (\(vrrp.statement.location))")
+            return vrrp.address
+        }
+        let reason = candidates.isEmpty
+            ? "and this config has no VRRP virtual_ipaddress to take one from"
+            : "and this config's VRRP instances list several (\(candidates.map { "\($0.address)" }.joined(separator: ", ")))"
+        for service in fwmarkServices {
+            error(service.statement, "keepalived gives fwmark services no address, \(reason); name the VIP these packets are for (--fwmark-vip ADDRESS)")
+        }
+        return nil
+    }
+
+    // MARK: VRRP addresses and groups
+
+    /// IPv4 `virtual_ipaddress` entries (`A.B.C.D[/N] [dev ...]`): the only
+    /// place a keepalived config names the address a fwmark service is for.
+    func collectVRRPAddresses(_ instance: KeepalivedStatement) {
+        let name = instance.arguments.first ?? "?"
+        for statement in instance.block ?? [] where statement.keyword == "virtual_ipaddress" {
+            for entry in statement.block ?? [] {
+                let text = entry.keyword.split(separator: "/").first.map(String.init) ?? entry.keyword
+                if let address = IPv4Address(text) {
+                    vrrpAddresses.append(VRRPAddress(address: address, instance: name, statement: entry))
+                }
+            }
+        }
+    }
+
+    /// `virtual_server_group NAME { A.B.C.D[-E] PORT ... fwmark N }`.
+    func readGroup(_ statement: KeepalivedStatement) {
+        guard let name = statement.arguments.first else {
+            error(statement, "needs a name")
+            return
+        }
+        var entries: [GroupEntry] = []
+        for entry in statement.block ?? [] {
+            if entry.keyword == "fwmark" {
+                guard let mark = number(entry, at: 1, range: 1...Int(UInt32.max), what: "firewall mark") else { continue }
+                entries.append(.fwmark(UInt32(mark)))
+                continue
+            }
+            let range = entry.keyword.split(separator: "-", omittingEmptySubsequences: false)
+            guard let first = IPv4Address(String(range[0])), range.count <= 2 else {
+                let message = IPAddress(String(range[0])) != nil || entry.keyword.contains(":")
+                    ? "VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2)"
+                    : "expected A.B.C.D PORT, A.B.C.D-E PORT (a range of the last byte) or fwmark N"
+                error(entry, field: "virtual_server_group", value: entry.keyword, message)
+                continue
+            }
+            var addresses = [first]
+            if range.count == 2 {
+                guard let last = UInt32(range[1]), last <= 255, last >= first.value & 0xff else {
+                    error(entry, field: "virtual_server_group", value: entry.keyword, "the range end must be a last byte from \(first.value & 0xff) to 255")
+                    continue
+                }
+                addresses = ((first.value & 0xff)...last).map { IPv4Address(first.value & 0xffff_ff00 | $0) }
+            }
+            guard entry.arguments.count >= 1, let port = Int(entry.arguments[0]), (1...65535).contains(port) else {
+                error(entry, field: "virtual_server_group", value: entry.keyword, "needs a port from 1 to 65535 after the address; ecmpd services are address and port, or fwmark")
+                continue
+            }
+            entries.append(.addresses(addresses, port: port))
+        }
+        if groups[name] != nil { error(statement, value: name, "a second virtual_server_group with this name") }
+        groups[name] = entries
+    }
+
+    // MARK: Values
+
+    /// Word `index` of the statement (1 is the first argument), or nil after
+    /// reporting that it is missing.
+    func argument(_ statement: KeepalivedStatement, at index: Int = 1, what: String) -> String? {
+        guard index < statement.words.count else {
+            error(statement, "missing the \(what)")
+            return nil
+        }
+        return statement.words[index]
+    }
+
+    /// A whole number within `range`, as keepalived's read_unsigned takes it.
+    func number(_ statement: KeepalivedStatement, at index: Int = 1, range: ClosedRange<Int>, what: String) -> Int? {
+        guard let text = argument(statement, at: index, what: what) else { return nil }
+        guard !text.isEmpty, text.allSatisfy(\.isASCIIDigit) else {
+            error(statement, value: text, "expected a whole number (the \(what))")
+            return nil
+        }
+        let value = text.count > 12 ? Int.max : Int(text)!
+        guard range.contains(value) else {
+            error(statement, value: text, "the \(what) must be from \(range.lowerBound) to \(range.upperBound)")
+            return nil
+        }
+        return value
+    }
+
+    /// keepalived's timers are decimal seconds (`5`, `1.5`, up to six
+    /// decimals); ecmpd counts milliseconds and bounds checks to `range`.
+    func timer(_ statement: KeepalivedStatement, range: ClosedRange<Duration>) -> Duration? {
+        guard let text = argument(statement, what: "time in seconds") else { return nil }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), !parts[0].isEmpty, parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }),
+              parts[0].count <= 7, parts.count == 1 || (1...6).contains(parts[1].count) else {
+            error(statement, value: text, "expected seconds, such as 3 or 1.5")
+            return nil
+        }
+        let fraction = parts.count == 2 ? String(parts[1]).padding(toLength: 6, withPad: "0", startingAt: 0) : "000000"
+        let microseconds = Int64(parts[0])! * 1_000_000 + Int64(fraction)!
+        let milliseconds = (microseconds + 500) / 1000
+        if microseconds % 1000 != 0 {
+            warn(statement, value: text, "ecmpd counts milliseconds; taken as \(DurationParser.format(.milliseconds(milliseconds)))")
+        }
+        let value = Duration.milliseconds(milliseconds)
+        guard range.contains(value) else {
+            error(statement, value: text, "ecmpd takes \(DurationParser.format(range.lowerBound)) to \(DurationParser.format(range.upperBound)) here")
+            return nil
+        }
+        return value
+    }
+
+    /// keepalived's check_true_false: a bare keyword, or true/on/yes,
+    /// false/off/no.
+    func onOff(_ statement: KeepalivedStatement) -> Bool? {
+        guard let text = statement.arguments.first else { return true }
+        switch text {
+        case "true", "on", "yes": return true
+        case "false", "off", "no": return false
+        default:
+            error(statement, value: text, "expected on or off (also true/false, yes/no), or nothing for on")
+            return nil
+        }
+    }
+
+    /// keepalived reads one value for most keywords and drops the rest of
+    /// the line without a word.
+    func expectArguments(_ statement: KeepalivedStatement, _ count: Int) {
+        guard statement.arguments.count > count else { return }
+        let extra = statement.arguments.dropFirst(count).joined(separator: " ")
+        warn(statement, value: extra, "keepalived reads only the first \(count == 1 ? "value" : "\(count) values") and ignores the rest; quote a value that contains blanks")
+    }
+
+    // MARK: Problems
+
+    func error(_ statement: KeepalivedStatement, field: String? = nil, value: String? = nil, _ message: String) {
+        add(.error, statement, field: field, value: value, message)
+    }
+
+    func warn(_ statement: KeepalivedStatement, field: String? = nil, value: String? = nil, _ message: String) {
+        add(.warning, statement, field: field, value: value, message)
+    }
+
+    private func add(_ severity: ConfigProblem.Severity, _ statement: KeepalivedStatement, field: String?, value: String?, _ message: String) {
+        let problem = ConfigProblem(severity, file: statement.location.file, line: statement.location.line,
+                                    field: field ?? statement.keyword, value: value, message: message)
+        problems.append((statement.order, problem))
+    }
+}

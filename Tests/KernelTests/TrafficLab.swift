@@ -1,0 +1,49 @@
+import ECMPCore
+
+/// Just enough network for IPVS to schedule real connections: a client
+/// network namespace behind a veth pair, the VIP on this host's `lo`, and a
+/// dummy link with a route to the real server. A client's SYN enters IPVS
+/// like any director's traffic (LOCAL_IN), IPVS schedules it and forwards
+/// it by direct routing into the dummy link, where it vanishes, leaving a
+/// counted, inactive connection entry behind.
+struct TrafficLab {
+    let vip = IPAddress("198.18.0.1")!
+    let realServer = IPAddress("198.18.1.1")!
+    private let namespace = "ecmpd-client"
+    private let dummy = "ecmpd-lab0"
+
+    init() throws {
+        tearDown()
+        try Tool.run("ip", ["netns", "add", namespace])
+        try Tool.run("ip", ["link", "add", "ecmpd-c0", "type", "veth", "peer", "name", "ecmpd-c1", "netns", namespace])
+        try Tool.run("ip", ["address", "add", "198.18.2.1/24", "dev", "ecmpd-c0"])
+        try Tool.run("ip", ["link", "set", "ecmpd-c0", "up"])
+        try inClient(["ip", "address", "add", "198.18.2.2/24", "dev", "ecmpd-c1"])
+        try inClient(["ip", "link", "set", "ecmpd-c1", "up"])
+        try inClient(["ip", "route", "add", "default", "via", "198.18.2.1"])
+        try Tool.run("ip", ["address", "add", "\(vip)/32", "dev", "lo"])
+        try Tool.run("ip", ["link", "add", dummy, "type", "dummy"])
+        try Tool.run("ip", ["address", "add", "198.18.1.254/24", "dev", dummy])
+        try Tool.run("ip", ["link", "set", dummy, "up"])
+    }
+
+    func tearDown() {
+        _ = try? Tool.run("ip", ["netns", "del", namespace])  // takes the veth pair with it
+        _ = try? Tool.run("ip", ["address", "del", "\(vip)/32", "dev", "lo"])
+        _ = try? Tool.run("ip", ["link", "del", dummy])
+    }
+
+    /// Each attempt sends a SYN (and retries) for two seconds, then gives
+    /// up: no answer ever comes back from the dummy link. Two seconds
+    /// because under qemu TCG starting bash alone can take most of a second.
+    func sendConnectionAttempts(to port: UInt16, count: Int) throws {
+        for _ in 0..<count {
+            _ = try? inClient(["timeout", "2", "bash", "-c", "exec 3<>/dev/tcp/\(vip)/\(port)"])
+        }
+    }
+
+    @discardableResult
+    private func inClient(_ command: [String]) throws -> String {
+        try Tool.run("ip", ["netns", "exec", namespace] + command)
+    }
+}
