@@ -13,19 +13,27 @@ public struct FRRValidator: Sendable {
         self.daemonDirectory = daemonDirectory
     }
 
-    public func validate(file: String, daemon: String) throws {
-        let syntax = try ProcessRunner.run([vtysh, "-C", "-f", file], timeout: .seconds(30))
+    /// `secrets` (the OSPF key) are masked in FRR's messages, which quote
+    /// the offending line.
+    public func validate(file: String, daemon: String, secrets: [String] = []) throws {
+        var syntax = try ProcessRunner.run([vtysh, "-C", "-f", file], timeout: .seconds(30))
+        syntax.output = Self.redact(syntax.output, secrets)
         if syntax.status != 0 || syntax.output.contains("% Unknown command") || syntax.output.contains("% Command incomplete") {
             throw RoutingFileError.validationFailed(file: daemon + ".conf", tool: "vtysh -C -f", output: syntax.output)
         }
         let binary = "\(daemonDirectory)/\(daemon)"
         guard FileManager.default.isExecutableFile(atPath: binary) else { return }
-        let own = try ProcessRunner.run([binary, "-C", "-f", file], timeout: .seconds(30))
+        var own = try ProcessRunner.run([binary, "-C", "-f", file], timeout: .seconds(30))
+        own.output = Self.redact(own.output, secrets)
         let complaints = own.output.split(separator: "\n").filter { line in
             line.contains("Unknown command") || line.contains("rror") || line.contains("% ")
         }
         if own.status != 0 || !complaints.isEmpty {
             throw RoutingFileError.validationFailed(file: daemon + ".conf", tool: "\(daemon) -C", output: own.output)
         }
+    }
+
+    static func redact(_ text: String, _ secrets: [String]) -> String {
+        secrets.filter { !$0.isEmpty }.reduce(text) { $0.replacingOccurrences(of: $1, with: "<redacted>") }
     }
 }

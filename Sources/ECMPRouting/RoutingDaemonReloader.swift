@@ -27,11 +27,12 @@ public struct RoutingDaemonReloader: Sendable {
         }
     }
 
-    public func reload(daemon: String, file: String) throws {
+    public func reload(daemon: String, file: String, secrets: [String] = []) throws {
         guard let argv = command(daemon: daemon, file: file) else { return }
         let result = try ProcessRunner.run(argv, timeout: .seconds(120))
         guard result.status == 0, !result.timedOut else {
-            throw RoutingFileError.reloadFailed(daemon: daemon, command: argv, status: result.status, output: result.output)
+            throw RoutingFileError.reloadFailed(daemon: daemon, command: argv, status: result.status,
+                                                output: FRRValidator.redact(result.output, secrets))
         }
     }
 

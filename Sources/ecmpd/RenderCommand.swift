@@ -58,14 +58,16 @@ struct RenderCommand: ParsableCommand {
                 print("==> zebra.conf <==\n\(output.zebra)\n==> ospfd.conf <==\n\(output.ospfd)", terminator: "")
                 return
             }
-            try install(output, into: directory, settings: settings)
+            var secrets: [String] = []
+            if case .secret(let text)? = key { secrets.append(text) }
+            try install(output, into: directory, settings: settings, secrets: secrets)
         } catch let error as RoutingFileError {
             Output.error("ecmpd render: \(error)")
             throw ExitCode(1)
         }
     }
 
-    func install(_ output: RoutingRenderer.Output, into directory: String, settings: RoutingDaemonSettings) throws {
+    func install(_ output: RoutingRenderer.Output, into directory: String, settings: RoutingDaemonSettings, secrets: [String]) throws {
         var target = settings
         target.configDirectory = directory
         let reloader = RoutingDaemonReloader(settings: target)
@@ -75,7 +77,7 @@ struct RenderCommand: ParsableCommand {
         }
         let validator = FRRValidator(vtysh: settings.vtysh)
         let installer = RoutingConfigInstaller(directory: directory, user: settings.user, group: settings.group, backups: settings.backups) { path, daemon in
-            if settings.flavour == .frr { try validator.validate(file: path, daemon: daemon) }
+            if settings.flavour == .frr { try validator.validate(file: path, daemon: daemon, secrets: secrets) }
         }
         let files = [RoutingConfigInstaller.File(daemon: "zebra", content: output.zebra), RoutingConfigInstaller.File(daemon: "ospfd", content: output.ospfd)]
         let outcomes = try installer.install(files)
@@ -87,7 +89,7 @@ struct RenderCommand: ParsableCommand {
         }
         guard reload else { return }
         for file in files where outcomes[file.name] != .unchanged {
-            try reloader.reload(daemon: file.daemon, file: "\(directory)/\(file.name)")
+            try reloader.reload(daemon: file.daemon, file: "\(directory)/\(file.name)", secrets: secrets)
             print("\(file.daemon): reloaded")
         }
     }
