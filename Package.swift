@@ -58,6 +58,10 @@ let package = Package(
             dependencies: ["ECMPCore"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(
+            name: "ECMPRoutingTests",
+            dependencies: ["ECMPRouting"]
+        ),
         // Namespaces, veth links and FRR daemons for the integration tiers.
         .target(
             name: "ECMPTestSupport",
