@@ -43,7 +43,7 @@ while (($#)); do
   esac
 done
 (($#)) || usage
-case "$PWD/" in /tmp/* | /run/* | /proc/* | /sys/* | /dev/*)
+case "$PWD/" in /run/* | /proc/* | /sys/* | /dev/*)
   die "working directory $PWD is hidden in the guest (fresh mount there)" ;;
 esac
 
@@ -167,7 +167,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mkdir -p /dev/pts && mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmp /tmp
+# /tmp stays the host's (read-only lower layer, writes land in the tmpfs
+# overlay), so a checkout under /tmp, as CI may use, is visible.
 mkdir -p /dev/shm && mount -t tmpfs -o mode=1777 shm /dev/shm
 mkdir -p "/lib/modules/$(uname -r)"
 mount --bind "$modules" "/lib/modules/$(uname -r)"  # modprobe and autoload work
