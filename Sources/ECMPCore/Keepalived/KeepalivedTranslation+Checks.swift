@@ -65,24 +65,11 @@ extension KeepalivedTranslation {
             case "connect_port":
                 expectArguments(child, 1)
                 if let value = number(child, range: 1...65535, what: "port") { draft.connectPort = value }
-            case "connect_timeout":
-                expectArguments(child, 1)
-                if let value = timer(child, range: Self.checkTimeRange) { draft.settings.connectTimeout = value }
-            case "retry", "nb_get_retry":
-                if setting == "nb_get_retry" {
-                    warn(child, "deprecated: keepalived says 'nb_get_retry is deprecated - please use retry'; read as retry")
-                }
-                expectArguments(child, 1)
-                if let value = number(child, range: Self.retryRange, what: "number of retries") { draft.settings.retry = value }
-            case "delay_before_retry":
-                expectArguments(child, 1)
-                if let value = timer(child, range: Self.retryDelayRange) { draft.settings.delayBeforeRetry = value }
-            case "delay_loop":
-                expectArguments(child, 1)
-                if let value = timer(child, range: Self.checkTimeRange) { draft.settings.delayLoop = value }
-            case "virtualhost":
-                expectArguments(child, 1)
-                if let value = argument(child, what: "host name") { draft.settings.virtualhost = value }
+            case "nb_get_retry":
+                warn(child, "deprecated: keepalived says 'nb_get_retry is deprecated - please use retry'; read as retry")
+                readCheckDefault(setting, child, into: &draft.settings, minimumRetry: Self.retryRange.lowerBound)
+            case "connect_timeout", "retry", "delay_before_retry", "delay_loop", "virtualhost":
+                readCheckDefault(setting, child, into: &draft.settings, minimumRetry: Self.retryRange.lowerBound)
             case "url":
                 if let url = readURL(child) { urls.append((url, child)) }
             case "misc_path":

@@ -129,24 +129,31 @@ extension KeepalivedTranslation {
 
     // MARK: Settings
 
-    func read(_ keyword: String, _ child: KeepalivedStatement, into draft: inout VirtualServerDraft) {
+    /// The check timing keywords keepalived accepts at virtual-server,
+    /// real-server and checker level alike. `retry` takes 1 or more above a
+    /// checker, 0 or more inside one.
+    func readCheckDefault(_ keyword: String, _ child: KeepalivedStatement, into defaults: inout CheckDefaults, minimumRetry: Int) {
+        expectArguments(child, 1)
         switch keyword {
         case "delay_loop":
-            expectArguments(child, 1)
-            if let value = timer(child, range: Self.checkTimeRange) { draft.defaults.delayLoop = value }
+            if let value = timer(child, range: Self.checkTimeRange) { defaults.delayLoop = value }
         case "connect_timeout":
-            expectArguments(child, 1)
-            if let value = timer(child, range: Self.checkTimeRange) { draft.defaults.connectTimeout = value }
-        case "retry":
-            expectArguments(child, 1)
-            // keepalived takes 1 or more here; 0 only inside a checker.
-            if let value = number(child, range: 1...Self.retryRange.upperBound, what: "number of retries") { draft.defaults.retry = value }
+            if let value = timer(child, range: Self.checkTimeRange) { defaults.connectTimeout = value }
+        case "retry", "nb_get_retry":
+            if let value = number(child, range: minimumRetry...Self.retryRange.upperBound, what: "number of retries") { defaults.retry = value }
         case "delay_before_retry":
-            expectArguments(child, 1)
-            if let value = timer(child, range: Self.retryDelayRange) { draft.defaults.delayBeforeRetry = value }
+            if let value = timer(child, range: Self.retryDelayRange) { defaults.delayBeforeRetry = value }
         case "virtualhost":
-            expectArguments(child, 1)
-            if let value = argument(child, what: "host name") { draft.defaults.virtualhost = value }
+            if let value = argument(child, what: "host name") { defaults.virtualhost = value }
+        default:
+            preconditionFailure("not a check timing keyword: \(keyword)")
+        }
+    }
+
+    func read(_ keyword: String, _ child: KeepalivedStatement, into draft: inout VirtualServerDraft) {
+        switch keyword {
+        case "delay_loop", "connect_timeout", "retry", "delay_before_retry", "virtualhost":
+            readCheckDefault(keyword, child, into: &draft.defaults, minimumRetry: 1)
         case "lb_algo", "lvs_sched":
             expectArguments(child, 1)
             if let value = scheduler(child) { draft.scheduler = value }
@@ -291,21 +298,8 @@ extension KeepalivedTranslation {
                 if let value = onOff(child) { draft.inhibit = value }
             case "lvs_method":
                 if let value = forwardingMethod(child) { draft.forwarding = (value, child) }
-            case "retry":
-                expectArguments(child, 1)
-                if let value = number(child, range: 1...Self.retryRange.upperBound, what: "number of retries") { draft.defaults.retry = value }
-            case "delay_before_retry":
-                expectArguments(child, 1)
-                if let value = timer(child, range: Self.retryDelayRange) { draft.defaults.delayBeforeRetry = value }
-            case "connect_timeout":
-                expectArguments(child, 1)
-                if let value = timer(child, range: Self.checkTimeRange) { draft.defaults.connectTimeout = value }
-            case "delay_loop":
-                expectArguments(child, 1)
-                if let value = timer(child, range: Self.checkTimeRange) { draft.defaults.delayLoop = value }
-            case "virtualhost":
-                expectArguments(child, 1)
-                if let value = argument(child, what: "host name") { draft.defaults.virtualhost = value }
+            case "delay_loop", "connect_timeout", "retry", "delay_before_retry", "virtualhost":
+                readCheckDefault(keyword, child, into: &draft.defaults, minimumRetry: 1)
             default:
                 if let check = readCheck(child, keyword) { draft.checks.append(check) }
             }
