@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Only the module map and a header: libnl's macros and variadics are
@@ -45,10 +46,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The event log in SQLite: never on the path that keeps traffic flowing.
+        .target(
+            name: "ECMPStore",
+            dependencies: [
+                "ECMPCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .executableTarget(
             name: "ecmpd",
             dependencies: [
-                "ECMPCore", "ECMPNetlink", "ECMPRouting",
+                "ECMPCore", "ECMPNetlink", "ECMPRouting", "ECMPStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -57,6 +66,10 @@ let package = Package(
             name: "ECMPCoreTests",
             dependencies: ["ECMPCore"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "ECMPStoreTests",
+            dependencies: ["ECMPStore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "ECMPRoutingTests",

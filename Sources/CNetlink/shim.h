@@ -16,6 +16,7 @@
 #include <netlink/route/nexthop.h>
 #include <netlink/route/rtnl.h>
 #include <linux/rtnetlink.h>
+#include <linux/nexthop.h>
 #include <linux/if.h>
 #include <linux/ip_vs.h>
 #include <arpa/inet.h>

@@ -7,7 +7,10 @@ struct Ecmpd: AsyncParsableCommand {
         commandName: "ecmpd",
         abstract: "Keeps IPVS service VIPs announced over OSPF/ECMP while their backends are healthy.",
         version: "0.1.0",
-        subcommands: [CheckCommand.self, RenderCommand.self, ImportKeepalivedCommand.self]
+        subcommands: [
+            CheckCommand.self, RenderCommand.self, ImportKeepalivedCommand.self, IPVSCommand.self,
+            RealServerCommand.self, LoopbackCommand.self, HistoryCommand.self,
+        ]
     )
 }
 

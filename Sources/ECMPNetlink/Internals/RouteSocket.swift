@@ -20,6 +20,12 @@ final class RouteSocket {
     }
 
     init(purpose: String) throws(NetlinkError) {
+        socket = try Self.connect(purpose: purpose)
+        self.purpose = purpose
+    }
+
+    /// A connected NETLINK_ROUTE libnl socket; the caller frees it.
+    static func connect(purpose: String) throws(NetlinkError) -> OpaquePointer {
         guard let socket = nl_socket_alloc() else {
             throw NetlinkError(operation: "open rtnetlink socket to", object: purpose, errno: ENOMEM)
         }
@@ -28,8 +34,7 @@ final class RouteSocket {
             nl_socket_free(socket)
             throw NetlinkError(operation: "connect rtnetlink socket to", object: purpose, libnlCode: status)
         }
-        self.socket = socket
-        self.purpose = purpose
+        return socket
     }
 
     deinit { nl_socket_free(socket) }

@@ -1,0 +1,30 @@
+/// Whether every piece of the real-server side is in place: each VIP as a
+/// /32 on lo and the four ARP sysctls at the values `up` writes.
+public struct RealServerStatus: Sendable, Equatable {
+    public struct Piece: Sendable, Equatable, CustomStringConvertible {
+        public var name: String
+        public var expected: String
+        public var actual: String
+
+        public var isInPlace: Bool { expected == actual }
+
+        public var description: String {
+            isInPlace ? "\(name): \(actual), ok" : "\(name): \(actual), expected \(expected)"
+        }
+    }
+
+    public var pieces: [Piece]
+
+    public init(vips: [IPv4Address], onLoopback: [InterfaceAddress], sysctls current: [RealServerSysctl: Int]) {
+        let present = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
+        pieces = Array(Set(vips)).sorted().map { vip in
+            Piece(name: "\(vip)/32 on lo", expected: "present", actual: present.contains(vip) ? "present" : "missing")
+        }
+        pieces += RealServerSysctl.all.map { sysctl in
+            Piece(name: sysctl.key, expected: "\(sysctl.wanted)", actual: current[sysctl].map { "\($0)" } ?? "unreadable")
+        }
+    }
+
+    public var isComplete: Bool { pieces.allSatisfy(\.isInPlace) }
+    public var missing: [Piece] { pieces.filter { !$0.isInPlace } }
+}

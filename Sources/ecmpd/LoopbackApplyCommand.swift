@@ -1,0 +1,77 @@
+import ArgumentParser
+import ECMPCore
+import ECMPNetlink
+
+/// `ecmpd loopback apply`: one reconcile step of the VIPs on lo — read lo
+/// and the owned record, decide ownership (`AddressOwnership`), record it,
+/// then add the announced VIPs that are missing and remove the owned ones
+/// that are not announced (`LoopbackPlan`). Addresses ecmpd does not own
+/// are never touched; an announced VIP already there is left as it is.
+struct LoopbackApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Make lo's VIP /32s match the announced set, touching only addresses ecmpd owns."
+    )
+
+    @Option(name: .customLong("configured"), help: "A configured VIP (repeat); ecmpd owns these.", transform: VIPArgument.parse)
+    var configured: [IPv4Address] = []
+
+    @Option(name: .customLong("announce"), help: "A configured VIP that belongs on lo now (repeat).", transform: VIPArgument.parse)
+    var announced: [IPv4Address] = []
+
+    @Option(help: "The record of the VIPs ecmpd owns on lo.")
+    var ownedFile = "/var/lib/ecmpd/loopback.json"
+
+    @Flag(help: "Print what was decided and done as JSON.")
+    var json = false
+
+    /// The record's format: the owned VIPs as dotted quads.
+    struct OwnedRecord: Codable, Equatable {
+        var version = 1
+        var owned: [String]
+    }
+
+    struct Report: Encodable {
+        var adopted: [String]
+        var added: [String]
+        var removed: [String]
+        var conflicts: [String]
+        var foreign: [String]
+        var owned: [String]
+    }
+
+    func validate() throws {
+        let unconfigured = Set(announced).subtracting(configured)
+        if !unconfigured.isEmpty {
+            throw ValidationError("--announce names VIPs that are not --configured: \(unconfigured.sorted().map(\.description).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let report = try RealServerCommand.edge { () throws -> Report in
+            let loopback = try LoopbackAddresses()
+            let store = StateFile<OwnedRecord>(path: ownedFile)
+            let recorded = Set((try store.read()?.owned ?? []).compactMap(IPv4Address.init))
+            let onLoopback = try loopback.addresses()
+            let ownership = AddressOwnership(configured: Set(configured), recorded: recorded, onLoopback: onLoopback)
+            let plan = LoopbackPlan(ownership: ownership, announced: Set(announced), onLoopback: onLoopback)
+            // Recorded before adding, so a crash never leaks an address.
+            if ownership.owned != recorded { try store.write(OwnedRecord(owned: ownership.owned.sorted().map(\.description))) }
+            for vip in plan.additions { try loopback.add(vip) }
+            for vip in plan.removals { try loopback.remove(vip) }
+            return Report(
+                adopted: ownership.adopted.sorted().map(\.description), added: plan.additions.map(\.description),
+                removed: plan.removals.map(\.description), conflicts: ownership.conflicts.map(\.network.description),
+                foreign: ownership.foreign.map(\.network.description), owned: ownership.owned.sorted().map(\.description))
+        }
+        if json {
+            try Output.json(report)
+        } else {
+            for vip in report.adopted { print("adopted \(vip)/32 (already on lo)") }
+            for vip in report.added { print("added \(vip)/32") }
+            for vip in report.removed { print("removed \(vip)/32") }
+            for network in report.conflicts { print("conflict: \(network) on lo is not ecmpd's; left alone, its /32 not managed") }
+            for network in report.foreign { print("foreign \(network) left alone") }
+        }
+    }
+}
