@@ -9,7 +9,7 @@ struct Ecmpd: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             CheckCommand.self, RenderCommand.self, ImportKeepalivedCommand.self, IPVSCommand.self,
-            RealServerCommand.self, LoopbackCommand.self, HistoryCommand.self,
+            RealServerCommand.self, LoopbackCommand.self, HistoryCommand.self, VerifyCommand.self,
         ]
     )
 }

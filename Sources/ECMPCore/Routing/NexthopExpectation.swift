@@ -1,0 +1,68 @@
+/// What the operator expects of the route to a VIP (`ecmpd verify --expect N`
+/// or `--expect-nexthops A,B`): checked against the nexthops the kernel has.
+public enum NexthopExpectation: Hashable, Sendable, CustomStringConvertible {
+    /// A route with at least one nexthop: the VIP is announced by someone.
+    case present
+    /// Exactly this many nexthops. Zero means withdrawn: no route at all
+    /// (or one without nexthops) is what is expected.
+    case count(Int)
+    /// Exactly these gateways, one nexthop each; interfaces are not compared
+    /// because the directors' addresses already say which LAN they are on.
+    case gateways(Set<IPv4Address>)
+
+    /// An item of `--expect-nexthops` that is not a dotted quad.
+    public struct InvalidGateway: Error, Sendable, CustomStringConvertible {
+        public var item: String
+        public var description: String { "'\(item)' is not an IPv4 address (a.b.c.d); list gateways as A,B,..." }
+    }
+
+    /// Parses `--expect-nexthops`: dotted quads separated by commas.
+    public static func gateways(parsing text: String) throws(InvalidGateway) -> NexthopExpectation {
+        var gateways: Set<IPv4Address> = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let trimmed = String(String(item.drop(while: \.isWhitespace).reversed()).drop(while: \.isWhitespace).reversed())
+            guard let address = IPv4Address(trimmed) else { throw InvalidGateway(item: trimmed) }
+            gateways.insert(address)
+        }
+        return .gateways(gateways)
+    }
+
+    public var description: String {
+        switch self {
+        case .present: return "at least one nexthop"
+        case .count(0): return "no route"
+        case .count(let n): return Self.nexthops(n)
+        case .gateways(let gateways): return "nexthops via " + gateways.sorted().map(\.description).joined(separator: ", ")
+        }
+    }
+
+    /// Nil when `observed` meets the expectation; otherwise a sentence that
+    /// says what was expected, what was found and, for gateways, which are
+    /// missing and which are unexpected.
+    public func mismatch(in observed: RouteNexthops) -> String? {
+        switch self {
+        case .present:
+            return observed.isEmpty ? "expected at least one nexthop, found none" : nil
+        case .count(let expected):
+            guard observed.count != expected else { return nil }
+            let found = observed.isEmpty ? "none" : "\(observed.count): \(observed)"
+            return "expected \(self), found \(found)"
+        case .gateways(let expected):
+            let found = Set(observed.gateways)
+            let connected = observed.nexthops.filter { $0.gateway == nil }
+            guard found != expected || !connected.isEmpty || observed.count != expected.count else { return nil }
+            var parts = ["expected \(self), found \(observed.isEmpty ? "none" : observed.description)"]
+            let missing = expected.subtracting(found).sorted()
+            let unexpected = found.subtracting(expected).sorted()
+            if !missing.isEmpty { parts.append("missing " + missing.map(\.description).joined(separator: ", ")) }
+            if !unexpected.isEmpty { parts.append("unexpected " + unexpected.map(\.description).joined(separator: ", ")) }
+            if !connected.isEmpty { parts.append("unexpected directly connected " + connected.map(\.description).joined(separator: ", ")) }
+            if missing.isEmpty, unexpected.isEmpty, connected.isEmpty {
+                parts.append("a gateway is reached over more than one interface")
+            }
+            return parts.joined(separator: "; ")
+        }
+    }
+
+    private static func nexthops(_ n: Int) -> String { n == 1 ? "1 nexthop" : "\(n) nexthops" }
+}

@@ -1,0 +1,97 @@
+import CNetlink
+import Glibc
+
+/// An rtnetlink socket subscribed to route, nexthop-object and link events,
+/// plus a pipe that wakes a waiter from another thread. What an event
+/// says is not read: the watcher re-reads the route it cares about, so a
+/// lost event (socket overflow) costs nothing but a wake-up.
+final class RouteEventSocket {
+    enum Wake {
+        case events
+        case timedOut
+        case interrupted
+    }
+
+    private let socket: OpaquePointer
+    /// The pipe's read end, polled beside the socket, and its write end.
+    private let wakeReader: Int32
+    private let wakeWriter: Int32
+
+    /// IPv4 routes, nexthop objects (a group losing a member changes the
+    /// route without an RTM_NEWROUTE), and links (IPv4 sends no route
+    /// event when a link going down kills a nexthop).
+    private static let groups: [Int32] = [Int32(RTNLGRP_IPV4_ROUTE.rawValue), Int32(RTNLGRP_NEXTHOP.rawValue), Int32(RTNLGRP_LINK.rawValue)]
+
+    init() throws(KernelErrno) {
+        guard let socket = nl_socket_alloc() else { throw KernelErrno(ENOMEM) }
+        // Events carry the kernel's sequence numbers, not ours.
+        nl_socket_disable_seq_check(socket)
+        var status = nl_connect(socket, NETLINK_ROUTE)
+        // The variadic nl_socket_add_memberships does not import into Swift.
+        for group in Self.groups where status == 0 {
+            status = nl_socket_add_membership(socket, group)
+        }
+        if status == 0 { status = nl_socket_set_nonblocking(socket) }
+        guard status == 0 else {
+            nl_socket_free(socket)
+            throw KernelErrno(libnlCode: status)
+        }
+        // Messages are only counted as "something changed"; drop them unparsed.
+        nl_socket_modify_cb(socket, NL_CB_VALID, NL_CB_CUSTOM, { _, _ in Int32(NL_SKIP.rawValue) }, nil)
+        var pipeEnds: [Int32] = [0, 0]
+        guard pipe(&pipeEnds) == 0 else {
+            let code = errno
+            nl_socket_free(socket)
+            throw KernelErrno(code)
+        }
+        self.socket = socket
+        for end in pipeEnds {
+            _ = fcntl(end, F_SETFL, O_NONBLOCK)
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+        }
+        self.wakeReader = pipeEnds[0]
+        self.wakeWriter = pipeEnds[1]
+    }
+
+    deinit {
+        close(wakeReader)
+        close(wakeWriter)
+        nl_socket_free(socket)
+    }
+
+    /// Waits up to `timeoutMilliseconds` for events or `interrupt()`, then
+    /// drains whatever events are queued.
+    func wait(timeoutMilliseconds: Int32) throws(KernelErrno) -> Wake {
+        var descriptors = [
+            pollfd(fd: nl_socket_get_fd(socket), events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeReader, events: Int16(POLLIN), revents: 0),
+        ]
+        let ready = poll(&descriptors, nfds_t(descriptors.count), timeoutMilliseconds)
+        if ready < 0 {
+            if errno == EINTR { return .timedOut }
+            throw KernelErrno(errno)
+        }
+        if descriptors[1].revents != 0 { return .interrupted }
+        guard descriptors[0].revents != 0 else { return .timedOut }
+        try drain()
+        return .events
+    }
+
+    /// Safe from any thread: only writes to the pipe, which stays readable
+    /// (nothing reads it), so every later wait returns `.interrupted` too.
+    func interrupt() {
+        var byte: UInt8 = 1
+        _ = write(wakeWriter, &byte, 1)
+    }
+
+    private func drain() throws(KernelErrno) {
+        while true {
+            let status = nl_recvmsgs_default(socket)
+            if status == -NLE_AGAIN { return }
+            // ENOBUFS: the kernel dropped events; the re-read that follows
+            // repairs whatever they said.
+            if status == -NLE_NOMEM { continue }
+            if status < 0 { throw KernelErrno(libnlCode: status) }
+        }
+    }
+}

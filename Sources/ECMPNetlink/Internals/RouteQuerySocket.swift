@@ -1,0 +1,267 @@
+import CNetlink
+import ECMPCore
+import Glibc
+
+/// An rtnetlink socket for the requests libnl-route has no call for: a
+/// route lookup (RTM_GETROUTE with RTM_F_FIB_MATCH) and nexthop objects
+/// (RTM_GETNEXTHOP, `NexthopObjects.swift`). Messages are built and read
+/// with libnl's raw message functions; every pointer stays in Internals.
+///
+/// Replies are kept in step with requests as in `GenericNetlinkSocket`:
+/// libnl asks for an ACK on everything it sends, so each exchange reads
+/// until its ACK, NLMSG_DONE or error.
+final class RouteQuerySocket {
+    private var socket: OpaquePointer
+    private let callbacks: OpaquePointer
+    private let collector = RouteReplyCollector()
+    private var isOutOfStep = false
+
+    /// Bounds the damage of a bug; the kernel answers in microseconds.
+    private static let replyTimeoutSeconds = 10
+
+    init() throws(KernelErrno) {
+        let socket = try Self.connectedSocket()
+        guard let callbacks = nl_cb_alloc(NL_CB_DEFAULT) else {
+            nl_socket_free(socket)
+            throw KernelErrno(ENOMEM)
+        }
+        self.socket = socket
+        self.callbacks = callbacks
+        installCallbacks()
+    }
+
+    deinit {
+        nl_cb_put(callbacks)
+        nl_socket_free(socket)
+    }
+
+    /// A route as the kernel's RTM_NEWROUTE reply describes it, before the
+    /// nexthop objects it names are resolved.
+    struct RouteMessage {
+        var prefix: IPv4Network
+        var protocolName: String
+        var typeName: String
+        var table: UInt32
+        var metric: UInt32
+        /// From RTA_GATEWAY/RTA_OIF or RTA_MULTIPATH, as libnl parsed them.
+        var nexthops: [(gateway: IPv4Address?, interfaceIndex: Int)]
+        /// RTA_NH_ID, which libnl 3.7 does not parse.
+        var nexthopObjectID: UInt32?
+    }
+
+    /// The FIB entry the kernel matches for packets to `address`, as
+    /// configured (all its nexthops, not the one a flow hash would pick:
+    /// that is what RTM_F_FIB_MATCH asks for). Nil when nothing matches.
+    func lookup(_ address: IPv4Address) throws(KernelErrno) -> RouteMessage? {
+        var header = rtmsg()
+        header.rtm_family = UInt8(AF_INET)
+        header.rtm_dst_len = 32
+        header.rtm_flags = UInt32(RTM_F_FIB_MATCH)
+        let destination = Self.networkOrder(address)
+        var result: RouteMessage?
+        var unreadable = false
+        do {
+            try exchange(type: Int32(RTM_GETROUTE), header: header, attributes: { message in
+                destination.withUnsafeBytes { nla_put(message, Int32(RTA_DST.rawValue), Int32($0.count), $0.baseAddress) }
+            }, onReply: { reply in
+                guard reply.pointee.nlmsg_type == UInt16(RTM_NEWROUTE) else { return }
+                if let parsed = Self.routeMessage(reply) { result = parsed } else { unreadable = true }
+            })
+        } catch let error where error.errno == ENETUNREACH {
+            return nil
+        } catch let error where [EINVAL, EHOSTUNREACH, EACCES].contains(error.errno) {
+            // The match drops packets (blackhole: EINVAL, unreachable:
+            // EHOSTUNREACH, prohibit: EACCES), and the kernel answers a
+            // lookup with that route's error instead of the route.
+            return try longestMatchInMainTable(address)
+        }
+        if unreadable { throw KernelErrno(EPROTO) }
+        return result
+    }
+
+    /// The main table's most specific route containing `address` (lowest
+    /// metric among equals), from a dump: the fallback for routes a lookup
+    /// cannot return. Policy rules are not consulted here.
+    private func longestMatchInMainTable(_ address: IPv4Address) throws(KernelErrno) -> RouteMessage? {
+        var header = rtmsg()
+        header.rtm_family = UInt8(AF_INET)
+        var best: RouteMessage?
+        try exchange(type: Int32(RTM_GETROUTE), flags: NLM_F_DUMP, header: header, onReply: { reply in
+            guard reply.pointee.nlmsg_type == UInt16(RTM_NEWROUTE), let route = Self.routeMessage(reply),
+                  route.table == UInt32(RT_TABLE_MAIN.rawValue), route.prefix.contains(address) else { return }
+            if let current = best,
+               (current.prefix.prefixLength, -Int64(current.metric)) >= (route.prefix.prefixLength, -Int64(route.metric)) { return }
+            best = route
+        })
+        return best
+    }
+
+    /// Sends one request of `type` with the fixed header `header` and the
+    /// attributes `attributes` puts, hands each reply to `onReply` while the
+    /// reply is being read, and returns once the kernel ended the exchange.
+    /// The kernel's own errno is thrown, not libnl's folded NLE_* code.
+    func exchange<Header>(
+        type: Int32, flags: Int32 = 0, header: Header,
+        attributes: (OpaquePointer) -> Int32 = { _ in 0 },
+        onReply: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void
+    ) throws(KernelErrno) {
+        if isOutOfStep { try reconnect() }
+        guard let message = nlmsg_alloc_simple(type, flags) else { throw KernelErrno(ENOMEM) }
+        defer { nlmsg_free(message) }
+        var fixed = header
+        let appended = withUnsafeMutableBytes(of: &fixed) {
+            nlmsg_append(message, $0.baseAddress, $0.count, Int32(NLMSG_ALIGNTO))
+        }
+        guard appended >= 0, attributes(message) >= 0 else { throw KernelErrno(EMSGSIZE) }
+
+        collector.begin(onReply: onReply)
+        defer { collector.end() }
+        let sent = nl_send_auto(socket, message)
+        guard sent >= 0 else {
+            isOutOfStep = true
+            throw KernelErrno(libnlCode: sent)
+        }
+        while !collector.isFinished {
+            let status = nl_recvmsgs_report(socket, callbacks)
+            if collector.isFinished { break }
+            if status <= 0 {
+                isOutOfStep = true
+                throw status == 0 || status == -NLE_AGAIN ? KernelErrno(ETIMEDOUT) : KernelErrno(libnlCode: status)
+            }
+        }
+        if collector.kernelErrno != 0 { throw KernelErrno(collector.kernelErrno) }
+    }
+
+    /// The interface's name for a nexthop, or "" when it is gone.
+    func interfaceName(_ index: Int) -> String {
+        guard index > 0 else { return "" }
+        var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
+        return buffer.withUnsafeMutableBufferPointer { pointer -> String in
+            guard if_indextoname(UInt32(index), pointer.baseAddress!) != nil else { return "" }
+            return String(cString: pointer.baseAddress!)
+        }
+    }
+
+    static func networkOrder(_ address: IPv4Address) -> [UInt8] {
+        let o = address.octets
+        return [o.0, o.1, o.2, o.3]
+    }
+
+    static func ipv4(bytes pointer: UnsafeRawPointer, count: Int) -> IPv4Address? {
+        guard count == 4 else { return nil }
+        let p = pointer.assumingMemoryBound(to: UInt8.self)
+        return IPv4Address(p[0], p[1], p[2], p[3])
+    }
+
+    /// Reads an RTM_NEWROUTE with libnl's parser, plus RTA_NH_ID by hand.
+    private static func routeMessage(_ header: UnsafeMutablePointer<nlmsghdr>) -> RouteMessage? {
+        var parsed: OpaquePointer?
+        guard rtnl_route_parse(header, &parsed) >= 0, let route = parsed else { return nil }
+        defer { rtnl_route_put(route) }
+        guard rtnl_route_get_family(route) == UInt8(AF_INET), let destination = rtnl_route_get_dst(route) else { return nil }
+        let length = Int(nl_addr_get_prefixlen(destination))
+        // A default route's destination has no bytes at all.
+        let address = RouteSocket.ipv4(destination) ?? IPv4Address(0)
+        var nexthops: [(gateway: IPv4Address?, interfaceIndex: Int)] = []
+        // Only a unicast route forwards: the compatibility copy of a route
+        // through a blackhole nexthop object names `lo` as its device.
+        let forwards = rtnl_route_get_type(route) == UInt8(RTN_UNICAST)
+        for index in 0..<(forwards ? rtnl_route_get_nnexthops(route) : 0) {
+            guard let nexthop = rtnl_route_nexthop_n(route, index) else { continue }
+            nexthops.append((rtnl_route_nh_get_gateway(nexthop).flatMap(RouteSocket.ipv4), Int(rtnl_route_nh_get_ifindex(nexthop))))
+        }
+        var nexthopObjectID: UInt32?
+        if let attribute = nlmsg_find_attr(header, Int32(MemoryLayout<rtmsg>.size), Int32(RTA_NH_ID.rawValue)),
+           nla_len(attribute) == 4 {
+            nexthopObjectID = nla_get_u32(attribute)
+        }
+        var text = [CChar](repeating: 0, count: 64)
+        let protocolName = protocolNames[Int32(rtnl_route_get_protocol(route))]
+            ?? String(cString: rtnl_route_proto2str(Int32(rtnl_route_get_protocol(route)), &text, text.count))
+        let typeName = String(cString: nl_rtntype2str(Int32(rtnl_route_get_type(route)), &text, text.count))
+        return RouteMessage(
+            prefix: IPv4Network(address: address, prefixLength: length), protocolName: protocolName, typeName: typeName,
+            table: rtnl_route_get_table(route), metric: rtnl_route_get_priority(route),
+            nexthops: nexthops, nexthopObjectID: nexthopObjectID
+        )
+    }
+
+    /// The kernel's own protocol numbers (<linux/rtnetlink.h>) under the
+    /// names `ip route` prints. Debian's libnl 3.7 names only a few
+    /// (measured: FRR's OSPF routes, 188, come out as `0xbc`); its answer is
+    /// kept for numbers not listed here.
+    private static let protocolNames: [Int32: String] = [
+        RTPROT_REDIRECT: "redirect", RTPROT_KERNEL: "kernel", RTPROT_BOOT: "boot", RTPROT_STATIC: "static",
+        RTPROT_RA: "ra", RTPROT_ZEBRA: "zebra", RTPROT_BIRD: "bird", RTPROT_DHCP: "dhcp",
+        RTPROT_KEEPALIVED: "keepalived", RTPROT_BABEL: "babel", RTPROT_OPENR: "openr", RTPROT_BGP: "bgp",
+        RTPROT_ISIS: "isis", RTPROT_OSPF: "ospf", RTPROT_RIP: "rip", RTPROT_EIGRP: "eigrp",
+    ]
+
+    private func reconnect() throws(KernelErrno) {
+        let fresh = try Self.connectedSocket()
+        nl_socket_free(socket)
+        socket = fresh
+        isOutOfStep = false
+    }
+
+    private static func connectedSocket() throws(KernelErrno) -> OpaquePointer {
+        guard let socket = nl_socket_alloc() else { throw KernelErrno(ENOMEM) }
+        let status = nl_connect(socket, NETLINK_ROUTE)
+        guard status == 0 else {
+            nl_socket_free(socket)
+            throw KernelErrno(libnlCode: status)
+        }
+        var timeout = timeval(tv_sec: replyTimeoutSeconds, tv_usec: 0)
+        _ = setsockopt(nl_socket_get_fd(socket), SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return socket
+    }
+
+    /// Unretained is safe: the collector lives as long as this socket, and
+    /// the callbacks only run inside `nl_recvmsgs_report` in `exchange`.
+    private func installCallbacks() {
+        let context = Unmanaged.passUnretained(collector).toOpaque()
+        nl_cb_set(callbacks, NL_CB_VALID, NL_CB_CUSTOM, { message, context in
+            if let header = nlmsg_hdr(message) { RouteReplyCollector.from(context).deliver(header) }
+            return Int32(NL_OK.rawValue)
+        }, context)
+        nl_cb_set(callbacks, NL_CB_ACK, NL_CB_CUSTOM, { _, context in
+            RouteReplyCollector.from(context).finish(kernelErrno: 0)
+            return Int32(NL_STOP.rawValue)
+        }, context)
+        nl_cb_set(callbacks, NL_CB_FINISH, NL_CB_CUSTOM, { _, context in
+            RouteReplyCollector.from(context).finish(kernelErrno: 0)
+            return Int32(NL_STOP.rawValue)
+        }, context)
+        nl_cb_err(callbacks, NL_CB_CUSTOM, { _, error, context in
+            let code = error?.pointee.error ?? -EPROTO
+            RouteReplyCollector.from(context).finish(kernelErrno: code < 0 ? -code : code)
+            return Int32(NL_STOP.rawValue)
+        }, context)
+    }
+}
+
+/// The state of one exchange, reached from libnl's callbacks.
+private final class RouteReplyCollector {
+    private(set) var isFinished = false
+    private(set) var kernelErrno: Int32 = 0
+    private var onReply: ((UnsafeMutablePointer<nlmsghdr>) -> Void)?
+
+    static func from(_ context: UnsafeMutableRawPointer?) -> RouteReplyCollector {
+        Unmanaged<RouteReplyCollector>.fromOpaque(context!).takeUnretainedValue()
+    }
+
+    func begin(onReply: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) {
+        isFinished = false
+        kernelErrno = 0
+        self.onReply = onReply
+    }
+
+    func end() { onReply = nil }
+
+    func deliver(_ header: UnsafeMutablePointer<nlmsghdr>) { onReply?(header) }
+
+    func finish(kernelErrno: Int32) {
+        isFinished = true
+        self.kernelErrno = kernelErrno
+    }
+}

@@ -1,0 +1,47 @@
+import ECMPCore
+
+/// Wakes its owner whenever the kernel reports a change that can alter a
+/// route's nexthops: an IPv4 route, a nexthop object or a link. It says
+/// only that something changed; the owner re-reads the route it watches
+/// (`RouteReader`), so a missed or coalesced event is repaired by the
+/// next read. Create it before the first read, so no change falls between.
+///
+/// `@unchecked Sendable`: only `interrupt()` is meant for other threads,
+/// and it writes one byte to a pipe, which the kernel serialises.
+public final class RouteWatcher: @unchecked Sendable {
+    public enum Wake: Sendable {
+        /// The kernel reported at least one change.
+        case changed
+        case timedOut
+        /// `interrupt()` was called (by a signal handler, say).
+        case interrupted
+    }
+
+    private let socket: RouteEventSocket
+
+    public init() throws(NetlinkError) {
+        do {
+            socket = try RouteEventSocket()
+        } catch {
+            throw NetlinkError(operation: "subscribe to", object: "rtnetlink route, nexthop and link events", errno: error.errno)
+        }
+    }
+
+    /// Waits until the kernel reports a change, `timeout` passes or
+    /// `interrupt()` is called, whichever comes first.
+    public func wait(timeout: Duration) throws(NetlinkError) -> Wake {
+        let milliseconds = max(0, min(Int64(Int32.max), timeout.milliseconds))
+        do {
+            switch try socket.wait(timeoutMilliseconds: Int32(milliseconds)) {
+            case .events: return .changed
+            case .timedOut: return .timedOut
+            case .interrupted: return .interrupted
+            }
+        } catch {
+            throw NetlinkError(operation: "read", object: "rtnetlink events", errno: error.errno)
+        }
+    }
+
+    /// Makes the current or next `wait` return `.interrupted`; from any thread.
+    public func interrupt() { socket.interrupt() }
+}

@@ -1,0 +1,318 @@
+import ArgumentParser
+import ECMPCore
+import ECMPNetlink
+import ECMPRouting
+import Foundation
+
+/// `ecmpd verify --vip A`, run on the router: the nexthops the kernel
+/// forwards the VIP /32 over, whether they are the ones FRR installed, and
+/// whether they are the ones expected. With `--watch`, every change of that
+/// set, timestamped, until a signal.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "On the router: check the kernel's ECMP route to a VIP against FRR and an expectation.",
+        discussion: """
+        Exit status: 0 the route matches (and kernel and FRR agree), 1 a mismatch, \
+        a missing route or a disagreement, 2 usage. With --watch: the status of the \
+        last state seen, or 1 when --timeout ends the watch before --count changes.
+        """
+    )
+
+    @Option(name: .customLong("vip"), help: "The VIP whose /32 route to check.", transform: VIPArgument.parse)
+    var vip: IPv4Address
+
+    @Option(help: "The number of nexthops expected (0: the route must be gone).")
+    var expect: Int?
+
+    @Option(help: "The gateways expected, exactly: A,B,...")
+    var expectNexthops: String?
+
+    @Flag(help: "Print the result as JSON (with --watch: one JSON object per line).")
+    var json = false
+
+    @Flag(help: "Print every change of the kernel's nexthop set until SIGINT/SIGTERM.")
+    var watch = false
+
+    @Option(help: "With --watch: exit after this many changes.")
+    var count: Int?
+
+    @Option(help: "With --watch: exit after this many seconds.")
+    var timeout: Double?
+
+    @Option(help: "FRR's pathspace (vtysh -N) when FRR runs as a named instance.")
+    var pathspace: String?
+
+    @Flag(help: "Do not ask FRR (vtysh); check the kernel only.")
+    var noFRR = false
+
+    func validate() throws {
+        if expect != nil, expectNexthops != nil { throw ValidationError("give --expect or --expect-nexthops, not both") }
+        if let expect, expect < 0 { throw ValidationError("--expect takes a number of nexthops, 0 or more") }
+        if let expectNexthops {
+            do { _ = try NexthopExpectation.gateways(parsing: expectNexthops) } catch { throw ValidationError("--expect-nexthops: \(error)") }
+        }
+        if !watch, count != nil || timeout != nil { throw ValidationError("--count and --timeout go with --watch") }
+        if let count, count < 1 { throw ValidationError("--count takes 1 or more") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout takes a positive number of seconds") }
+    }
+
+    var prefix: IPv4Network { IPv4Network(address: vip, prefixLength: 32) }
+
+    var expectation: NexthopExpectation {
+        if let expect { return .count(expect) }
+        if let expectNexthops, let parsed = try? NexthopExpectation.gateways(parsing: expectNexthops) { return parsed }
+        return .present
+    }
+
+    func run() throws {
+        if watch { return try runWatch() }
+        let route = try RealServerCommand.edge { try RouteReader().route(to: vip) }
+        let verification = RouteVerification(prefix: prefix, kernel: nexthops(of: route), frr: frrView(), expectation: expectation)
+        if json {
+            try Output.json(Report(verification, route: route))
+        } else {
+            printText(verification, route: route)
+        }
+        if !verification.isOK { throw ExitCode(1) }
+    }
+
+    /// The kernel's nexthops for exactly the VIP /32; nil when the lookup
+    /// matched nothing or only a shorter prefix.
+    func nexthops(of route: RouteReader.KernelRoute?) -> RouteNexthops? {
+        guard let route, route.prefix == prefix else { return nil }
+        return route.nexthops
+    }
+
+    // MARK: FRR
+
+    /// FRR's entries for the VIP /32 from `vtysh -c 'show ip route A/32 json'`.
+    /// FRR being absent or silent is reported, not a failure: the kernel is
+    /// what forwards, and a router may run another routing daemon.
+    func frrView() -> RouteVerification.FRRView {
+        if noFRR { return .unavailable(reason: "not asked (--no-frr)") }
+        guard let vtysh = Self.findVtysh() else { return .unavailable(reason: "vtysh is not installed") }
+        let argv = [vtysh] + (pathspace.map { ["-N", $0] } ?? []) + ["-c", "show ip route \(prefix) json"]
+        let result: ProcessRunner.Result
+        do {
+            result = try ProcessRunner.run(argv, timeout: .seconds(10), outputLimit: 1 << 20)
+        } catch {
+            return .unavailable(reason: "\(error)")
+        }
+        let command = "vtysh " + (pathspace.map { "-N \($0) " } ?? "") + "-c '\(argv.last!)'"
+        if result.timedOut { return .unavailable(reason: "\(command) did not answer within 10 s") }
+        guard result.status == 0 else {
+            // "Exiting: failed to connect to any daemons." is vtysh's last word.
+            let last = result.output.split(separator: "\n").last.map(String.init) ?? "exit status \(result.status)"
+            return .unavailable(reason: "\(command): \(last)")
+        }
+        do {
+            return .entries(try FRRRoute.entries(inVtyshOutput: result.output, prefix: prefix))
+        } catch {
+            return .unavailable(reason: "\(error)")
+        }
+    }
+
+    static func findVtysh() -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let directories = path.split(separator: ":").map(String.init) + ["/usr/bin", "/usr/local/bin"]
+        return directories.map { "\($0)/vtysh" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    // MARK: Text
+
+    func printText(_ verification: RouteVerification, route: RouteReader.KernelRoute?) {
+        if let route, let nexthops = verification.kernel {
+            print("kernel: \(Self.count(nexthops)) for \(prefix) (\(Self.details(route)))")
+            for nexthop in nexthops.nexthops { print("  \(nexthop)") }
+        } else if let route {
+            print("kernel: no route to \(prefix); traffic to \(vip) follows \(route.prefix) (\(route.nexthops))")
+        } else {
+            print("kernel: no route to \(prefix)")
+        }
+        switch verification.frr {
+        case .unavailable(let reason):
+            print("frr: not checked: \(reason)")
+        case .entries(let entries):
+            if let installed = FRRRoute.installed(in: entries) {
+                print("frr: \(installed.protocolName) route installed with \(Self.count(installed.fibNexthops)) in the FIB")
+            } else if let selected = entries.first(where: \.isSelected) {
+                print("frr: \(selected.protocolName) route selected but not installed")
+            } else {
+                print("frr: no route to \(prefix)")
+            }
+            if verification.agreement == .agree { print("frr: agrees with the kernel") }
+        }
+        for problem in verification.problems { print("problem: \(problem)") }
+        print(verification.isOK ? "ok: \(verification.expectation)" : "mismatch: \(verification.problems.count) problem\(verification.problems.count == 1 ? "" : "s")")
+    }
+
+    static func count(_ nexthops: RouteNexthops) -> String {
+        nexthops.count == 1 ? "1 nexthop" : "\(nexthops.count) nexthops"
+    }
+
+    static func details(_ route: RouteReader.KernelRoute) -> String {
+        var parts = ["proto \(route.protocolName)", "metric \(route.metric)"]
+        if route.typeName != "unicast" { parts.insert(route.typeName, at: 0) }
+        if let id = route.nexthopObjectID {
+            parts.append("nhid \(id), read from \(route.source == .nexthopObjects ? "the nexthop objects" : "the route's compatibility copy")")
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    // MARK: JSON
+
+    struct Report: Encodable {
+        var vip: String
+        var prefix: String
+        var ok: Bool
+        var problems: [String]
+        var expectation: String
+        var matchesExpectation: Bool
+        var agreement: String
+        var kernel: Kernel
+        var frr: FRR
+
+        struct Nexthop: Encodable {
+            var gateway: String?
+            var interface: String
+        }
+
+        struct Kernel: Encodable {
+            /// A route for exactly the VIP /32 exists.
+            var present: Bool
+            var nexthops: [Nexthop]
+            /// The route the lookup matched (the /32, or a covering prefix).
+            var matchedPrefix: String?
+            var `protocol`: String?
+            var type: String?
+            var metric: UInt32?
+            var table: UInt32?
+            var nexthopObjectID: UInt32?
+            var nexthopSource: String?
+        }
+
+        struct FRR: Encodable {
+            var available: Bool
+            var reason: String?
+            var routes: [Route]
+
+            struct Route: Encodable {
+                var `protocol`: String
+                var selected: Bool
+                var installed: Bool
+                var fibNexthops: [Nexthop]
+                var activeNexthops: [Nexthop]
+            }
+        }
+
+        init(_ verification: RouteVerification, route: RouteReader.KernelRoute?) {
+            vip = verification.prefix.address.description
+            prefix = verification.prefix.description
+            ok = verification.isOK
+            problems = verification.problems
+            expectation = verification.expectation.description
+            matchesExpectation = verification.expectationMismatch == nil
+            switch verification.agreement {
+            case .agree: agreement = "agree"
+            case .disagree: agreement = "disagree"
+            case .notChecked: agreement = "not-checked"
+            }
+            kernel = Kernel(
+                present: verification.kernel != nil, nexthops: Self.nexthops(verification.kernel ?? .empty),
+                matchedPrefix: route?.prefix.description, protocol: route?.protocolName, type: route?.typeName,
+                metric: route?.metric, table: route?.table, nexthopObjectID: route?.nexthopObjectID, nexthopSource: route?.source.rawValue
+            )
+            switch verification.frr {
+            case .unavailable(let reason):
+                frr = FRR(available: false, reason: reason, routes: [])
+            case .entries(let entries):
+                frr = FRR(available: true, reason: nil, routes: entries.map {
+                    FRR.Route(protocol: $0.protocolName, selected: $0.isSelected, installed: $0.isInstalled,
+                              fibNexthops: Self.nexthops($0.fibNexthops), activeNexthops: Self.nexthops($0.activeNexthops))
+                })
+            }
+        }
+
+        static func nexthops(_ set: RouteNexthops) -> [Nexthop] {
+            set.nexthops.map { Nexthop(gateway: $0.gateway?.description, interface: $0.interface) }
+        }
+    }
+
+    // MARK: Watch
+
+    /// One line per change of the kernel's nexthop set for the VIP /32.
+    struct WatchLine: Encodable {
+        var time: String
+        var event: String
+        var prefix: String
+        var present: Bool
+        var nexthops: [Report.Nexthop]
+        var added: [Report.Nexthop]
+        var removed: [Report.Nexthop]
+        var matchesExpectation: Bool
+    }
+
+    func runWatch() throws {
+        // Subscribe before the first read, so no change slips in between.
+        let watcher = try RealServerCommand.edge { try RouteWatcher() }
+        let reader = try RealServerCommand.edge { try RouteReader() }
+        let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { watcher.interrupt() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+
+        let clock = ContinuousClock()
+        let deadline = timeout.map { clock.now + .milliseconds(Int64($0 * 1000)) }
+        var current = nexthops(of: try RealServerCommand.edge { try reader.route(to: vip) })
+        try emit("initial", current, previous: nil)
+        var changes = 0
+        watching: while count.map({ changes < $0 }) ?? true {
+            let remaining = deadline.map { $0 - clock.now } ?? .seconds(3600)
+            if remaining <= .zero { break }
+            switch try RealServerCommand.edge({ try watcher.wait(timeout: remaining) }) {
+            case .interrupted: break watching
+            case .timedOut: continue
+            case .changed:
+                let next = nexthops(of: try RealServerCommand.edge { try reader.route(to: vip) })
+                guard next != current else { continue }
+                try emit("change", next, previous: current)
+                current = next
+                changes += 1
+            }
+        }
+        if let count, changes < count, let timeout {
+            Output.error("error: saw \(changes) of \(count) change\(count == 1 ? "" : "s") to \(prefix) within \(timeout) s")
+            throw ExitCode(1)
+        }
+        if expectation.mismatch(in: current ?? .empty) != nil { throw ExitCode(1) }
+    }
+
+    func emit(_ event: String, _ nexthops: RouteNexthops?, previous: RouteNexthops?) throws {
+        let time = Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date())
+        let set = nexthops ?? .empty
+        let (added, removed) = previous.map { set.difference(from: $0) }.map { ($0.extra, $0.missing) } ?? ([], [])
+        let mismatch = expectation.mismatch(in: set)
+        let line: String
+        if json {
+            let value = WatchLine(
+                time: time, event: event, prefix: prefix.description, present: nexthops != nil,
+                nexthops: Report.nexthops(set), added: Report.nexthops(RouteNexthops(added)),
+                removed: Report.nexthops(RouteNexthops(removed)), matchesExpectation: mismatch == nil
+            )
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            line = String(decoding: try encoder.encode(value), as: UTF8.self)
+        } else {
+            let state = nexthops == nil ? "no route" : "\(Self.count(set)): \(set)"
+            let delta = (added.map { "+\($0)" } + removed.map { "-\($0)" }).joined(separator: ", ")
+            line = "\(time) \(prefix) \(state)\(delta.isEmpty ? "" : " (\(delta))")\(mismatch.map { " [\($0)]" } ?? "")"
+        }
+        // Unbuffered: a line must reach a pipe when it happens, not when a buffer fills.
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}
