@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BUILD := .build/debug
 
-.PHONY: all deps build demo test test-unit test-netns test-kernel clean
+.PHONY: all deps build demo test test-unit test-netns test-kernel bench-ipvs clean
 
 all: build
 
@@ -35,6 +35,14 @@ test-kernel:
 	Tests/kernel/run-in-vm.sh -- Tests/kernel/smoke.sh
 	Tests/kernel/run-in-vm.sh -- $(SWIFT) test --skip-build --filter KernelTests --skip IPVSNoModuleTests
 	ECMPD_EXPECT_NO_IPVS=1 Tests/kernel/run-in-vm.sh --no-ipvs -- $(SWIFT) test --skip-build --filter IPVSNoModuleTests
+
+# docs/benchmarks.md, "IPVS programming": a release build against
+# ipvsadm-restore in one VM boot. Not part of `make test`.
+bench-ipvs: deps
+	$(SWIFT) build -c release --scratch-path .build-release --product ecmpd
+	mkdir -p .build-release/bench
+	Tests/kernel/run-in-vm.sh --out .build-release/bench -- Tests/kernel/bench-ipvs.sh .build-release/release/ecmpd 5
+	cat .build-release/bench/bench-ipvs.txt
 
 clean:
 	rm -rf .build
