@@ -78,23 +78,11 @@ final class GenericNetlinkSocket {
 
         collector.begin(maxAttribute: maxAttribute, onReply: onReply)
         defer { collector.end() }
-        let sent = nl_send_auto(socket, message)
-        guard sent >= 0 else {
+        do {
+            try sendAndReceive(message, on: socket, callbacks: callbacks) { collector.isFinished }
+        } catch {
             isOutOfStep = true
-            throw KernelErrno(libnlCode: sent)
-        }
-        // One receive may end after the reply of a plain request, before its
-        // ACK; keep reading until a terminator. `nl_recvmsgs_report` returns
-        // the number of messages read (plain `nl_recvmsgs` returns 0 for any
-        // success, which cannot tell "read a reply" from "read nothing").
-        while !collector.isFinished {
-            let status = nl_recvmsgs_report(socket, callbacks)
-            if collector.isFinished { break }
-            if status <= 0 {
-                // Nothing read: SO_RCVTIMEO expired (NLE_AGAIN) or the socket closed.
-                isOutOfStep = true
-                throw status == 0 || status == -NLE_AGAIN ? KernelErrno(ETIMEDOUT) : KernelErrno(libnlCode: status)
-            }
+            throw error
         }
         if collector.kernelErrno != 0 { throw KernelErrno(collector.kernelErrno) }
         if collector.unreadableReplies > 0 { throw KernelErrno(EPROTO) }
@@ -181,5 +169,27 @@ private final class ReplyCollector {
     func finish(kernelErrno: Int32) {
         isFinished = true
         self.kernelErrno = kernelErrno
+    }
+}
+
+/// Sends `message` and reads replies through `callbacks` until `isFinished`
+/// says the kernel ended the exchange (ACK, error or end of dump). One
+/// receive may end after the reply of a plain request, before its ACK, so
+/// reading goes on until a terminator; `nl_recvmsgs_report` returns the
+/// number of messages read (plain `nl_recvmsgs` returns 0 for any success,
+/// which cannot tell "read a reply" from "read nothing"). On a throw the
+/// caller's socket is out of step and must be replaced.
+func sendAndReceive(
+    _ message: OpaquePointer, on socket: OpaquePointer, callbacks: OpaquePointer, until isFinished: () -> Bool
+) throws(KernelErrno) {
+    let sent = nl_send_auto(socket, message)
+    guard sent >= 0 else { throw KernelErrno(libnlCode: sent) }
+    while !isFinished() {
+        let status = nl_recvmsgs_report(socket, callbacks)
+        if isFinished() { break }
+        if status <= 0 {
+            // Nothing read: SO_RCVTIMEO expired (NLE_AGAIN) or the socket closed.
+            throw status == 0 || status == -NLE_AGAIN ? KernelErrno(ETIMEDOUT) : KernelErrno(libnlCode: status)
+        }
     }
 }

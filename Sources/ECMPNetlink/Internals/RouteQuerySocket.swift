@@ -116,18 +116,11 @@ final class RouteQuerySocket {
 
         collector.begin(onReply: onReply)
         defer { collector.end() }
-        let sent = nl_send_auto(socket, message)
-        guard sent >= 0 else {
+        do {
+            try sendAndReceive(message, on: socket, callbacks: callbacks) { collector.isFinished }
+        } catch {
             isOutOfStep = true
-            throw KernelErrno(libnlCode: sent)
-        }
-        while !collector.isFinished {
-            let status = nl_recvmsgs_report(socket, callbacks)
-            if collector.isFinished { break }
-            if status <= 0 {
-                isOutOfStep = true
-                throw status == 0 || status == -NLE_AGAIN ? KernelErrno(ETIMEDOUT) : KernelErrno(libnlCode: status)
-            }
+            throw error
         }
         if collector.kernelErrno != 0 { throw KernelErrno(collector.kernelErrno) }
     }
