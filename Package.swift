@@ -13,6 +13,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         // Only the module map and a header: libnl's macros and variadics are
@@ -54,10 +58,25 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // `ecmpd run`: the reconcile loop, network watch, signals, and the
+        // status and metrics endpoint, as service-lifecycle services.
+        .target(
+            name: "ECMPDaemon",
+            dependencies: [
+                "ECMPCore", "ECMPNetlink", "ECMPRouting", "ECMPStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "ecmpd",
             dependencies: [
-                "ECMPCore", "ECMPNetlink", "ECMPRouting", "ECMPStore",
+                "ECMPCore", "ECMPNetlink", "ECMPRouting", "ECMPStore", "ECMPDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -70,6 +89,16 @@ let package = Package(
         .testTarget(
             name: "ECMPStoreTests",
             dependencies: ["ECMPStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The status endpoint on real loopback sockets (no in-process test
+        // client: HummingbirdTesting would add ~10 minutes to a clean build).
+        .testTarget(
+            name: "ECMPDaemonTests",
+            dependencies: [
+                "ECMPDaemon",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "ECMPRoutingTests",
@@ -90,7 +119,7 @@ let package = Package(
         // run by `make test-kernel` inside the VM, never by plain unit runs.
         .testTarget(
             name: "KernelTests",
-            dependencies: ["ECMPCore", "ECMPNetlink"]
+            dependencies: ["ECMPCore", "ECMPNetlink", "ECMPTestSupport"]
         ),
     ]
 )

@@ -19,11 +19,14 @@ public final class RouteWatcher: @unchecked Sendable {
 
     private let socket: RouteEventSocket
 
-    public init() throws(NetlinkError) {
+    /// With `includingAddresses`, IPv4 address changes wake it too (the
+    /// daemon's network watch: an interface's networks feed the routing
+    /// configs).
+    public init(includingAddresses: Bool = false) throws(NetlinkError) {
         do {
-            socket = try RouteEventSocket()
+            socket = try RouteEventSocket(addresses: includingAddresses)
         } catch {
-            throw NetlinkError(operation: "subscribe to", object: "rtnetlink route, nexthop and link events", errno: error.errno)
+            throw NetlinkError(operation: "subscribe to", object: "rtnetlink route, nexthop, link\(includingAddresses ? ", address" : "") events", errno: error.errno)
         }
     }
 

@@ -10,6 +10,7 @@ struct Ecmpd: AsyncParsableCommand {
         subcommands: [
             CheckCommand.self, RenderCommand.self, ImportKeepalivedCommand.self, IPVSCommand.self,
             RealServerCommand.self, LoopbackCommand.self, HistoryCommand.self, VerifyCommand.self,
+            RunCommand.self, StatusCommand.self, DrainCommand.self, UndrainCommand.self,
         ]
     )
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ECMPCore
+import ECMPDaemon
 import ECMPNetlink
 
 /// `ecmpd loopback apply`: one reconcile step of the VIPs on lo — read lo
@@ -25,12 +26,6 @@ struct LoopbackApplyCommand: ParsableCommand {
     @Flag(help: "Print what was decided and done as JSON.")
     var json = false
 
-    /// The record's format: the owned VIPs as dotted quads.
-    struct OwnedRecord: Codable, Equatable {
-        var version = 1
-        var owned: [String]
-    }
-
     struct Report: Encodable {
         var adopted: [String]
         var added: [String]
@@ -50,13 +45,13 @@ struct LoopbackApplyCommand: ParsableCommand {
     func run() throws {
         let report = try RealServerCommand.edge { () throws -> Report in
             let loopback = try LoopbackAddresses()
-            let store = StateFile<OwnedRecord>(path: ownedFile)
-            let recorded = Set((try store.read()?.owned ?? []).compactMap(IPv4Address.init))
+            let store = StateFile<LoopbackRecord>(path: ownedFile)
+            let recorded = try store.read()?.addresses ?? []
             let onLoopback = try loopback.addresses()
             let ownership = AddressOwnership(configured: Set(configured), recorded: recorded, onLoopback: onLoopback)
             let plan = LoopbackPlan(ownership: ownership, announced: Set(announced), onLoopback: onLoopback)
             // Recorded before adding, so a crash never leaks an address.
-            if ownership.owned != recorded { try store.write(OwnedRecord(owned: ownership.owned.sorted().map(\.description))) }
+            if ownership.owned != recorded { try store.write(LoopbackRecord(owned: ownership.owned.sorted().map(\.description))) }
             for vip in plan.additions { try loopback.add(vip) }
             for vip in plan.removals { try loopback.remove(vip) }
             return Report(

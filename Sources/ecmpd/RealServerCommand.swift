@@ -1,5 +1,6 @@
 import ArgumentParser
 import ECMPCore
+import ECMPDaemon
 import ECMPNetlink
 import Foundation
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ECMPCore
+import ECMPDaemon
 import ECMPNetlink
 import ECMPRouting
 import Foundation
@@ -34,63 +35,32 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         let loaded = ConfigFile.loadOrExit(config)
-        let settings = loaded.config.routing
         let network: NetworkSnapshot
         do { network = try NetworkDetector.snapshot() } catch {
             Output.error("ecmpd render: \(error)")
             throw ExitCode(1)
         }
-        let plan: OSPFPlan
+        let sync = RoutingSync(loaded: loaded, role: role, directory: write, allowIntegrated: allowIntegrated)
         do {
-            plan = try OSPFPlanner.plan(role: role, config: loaded.config, network: network, systemHostname: Output.systemHostname())
-        } catch {
-            Output.error(loaded.problem(field: error.field, value: nil, message: error.message).description)
-            throw ExitCode(1)
-        }
-        do {
-            let renderer = try RoutingRenderer(templates: TemplateLocator.templates(for: role, configured: settings.templatesDirectory))
-            var key: RoutingRenderer.AuthenticationKey?
-            if let authentication = loaded.config.ospf.authentication {
-                key = write == nil ? .redacted(keyFile: authentication.keyFile) : .secret(try OSPFKeyFile.read(authentication.keyFile))
-            }
-            let output = renderer.render(plan, key: key, version: ECMPDVersion.current, source: loaded.file)
+            let (output, secrets) = try sync.render(network: network, hostname: Output.systemHostname(), withKey: write != nil)
             guard let directory = write else {
                 print("==> zebra.conf <==\n\(output.zebra)\n==> ospfd.conf <==\n\(output.ospfd)", terminator: "")
                 return
             }
-            var secrets: [String] = []
-            if case .secret(let text)? = key { secrets.append(text) }
-            try install(output, into: directory, settings: settings, secrets: secrets)
+            let result = try sync.install(output, secrets: secrets, reload: reload, warn: Output.error)
+            for name in ["zebra.conf", "ospfd.conf"] {
+                switch result.installed[name] {
+                case .installed(let backup): print("\(directory)/\(name): installed" + (backup.map { " (previous kept as \($0))" } ?? ""))
+                default: print("\(directory)/\(name): unchanged")
+                }
+            }
+            for daemon in result.reloaded { print("\(daemon): reloaded") }
+        } catch let error as RoutingSync.Failure {
+            Output.error(error.description)
+            throw ExitCode(1)
         } catch let error as RoutingFileError {
             Output.error("ecmpd render: \(error)")
             throw ExitCode(1)
-        }
-    }
-
-    func install(_ output: RoutingRenderer.Output, into directory: String, settings: RoutingDaemonSettings, secrets: [String]) throws {
-        var target = settings
-        target.configDirectory = directory
-        let reloader = RoutingDaemonReloader(settings: target)
-        if let integrated = reloader.integratedConfigConflict(), reload || !allowIntegrated {
-            if reload && !allowIntegrated { throw RoutingFileError.integratedConfig(path: integrated) }
-            Output.error("warning: \(RoutingFileError.integratedConfig(path: integrated))")
-        }
-        let validator = FRRValidator(vtysh: settings.vtysh)
-        let installer = RoutingConfigInstaller(directory: directory, user: settings.user, group: settings.group, backups: settings.backups) { path, daemon in
-            if settings.flavour == .frr { try validator.validate(file: path, daemon: daemon, secrets: secrets) }
-        }
-        let files = [RoutingConfigInstaller.File(daemon: "zebra", content: output.zebra), RoutingConfigInstaller.File(daemon: "ospfd", content: output.ospfd)]
-        let outcomes = try installer.install(files)
-        for file in files {
-            switch outcomes[file.name] {
-            case .installed(let backup): print("\(directory)/\(file.name): installed" + (backup.map { " (previous kept as \($0))" } ?? ""))
-            default: print("\(directory)/\(file.name): unchanged")
-            }
-        }
-        guard reload else { return }
-        for file in files where outcomes[file.name] != .unchanged {
-            try reloader.reload(daemon: file.daemon, file: "\(directory)/\(file.name)", secrets: secrets)
-            print("\(file.daemon): reloaded")
         }
     }
 }

@@ -7,18 +7,20 @@ public struct Config: Sendable, Equatable {
     public var ospf: OSPFSettings
     public var routing: RoutingDaemonSettings
     public var status: StatusSettings
+    public var controller: ControllerSettings
     public var vips: [VIPConfig]
 
     public init(
         node: NodeSettings = NodeSettings(), mode: ControlMode = .observe, ospf: OSPFSettings = OSPFSettings(),
         routing: RoutingDaemonSettings = RoutingDaemonSettings(), status: StatusSettings = StatusSettings(),
-        vips: [VIPConfig] = []
+        controller: ControllerSettings = ControllerSettings(), vips: [VIPConfig] = []
     ) {
         self.node = node
         self.mode = mode
         self.ospf = ospf
         self.routing = routing
         self.status = status
+        self.controller = controller
         self.vips = vips
     }
 }

@@ -47,7 +47,7 @@ public enum ConfigParser {
     // MARK: Sections
 
     static func readConfig(_ root: Node, _ r: YAMLReader) -> Config? {
-        guard let top = r.mapping(root, "", allowed: ["node", "mode", "ospf", "routing", "status", "vips"]) else { return nil }
+        guard let top = r.mapping(root, "", allowed: ["node", "mode", "ospf", "routing", "status", "controller", "vips"]) else { return nil }
         var config = Config()
         if let node = top["node"] { config.node = readNode(node, top.path("node"), r) }
         if let node = top["mode"], let mode = r.choice(node, "mode", ControlMode.self) { config.mode = mode }
@@ -65,6 +65,7 @@ public enum ConfigParser {
                 }
             }
         }
+        if let node = top["controller"] { config.controller = readController(node, "controller", r) }
         guard let vipsNode = top["vips"] else {
             r.report(root, "vips", "missing: list at least one VIP")
             return nil
@@ -86,6 +87,28 @@ public enum ConfigParser {
             else { r.report(n, f.path("state_dir"), value: text, "must be an absolute path") }
         }
         return settings
+    }
+
+    static func readController(_ node: Node, _ path: String, _ r: YAMLReader) -> ControllerSettings {
+        var s = ControllerSettings()
+        let keys = ["poll_interval", "on_stop", "guard_last_announcer", "network_debounce", "drain_cost", "drain_wait", "keepalived_config"]
+        guard let f = r.mapping(node, path, allowed: keys) else { return s }
+        if let n = f["poll_interval"], let v = r.duration(n, f.path("poll_interval"), range: .milliseconds(10) ... .seconds(60)) {
+            s.pollInterval = v
+            if v > .milliseconds(500) {
+                r.warn(n, f.path("poll_interval"), value: DurationParser.format(v), "withdrawal takes poll_interval × fall; above 500ms a failed director keeps traffic noticeably longer")
+            }
+        }
+        if let n = f["on_stop"], let v = r.choice(n, f.path("on_stop"), StopAction.self) { s.onStop = v }
+        if let n = f["guard_last_announcer"], let v = r.bool(n, f.path("guard_last_announcer")) { s.guardLastAnnouncer = v }
+        if let n = f["network_debounce"], let v = r.duration(n, f.path("network_debounce"), range: .zero ... .seconds(60)) { s.networkDebounce = v }
+        if let n = f["drain_cost"], let v = r.int(n, f.path("drain_cost"), range: 1...65535) { s.drainCost = v }
+        if let n = f["drain_wait"], let v = r.duration(n, f.path("drain_wait"), range: .zero ... .seconds(3600)) { s.drainWait = v }
+        if let n = f["keepalived_config"], let text = r.string(n, f.path("keepalived_config")) {
+            if text.hasPrefix("/") { s.keepalivedConfig = text }
+            else { r.report(n, f.path("keepalived_config"), value: text, "must be an absolute path") }
+        }
+        return s
     }
 
     static func readOSPF(_ node: Node, _ path: String, _ r: YAMLReader) -> OSPFSettings {

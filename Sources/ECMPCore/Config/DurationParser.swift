@@ -1,7 +1,7 @@
 /// Durations in config files: `500ms`, `2s`, `1.5s`, `3m`, `1h`, or a bare
 /// number of seconds.
-enum DurationParser {
-    static func parse(_ text: String) -> Duration? {
+public enum DurationParser {
+    public static func parse(_ text: String) -> Duration? {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
         var number = Substring(text)
         var scale = 1.0
@@ -18,7 +18,7 @@ enum DurationParser {
     }
 
     /// The shortest exact spelling: `500ms`, `2s`, `1500ms`.
-    static func format(_ duration: Duration) -> String {
+    public static func format(_ duration: Duration) -> String {
         let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
         if ms % 1000 == 0 { return "\(ms / 1000)s" }
         return "\(ms)ms"

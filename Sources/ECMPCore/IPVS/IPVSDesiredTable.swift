@@ -33,16 +33,19 @@ public struct IPVSDesiredTable: Hashable, Sendable {
         ownership = ownsWholeTable ? .wholeTable : .services(Set(entries.keys))
     }
 
-    static func service(_ service: VirtualService, on vip: IPv4Address) -> IPVSService {
-        let identity: IPVSServiceIdentity
+    /// The kernel's key for a configured virtual service on `vip`.
+    public static func identity(of service: VirtualService, on vip: IPv4Address) -> IPVSServiceIdentity {
         switch service.listener {
-        case .port(.tcp, let port): identity = .tcp(.v4(vip), port: UInt16(port))
-        case .port(.udp, let port): identity = .udp(.v4(vip), port: UInt16(port))
-        case .port(.sctp, let port): identity = .sctp(.v4(vip), port: UInt16(port))
+        case .port(.tcp, let port): return .tcp(.v4(vip), port: UInt16(port))
+        case .port(.udp, let port): return .udp(.v4(vip), port: UInt16(port))
+        case .port(.sctp, let port): return .sctp(.v4(vip), port: UInt16(port))
         // VIPs are IPv4, so a mark service is too; the mark itself names no VIP.
-        case .fwmark(let mark): identity = .fwmark(mark, family: .ipv4)
+        case .fwmark(let mark): return .fwmark(mark, family: .ipv4)
         }
-        var result = IPVSService(identity, scheduler: service.scheduler, flags: flags(named: service.schedulerFlags))
+    }
+
+    static func service(_ service: VirtualService, on vip: IPv4Address) -> IPVSService {
+        var result = IPVSService(identity(of: service, on: vip), scheduler: service.scheduler, flags: flags(named: service.schedulerFlags))
         if let persistence = service.persistence {
             result.flags.insert(.persistent)
             result.persistenceTimeout = UInt32(persistence.timeout)

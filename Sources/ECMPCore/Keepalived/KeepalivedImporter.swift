@@ -66,3 +66,27 @@ public enum KeepalivedImporter {
         }
     }
 }
+
+extension KeepalivedImporter {
+    /// Every `ha_suspend` inside a `virtual_server` block, found without
+    /// translating the rest: observe mode runs beside a keepalived whose
+    /// config may use features an import would refuse. keepalived stops
+    /// checking a virtual server whose address is not on the host; once
+    /// ecmpd withdraws that VIP, nothing would ever bring it back.
+    public static func haSuspendLocations(
+        text: String, file: String, configID: String? = nil, includeLoader: IncludeLoader = { _ in [] }
+    ) -> [KeepalivedLocation] {
+        var lexer = KeepalivedLexer(configID: configID)
+        lexer.read(text: text, file: file, includeLoader: includeLoader)
+        func scan(_ statements: [KeepalivedStatement], inVirtualServer: Bool) -> [KeepalivedLocation] {
+            statements.flatMap { statement -> [KeepalivedLocation] in
+                let here = inVirtualServer && statement.keyword == "ha_suspend" ? [statement.location] : []
+                let nested = statement.block.map {
+                    scan($0, inVirtualServer: inVirtualServer || statement.keyword == "virtual_server")
+                } ?? []
+                return here + nested
+            }
+        }
+        return scan(KeepalivedStatement.tree(lexer.tokens).statements, inVirtualServer: false)
+    }
+}

@@ -22,13 +22,15 @@ final class RouteEventSocket {
     /// event when a link going down kills a nexthop).
     private static let groups: [Int32] = [Int32(RTNLGRP_IPV4_ROUTE.rawValue), Int32(RTNLGRP_NEXTHOP.rawValue), Int32(RTNLGRP_LINK.rawValue)]
 
-    init() throws(KernelErrno) {
+    /// With `addresses`, IPv4 address events too: what the routing-config
+    /// renderer reads (an interface's networks) changes with them.
+    init(addresses: Bool = false) throws(KernelErrno) {
         guard let socket = nl_socket_alloc() else { throw KernelErrno(ENOMEM) }
         // Events carry the kernel's sequence numbers, not ours.
         nl_socket_disable_seq_check(socket)
         var status = nl_connect(socket, NETLINK_ROUTE)
         // The variadic nl_socket_add_memberships does not import into Swift.
-        for group in Self.groups where status == 0 {
+        for group in Self.groups + (addresses ? [Int32(RTNLGRP_IPV4_IFADDR.rawValue)] : []) where status == 0 {
             status = nl_socket_add_membership(socket, group)
         }
         if status == 0 { status = nl_socket_set_nonblocking(socket) }

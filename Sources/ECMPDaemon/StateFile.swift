@@ -4,14 +4,16 @@ import Foundation
 /// later run undoes exactly that. Written atomically (temporary file in the
 /// same directory, fsync, rename, fsync of the directory) with mode 0600: a
 /// crash leaves the old record or the new one, never half of either.
-struct StateFile<Record: Codable> {
-    var path: String
+public struct StateFile<Record: Codable> {
+    public init(path: String) { self.path = path }
 
-    struct Failure: Error, CustomStringConvertible {
-        var operation: String
-        var path: String
-        var reason: String
-        var description: String { "\(operation) \(path): \(reason)" }
+    public var path: String
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var operation: String
+        public var path: String
+        public var reason: String
+        public var description: String { "\(operation) \(path): \(reason)" }
 
         init(_ operation: String, _ path: String, errno: Int32) {
             self.init(operation, path, reason: String(cString: strerror(errno)))
@@ -25,7 +27,7 @@ struct StateFile<Record: Codable> {
     }
 
     /// The record, or nil when the file does not exist.
-    func read() throws(Failure) -> Record? {
+    public func read() throws(Failure) -> Record? {
         guard let data = FileManager.default.contents(atPath: path) else {
             if access(path, F_OK) != 0, errno == ENOENT { return nil }
             throw Failure("read state file", path, errno: errno == 0 ? EACCES : errno)
@@ -37,7 +39,7 @@ struct StateFile<Record: Codable> {
         }
     }
 
-    func write(_ record: Record) throws(Failure) {
+    public func write(_ record: Record) throws(Failure) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data: Data
@@ -66,7 +68,7 @@ struct StateFile<Record: Codable> {
     }
 
     /// Removes the file; a missing file is fine.
-    func remove() throws(Failure) {
+    public func remove() throws(Failure) {
         if unlink(path) != 0, errno != ENOENT { throw Failure("remove state file", path, errno: errno) }
         syncDirectory((path as NSString).deletingLastPathComponent)
     }

@@ -1,0 +1,379 @@
+import ECMPCore
+import ECMPNetlink
+import Foundation
+import Logging
+
+/// The reconcile loop's state and one cycle of it: dump IPVS, count each
+/// VIP's usable backends, step each VIP's policy, apply operator drains,
+/// and make lo match (only addresses ecmpd owns). Level-triggered: every
+/// cycle re-reads lo and IPVS, so a missed change is repaired on the next.
+///
+/// Nothing here waits on the routing daemon or the event database: routing
+/// work goes to `RoutingCoordinator` on its own thread, events to
+/// `EventSink`, so a slow vtysh or a locked SQLite file never delays a
+/// withdrawal.
+public actor Controller {
+    /// Where a whole-director drain is.
+    enum DirectorDrain: Equatable {
+        case none
+        /// lo's cost raised; the VIPs leave lo at `until`.
+        case raisingCost(until: ContinuousClock.Instant)
+        /// The VIPs are off lo.
+        case drained
+    }
+
+    private var loaded: LoadedConfig
+    private var states: [IPv4Address: VIPState] = [:]
+    private var counts: [IPv4Address: BackendCounter.Count] = [:]
+    private var lastChange: [IPv4Address: Date] = [:]
+    private var drain = DrainRecord()
+    private var drainStamp: FileStamp?
+    private var directorDrain = DirectorDrain.none
+    private var recorded: Set<IPv4Address> = []
+    private var reportedConflicts: Set<IPv4Address> = []
+    private var lastDumpError: String?
+
+    private let clock = ContinuousClock()
+    private let loopback: LoopbackAddresses
+    private var ipvs: IPVSClient?
+    private let announcers: (any AnnouncerSource)?
+    private let events: EventSink
+    private let status: ControllerStatus
+    private let metrics: ControllerMetrics
+    private let routing: RoutingCoordinator
+    private let logger: Logger
+
+    public init(
+        loaded: LoadedConfig, events: EventSink, status: ControllerStatus, metrics: ControllerMetrics,
+        routing: RoutingCoordinator, announcers: (any AnnouncerSource)?, logger: Logger
+    ) throws {
+        self.loaded = loaded
+        self.events = events
+        self.status = status
+        self.metrics = metrics
+        self.routing = routing
+        self.announcers = announcers
+        self.logger = logger
+        loopback = try LoopbackAddresses()
+    }
+
+    private var config: Config { loaded.config }
+    private var stateDirectory: String { config.node.stateDirectory }
+    private var ownedFile: StateFile<LoopbackRecord> { StateFile(path: LoopbackRecord.path(stateDirectory: stateDirectory)) }
+    private var drainFile: StateFile<DrainRecord> { StateFile(path: DrainRecord.path(stateDirectory: stateDirectory)) }
+
+    /// The routing configs as they should be now: the drain cost on lo
+    /// while the whole director is drained.
+    public var routingInputs: RoutingCoordinator.Inputs {
+        RoutingCoordinator.Inputs(loaded: loaded, loopbackCost: drain.director ? config.controller.drainCost : nil)
+    }
+
+    // MARK: Start, cycle, stop
+
+    /// Adopts lo as it is: a VIP already there stays (no flap on restart),
+    /// a missing one waits for `rise` good observations. Reads the owned
+    /// record and the drain record, and applies a drain found there.
+    public func start() async throws {
+        recorded = try ownedFile.read()?.addresses ?? []
+        readDrainRecord(force: true)
+        let onLoopback = try loopback.addresses()
+        let ownership = AddressOwnership(configured: Set(config.vips.map(\.address)), recorded: recorded, onLoopback: onLoopback)
+        let hosts = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
+        let now = clock.now
+        let drainedVIPs = drain.drainedVIPs
+        for vip in config.vips {
+            let present = hosts.contains(vip.address) && ownership.owned.contains(vip.address)
+            // A director drain found at start-up with VIPs still on lo (a
+            // crash during the wait) waits again before removing them.
+            let step = policy(for: vip).adopt(onLoopback: present, drained: drainedVIPs.contains(vip.address) || (drain.director && !present), at: now)
+            states[vip.address] = step.state
+            lastChange[vip.address] = Date()
+            if let transition = step.transition { record(transition, vip: vip.address) }
+        }
+        if drain.director {
+            directorDrain = states.values.contains(where: \.isAnnounced) ? .raisingCost(until: now + config.controller.drainWait) : .drained
+        }
+        for vip in ownership.adopted.sorted() {
+            logger.info("adopted VIP already on lo", metadata: ["vip": "\(vip)"])
+        }
+        try reconcileLoopback(ownership: ownership, onLoopback: onLoopback)
+        await publish()
+    }
+
+    /// One cycle. Errors are counted and logged, never thrown: the loop
+    /// must go on, and a failed dump is itself an observation.
+    public func cycle() async {
+        let started = clock.now
+        readDrainRecord(force: false)
+        let table = dumpIPVS()
+        var pending: [(VIPConfig, VIPObservation)] = []
+        for vip in config.vips {
+            let count = BackendCounter.count(vip, in: table)
+            if counts[vip.address].map({ $0.usable != count.usable || $0.total != count.total }) ?? true {
+                events.record(ControllerEvent(kind: .backendCount, vip: vip.address.description,
+                                              reason: describe(count), backends: BackendCount(usable: count.usable, total: count.total)))
+            }
+            counts[vip.address] = count
+            pending.append((vip, VIPObservation(usable: count.usable, total: count.total, at: clock.now)))
+        }
+        let others = await othersAnnounce(pending)
+        for (vip, observation) in pending {
+            guard let state = states[vip.address] else { continue }
+            var observation = observation
+            observation.othersAnnounce = others[vip.address] ?? nil
+            apply(policy(for: vip).observe(observation, in: state), vip: vip.address)
+        }
+        await applyDrains()
+        do {
+            let onLoopback = try loopback.addresses()
+            let ownership = AddressOwnership(configured: Set(config.vips.map(\.address)), recorded: recorded, onLoopback: onLoopback)
+            try reconcileLoopback(ownership: ownership, onLoopback: onLoopback)
+        } catch {
+            logger.error("lo not reconciled", metadata: ["error": "\(error)"])
+        }
+        await publish()
+        metrics.recordReconcile(duration: clock.now - started)
+    }
+
+    /// SIGTERM: with `on_stop: withdraw`, every owned VIP leaves lo.
+    public func stop() async {
+        guard config.controller.onStop == .withdraw else {
+            logger.notice("stopping; VIPs left on lo (controller.on_stop: leave)")
+            return
+        }
+        let now = clock.now
+        for vip in config.vips.map(\.address) {
+            guard var state = states[vip], state.isAnnounced else { continue }
+            state.status = .withdrawn(.notYetHealthy)
+            states[vip] = state
+            record(VIPTransition(.withdraw, reason: "ecmpd stopping (controller.on_stop: withdraw)", at: now), vip: vip)
+        }
+        do {
+            let onLoopback = try loopback.addresses()
+            let ownership = AddressOwnership(configured: Set(config.vips.map(\.address)), recorded: recorded, onLoopback: onLoopback)
+            try reconcileLoopback(ownership: ownership, onLoopback: onLoopback)
+        } catch {
+            logger.error("VIPs not withdrawn on stop", metadata: ["error": "\(error)"])
+        }
+        await publish()
+    }
+
+    // MARK: Config reload
+
+    /// Applies a config that parsed and validated. VIPs kept keep their
+    /// state (only their policy changes); new ones are adopted from lo;
+    /// removed ones leave lo on this cycle (they stay owned until gone).
+    public func apply(_ newConfig: LoadedConfig) async throws {
+        let old = Set(config.vips.map(\.address))
+        loaded = newConfig
+        let onLoopback = try loopback.addresses()
+        let hosts = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
+        let now = clock.now
+        for vip in config.vips where !old.contains(vip.address) {
+            let step = policy(for: vip).adopt(onLoopback: hosts.contains(vip.address), drained: drain.drainedVIPs.contains(vip.address), at: now)
+            states[vip.address] = step.state
+            lastChange[vip.address] = Date()
+        }
+        let current = Set(config.vips.map(\.address))
+        for gone in old.subtracting(current) {
+            if states[gone]?.isAnnounced == true {
+                events.record(ControllerEvent(kind: .withdraw, vip: gone.description, reason: "no longer configured"))
+                metrics.recordTransition(vip: gone.description, direction: .withdraw)
+            }
+            states[gone] = nil
+            counts[gone] = nil
+            lastChange[gone] = nil
+        }
+        let ownership = AddressOwnership(configured: current, recorded: recorded, onLoopback: onLoopback)
+        try reconcileLoopback(ownership: ownership, onLoopback: onLoopback)
+        await publish()
+    }
+
+    public var currentConfig: LoadedConfig { loaded }
+
+    // MARK: Pieces
+
+    private func policy(for vip: VIPConfig) -> VIPPolicy {
+        VIPPolicy(health: vip.health, guardsLastAnnouncer: config.controller.guardLastAnnouncer)
+    }
+
+    private func dumpIPVS() -> IPVSTable {
+        do {
+            if ipvs == nil { ipvs = try IPVSClient() }
+            let table = try ipvs!.table()
+            if lastDumpError != nil {
+                logger.notice("IPVS readable again")
+                lastDumpError = nil
+            }
+            return table
+        } catch {
+            // Counted as no backends: a director that cannot see its IPVS
+            // table cannot vouch for it. `fall` still applies.
+            metrics.recordNetlinkError(operation: "dump-ipvs")
+            ipvs = nil
+            if lastDumpError != "\(error)" {
+                logger.error("IPVS table not readable; counting no backends", metadata: ["error": "\(error)"])
+                lastDumpError = "\(error)"
+            }
+            return IPVSTable()
+        }
+    }
+
+    /// The last-announcer guard's input, read only when a VIP is about to
+    /// be withdrawn for health and the guard is on.
+    private func othersAnnounce(_ pending: [(VIPConfig, VIPObservation)]) async -> [IPv4Address: Bool?] {
+        guard config.controller.guardLastAnnouncer, let announcers else { return [:] }
+        let atRisk = pending.filter { vip, observation in
+            guard let state = states[vip.address], state.isAnnounced, !state.isDrained else { return false }
+            let policy = policy(for: vip)
+            return !policy.isGood(observation) && state.consecutiveBad + 1 >= policy.health.fall
+        }.map(\.0.address)
+        guard !atRisk.isEmpty else { return [:] }
+        return await announcers.othersAnnounce(atRisk)
+    }
+
+    private func apply(_ step: VIPStep, vip: IPv4Address) {
+        let before = states[vip]
+        states[vip] = step.state
+        if let transition = step.transition { record(transition, vip: vip) }
+        if before?.status != step.state.status, step.transition == nil, case .heldByLastAnnouncerGuard(let reason) = step.state.status {
+            logger.warning("withdrawal held: no other director announces the VIP", metadata: ["vip": "\(vip)", "reason": "\(reason)"])
+            lastChange[vip] = Date()
+        }
+    }
+
+    private func record(_ transition: VIPTransition, vip: IPv4Address) {
+        let kind: ControllerEventKind = transition.action == .announce ? .announce : .withdraw
+        let count = counts[vip].map { BackendCount(usable: $0.usable, total: $0.total) }
+        events.record(ControllerEvent(kind: kind, vip: vip.description, reason: transition.reason, backends: count))
+        metrics.recordTransition(vip: vip.description, direction: transition.action == .announce ? .announce : .withdraw)
+        lastChange[vip] = Date()
+        logger.notice("\(kind.rawValue) \(vip)", metadata: ["reason": "\(transition.reason)"])
+    }
+
+    /// Re-reads drain.json when its size or mtime changed.
+    private func readDrainRecord(force: Bool) {
+        let path = DrainRecord.path(stateDirectory: stateDirectory)
+        let stamp = FileStamp(path: path)
+        guard force || stamp != drainStamp else { return }
+        drainStamp = stamp
+        do {
+            let record = try drainFile.read() ?? DrainRecord()
+            if record != drain { logger.notice("drain record changed", metadata: ["director": "\(record.director)", "vips": "\(record.vips)"]) }
+            drain = record
+        } catch {
+            logger.error("drain record not readable; keeping the previous one", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Makes the VIP states follow the drain record: single VIPs at once,
+    /// the whole director in two phases (cost first, VIPs after the wait).
+    private func applyDrains() async {
+        let now = clock.now
+        let wanted = drain.drainedVIPs
+        switch (drain.director, directorDrain) {
+        case (true, .none):
+            let until = now + config.controller.drainWait
+            directorDrain = .raisingCost(until: until)
+            events.record(ControllerEvent(kind: .drain, reason: "director drain: lo cost raised to \(config.controller.drainCost); VIPs leave lo in \(DurationParser.format(config.controller.drainWait))"))
+            await routing.request(routingInputs, reason: "director drain")
+        case (true, .raisingCost(let until)) where now >= until:
+            directorDrain = .drained
+        case (false, .raisingCost), (false, .drained):
+            directorDrain = .none
+            events.record(ControllerEvent(kind: .undrain, reason: "director undrain: lo cost back to \(config.ospf.loopbackCost); VIPs return when healthy"))
+            await routing.request(routingInputs, reason: "director undrain")
+        default:
+            break
+        }
+        let directorDrained = directorDrain == .drained
+        for vip in config.vips.map(\.address) {
+            guard let state = states[vip], let vipConfig = config.vips.first(where: { $0.address == vip }) else { continue }
+            let shouldDrain = directorDrained || wanted.contains(vip)
+            if shouldDrain && !state.isDrained {
+                if wanted.contains(vip) {
+                    events.record(ControllerEvent(kind: .drain, vip: vip.description, reason: "drained by an operator"))
+                }
+                apply(policy(for: vipConfig).drain(state, at: now), vip: vip)
+            } else if !shouldDrain && state.isDrained {
+                if !directorDrained && !drain.director {
+                    events.record(ControllerEvent(kind: .undrain, vip: vip.description, reason: "undrained by an operator"))
+                }
+                apply(policy(for: vipConfig).undrain(state, at: now), vip: vip)
+            }
+        }
+    }
+
+    /// Records ownership before adding, then adds and removes.
+    private func reconcileLoopback(ownership: AddressOwnership, onLoopback: [InterfaceAddress]) throws {
+        if ownership.owned != recorded {
+            try ownedFile.write(LoopbackRecord(owned: ownership.owned.sorted().map(\.description)))
+            recorded = ownership.owned
+        }
+        for conflict in ownership.conflicts where !reportedConflicts.contains(conflict.address) {
+            logger.error("VIP on lo with another prefix length: not ecmpd's, left alone and not managed", metadata: ["address": "\(conflict.network)"])
+            reportedConflicts.insert(conflict.address)
+        }
+        let announced = Set(states.filter { $0.value.isAnnounced }.keys)
+        let plan = LoopbackPlan(ownership: ownership, announced: announced, onLoopback: onLoopback)
+        for vip in plan.additions {
+            do { try loopback.add(vip) } catch {
+                metrics.recordNetlinkError(operation: "add-address")
+                logger.error("VIP not added to lo", metadata: ["vip": "\(vip)", "error": "\(error)"])
+            }
+        }
+        for vip in plan.removals {
+            do { try loopback.remove(vip) } catch {
+                metrics.recordNetlinkError(operation: "remove-address")
+                logger.error("VIP not removed from lo", metadata: ["vip": "\(vip)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func publish() async {
+        let statuses = config.vips.map { vip -> VIPStatus in
+            let state = states[vip.address]
+            let count = counts[vip.address]
+            let shown: VIPStatus.State
+            switch state?.status {
+            case .announced?: shown = .announced
+            case .heldByLastAnnouncerGuard?: shown = .held
+            case .withdrawn(.drained)?: shown = .draining
+            default: shown = .withdrawn
+            }
+            return VIPStatus(vip: vip.address.description, name: vip.name ?? "", state: shown,
+                             reason: state?.withdrawalReason?.description, usable: count?.usable ?? 0, total: count?.total ?? 0,
+                             lastChange: lastChange[vip.address] ?? Date())
+        }
+        await status.publish(statuses)
+    }
+
+    private func describe(_ count: BackendCounter.Count) -> String {
+        if count.services.isEmpty { return "no IPVS service on this VIP" }
+        return count.services.map { service in
+            service.total == 0 && service.usable == 0 ? "\(service.identity): missing or empty" : "\(service.identity): \(service.usable)/\(service.total) usable"
+        }.joined(separator: ", ")
+    }
+}
+
+/// Size and modification time of a file, to notice it changed without
+/// reading it; nil fields when it does not exist.
+struct FileStamp: Equatable {
+    var size: Int64?
+    var modified: timespec?
+    var inode: UInt64?
+
+    init(path: String) {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            size = Int64(info.st_size)
+            modified = info.st_mtim
+            inode = UInt64(info.st_ino)
+        }
+    }
+
+    static func == (lhs: FileStamp, rhs: FileStamp) -> Bool {
+        lhs.size == rhs.size && lhs.inode == rhs.inode
+            && lhs.modified?.tv_sec == rhs.modified?.tv_sec && lhs.modified?.tv_nsec == rhs.modified?.tv_nsec
+    }
+}

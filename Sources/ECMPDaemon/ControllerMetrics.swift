@@ -1,0 +1,89 @@
+import Prometheus
+
+/// The daemon's Prometheus metric families, rendered by `/metrics`.
+///
+/// Label values are VIP addresses and netlink operation names only: nothing
+/// from the configuration that could be a secret reaches the output.
+public final class ControllerMetrics: Sendable {
+    /// Which way a VIP moved on lo.
+    public enum TransitionDirection: String, Sendable, CaseIterable {
+        case announce
+        case withdraw
+    }
+
+    /// Reconcile cycles are netlink round trips plus pure planning: a few
+    /// milliseconds normally, seconds only when the kernel is struggling.
+    public static let reconcileDurationBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+
+    static var vipAnnounced: MetricNameDescriptor {
+        family("vip_announced", help: "1 when the VIP is on lo and advertised, 0 when it is off lo.")
+    }
+    static var backendsUsable: MetricNameDescriptor {
+        family("backends_usable", help: "Backends of the VIP's services that pass health checks and carry weight.")
+    }
+    static var backendsTotal: MetricNameDescriptor {
+        family("backends_total", help: "Backends configured for the VIP's services.")
+    }
+    static var vipTransitions: MetricNameDescriptor {
+        family("vip_transitions_total", help: "Times the VIP was put on or taken off lo, by direction.")
+    }
+    static var reconcileDuration: MetricNameDescriptor {
+        family("reconcile_duration", unit: "seconds", help: "Time one reconcile cycle took, observation to applied changes.")
+    }
+    static var netlinkErrors: MetricNameDescriptor {
+        family("netlink_errors_total", help: "Netlink requests the kernel refused or that could not be sent, by operation.")
+    }
+
+    private static func family(_ name: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "ecmpd", metricName: name, unitName: unit, helpText: help)
+    }
+
+    private let registry: PrometheusCollectorRegistry
+    private let reconcileDurationHistogram: DurationHistogram
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        reconcileDurationHistogram = registry.makeDurationHistogram(
+            descriptor: Self.reconcileDuration, buckets: Self.reconcileDurationBuckets)
+    }
+
+    /// Sets the VIP's announced, usable and total gauges.
+    public func record(_ status: VIPStatus) {
+        registry.makeGauge(descriptor: Self.vipAnnounced, labels: [("vip", status.vip)])
+            .set(to: status.state.isAnnounced ? 1 : 0)
+        registry.makeGauge(descriptor: Self.backendsUsable, labels: [("vip", status.vip)]).set(to: Double(status.usable))
+        registry.makeGauge(descriptor: Self.backendsTotal, labels: [("vip", status.vip)]).set(to: Double(status.total))
+    }
+
+    /// Drops a VIP's gauges once it is no longer configured, so a removed
+    /// VIP does not linger as a stale 0 or 1. Its counters stay: counters
+    /// only ever grow, and scrapes that saw them should still add up.
+    public func forgetVIP(_ vip: String) {
+        for family in [Self.vipAnnounced, Self.backendsUsable, Self.backendsTotal] {
+            registry.unregisterGauge(registry.makeGauge(descriptor: family, labels: [("vip", vip)]))
+        }
+    }
+
+    public func recordTransition(vip: String, direction: TransitionDirection) {
+        registry.makeCounter(descriptor: Self.vipTransitions, labels: [("vip", vip), ("direction", direction.rawValue)])
+            .increment()
+    }
+
+    public func recordReconcile(duration: Duration) {
+        reconcileDurationHistogram.record(duration)
+    }
+
+    /// `operation` names the netlink request that failed, such as
+    /// `add-address` or `new-destination`; keep the set small and fixed.
+    public func recordNetlinkError(operation: String) {
+        registry.makeCounter(descriptor: Self.netlinkErrors, labels: [("operation", operation)]).increment()
+    }
+
+    /// The Prometheus text exposition format, version 0.0.4.
+    public func render() -> String {
+        registry.emitToString()
+    }
+}

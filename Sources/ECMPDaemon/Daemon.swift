@@ -1,0 +1,212 @@
+import ECMPCore
+import ECMPNetlink
+import ECMPStore
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `ecmpd run`, assembled: the services and their order. ServiceGroup
+/// stops services in reverse order on SIGTERM, so the reconcile loop stops
+/// (and applies `on_stop`) before the event sink drains into SQLite and
+/// the status endpoint closes.
+public struct Daemon {
+    public struct StartupError: Error, CustomStringConvertible {
+        public var description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    public var loaded: LoadedConfig
+    public var logger: Logger
+    /// Called with the status endpoint's bound port (tests bind port 0).
+    public var onStatusListening: @Sendable (Int) async -> Void
+
+    public init(loaded: LoadedConfig, logger: Logger, onStatusListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        self.loaded = loaded
+        self.logger = logger
+        self.onStatusListening = onStatusListening
+    }
+
+    /// Refusals before anything is touched: a mode this build cannot run,
+    /// or a keepalived that would never bring a withdrawn VIP back.
+    public static func preflight(_ loaded: LoadedConfig) throws(StartupError) {
+        let config = loaded.config
+        if config.mode == .managed {
+            throw StartupError("\(loaded.file): mode: managed is not available in this version of ecmpd run; use mode: observe beside keepalived")
+        }
+        let keepalived = config.controller.keepalivedConfig ?? ControllerSettings.defaultKeepalivedConfig
+        guard let data = FileManager.default.contents(atPath: keepalived), let text = String(data: data, encoding: .utf8) else {
+            if config.controller.keepalivedConfig != nil {
+                throw StartupError("\(loaded.file): controller.keepalived_config: cannot read '\(keepalived)'")
+            }
+            return
+        }
+        let found = KeepalivedImporter.haSuspendLocations(text: text, file: keepalived, configID: HostName.system(),
+                                                           includeLoader: KeepalivedFiles.include)
+        if !found.isEmpty {
+            throw StartupError(found.map {
+                "\($0): ha_suspend: keepalived stops checking a virtual server while its VIP is not on this host, so a VIP ecmpd withdraws would never come back; remove ha_suspend"
+            }.joined(separator: "\n"))
+        }
+    }
+
+    public func run() async throws {
+        try Self.preflight(loaded)
+        let config = loaded.config
+        let metrics = ControllerMetrics()
+        let status = ControllerStatus(metrics: metrics)
+        let store = EventStore(path: "\(config.node.stateDirectory)/history.sqlite")
+        let events = EventSink(store: store, status: status)
+        let routing = RoutingCoordinator(inputs: .init(loaded: loaded), events: events, status: status, logger: logger)
+        let announcers: (any AnnouncerSource)? = nil // LSDB reader: wired below once written
+        let controller = try Controller(loaded: loaded, events: events, status: status, metrics: metrics,
+                                        routing: routing, announcers: announcers, logger: logger)
+        try await controller.start()
+        await routing.request(await controller.routingInputs, reason: "start")
+        events.record(ControllerEvent(kind: .configReload, reason: "ecmpd \(ECMPDVersion.current) started with \(loaded.file) (\(config.vips.count) VIPs)", outcome: .ok))
+
+        guard let (host, port) = StatusListenAddress.split(config.status.listen) else {
+            throw StartupError("\(loaded.file): status.listen: '\(config.status.listen)' is not ADDRESS:PORT")
+        }
+        let server = StatusServer(host: host, port: port, status: status, metrics: metrics, logger: logger, onServerRunning: onStatusListening)
+        let reconcile = ReconcileService(controller: controller, interval: config.controller.pollInterval, logger: logger)
+        let network = NetworkWatchService(routing: routing, controller: controller, logger: logger)
+        let reload = ReloadService(controller: controller, routing: routing, events: events, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: events),
+                .init(service: server),
+                .init(service: routing),
+                .init(service: network),
+                .init(service: reload),
+                .init(service: reconcile, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+        await store.close()
+    }
+}
+
+/// The poll loop: one controller cycle per interval until SIGTERM, then
+/// `on_stop`.
+struct ReconcileService: Service {
+    let controller: Controller
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let clock = ContinuousClock()
+        var next = clock.now
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await controller.cycle()
+            next += interval
+            let now = clock.now
+            // A cycle that overran starts the next one at once, not a burst.
+            if next < now { next = now }
+            try? await gracefulSleep(until: next, clock: clock)
+        }
+        await controller.stop()
+    }
+}
+
+/// Sleeps until `deadline`, or returns early when graceful shutdown starts.
+func gracefulSleep(until deadline: ContinuousClock.Instant, clock: ContinuousClock) async throws {
+    try await cancelWhenGracefulShutdown {
+        try await Task.sleep(until: deadline, clock: clock)
+    }
+}
+
+/// SIGHUP: re-read and validate the config; apply it only if valid.
+struct ReloadService: Service {
+    let controller: Controller
+    let routing: RoutingCoordinator
+    let events: EventSink
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            await reload()
+        }
+    }
+
+    func reload() async {
+        let current = await controller.currentConfig
+        let file = current.file
+        do {
+            let loaded = try ConfigLoader.read(file)
+            try Daemon.preflight(loaded)
+            for warning in loaded.warnings { logger.warning("\(warning)") }
+            let restartOnly = Self.restartOnlyChanges(from: current.config, to: loaded.config)
+            try await controller.apply(loaded)
+            await routing.request(await controller.routingInputs, reason: "config reload")
+            let before = Set(current.config.vips.map(\.address)), after = Set(loaded.config.vips.map(\.address))
+            var summary = "\(file) reloaded: \(after.count) VIPs"
+            let added = after.subtracting(before).sorted(), removed = before.subtracting(after).sorted()
+            if !added.isEmpty { summary += "; added \(added.map(\.description).joined(separator: ", "))" }
+            if !removed.isEmpty { summary += "; removed \(removed.map(\.description).joined(separator: ", "))" }
+            if !restartOnly.isEmpty { summary += "; needs a restart to take effect: \(restartOnly.joined(separator: ", "))" }
+            logger.notice("config reloaded", metadata: ["summary": "\(summary)"])
+            events.record(ControllerEvent(kind: .configReload, reason: summary, outcome: .ok))
+        } catch let errors as ConfigErrors {
+            for problem in errors.problems { logger.error("\(problem)") }
+            let first = errors.problems.first(where: { $0.severity == .error }).map(\.description) ?? "invalid"
+            logger.error("config not reloaded; the running config stays", metadata: ["file": "\(file)"])
+            events.record(ControllerEvent(kind: .configReload, reason: "\(file) rejected; running config kept", outcome: .failed(message: first)))
+        } catch {
+            logger.error("config not reloaded; the running config stays", metadata: ["file": "\(file)", "error": "\(error)"])
+            events.record(ControllerEvent(kind: .configReload, reason: "\(file) rejected; running config kept", outcome: .failed(message: "\(error)")))
+        }
+    }
+
+    /// Settings read once at start-up.
+    static func restartOnlyChanges(from old: Config, to new: Config) -> [String] {
+        var fields: [String] = []
+        if old.status.listen != new.status.listen { fields.append("status.listen") }
+        if old.node.stateDirectory != new.node.stateDirectory { fields.append("node.state_dir") }
+        if old.controller.pollInterval != new.controller.pollInterval { fields.append("controller.poll_interval") }
+        if old.controller.guardLastAnnouncer != new.controller.guardLastAnnouncer { fields.append("controller.guard_last_announcer") }
+        return fields
+    }
+}
+
+/// rtnetlink link, address and route events, debounced into re-renders.
+/// The watcher blocks, so it gets a thread of its own.
+struct NetworkWatchService: Service {
+    let routing: RoutingCoordinator
+    let controller: Controller
+    let logger: Logger
+
+    func run() async throws {
+        let watcher = try RouteWatcher(includingAddresses: true)
+        let (changes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let thread = Thread {
+            while true {
+                do {
+                    switch try watcher.wait(timeout: .seconds(3600)) {
+                    case .changed: continuation.yield()
+                    case .timedOut: continue
+                    case .interrupted:
+                        continuation.finish()
+                        return
+                    }
+                } catch {
+                    continuation.finish()
+                    return
+                }
+            }
+        }
+        thread.name = "ecmpd rtnetlink watch"
+        thread.start()
+        await withGracefulShutdownHandler {
+            for await _ in changes {
+                let inputs = await controller.routingInputs
+                await routing.request(inputs, reason: "network change", after: inputs.loaded.config.controller.networkDebounce)
+            }
+        } onGracefulShutdown: {
+            watcher.interrupt()
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import ECMPCore
+import ECMPNetlink
+import ECMPRouting
+import Foundation
+
+/// Render, validate, install and reload the routing configs: what
+/// `ecmpd render --write DIR --reload` does once and `ecmpd run` does after
+/// every network change, config reload and whole-director drain.
+///
+/// Blocking (FRR's parser and frr-reload.py are processes that take a
+/// second or more): the daemon calls it on its own thread, never on the
+/// reconcile loop's.
+public struct RoutingSync {
+    public struct Result: Sendable, Equatable {
+        /// Per file (`zebra.conf`, `ospfd.conf`), whether it changed.
+        public var installed: [String: RoutingConfigInstaller.Outcome]
+        /// Daemons reloaded, in order.
+        public var reloaded: [String]
+
+        public var changed: Bool { installed.values.contains { $0 != .unchanged } }
+    }
+
+    /// A render or install that could not be done, with the reason an
+    /// operator reads (the OSPF key is never in it).
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    public var loaded: LoadedConfig
+    public var role: RoutingRole
+    public var directory: String
+    public var allowIntegrated: Bool
+    /// `cost` for `interface lo` in place of `ospf.lo_cost`: the drain cost
+    /// while the whole director is drained.
+    public var loopbackCost: Int?
+
+    public var config: Config { loaded.config }
+    public var configFile: String { loaded.file }
+
+    public init(loaded: LoadedConfig, role: RoutingRole = .director, directory: String? = nil, allowIntegrated: Bool = false, loopbackCost: Int? = nil) {
+        self.loaded = loaded
+        self.loopbackCost = loopbackCost
+        self.role = role
+        self.directory = directory ?? loaded.config.routing.configDirectory
+        self.allowIntegrated = allowIntegrated
+    }
+
+    /// The rendered files for `network`; with `withKey`, the OSPF key read
+    /// from its file (for installing), else a placeholder (for printing).
+    public func render(network: NetworkSnapshot, hostname: String, withKey: Bool) throws -> (output: RoutingRenderer.Output, secrets: [String]) {
+        var effective = config
+        if let loopbackCost { effective.ospf.loopbackCost = loopbackCost }
+        let plan: OSPFPlan
+        do {
+            plan = try OSPFPlanner.plan(role: role, config: effective, network: network, systemHostname: hostname)
+        } catch {
+            throw Failure(loaded.problem(field: error.field, value: nil, message: error.message).description)
+        }
+        let renderer = try RoutingRenderer(templates: TemplateLocator.templates(for: role, configured: config.routing.templatesDirectory))
+        var key: RoutingRenderer.AuthenticationKey?
+        var secrets: [String] = []
+        if let authentication = config.ospf.authentication {
+            if withKey {
+                let text = try OSPFKeyFile.read(authentication.keyFile)
+                key = .secret(text)
+                secrets.append(text)
+            } else {
+                key = .redacted(keyFile: authentication.keyFile)
+            }
+        }
+        return (renderer.render(plan, key: key, version: ECMPDVersion.current, source: configFile), secrets)
+    }
+
+    /// Validates both files with FRR, installs them atomically (nothing is
+    /// replaced unless both pass), and with `reload` reloads the daemons
+    /// whose file changed. Unchanged files are neither rewritten nor
+    /// reloaded.
+    public func install(_ output: RoutingRenderer.Output, secrets: [String], reload: Bool, warn: (String) -> Void = { _ in }) throws -> Result {
+        let settings = config.routing
+        var target = settings
+        target.configDirectory = directory
+        let reloader = RoutingDaemonReloader(settings: target)
+        if let integrated = reloader.integratedConfigConflict(), reload || !allowIntegrated {
+            if reload && !allowIntegrated { throw RoutingFileError.integratedConfig(path: integrated) }
+            warn("warning: \(RoutingFileError.integratedConfig(path: integrated))")
+        }
+        let validator = FRRValidator(vtysh: settings.vtysh)
+        let installer = RoutingConfigInstaller(directory: directory, user: settings.user, group: settings.group, backups: settings.backups) { path, daemon in
+            if settings.flavour == .frr { try validator.validate(file: path, daemon: daemon, secrets: secrets) }
+        }
+        let files = [RoutingConfigInstaller.File(daemon: "zebra", content: output.zebra), RoutingConfigInstaller.File(daemon: "ospfd", content: output.ospfd)]
+        var result = Result(installed: try installer.install(files), reloaded: [])
+        guard reload else { return result }
+        for file in files where result.installed[file.name] != .unchanged {
+            let path = "\(directory)/\(file.name)"
+            guard reloader.command(daemon: file.daemon, file: path) != nil else { continue }
+            try reloader.reload(daemon: file.daemon, file: path, secrets: secrets)
+            result.reloaded.append(file.daemon)
+        }
+        return result
+    }
+
+    /// Reads the network, renders, installs and reloads.
+    public func run(hostname: String) throws -> Result {
+        let network: NetworkSnapshot
+        do { network = try NetworkDetector.snapshot() } catch { throw Failure("\(error)") }
+        let (output, secrets) = try render(network: network, hostname: hostname, withKey: true)
+        return try install(output, secrets: secrets, reload: true)
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+/// The body of `GET /status`: every VIP the controller manages, in address
+/// order, plus collaborators' health once the daemon reports it.
+public struct StatusSnapshot: Sendable, Equatable, Codable {
+    public var vips: [VIPStatus]
+    /// The routing daemon (zebra/ospfd); nil until the controller reports it.
+    public var routingDaemon: ComponentHealth?
+    /// The decision store; nil until the controller reports it.
+    public var store: ComponentHealth?
+
+    public init(vips: [VIPStatus], routingDaemon: ComponentHealth? = nil, store: ComponentHealth? = nil) {
+        self.vips = vips
+        self.routingDaemon = routingDaemon
+        self.store = store
+    }
+
+    /// The wire format: ISO 8601 dates and sorted keys, so output is stable
+    /// for diffs and scripts.
+    public static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    public static func makeDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import ECMPCore
+import ECMPDaemon
+import Foundation
+import Logging
+
+/// `ecmpd run`: the controller. Keeps each VIP on lo while its IPVS
+/// backends are healthy, re-renders the routing configs when the networks
+/// change, serves status and metrics, records every decision.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the controller: VIPs on lo follow their IPVS backends' health (SIGHUP reloads, SIGTERM stops)."
+    )
+
+    @Option(name: .shortAndLong, help: "The config file.")
+    var config: String = ConfigFile.defaultPath
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let loaded = ConfigFile.loadOrExit(config)
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "ecmpd")
+        do {
+            try await Daemon(loaded: loaded, logger: logger).run()
+        } catch let error as Daemon.StartupError {
+            Output.error("ecmpd run: \(error)")
+            throw ExitCode(1)
+        } catch {
+            Output.error("ecmpd run: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
