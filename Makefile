@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BUILD := .build/debug
 
-.PHONY: all deps build demo test test-unit test-netns test-kernel bench-ipvs clean
+.PHONY: all deps build demo test test-unit test-netns test-kernel bench-ipvs bench-controller clean
 
 all: build
 
@@ -33,7 +33,7 @@ test-netns:
 # The second boot has no ip_vs module, for the "no IPVS" error path.
 test-kernel:
 	Tests/kernel/run-in-vm.sh -- Tests/kernel/smoke.sh
-	Tests/kernel/run-in-vm.sh -- $(SWIFT) test --skip-build --filter KernelTests --skip IPVSNoModuleTests
+	Tests/kernel/run-in-vm.sh -- $(SWIFT) test --skip-build --filter KernelTests --skip IPVSNoModuleTests --skip ControllerBenchmarkTests
 	ECMPD_EXPECT_NO_IPVS=1 Tests/kernel/run-in-vm.sh --no-ipvs -- $(SWIFT) test --skip-build --filter IPVSNoModuleTests
 
 # docs/benchmarks.md, "IPVS programming": a release build against
@@ -43,6 +43,13 @@ bench-ipvs: deps
 	mkdir -p .build-release/bench
 	Tests/kernel/run-in-vm.sh --out .build-release/bench -- Tests/kernel/bench-ipvs.sh .build-release/release/ecmpd 5
 	cat .build-release/bench/bench-ipvs.txt
+
+# docs/benchmarks.md, "Withdrawal and re-announcement": 50 trials of the
+# router + two directors fleet in one VM boot. Not part of `make test`.
+bench-controller: deps
+	$(SWIFT) build --build-tests
+	ECMPD_BENCH=1 Tests/kernel/run-in-vm.sh -- $(SWIFT) test --skip-build --filter ControllerBenchmarkTests | tee .build/bench-controller.txt
+	grep '^BENCH' .build/bench-controller.txt
 
 clean:
 	rm -rf .build

@@ -28,21 +28,25 @@ public final class EventSink: Service, Sendable {
 
     public func run() async throws {
         try await withGracefulShutdownHandler {
-            var written = 0
-            for await event in stream {
-                await store.record(event)
-                written += 1
-                if written % 16 == 0 { await publishHealth() }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.retryLoop(every: .seconds(5)) }
+                var written = 0
+                for await event in stream {
+                    await store.record(event)
+                    written += 1
+                    if written % 16 == 0 { await publishHealth() }
+                }
+                await store.flush()
+                await publishHealth()
+                group.cancelAll()
             }
-            await store.flush()
-            await publishHealth()
         } onGracefulShutdown: {
             self.continuation.finish()
         }
     }
 
     /// Retries events held in memory while the database was unwritable.
-    public func retryLoop(every interval: Duration) async {
+    func retryLoop(every interval: Duration) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             await store.flush()

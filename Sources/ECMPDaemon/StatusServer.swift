@@ -71,7 +71,11 @@ public struct StatusServer: Service {
     }
 
     public func run() async throws {
-        try await makeApplication().runService()
+        // `run()`, not `runService()`: the latter traps SIGTERM itself and
+        // closes the server ahead of the daemon's ServiceGroup, which then
+        // sees a service end out of turn and cancels the rest (on_stop and
+        // the event sink's last writes included).
+        try await makeApplication().run()
     }
 
     /// The Hummingbird application behind `run()`; tests drive it with

@@ -12,8 +12,11 @@ struct StatusCommand: ParsableCommand {
         abstract: "Show each VIP's state, usable backends and last change, from the running daemon."
     )
 
-    @Option(help: "The daemon's status endpoint, as status.listen in the config.")
-    var address = StatusServer.defaultListen
+    @Option(help: "The daemon's status endpoint (default: status.listen of --config, else 127.0.0.1:9477).")
+    var address: String?
+
+    @Option(name: .shortAndLong, help: "Read status.listen from this config file.")
+    var config: String?
 
     @Option(help: "Seconds to wait for the daemon before giving up.")
     var timeout = 5.0
@@ -22,14 +25,18 @@ struct StatusCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard StatusListenAddress.split(address) != nil else {
+        if let address, StatusListenAddress.split(address) == nil {
             throw ValidationError("--address '\(address)' is not ADDRESS:PORT such as 127.0.0.1:9477")
         }
         guard timeout > 0 else { throw ValidationError("--timeout must be more than 0 seconds") }
     }
 
     func run() throws {
-        let (host, port) = StatusListenAddress.split(address)!
+        let address = self.address ?? config.map { ConfigFile.loadOrExit($0).config.status.listen } ?? StatusServer.defaultListen
+        guard let (host, port) = StatusListenAddress.split(address) else {
+            Output.error("ecmpd status: '\(address)' is not ADDRESS:PORT")
+            throw ExitCode(1)
+        }
         let client = StatusClient(host: host, port: port, timeout: .milliseconds(Int(timeout * 1000)))
         let snapshot: StatusSnapshot
         do {

@@ -77,42 +77,42 @@ final class StatusServerSocketTests: XCTestCase {
         }
     }
 
-    // MARK: - Helpers
+}
 
-    /// Runs the fixture's server on an ephemeral port until `body` finishes.
-    private func withRunningServer(
-        _ fixture: StatusFixture, limits: StatusServer.Limits = .init(), _ body: (Int) async throws -> Void
-    ) async throws {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = fixture.server(limits: limits) { port in continuation.yield(port) }
-        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: Logger(label: "ecmpd.status.test"))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            do {
-                try await body(port)
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
+// MARK: - Helpers (shared with StatusRoutesTests)
+
+/// Runs the fixture's server on an ephemeral port until `body` finishes.
+func withRunningServer(
+    _ fixture: StatusFixture, limits: StatusServer.Limits = .init(), _ body: (Int) async throws -> Void
+) async throws {
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    let server = fixture.server(limits: limits) { port in continuation.yield(port) }
+    let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: Logger(label: "ecmpd.status.test"))
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        do {
+            try await body(port)
+        } catch {
             await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+            throw error
         }
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
     }
-
 }
 
 /// Runs blocking socket work on its own thread, off the cooperative pool
 /// the server's handlers need.
-private func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread { continuation.resume(with: Result(catching: work)) }
     }
 }
 
 /// A raw TCP connection to 127.0.0.1 for requests no well-behaved client sends.
-private final class RawConnection: @unchecked Sendable {
+final class RawConnection: @unchecked Sendable {
     let fd: Int32
 
     init(port: Int) throws {

@@ -147,9 +147,3 @@ final class DirectorRoutingTests: XCTestCase {
         XCTAssertTrue(try lab.vtysh(pathspace, "show running-config").contains("ip ospf cost 42"))
     }
 }
-
-enum FixtureRepository {
-    static func url(_ relative: String) -> URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(relative)
-    }
-}

@@ -11,6 +11,7 @@ public final class NetnsLab {
     private(set) var namespaces: [String] = []
     private var daemons: [(name: String, pidFile: String)] = []
     private var runDirectories: [String] = []
+    private var children: [pid_t] = []
 
     private static let counter = Counter()
 
@@ -80,6 +81,48 @@ public final class NetnsLab {
         daemons.append((daemon, "\(run)/\(daemon).pid"))
     }
 
+    /// Starts `argv` in `namespace` in the background (`ip netns exec`
+    /// execs it, so the pid is the program's), output appended to `log`.
+    /// `tearDown` ends it if it is still running.
+    public func spawn(_ namespace: String, _ argv: [String], log: String) throws -> pid_t {
+        let full = ["/usr/bin/env", "ip", "netns", "exec", namespace] + argv
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var pid: pid_t = 0
+        let cArgs = full.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        let status = posix_spawn(&pid, "/usr/bin/env", &actions, nil, cArgs, environ)
+        guard status == 0 else { throw Command.Failure(argv: full, status: status, output: String(cString: strerror(status))) }
+        children.append(pid)
+        return pid
+    }
+
+    /// Whether a process `spawn` started is still running (reaps it if not).
+    public func isRunning(_ pid: pid_t) -> Bool {
+        var status: Int32 = 0
+        return waitpid(pid, &status, WNOHANG) == 0
+    }
+
+    /// Waits up to `timeout` for a spawned process to exit; its exit status,
+    /// or nil if it is still running.
+    public func waitExit(_ pid: pid_t, timeout: Duration) -> Int32? {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while clock.now < deadline {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                children.removeAll { $0 == pid }
+                return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            }
+            usleep(20_000)
+        }
+        return nil
+    }
+
     public func vtysh(_ pathspace: String, _ command: String) throws -> String {
         try Command.run(["vtysh", "-N", pathspace, "-c", command]).output
     }
@@ -102,6 +145,14 @@ public final class NetnsLab {
     }
 
     public func tearDown() {
+        for pid in children.reversed() {
+            kill(pid, SIGTERM)
+            if waitExit(pid, timeout: .seconds(5)) == nil {
+                kill(pid, SIGKILL)
+                _ = waitExit(pid, timeout: .seconds(5))
+            }
+        }
+        children.removeAll()
         for daemon in daemons.reversed() {
             guard let text = try? String(contentsOfFile: daemon.pidFile, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
             kill(pid, SIGTERM)

@@ -235,7 +235,7 @@ public enum ConfigParser {
             if let n = f["name"] { vip.name = r.string(n, f.path("name")) }
             if let n = f["health"] { vip.health = readHealthPolicy(n, f.path("health"), r) }
             if let n = f["services"] { vip.services = readServices(n, f.path("services"), vip: address, mode: mode, r) }
-            else { r.warn(item, f.path("services"), "no services: the VIP is announced whenever the director is up") }
+            else if mode == .managed { r.warn(item, f.path("services"), "no services: managed mode has nothing to check or program for this VIP") }
             vips.append(vip)
         }
         return vips

@@ -72,7 +72,9 @@ extension KeepalivedImporter {
     /// translating the rest: observe mode runs beside a keepalived whose
     /// config may use features an import would refuse. keepalived stops
     /// checking a virtual server whose address is not on the host; once
-    /// ecmpd withdraws that VIP, nothing would ever bring it back.
+    /// ecmpd withdraws that VIP, nothing would ever bring it back. A
+    /// `virtual_server fwmark N` is skipped: keepalived clears its
+    /// ha_suspend (as the import does).
     public static func haSuspendLocations(
         text: String, file: String, configID: String? = nil, includeLoader: IncludeLoader = { _ in [] }
     ) -> [KeepalivedLocation] {
@@ -81,9 +83,8 @@ extension KeepalivedImporter {
         func scan(_ statements: [KeepalivedStatement], inVirtualServer: Bool) -> [KeepalivedLocation] {
             statements.flatMap { statement -> [KeepalivedLocation] in
                 let here = inVirtualServer && statement.keyword == "ha_suspend" ? [statement.location] : []
-                let nested = statement.block.map {
-                    scan($0, inVirtualServer: inVirtualServer || statement.keyword == "virtual_server")
-                } ?? []
+                let opensVirtualServer = statement.keyword == "virtual_server" && statement.arguments.first != "fwmark"
+                let nested = statement.block.map { scan($0, inVirtualServer: inVirtualServer || opensVirtualServer) } ?? []
                 return here + nested
             }
         }

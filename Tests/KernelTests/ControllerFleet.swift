@@ -1,0 +1,199 @@
+import ECMPCore
+import ECMPNetlink
+import ECMPTestSupport
+import Foundation
+import XCTest
+
+/// The reference topology inside the VM: a router namespace and two
+/// director namespaces, each running real zebra and ospfd with configs
+/// ecmpd rendered, each director with an IPVS service (ipvsadm standing in
+/// for keepalived) and `ecmpd run` in observe mode.
+///
+///     d1 (198.18.1.2) --- d1|rtr|d2 --- (198.18.2.2) d2
+///                     VIP 198.18.100.1/32 on each director's lo
+///
+/// The router's kernel route to the VIP is read over rtnetlink from a
+/// thread inside the router's namespace (`NamespaceWorker`), and each
+/// director's IPVS weights are edited over genetlink from a thread in that
+/// director's namespace, so timings contain no process start-ups.
+final class ControllerFleet {
+    static let vip = IPv4Address("198.18.100.1")!
+    static let realServers = ["198.18.3.10", "198.18.3.11"]
+
+    struct Director {
+        var name: String
+        var namespace: String
+        var address: IPv4Address
+        var config: String
+        var state: String
+        var log: String
+        var pid: pid_t = 0
+        var ipvs: NamespaceWorker
+    }
+
+    let lab: NetnsLab
+    let router: String
+    let routerWorker: NamespaceWorker
+    private(set) var directors: [Director] = []
+    let poll: String
+    let fall: Int
+    let rise: Int
+    let holdDown: String
+    let fastConvergence: Bool
+
+    init(poll: String = "100ms", fall: Int = 2, rise: Int = 3, holdDown: String = "2s", fastConvergence: Bool = true) throws {
+        self.fastConvergence = fastConvergence
+        self.poll = poll
+        self.fall = fall
+        self.rise = rise
+        self.holdDown = holdDown
+        lab = try NetnsLab()
+        do {
+            router = try lab.namespace("rtr")
+            try FileManager.default.createDirectory(atPath: lab.path("etc-rtr"), withIntermediateDirectories: true)
+            for (index, name) in ["d1", "d2"].enumerated() {
+                let namespace = try lab.namespace(name)
+                let net = index + 1
+                try lab.link(router, name, namespace, "eth0")
+                try lab.exec(router, ["ip", "addr", "add", "198.18.\(net).1/24", "dev", name])
+                try lab.exec(namespace, ["ip", "addr", "add", "198.18.\(net).2/24", "dev", "eth0"])
+                try lab.exec(namespace, ["ip", "route", "add", "default", "via", "198.18.\(net).1"])
+                // The director sysctls the deploy/ file recommends (every key
+                // must exist on this kernel, or sysctl -p fails the test).
+                try lab.exec(namespace, ["sysctl", "-q", "-p", FixtureRepository.url("deploy/sysctl/90-ecmpd-director.conf").path])
+                try lab.exec(namespace, ["ipvsadm", "-A", "-t", "\(Self.vip):80", "-s", "wlc"])
+                for server in Self.realServers {
+                    try lab.exec(namespace, ["ipvsadm", "-a", "-t", "\(Self.vip):80", "-r", "\(server):80", "-g", "-w", "1"])
+                }
+                try FileManager.default.createDirectory(atPath: lab.path("etc-\(name)"), withIntermediateDirectories: true)
+                let keepalived = try lab.write("keepalived-\(name).conf", "! no ha_suspend here\n")
+                let config = try lab.write("\(name).yaml", Self.directorConfig(
+                    name: name, lab: lab, keepalived: keepalived, poll: poll, fall: fall, rise: rise, holdDown: holdDown,
+                    fastConvergence: fastConvergence))
+                directors.append(Director(
+                    name: name, namespace: namespace, address: IPv4Address("198.18.\(net).2")!, config: config,
+                    state: lab.path("state-\(name)"), log: lab.path("ecmpd-\(name).log"), ipvs: try NamespaceWorker(namespace: namespace)))
+            }
+            routerWorker = try NamespaceWorker(namespace: router)
+        } catch {
+            lab.tearDown()
+            throw error
+        }
+    }
+
+    static func directorConfig(name: String, lab: NetnsLab, keepalived: String, poll: String, fall: Int, rise: Int, holdDown: String,
+                               fastConvergence: Bool) -> String {
+        """
+        node: { hostname: \(name), state_dir: \(lab.path("state-\(name)")) }
+        ospf: { interfaces: [eth0], fast_convergence: \(fastConvergence) }
+        routing: { config_dir: \(lab.path("etc-\(name)")), pathspace: \(lab.prefix)\(name), reload: frr-reload }
+        controller: { poll_interval: \(poll), on_stop: leave, keepalived_config: \(keepalived) }
+        vips:
+          - address: \(vip)
+            health: { fall: \(fall), rise: \(rise), hold_down: \(holdDown) }
+            services:
+              - port: 80
+                real_servers: [\(realServers.map { "{ address: \($0) }" }.joined(separator: ", "))]
+        """
+    }
+
+    /// Renders and starts FRR everywhere, then `ecmpd run` on both directors.
+    func start() throws {
+        let routerConfig = try lab.write("router.yaml", """
+        node: { hostname: router }
+        ospf: { interfaces: [d1, d2], fast_convergence: \(fastConvergence) }
+        routing: { pathspace: \(lab.prefix)rtr }
+        vips: [{ address: \(Self.vip) }]
+        """)
+        try lab.exec(router, [Command.ecmpd, "render", "--role", "router", "--config", routerConfig, "--write", lab.path("etc-rtr")])
+        try lab.startFRR("zebra", in: router, pathspace: "\(lab.prefix)rtr", config: lab.path("etc-rtr/zebra.conf"))
+        try lab.startFRR("ospfd", in: router, pathspace: "\(lab.prefix)rtr", config: lab.path("etc-rtr/ospfd.conf"))
+        for director in directors {
+            try lab.exec(director.namespace, [Command.ecmpd, "render", "--config", director.config, "--write", lab.path("etc-\(director.name)")])
+            try lab.startFRR("zebra", in: director.namespace, pathspace: "\(lab.prefix)\(director.name)", config: lab.path("etc-\(director.name)/zebra.conf"))
+            try lab.startFRR("ospfd", in: director.namespace, pathspace: "\(lab.prefix)\(director.name)", config: lab.path("etc-\(director.name)/ospfd.conf"))
+        }
+        for index in directors.indices { try startEcmpd(index) }
+    }
+
+    func startEcmpd(_ index: Int) throws {
+        let director = directors[index]
+        directors[index].pid = try lab.spawn(director.namespace, [Command.ecmpd, "run", "--config", director.config], log: director.log)
+    }
+
+    func log(_ index: Int) -> String {
+        (try? String(contentsOfFile: directors[index].log, encoding: .utf8)) ?? "(no log)"
+    }
+
+    /// The directors the router's kernel forwards the VIP to now.
+    func routerNexthops() throws -> Set<IPv4Address> {
+        try routerWorker.sync {
+            let reader = try RouteReader()
+            guard let route = try reader.route(to: Self.vip), route.prefix.prefixLength == 32 else { return [] }
+            return Set(route.nexthops.nexthops.compactMap(\.gateway))
+        }
+    }
+
+    var bothDirectors: Set<IPv4Address> { Set(directors.map(\.address)) }
+
+    private let watcherBox = WatcherBox()
+
+    /// Waits, woken by the router kernel's rtnetlink events rather than by
+    /// polling, until the VIP's nexthops are `expected`; returns when it
+    /// saw them (nil after `timeout`).
+    func waitForNexthops(_ expected: Set<IPv4Address>, timeout: Duration) throws -> ContinuousClock.Instant? {
+        let box = watcherBox
+        return try routerWorker.sync {
+            if box.watcher == nil {
+                box.watcher = try RouteWatcher()
+                box.reader = try RouteReader()
+            }
+            let clock = ContinuousClock()
+            let deadline = clock.now + timeout
+            while true {
+                let route = try box.reader!.route(to: Self.vip)
+                let now = clock.now
+                let current = route.flatMap { $0.prefix.prefixLength == 32 ? Set($0.nexthops.nexthops.compactMap(\.gateway)) : nil } ?? []
+                if current == expected { return now }
+                if now >= deadline { return nil }
+                _ = try box.watcher!.wait(timeout: deadline - now)
+            }
+        }
+    }
+
+    /// Sets every destination's weight on one director over genetlink.
+    func setWeights(_ index: Int, to weight: Int32) throws {
+        try directors[index].ipvs.sync {
+            let client = try IPVSClient()
+            let identity = IPVSServiceIdentity.tcp(.v4(Self.vip), port: 80)
+            for var destination in try client.destinations(of: identity) {
+                destination.weight = weight
+                try client.editDestination(destination, of: identity)
+            }
+        }
+    }
+
+    func onLoopback(_ index: Int) throws -> Bool {
+        try lab.exec(directors[index].namespace, ["ip", "-4", "-o", "addr", "show", "dev", "lo"]).output.contains(" \(Self.vip)/32 ")
+    }
+
+    func history(_ index: Int) throws -> [[String: Any]] {
+        let output = try lab.exec(directors[index].namespace, [Command.ecmpd, "history", "--db", "\(directors[index].state)/history.sqlite", "--json"]).output
+        return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) ?? []
+    }
+
+    func metrics(_ index: Int) throws -> String {
+        try lab.exec(directors[index].namespace, ["curl", "-sS", "--max-time", "5", "http://127.0.0.1:9477/metrics"]).output
+    }
+
+    func tearDown() {
+        for director in directors { director.ipvs.stop() }
+        routerWorker.stop()
+        lab.tearDown()
+    }
+}
+
+private final class WatcherBox: @unchecked Sendable {
+    var watcher: RouteWatcher?
+    var reader: RouteReader?
+}
