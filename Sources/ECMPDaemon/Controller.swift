@@ -54,11 +54,14 @@ public actor Controller {
         self.routing = routing
         self.announcers = announcers
         self.logger = logger
+        stateDirectory = loaded.config.node.stateDirectory
         loopback = try LoopbackAddresses()
     }
 
     private var config: Config { loaded.config }
-    private var stateDirectory: String { config.node.stateDirectory }
+    /// Read once: the history database stays where it was opened, so the
+    /// records next to it do too until a restart.
+    private let stateDirectory: String
     private var ownedFile: StateFile<LoopbackRecord> { StateFile(path: LoopbackRecord.path(stateDirectory: stateDirectory)) }
     private var drainFile: StateFile<DrainRecord> { StateFile(path: DrainRecord.path(stateDirectory: stateDirectory)) }
 
@@ -259,7 +262,19 @@ public actor Controller {
         drainStamp = stamp
         do {
             let record = try drainFile.read() ?? DrainRecord()
-            if record != drain { logger.notice("drain record changed", metadata: ["director": "\(record.director)", "vips": "\(record.vips)"]) }
+            if record != drain {
+                logger.notice("drain record changed", metadata: ["director": "\(record.director)", "vips": "\(record.vips)"])
+                let configured = Set(config.vips.map(\.address))
+                // At start-up (force) the record is what was already in force.
+                if !force {
+                    for vip in record.drainedVIPs.subtracting(drain.drainedVIPs).intersection(configured).sorted() {
+                        events.record(ControllerEvent(kind: .drain, vip: vip.description, reason: "drained by an operator"))
+                    }
+                    for vip in drain.drainedVIPs.subtracting(record.drainedVIPs).intersection(configured).sorted() {
+                        events.record(ControllerEvent(kind: .undrain, vip: vip.description, reason: "undrained by an operator"))
+                    }
+                }
+            }
             drain = record
         } catch {
             logger.error("drain record not readable; keeping the previous one", metadata: ["error": "\(error)"])
@@ -291,14 +306,8 @@ public actor Controller {
             guard let state = states[vip], let vipConfig = config.vips.first(where: { $0.address == vip }) else { continue }
             let shouldDrain = directorDrained || wanted.contains(vip)
             if shouldDrain && !state.isDrained {
-                if wanted.contains(vip) {
-                    events.record(ControllerEvent(kind: .drain, vip: vip.description, reason: "drained by an operator"))
-                }
                 apply(policy(for: vipConfig).drain(state, at: now), vip: vip)
             } else if !shouldDrain && state.isDrained {
-                if !directorDrained && !drain.director {
-                    events.record(ControllerEvent(kind: .undrain, vip: vip.description, reason: "undrained by an operator"))
-                }
                 apply(policy(for: vipConfig).undrain(state, at: now), vip: vip)
             }
         }

@@ -20,6 +20,9 @@ struct RunCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
+        // Until the reload service installs its handler, a SIGHUP (an early
+        // `systemctl reload`) would end the process by default: ignore it.
+        signal(SIGHUP, SIG_IGN)
         let loaded = ConfigFile.loadOrExit(config)
         let level = logLevel
         LoggingSystem.bootstrap { label in

@@ -166,8 +166,13 @@ final class ConfigParserTests: XCTestCase {
 
     func testNonLoopbackStatusAddressIsAWarning() throws {
         let loaded = try parse("status: { listen: 0.0.0.0:9477 }\nvips: [{address: 198.18.0.1}]\n")
-        XCTAssertEqual(loaded.warnings.map(\.field), ["status.listen", "vips[0].services"])
+        XCTAssertEqual(loaded.warnings.map(\.field), ["status.listen"])
         XCTAssertEqual(loaded.warnings.first?.severity, .warning)
+    }
+
+    func testAVIPWithoutServicesWatchesItsAddressInObserveModeAndWarnsInManagedMode() throws {
+        XCTAssertEqual(try parse("vips: [{address: 198.18.0.1}]\n").warnings.map(\.field), [])
+        XCTAssertEqual(try parse("mode: managed\nvips: [{address: 198.18.0.1}]\n").warnings.map(\.field), ["vips[0].services"])
     }
 
     func testAuthenticationNeedsAnAbsoluteKeyFile() {
