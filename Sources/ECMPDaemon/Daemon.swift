@@ -75,7 +75,7 @@ public struct Daemon {
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: events),
-                .init(service: server),
+                .init(service: RetryingService(name: "status endpoint on \(config.status.listen)", wrapped: server, retry: .seconds(5), logger: logger)),
                 .init(service: routing),
                 .init(service: network),
                 .init(service: reload),
@@ -173,15 +173,32 @@ struct ReloadService: Service {
 }
 
 /// rtnetlink link, address and route events, debounced into re-renders.
-/// The watcher blocks, so it gets a thread of its own.
+/// The watcher blocks, so it gets a thread of its own. A watcher that
+/// fails is replaced after a second, and a full re-render follows: events
+/// missed meanwhile are repaired by reading everything again. (ENOBUFS, the
+/// kernel dropping events, is reported as a change: same repair.)
 struct NetworkWatchService: Service {
     let routing: RoutingCoordinator
     let controller: Controller
     let logger: Logger
 
     func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await watch()
+            } catch {
+                logger.error("rtnetlink watch failed; resubscribing and re-reading the network", metadata: ["error": "\(error)"])
+                try? await gracefulSleep(until: .now + .seconds(1), clock: ContinuousClock())
+                let inputs = await controller.routingInputs
+                await routing.request(inputs, reason: "network watch restarted")
+            }
+        }
+    }
+
+    private func watch() async throws {
         let watcher = try RouteWatcher(includingAddresses: true)
         let (changes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let failure = FailureBox()
         let thread = Thread {
             while true {
                 do {
@@ -193,6 +210,7 @@ struct NetworkWatchService: Service {
                         return
                     }
                 } catch {
+                    failure.set(error)
                     continuation.finish()
                     return
                 }
@@ -207,6 +225,38 @@ struct NetworkWatchService: Service {
             }
         } onGracefulShutdown: {
             watcher.interrupt()
+        }
+        if let error = failure.error { throw error }
+    }
+}
+
+private final class FailureBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Error?
+    func set(_ error: Error) { lock.withLock { stored = error } }
+    var error: Error? { lock.withLock { stored } }
+}
+
+/// Keeps a service that is not on the traffic path (the status endpoint)
+/// from taking the daemon down: if it fails (say, its port is taken), the
+/// failure is logged and it is started again every `retry`, while the
+/// reconcile loop goes on.
+struct RetryingService<Wrapped: Service>: Service {
+    let name: String
+    let wrapped: Wrapped
+    let retry: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await wrapped.run()
+                return
+            } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+                logger.error("\(name) failed; retrying in \(DurationParser.format(retry))", metadata: ["error": "\(error)"])
+                try? await gracefulSleep(until: .now + retry, clock: ContinuousClock())
+            }
         }
     }
 }
