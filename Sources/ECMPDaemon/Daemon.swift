@@ -58,7 +58,7 @@ public struct Daemon {
         let store = EventStore(path: "\(config.node.stateDirectory)/history.sqlite")
         let events = EventSink(store: store, status: status)
         let routing = RoutingCoordinator(inputs: .init(loaded: loaded), events: events, status: status, logger: logger)
-        let announcers: (any AnnouncerSource)? = nil // LSDB reader: wired below once written
+        let announcers: (any AnnouncerSource)? = config.controller.guardLastAnnouncer ? LSDBAnnouncers(settings: config.routing, logger: logger) : nil
         let controller = try Controller(loaded: loaded, events: events, status: status, metrics: metrics,
                                         routing: routing, announcers: announcers, logger: logger)
         try await controller.start()

@@ -40,9 +40,12 @@ final class ControllerFleet {
     let rise: Int
     let holdDown: String
     let fastConvergence: Bool
+    let guardLastAnnouncer: Bool
 
-    init(poll: String = "100ms", fall: Int = 2, rise: Int = 3, holdDown: String = "2s", fastConvergence: Bool = true) throws {
+    init(poll: String = "100ms", fall: Int = 2, rise: Int = 3, holdDown: String = "2s", fastConvergence: Bool = true,
+         guardLastAnnouncer: Bool = false) throws {
         self.fastConvergence = fastConvergence
+        self.guardLastAnnouncer = guardLastAnnouncer
         self.poll = poll
         self.fall = fall
         self.rise = rise
@@ -69,7 +72,7 @@ final class ControllerFleet {
                 let keepalived = try lab.write("keepalived-\(name).conf", "! no ha_suspend here\n")
                 let config = try lab.write("\(name).yaml", Self.directorConfig(
                     name: name, lab: lab, keepalived: keepalived, poll: poll, fall: fall, rise: rise, holdDown: holdDown,
-                    fastConvergence: fastConvergence))
+                    fastConvergence: fastConvergence, guardLastAnnouncer: guardLastAnnouncer))
                 directors.append(Director(
                     name: name, namespace: namespace, address: IPv4Address("198.18.\(net).2")!, config: config,
                     state: lab.path("state-\(name)"), log: lab.path("ecmpd-\(name).log"), ipvs: try NamespaceWorker(namespace: namespace)))
@@ -82,12 +85,12 @@ final class ControllerFleet {
     }
 
     static func directorConfig(name: String, lab: NetnsLab, keepalived: String, poll: String, fall: Int, rise: Int, holdDown: String,
-                               fastConvergence: Bool) -> String {
+                               fastConvergence: Bool, guardLastAnnouncer: Bool) -> String {
         """
         node: { hostname: \(name), state_dir: \(lab.path("state-\(name)")) }
         ospf: { interfaces: [eth0], fast_convergence: \(fastConvergence) }
         routing: { config_dir: \(lab.path("etc-\(name)")), pathspace: \(lab.prefix)\(name), reload: frr-reload }
-        controller: { poll_interval: \(poll), on_stop: leave, keepalived_config: \(keepalived) }
+        controller: { poll_interval: \(poll), on_stop: leave, keepalived_config: \(keepalived), guard_last_announcer: \(guardLastAnnouncer) }
         vips:
           - address: \(vip)
             health: { fall: \(fall), rise: \(rise), hold_down: \(holdDown) }
@@ -180,6 +183,13 @@ final class ControllerFleet {
     func history(_ index: Int) throws -> [[String: Any]] {
         let output = try lab.exec(directors[index].namespace, [Command.ecmpd, "history", "--db", "\(directors[index].state)/history.sqlite", "--json"]).output
         return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) ?? []
+    }
+
+    /// The director's `/status` entry for the VIP.
+    func status(_ index: Int) throws -> [String: Any] {
+        let output = try lab.exec(directors[index].namespace, [Command.ecmpd, "status", "--json"]).output
+        let document = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+        return ((document?["vips"] as? [[String: Any]]) ?? []).first { $0["vip"] as? String == Self.vip.description } ?? [:]
     }
 
     func metrics(_ index: Int) throws -> String {

@@ -11,8 +11,7 @@ final class ControllerScenarioTests: XCTestCase {
 
     override func setUpWithError() throws {
         try KernelTier.requireVM()
-        if let missing = NetnsLab.prerequisites() { XCTFail(missing); return }
-        fleet = try ControllerFleet()
+        if let missing = NetnsLab.prerequisites() { XCTFail(missing); throw XCTSkip(missing) }
     }
 
     override func tearDown() {
@@ -23,6 +22,7 @@ final class ControllerScenarioTests: XCTestCase {
     }
 
     func testIPVSWeightsDecideWhichDirectorsTheRouterForwardsTheVIPTo() throws {
+        fleet = try ControllerFleet()
         let fleet = try XCTUnwrap(fleet)
         try fleet.start()
         let both = fleet.bothDirectors
@@ -112,5 +112,41 @@ final class ControllerScenarioTests: XCTestCase {
         XCTAssertTrue(metrics.contains("ecmpd_backends_usable{vip=\"\(ControllerFleet.vip)\"} 0"), metrics)
         XCTAssertTrue(metrics.contains("ecmpd_reconcile_duration_seconds_bucket"), metrics)
         XCTAssertEqual(try fleet.routerNexthops(), [d2])
+    }
+
+    /// `controller.guard_last_announcer`: d1 keeps a VIP whose backends
+    /// failed while ospfd's database shows no other director announcing
+    /// it, and withdraws once d2 announces again.
+    func testTheLastAnnouncerGuardHoldsTheVIPUntilAnotherDirectorAnnouncesIt() throws {
+        fleet = try ControllerFleet(holdDown: "0s", guardLastAnnouncer: true)
+        let fleet = try XCTUnwrap(fleet)
+        try fleet.start()
+        let both = fleet.bothDirectors
+        let d1 = fleet.directors[0].address, d2 = fleet.directors[1].address
+        try NetnsLab.waitFor("both directors in the router's route", timeout: .seconds(120), interval: .milliseconds(100)) {
+            try fleet.routerNexthops() == both
+        }
+        // d2 fails first: d1 still announces, so d2 is not the last one.
+        try fleet.setWeights(1, to: 0)
+        try NetnsLab.waitFor("d2 to leave the route", timeout: .seconds(30), interval: .milliseconds(20)) { try fleet.routerNexthops() == [d1] }
+        // Now d1 fails too: it is the last announcer, so it holds.
+        try fleet.setWeights(0, to: 0)
+        try NetnsLab.waitFor("d1 to report the hold", timeout: .seconds(30), interval: .milliseconds(100)) {
+            try fleet.status(0)["state"] as? String == "held"
+        }
+        let clock = ContinuousClock()
+        let heldSince = clock.now
+        while clock.now - heldSince < .seconds(2) {
+            XCTAssertEqual(try fleet.routerNexthops(), [d1], "the last announcer withdrew")
+        }
+        XCTAssertTrue(try fleet.onLoopback(0))
+        // d2 recovers and announces: d1's held withdrawal goes through.
+        try fleet.setWeights(1, to: 1)
+        let released = try NetnsLab.waitFor("d2 announcing and d1 withdrawn", timeout: .seconds(60), interval: .milliseconds(20)) {
+            try fleet.routerNexthops() == [d2]
+        }
+        print("guard released \(released) after d2's backends came back")
+        let withdraw = try fleet.history(0).last { $0["kind"] as? String == "withdraw" }
+        XCTAssertTrue((withdraw?["reason"] as? String ?? "").contains("another director announces it again"), "\(withdraw ?? [:])")
     }
 }
