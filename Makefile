@@ -12,10 +12,18 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Renders this machine's zebra.conf/ospfd.conf from the example config.
+# Checks the example config, then runs the lab (deploy/lab/demo.sh,
+# docs/lab.md): client, router, two directors and two real servers in
+# namespaces, traffic spread, a director's backends failed and restored.
+# Without IPVS in this kernel the lab runs inside the kernel tier's VM.
 demo: build
-	$(BUILD)/ecmpd check --config deploy/ecmpd.example.yaml
-	$(BUILD)/ecmpd render --config deploy/ecmpd.example.yaml
+	$(BUILD)/ecmpd check --config deploy/ecmpd.example.yaml --no-network
+	@if modprobe ip_vs 2>/dev/null && [ -e /proc/net/ip_vs ]; then \
+		deploy/lab/demo.sh; \
+	else \
+		echo "demo: this kernel has no IPVS; running the lab inside the kernel tier's VM (Tests/kernel/README.md)"; \
+		Tests/kernel/run-in-vm.sh -- deploy/lab/demo.sh; \
+	fi
 
 test: deps
 	$(SWIFT) build --build-tests

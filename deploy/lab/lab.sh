@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# The reference topology in network namespaces on one host (docs/lab.md):
+#
+#   client 198.19.1.2 --- router (198.19.1.1 | br0 198.18.0.1, the DR)
+#                                   |  LAN 198.18.0.0/24 (a bridge in the router)
+#          d1 198.18.0.2   d2 198.18.0.3   rs1 198.18.0.4   rs2 198.18.0.5
+#
+# Directors: FRR (zebra + ospfd, configs by `ecmpd render`), IPVS programmed by
+# `ecmpd ipvs apply` (mh + port hashing, direct routing), `ecmpd run` watching
+# it. Real servers: `ecmpd realserver up` and a tiny HTTP server answering its
+# own name. The VIP 198.18.0.100/32 lives on each healthy director's lo; the
+# router spreads flows over them by ECMP.
+#
+#   lab.sh up | down | status
+#   lab.sh fail-director N | restore-director N   (N = 1 or 2: every IPVS weight 0 / back)
+#   lab.sh fail-rs N | restore-rs N               (stop its HTTP server and weight 0 on both directors / back)
+#   lab.sh exec NODE CMD...                       (run a command in client, router, d1, d2, rs1 or rs2)
+#
+# Needs root, iproute2, FRR, ipvsadm, python3, curl, and a kernel with IPVS
+# (`make demo` runs this inside the kernel tier's VM when the host has none).
+# Everything it makes carries the prefix $ECMPD_LAB_PREFIX (default ecmpdlab)
+# and lives in $ECMPD_LAB_DIR (default /run/ecmpd-lab); `down` removes only
+# that, and stops only processes it started (pid files).
+set -euo pipefail
+
+P=${ECMPD_LAB_PREFIX:-ecmpdlab}
+DIR=${ECMPD_LAB_DIR:-/run/ecmpd-lab}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ECMPD=${ECMPD:-$ROOT/.build/debug/ecmpd}
+VIP=198.18.0.100
+NODES=(client router d1 d2 rs1 rs2)
+
+ns() { echo "$P-$1"; }
+in_ns() { local node=$1; shift; ip netns exec "$(ns "$node")" "$@"; }
+say() { echo "lab: $*"; }
+die() { echo "lab: error: $*" >&2; exit 1; }
+
+director_address() { echo "198.18.0.$(( $1 + 1 ))"; }
+rs_address() { echo "198.18.0.$(( $1 + 3 ))"; }
+
+require() {
+  [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, FRR, IPVS)"
+  [ -x "$ECMPD" ] || die "no ecmpd binary at $ECMPD (make build, or set ECMPD)"
+  for tool in ip ipvsadm python3 curl /usr/lib/frr/zebra /usr/lib/frr/ospfd; do
+    command -v "$tool" >/dev/null || die "$tool is missing (scripts/install-deps.sh)"
+  done
+}
+
+require_ipvs() {
+  modprobe ip_vs 2>/dev/null || true
+  if [ ! -e /proc/net/ip_vs ]; then
+    die "this kernel has no IPVS (modprobe ip_vs failed); run the lab in the kernel tier's VM: make demo"
+  fi
+}
+
+start_frr() {  # node config-dir
+  local node=$1 etc=$2 run=/var/run/frr/$P$1
+  mkdir -p "$run" && chown frr:frr /var/run/frr "$run"
+  for daemon in zebra ospfd; do
+    in_ns "$node" /usr/lib/frr/$daemon -N "$P$node" -f "$etc/$daemon.conf" -d -u frr -g frr >> "$DIR/frr-$node.log" 2>&1
+  done
+}
+
+write_director_config() {  # N
+  local n=$1 node=d$1
+  mkdir -p "$DIR/$node/frr" "$DIR/$node/state"
+  chown frr:frr "$DIR/$node/frr"
+  cat > "$DIR/$node/ecmpd.yaml" <<EOF
+# Director $n of the lab (deploy/lab/lab.sh).
+node: { hostname: $node, state_dir: $DIR/$node/state }
+ospf: { interfaces: [eth0] }
+routing: { config_dir: $DIR/$node/frr, pathspace: $P$node, reload: frr-reload }
+status: { listen: 127.0.0.1:9477 }
+controller: { poll_interval: 100ms, on_stop: withdraw, keepalived_config: $DIR/keepalived.conf }
+vips:
+  - address: $VIP
+    name: web
+    health: { min_healthy: 1, rise: 3, fall: 2, hold_down: 2s }
+    services:
+      - protocol: tcp
+        port: 80
+        scheduler: mh
+        scheduler_flags: [mh-port]
+        forwarding: dr
+        real_servers:
+          - { address: $(rs_address 1), port: 80, weight: 1 }
+          - { address: $(rs_address 2), port: 80, weight: 1 }
+EOF
+}
+
+up() {
+  require
+  require_ipvs
+  [ -e "/var/run/netns/$(ns router)" ] && die "a lab with prefix $P is already up (lab.sh down first)"
+  mkdir -p "$DIR"
+  chmod 755 "$DIR"
+  : > "$DIR/keepalived.conf"   # observe mode reads it for ha_suspend; the lab has no keepalived
+  for node in "${NODES[@]}"; do
+    ip netns add "$(ns "$node")"
+    in_ns "$node" ip link set lo up
+  done
+  # The LAN: a bridge in the router's namespace, one veth per machine.
+  in_ns router ip link add br0 type bridge
+  in_ns router ip addr add 198.18.0.1/24 dev br0
+  in_ns router ip link set br0 up
+  for node in d1 d2 rs1 rs2; do
+    ip link add "$P-$node-a" type veth peer name "$P-$node-b"
+    ip link set "$P-$node-a" netns "$(ns router)"
+    ip link set "$P-$node-b" netns "$(ns "$node")"
+    in_ns router ip link set "$P-$node-a" name "p-$node"
+    in_ns router ip link set "p-$node" master br0 up
+    in_ns "$node" ip link set "$P-$node-b" name eth0
+    in_ns "$node" ip link set eth0 up
+  done
+  ip link add "$P-cl-a" type veth peer name "$P-cl-b"
+  ip link set "$P-cl-a" netns "$(ns router)"
+  ip link set "$P-cl-b" netns "$(ns client)"
+  in_ns router ip link set "$P-cl-a" name cl0
+  in_ns router ip addr add 198.19.1.1/24 dev cl0
+  in_ns router ip link set cl0 up
+  in_ns client ip link set "$P-cl-b" name eth0
+  in_ns client ip addr add 198.19.1.2/24 dev eth0
+  in_ns client ip link set eth0 up
+  in_ns client ip route add default via 198.19.1.1
+  in_ns router sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1
+
+  for n in 1 2; do
+    in_ns "d$n" ip addr add "$(director_address "$n")/24" dev eth0
+    in_ns "d$n" ip route add default via 198.18.0.1
+    in_ns "d$n" sysctl -q -p "$ROOT/deploy/sysctl/90-ecmpd-director.conf"
+    in_ns "rs$n" ip addr add "$(rs_address "$n")/24" dev eth0
+    in_ns "rs$n" ip route add default via 198.18.0.1
+  done
+
+  # Router: FRR from `ecmpd render --role router`.
+  mkdir -p "$DIR/router/frr" && chown frr:frr "$DIR/router/frr"
+  cat > "$DIR/router/ecmpd.yaml" <<EOF
+node: { hostname: router }
+ospf: { interfaces: [br0, cl0] }   # render --role router makes it the DR (priority 1)
+routing: { config_dir: $DIR/router/frr, pathspace: ${P}router }
+vips: [{ address: $VIP, name: web }]
+EOF
+  in_ns router "$ECMPD" render --role router --config "$DIR/router/ecmpd.yaml" --write "$DIR/router/frr" >/dev/null
+  start_frr router "$DIR/router/frr"
+
+  # Real servers: their side of direct routing, and an HTTP server naming itself.
+  for n in 1 2; do
+    mkdir -p "$DIR/rs$n/www"
+    echo "rs$n" > "$DIR/rs$n/www/index.html"
+    in_ns "rs$n" "$ECMPD" realserver up --vip "$VIP" --state-file "$DIR/rs$n/realserver.json" >/dev/null
+    start_http "$n"
+  done
+
+  # Directors: IPVS, FRR, then the controller.
+  for n in 1 2; do
+    write_director_config "$n"
+    in_ns "d$n" "$ECMPD" ipvs apply --config "$DIR/d$n/ecmpd.yaml" >/dev/null
+    in_ns "d$n" "$ECMPD" render --config "$DIR/d$n/ecmpd.yaml" --write "$DIR/d$n/frr" >/dev/null
+    start_frr "d$n" "$DIR/d$n/frr"
+    in_ns "d$n" setsid "$ECMPD" run --config "$DIR/d$n/ecmpd.yaml" >> "$DIR/d$n/ecmpd.log" 2>&1 < /dev/null &
+    echo $! > "$DIR/d$n/ecmpd.pid"
+  done
+  say "up: client, router, d1, d2, rs1, rs2 (prefix $P, files in $DIR)"
+}
+
+start_http() {  # N
+  local n=$1
+  in_ns "rs$n" setsid python3 -m http.server 80 --bind 0.0.0.0 --directory "$DIR/rs$n/www" \
+    >> "$DIR/rs$n/http.log" 2>&1 < /dev/null &
+  echo $! > "$DIR/rs$n/http.pid"
+}
+
+stop_pid() {  # pidfile
+  local file=$1 pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
+
+down() {
+  for n in 1 2; do
+    stop_pid "$DIR/d$n/ecmpd.pid"
+    stop_pid "$DIR/rs$n/http.pid"
+  done
+  for node in d1 d2 router; do
+    for daemon in ospfd zebra; do stop_pid "/var/run/frr/$P$node/$daemon.pid"; done
+    rm -rf "/var/run/frr/$P$node"
+  done
+  for node in "${NODES[@]}"; do
+    ip netns del "$(ns "$node")" 2>/dev/null || true
+  done
+  rm -rf "$DIR"
+  say "down"
+}
+
+weights() {  # director-number weight [real-server-address]
+  local n=$1 weight=$2 only=${3:-}
+  for n2 in 1 2; do
+    local rs
+    rs=$(rs_address "$n2")
+    [ -n "$only" ] && [ "$only" != "$rs" ] && continue
+    in_ns "d$n" ipvsadm -e -t "$VIP:80" -r "$rs:80" -g -w "$weight"
+  done
+}
+
+status() {
+  say "router's route to $VIP:"
+  in_ns router "$ECMPD" verify --vip "$VIP" || true
+  for n in 1 2; do
+    say "d$n:"
+    in_ns "d$n" "$ECMPD" status || true
+    in_ns "d$n" ipvsadm -Ln --stats
+  done
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  fail-director) weights "${2:?director number}" 0 ;;
+  restore-director) weights "${2:?director number}" 1 ;;
+  fail-rs)
+    stop_pid "$DIR/rs${2:?real server number}/http.pid"
+    for n in 1 2; do weights "$n" 0 "$(rs_address "$2")"; done ;;
+  restore-rs)
+    start_http "${2:?real server number}"
+    for n in 1 2; do weights "$n" 1 "$(rs_address "$2")"; done ;;
+  exec) node=${2:?node}; shift 2; in_ns "$node" "$@" ;;
+  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
