@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Only the module map and a header: libnl's macros and variadics are
@@ -50,6 +51,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Managed mode's checks (TCP, HTTP, HTTPS, exec) on one event loop.
+        .target(
+            name: "ECMPHealth",
+            dependencies: [
+                "ECMPCore", "ECMPRouting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The event log in SQLite: never on the path that keeps traffic flowing.
         .target(
             name: "ECMPStore",
@@ -63,7 +76,7 @@ let package = Package(
         .target(
             name: "ECMPDaemon",
             dependencies: [
-                "ECMPCore", "ECMPNetlink", "ECMPRouting", "ECMPStore",
+                "ECMPCore", "ECMPNetlink", "ECMPRouting", "ECMPStore", "ECMPHealth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -99,6 +112,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "ECMPHealthTests",
+            dependencies: ["ECMPHealth", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ECMPRoutingTests",

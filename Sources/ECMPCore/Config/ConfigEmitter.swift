@@ -107,6 +107,7 @@ public enum ConfigEmitter {
         if let name = vip.name { fields["name"] = text(name) }
         let policy = healthPolicy(vip.health)
         if !policy.isEmpty { fields["health"] = policy.node }
+        if vip.fleetConsistent { fields["fleet_consistent"] = boolean(true) }
         if !vip.services.isEmpty { fields["services"] = Node(vip.services.map(service)) }
         return fields.node
     }

@@ -216,7 +216,7 @@ public enum ConfigParser {
         var vips: [VIPConfig] = []
         var seen: [IPv4Address: String] = [:]
         for (path, item) in items {
-            guard let f = r.mapping(item, path, allowed: ["address", "name", "health", "services"]) else { continue }
+            guard let f = r.mapping(item, path, allowed: ["address", "name", "health", "fleet_consistent", "services"]) else { continue }
             guard let addressNode = f["address"] else {
                 r.report(item, f.path("address"), "missing: the VIP's IPv4 address")
                 continue
@@ -234,7 +234,10 @@ public enum ConfigParser {
             var vip = VIPConfig(address: address)
             if let n = f["name"] { vip.name = r.string(n, f.path("name")) }
             if let n = f["health"] { vip.health = readHealthPolicy(n, f.path("health"), r) }
-            if let n = f["services"] { vip.services = readServices(n, f.path("services"), vip: address, mode: mode, r) }
+            if let n = f["fleet_consistent"], let v = r.bool(n, f.path("fleet_consistent")) { vip.fleetConsistent = v }
+            if let n = f["services"] {
+                vip.services = readServices(n, f.path("services"), vip: address, mode: mode, fleetConsistent: vip.fleetConsistent, r)
+            }
             else if mode == .managed { r.warn(item, f.path("services"), "no services: managed mode has nothing to check or program for this VIP") }
             vips.append(vip)
         }
@@ -255,7 +258,9 @@ public enum ConfigParser {
         return p
     }
 
-    static func readServices(_ node: Node, _ path: String, vip: IPv4Address, mode: ControlMode, _ r: YAMLReader) -> [VirtualService] {
+    static func readServices(
+        _ node: Node, _ path: String, vip: IPv4Address, mode: ControlMode, fleetConsistent: Bool = false, _ r: YAMLReader
+    ) -> [VirtualService] {
         guard let items = r.sequence(node, path) else { return [] }
         var services: [VirtualService] = []
         var seen: [ServiceListener: String] = [:]
@@ -283,8 +288,17 @@ public enum ConfigParser {
             }
             seen[listener] = servicePath
             var service = VirtualService(listener: listener)
+            if fleetConsistent && f["scheduler"] == nil {
+                service.scheduler = "mh"
+                if f["scheduler_flags"] == nil { service.schedulerFlags = ["mh-port"] }
+            }
             if let n = f["scheduler"], let text = r.string(n, f.path("scheduler")) {
-                if knownSchedulers.contains(text) { service.scheduler = text }
+                if knownSchedulers.contains(text) {
+                    service.scheduler = text
+                    if fleetConsistent && text != "mh" {
+                        r.warn(n, f.path("scheduler"), "the VIP is fleet_consistent, but \(text) lets each director pick its own real server: a flow moved to another director breaks; use mh (with scheduler_flags [mh-port])")
+                    }
+                }
                 else {
                     let hint = Suggestion.closest(to: text, among: knownSchedulers).map { "did you mean '\($0)'? " } ?? ""
                     r.report(n, f.path("scheduler"), value: text, "\(hint)unknown IPVS scheduler; known: \(knownSchedulers.joined(separator: ", "))")

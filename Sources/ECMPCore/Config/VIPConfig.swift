@@ -6,12 +6,19 @@ public struct VIPConfig: Sendable, Equatable {
     public var name: String?
     public var health: HealthPolicy
     public var services: [VirtualService]
+    /// Every director sends a flow to the same real server, so a flow the
+    /// router moves to another director (one leaves or joins the ECMP set)
+    /// survives: services default to `mh` with `mh-port`, and a failed real
+    /// server keeps its place with weight 0 (docs/fleet-consistency.md).
+    public var fleetConsistent: Bool
 
-    public init(address: IPv4Address, name: String? = nil, health: HealthPolicy = HealthPolicy(), services: [VirtualService] = []) {
+    public init(address: IPv4Address, name: String? = nil, health: HealthPolicy = HealthPolicy(), services: [VirtualService] = [],
+                fleetConsistent: Bool = false) {
         self.address = address
         self.name = name
         self.health = health
         self.services = services
+        self.fleetConsistent = fleetConsistent
     }
 }
 

@@ -33,6 +33,11 @@ public struct IPVSDesiredTable: Hashable, Sendable {
         ownership = ownsWholeTable ? .wholeTable : .services(Set(entries.keys))
     }
 
+    public init(table: IPVSTable, ownership: IPVSOwnership) {
+        self.table = table
+        self.ownership = ownership
+    }
+
     /// The kernel's key for a configured virtual service on `vip`.
     public static func identity(of service: VirtualService, on vip: IPv4Address) -> IPVSServiceIdentity {
         switch service.listener {

@@ -43,8 +43,15 @@ public enum BackendCounter {
             let destinations = byIdentity[identity]?.destinations ?? []
             return (identity, destinations.filter { $0.weight > 0 }.count, destinations.count)
         }
+        return aggregate(services, health: vip.health)
+    }
+
+    /// A VIP's count from its services' counts: the first service below the
+    /// minimum decides, else the sum. Shared with managed mode, which counts
+    /// from check verdicts rather than from the kernel's table.
+    public static func aggregate(_ services: [(identity: IPVSServiceIdentity, usable: Int, total: Int)], health: HealthPolicy) -> Count {
         if services.isEmpty { return Count(usable: 0, total: 0, services: []) }
-        let required = { (total: Int) in max(1, vip.health.minimumHealthy.required(ofTotal: total)) }
+        let required = { (total: Int) in max(1, health.minimumHealthy.required(ofTotal: total)) }
         if let failing = services.first(where: { $0.usable < required($0.total) }) {
             return Count(usable: failing.usable, total: failing.total, services: services)
         }

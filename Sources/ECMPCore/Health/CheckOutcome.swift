@@ -1,0 +1,81 @@
+/// What one health check of a real server found: success, or a failure with
+/// a reason an operator can act on. Latency is from the start of the attempt
+/// that decided (after retries, the last one).
+public struct CheckOutcome: Sendable, Equatable {
+    public var failure: CheckFailure?
+    public var latency: Duration
+
+    public static func success(latency: Duration) -> CheckOutcome { CheckOutcome(failure: nil, latency: latency) }
+    public static func failure(_ failure: CheckFailure, latency: Duration) -> CheckOutcome { CheckOutcome(failure: failure, latency: latency) }
+
+    public var succeeded: Bool { failure == nil }
+}
+
+/// Why a check failed. The description is what `ecmpd status` shows as the
+/// real server's last error.
+public enum CheckFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The server answered the SYN with a reset: nothing listens on the port.
+    case connectionRefused
+    /// No answer to the connect within the timeout (host down, filtered).
+    case connectTimeout(Duration)
+    /// Connected, but the response did not complete within the timeout.
+    case responseTimeout(Duration, received: Int)
+    /// A socket error other than a refusal, with its text.
+    case network(String)
+    /// The HTTP status is not one of the expected codes.
+    case unexpectedStatus(Int, expected: [Int])
+    /// The body's MD5 differs from the configured digest.
+    case digestMismatch(got: String, expected: String)
+    /// The response is not valid HTTP/1.x.
+    case malformedResponse(String)
+    /// The connection closed before the response was complete.
+    case truncatedResponse(received: Int)
+    /// The TLS handshake failed (certificate, protocol), with the library's text.
+    case tls(String)
+    /// An exec check exited non-zero (or was killed by a signal: 128 + n).
+    case exitStatus(Int32, output: String)
+    /// An exec check ran past its timeout and was killed.
+    case execTimeout(Duration)
+    /// An exec check could not be started.
+    case execFailed(String)
+
+    public var description: String {
+        switch self {
+        case .connectionRefused: return "connection refused"
+        case .connectTimeout(let limit): return "connect timed out after \(DurationParser.format(limit))"
+        case .responseTimeout(let limit, let received):
+            return received == 0 ? "no response within \(DurationParser.format(limit))"
+                : "response incomplete after \(DurationParser.format(limit)) (\(received) bytes received)"
+        case .network(let text): return text
+        case .unexpectedStatus(let status, let expected):
+            return "HTTP status \(status), expected \(expected.map(String.init).joined(separator: ","))"
+        case .digestMismatch(let got, let expected): return "body digest \(got), expected \(expected)"
+        case .malformedResponse(let text): return "malformed HTTP response: \(text)"
+        case .truncatedResponse(let received): return "connection closed mid-response (\(received) bytes received)"
+        case .tls(let text): return "TLS: \(text)"
+        case .exitStatus(let status, let output):
+            let firstLine = output.split(separator: "\n", omittingEmptySubsequences: true).first.map { ": \($0.prefix(200))" } ?? ""
+            return status > 128 ? "killed by signal \(status - 128)\(firstLine)" : "exit status \(status)\(firstLine)"
+        case .execTimeout(let limit): return "still running after \(DurationParser.format(limit)); killed"
+        case .execFailed(let text): return text
+        }
+    }
+
+    /// A short stable label for metrics (`reason` label): never the free text.
+    public var label: String {
+        switch self {
+        case .connectionRefused: return "refused"
+        case .connectTimeout: return "connect_timeout"
+        case .responseTimeout: return "timeout"
+        case .network: return "network"
+        case .unexpectedStatus: return "status"
+        case .digestMismatch: return "digest"
+        case .malformedResponse: return "malformed"
+        case .truncatedResponse: return "truncated"
+        case .tls: return "tls"
+        case .exitStatus: return "exit_status"
+        case .execTimeout: return "exec_timeout"
+        case .execFailed: return "exec_failed"
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import ECMPCore
+import ECMPRouting
+import NIOCore
+import NIOPosix
+
+/// Runs a check program from its argv (never a shell) on a small fixed
+/// pool of threads, so exec checks cannot starve the socket checks'
+/// event loop; a program past the timeout is killed with its process
+/// group. Output is kept only to show its first line, at most 4 KiB.
+enum ExecProbe {
+    static let outputLimit = 4096
+
+    static func run(_ target: CheckTarget, argv: [String], pool: NIOThreadPool, on loop: any EventLoop) -> EventLoopFuture<CheckOutcome> {
+        let timeout = target.check.timeout
+        let started = ContinuousClock.now
+        return pool.runIfActive(eventLoop: loop) { () -> CheckOutcome in
+            do {
+                let result = try ProcessRunner.run(argv, timeout: timeout, outputLimit: outputLimit)
+                let latency = ContinuousClock.now - started
+                if result.timedOut { return .failure(.execTimeout(timeout), latency: latency) }
+                if result.status != 0 { return .failure(.exitStatus(result.status, output: result.output), latency: latency) }
+                return .success(latency: latency)
+            } catch {
+                return .failure(.execFailed("\(error)"), latency: ContinuousClock.now - started)
+            }
+        }.recover { error in .failure(.execFailed("\(error)"), latency: ContinuousClock.now - started) }
+    }
+}

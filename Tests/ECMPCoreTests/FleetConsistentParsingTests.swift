@@ -1,0 +1,39 @@
+@testable import ECMPCore
+import XCTest
+
+/// `fleet_consistent` on a VIP: mh with mh-port by default, a warning for
+/// another scheduler, and the option kept through the emitter.
+final class FleetConsistentParsingTests: XCTestCase {
+    func parse(_ services: String) throws -> LoadedConfig {
+        try ConfigParser.parse("mode: managed\nvips:\n  - address: 198.18.0.100\n    fleet_consistent: true\n    services:\n\(services)", file: "t.yaml")
+    }
+
+    func testServicesDefaultToMaglevWithPortHashing() throws {
+        let loaded = try parse("      - { port: 80, real_servers: [{ address: 198.18.1.1 }] }\n")
+        XCTAssertEqual(loaded.config.vips[0].services[0].scheduler, "mh")
+        XCTAssertEqual(loaded.config.vips[0].services[0].schedulerFlags, ["mh-port"])
+        XCTAssertTrue(loaded.config.vips[0].fleetConsistent)
+        XCTAssertEqual(loaded.warnings.filter { $0.field?.hasSuffix("scheduler") == true }.count, 0)
+    }
+
+    func testAnotherSchedulerIsAWarningNamingTheField() throws {
+        let loaded = try parse("      - { port: 80, scheduler: wrr, real_servers: [{ address: 198.18.1.1 }] }\n")
+        let warning = try XCTUnwrap(loaded.warnings.first { $0.field == "vips[0].services[0].scheduler" })
+        XCTAssertEqual(warning.severity, .warning)
+        XCTAssertEqual(warning.line, 6)
+        XCTAssertTrue(warning.message.contains("wrr"), warning.message)
+        XCTAssertEqual(loaded.config.vips[0].services[0].scheduler, "wrr", "a warning, not a change of what was asked")
+    }
+
+    func testExplicitFlagsAreKept() throws {
+        let loaded = try parse("      - { port: 80, scheduler_flags: [mh-fallback, mh-port], real_servers: [{ address: 198.18.1.1 }] }\n")
+        XCTAssertEqual(loaded.config.vips[0].services[0].schedulerFlags, ["mh-fallback", "mh-port"])
+    }
+
+    func testTheEmitterWritesTheOptionBack() throws {
+        let loaded = try parse("      - { port: 80, real_servers: [{ address: 198.18.1.1 }] }\n")
+        let text = ConfigEmitter.yaml(loaded.config)
+        XCTAssertTrue(text.contains("fleet_consistent: true"), text)
+        XCTAssertEqual(try ConfigParser.parse(text, file: "again.yaml").config, loaded.config)
+    }
+}
