@@ -115,7 +115,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ECMPHealthTests",
-            dependencies: ["ECMPHealth", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "ECMPHealth",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
         ),
         .testTarget(
             name: "ECMPRoutingTests",

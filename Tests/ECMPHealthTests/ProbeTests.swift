@@ -1,0 +1,163 @@
+@testable import ECMPCore
+@testable import ECMPHealth
+import NIOCore
+import NIOPosix
+import XCTest
+
+/// Each probe against a real loopback socket (or program): what a healthy
+/// answer, a refusal, a wrong status, a hang, a slow body, a bad digest and
+/// broken TLS each come out as, and that a timeout is kept.
+final class ProbeTests: XCTestCase {
+    var group: MultiThreadedEventLoopGroup!
+    var servers: [TestServer] = []
+    var loop: any EventLoop { group.next() }
+
+    override func setUp() { group = MultiThreadedEventLoopGroup(numberOfThreads: 1) }
+    override func tearDown() {
+        for server in servers { server.stop() }
+        try? group.syncShutdownGracefully()
+    }
+
+    func serve(_ script: TestServer.Script, tls: Bool = false) throws -> Int {
+        let server = try TestServer(script, tls: tls ? try TestServer.selfSignedContext() : nil)
+        servers.append(server)
+        return server.port
+    }
+
+    func target(port: Int, _ kind: HealthCheck.Kind, timeout: Duration = .seconds(2)) -> CheckTarget {
+        let key = RealServerKey(service: .tcp(.v4(IPv4Address(198, 18, 0, 100)), port: 80), destination: IPVSDestinationKey(IPAddress("127.0.0.1")!, port: UInt16(port)))
+        return CheckTarget(key: key, address: IPAddress("127.0.0.1")!, port: port, check: HealthCheck(kind: kind, timeout: timeout))
+    }
+
+    func http(_ port: Int, _ check: HTTPCheck = HTTPCheck(), timeout: Duration = .seconds(2)) throws -> CheckOutcome {
+        try HTTPProbe.run(target(port: port, .http(check), timeout: timeout), http: check, tls: TLSContexts(), on: loop).wait()
+    }
+
+    /// A port nothing listens on: bound, then closed.
+    func closedPort() throws -> Int {
+        let server = try TestServer(.hang)
+        let port = server.port
+        server.stop()
+        return port
+    }
+
+    // MARK: TCP
+
+    func testTCPConnectSucceedsOnAListener() throws {
+        let port = try serve(.hang)
+        let outcome = try TCPProbe.run(target(port: port, .tcp), on: loop).wait()
+        XCTAssertNil(outcome.failure)
+        XCTAssertLessThan(outcome.latency, .seconds(1))
+    }
+
+    func testTCPConnectToAClosedPortIsRefused() throws {
+        let outcome = try TCPProbe.run(target(port: try closedPort(), .tcp), on: loop).wait()
+        XCTAssertEqual(outcome.failure, .connectionRefused)
+    }
+
+    // MARK: HTTP
+
+    func testHTTP200IsHealthy() throws {
+        let port = try serve(.respond(["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]))
+        XCTAssertNil(try http(port).failure)
+    }
+
+    func testHTTP500IsAFailureNamingTheStatus() throws {
+        let port = try serve(.respond(["HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"]))
+        let outcome = try http(port)
+        XCTAssertEqual(outcome.failure, .unexpectedStatus(500, expected: [200]))
+        XCTAssertEqual(outcome.failure?.description, "HTTP status 500, expected 200")
+    }
+
+    func testAChunkedBodyIsCheckedAgainstTheDigest() throws {
+        let response = ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "3\r\nabc\r\n", "0\r\n\r\n"]
+        let port = try serve(.respond(response, gap: .milliseconds(20), close: false))
+        XCTAssertNil(try http(port, HTTPCheck(digest: MD5.hexDigest(of: Array("abc".utf8)))).failure,
+                     "complete at the last chunk, without waiting for the close")
+        let wrong = String(repeating: "0", count: 32)
+        let outcome = try http(port, HTTPCheck(digest: wrong))
+        XCTAssertEqual(outcome.failure, .digestMismatch(got: MD5.hexDigest(of: Array("abc".utf8)), expected: wrong))
+    }
+
+    func testABodyWithoutLengthEndsAtTheClose() throws {
+        let port = try serve(.respond(["HTTP/1.0 200 OK\r\n\r\n", "until close"], gap: .milliseconds(20)))
+        XCTAssertNil(try http(port, HTTPCheck(digest: MD5.hexDigest(of: Array("until close".utf8)))).failure)
+    }
+
+    func testAServerThatHangsTimesOutWithinTheTimeout() throws {
+        let port = try serve(.hang)
+        let started = ContinuousClock.now
+        let outcome = try http(port, timeout: .milliseconds(300))
+        XCTAssertEqual(outcome.failure, .responseTimeout(.milliseconds(300), received: 0))
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(2))
+    }
+
+    func testASlowBodyPastTheTimeoutIsAFailure() throws {
+        let pieces = ["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"] + Array(repeating: "x", count: 10)
+        let port = try serve(.respond(pieces, gap: .milliseconds(100)))
+        let outcome = try http(port, timeout: .milliseconds(400))
+        guard case .responseTimeout(_, let received)? = outcome.failure else { return XCTFail("\(outcome)") }
+        XCTAssertGreaterThan(received, 0, "the head arrived, the body did not finish")
+    }
+
+    func testAConnectionClosedMidResponseIsTruncation() throws {
+        let port = try serve(.respond(["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"]))
+        XCTAssertEqual(try http(port).failure?.label, "truncated")
+    }
+
+    func testTheRequestNamesTheHostAndClosesTheConnection() {
+        let check = HTTPCheck(path: "/healthz", host: "www.example.test")
+        let request = HTTPProbe.request(check, target: target(port: 8080, .http(check)))
+        XCTAssertEqual(request, "GET /healthz HTTP/1.1\r\nHost: www.example.test\r\nUser-Agent: ecmpd-check\r\nAccept: */*\r\nConnection: close\r\n\r\n")
+        XCTAssertTrue(HTTPProbe.request(HTTPCheck(), target: target(port: 8080, .http(HTTPCheck()))).contains("Host: 127.0.0.1:8080\r\n"))
+    }
+
+    // MARK: HTTPS
+
+    func testHTTPSWithoutVerificationAcceptsASelfSignedCertificate() throws {
+        let port = try serve(.respond(["HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]), tls: true)
+        XCTAssertNil(try http(port, HTTPCheck(tls: true)).failure)
+    }
+
+    func testHTTPSWithVerificationRefusesASelfSignedCertificate() throws {
+        let port = try serve(.respond(["HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]), tls: true)
+        let outcome = try http(port, HTTPCheck(tls: true, verifyCertificate: true))
+        XCTAssertEqual(outcome.failure?.label, "tls", "\(String(describing: outcome.failure))")
+    }
+
+    func testHTTPSAgainstAPlainServerIsATLSFailure() throws {
+        let port = try serve(.respond(["HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]))
+        let outcome = try http(port, HTTPCheck(tls: true))
+        XCTAssertNotNil(outcome.failure)
+        XCTAssertTrue(["tls", "truncated", "network"].contains(outcome.failure?.label ?? ""), "\(String(describing: outcome.failure))")
+    }
+
+    // MARK: Exec
+
+    func exec(_ argv: [String], timeout: Duration = .seconds(2)) throws -> CheckOutcome {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        defer { try? pool.syncShutdownGracefully() }
+        return try ExecProbe.run(target(port: 0, .exec(argv: argv), timeout: timeout), argv: argv, pool: pool, on: loop).wait()
+    }
+
+    func testExecExitZeroIsHealthy() throws {
+        XCTAssertNil(try exec(["/bin/true"]).failure)
+    }
+
+    func testExecNonZeroExitIsAFailureWithItsOutput() throws {
+        let outcome = try exec(["/bin/sh", "-c", "echo database unreachable; exit 3"])
+        XCTAssertEqual(outcome.failure?.description, "exit status 3: database unreachable")
+    }
+
+    func testExecPastItsTimeoutIsKilled() throws {
+        let started = ContinuousClock.now
+        let outcome = try exec(["/bin/sleep", "30"], timeout: .milliseconds(300))
+        XCTAssertEqual(outcome.failure, .execTimeout(.milliseconds(300)))
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(3))
+    }
+
+    func testExecOfAMissingProgramSaysSo() throws {
+        XCTAssertEqual(try exec(["/nonexistent/check"]).failure?.label, "exec_failed")
+    }
+}
