@@ -1,4 +1,5 @@
 import ECMPCore
+import ECMPHealth
 import ECMPNetlink
 import Foundation
 import Logging
@@ -32,6 +33,9 @@ public actor Controller {
     private var recorded: Set<IPv4Address> = []
     private var reportedConflicts: Set<IPv4Address> = []
     private var lastDumpError: String?
+    /// Managed mode: quorum held per service (keepalived's quorum_state).
+    private var quorum: [IPVSServiceIdentity: Bool] = [:]
+    private let checker: HealthChecker?
 
     private let clock = ContinuousClock()
     private let loopback: LoopbackAddresses
@@ -45,9 +49,10 @@ public actor Controller {
 
     public init(
         loaded: LoadedConfig, events: EventSink, status: ControllerStatus, metrics: ControllerMetrics,
-        routing: RoutingCoordinator, announcers: (any AnnouncerSource)?, logger: Logger
+        routing: RoutingCoordinator, announcers: (any AnnouncerSource)?, checker: HealthChecker? = nil, logger: Logger
     ) throws {
         self.loaded = loaded
+        self.checker = checker
         self.events = events
         self.status = status
         self.metrics = metrics
@@ -109,9 +114,11 @@ public actor Controller {
         let started = clock.now
         readDrainRecord(force: false)
         let table = dumpIPVS()
+        var managed: [IPv4Address: BackendCounter.Count]?
+        if config.mode == .managed, let checker { managed = await manage(table, checker: checker) }
         var pending: [(VIPConfig, VIPObservation)] = []
         for vip in config.vips {
-            let count = BackendCounter.count(vip, in: table)
+            let count = managed?[vip.address] ?? BackendCounter.count(vip, in: table)
             if counts[vip.address].map({ $0.usable != count.usable || $0.total != count.total }) ?? true {
                 events.record(ControllerEvent(kind: .backendCount, vip: vip.address.description,
                                               reason: describe(count), backends: BackendCount(usable: count.usable, total: count.total)))
@@ -169,6 +176,7 @@ public actor Controller {
     public func apply(_ newConfig: LoadedConfig) async throws {
         let old = Set(config.vips.map(\.address))
         loaded = newConfig
+        if config.mode == .managed { checker?.update(CheckTarget.all(in: config)) }
         let onLoopback = try loopback.addresses()
         let hosts = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
         let now = clock.now
@@ -220,6 +228,95 @@ public actor Controller {
             }
             return IPVSTable()
         }
+    }
+
+    /// Managed mode's half of a cycle: plan IPVS from the check verdicts,
+    /// write only the differences (a cycle with nothing new writes nothing),
+    /// and count each VIP's usable backends from the verdicts and quorum.
+    /// A table that cannot be read is neither written nor vouched for: every
+    /// VIP counts none usable. A service whose write failed counts none
+    /// usable this cycle; the next cycle plans again from what the kernel has.
+    private func manage(_ table: IPVSTable, checker: HealthChecker) async -> [IPv4Address: BackendCounter.Count] {
+        let health = checker.snapshot()
+        let plan = ManagedPlanner.plan(config, verdicts: health.mapValues(\.verdict), actual: table, quorum: quorum)
+        quorum = plan.quorum
+        for change in plan.quorumChanges {
+            let sorry = change.sorryServer.map { change.held ? "; sorry server \($0) removed" : "; sorry server \($0) added" } ?? ""
+            let reason = change.held
+                ? "\(change.service): quorum regained, live weight \(change.liveWeight) >= \(change.threshold)\(sorry)"
+                : "\(change.service): quorum lost, live weight \(change.liveWeight) < \(change.threshold)\(sorry)"
+            events.record(ControllerEvent(kind: .quorum, vip: change.vip.description, reason: reason))
+            logger.notice("quorum \(change.held ? "regained" : "lost")", metadata: ["service": "\(change.service)", "reason": "\(reason)"])
+        }
+        var failed: Set<IPVSServiceIdentity> = []
+        let readable = lastDumpError == nil
+        if readable, let ipvs {
+            var applied: [IPVSChange] = []
+            for change in IPVSReconcilePlan(desired: plan.desired.table, actual: table, ownership: plan.desired.ownership).changes {
+                do {
+                    try ipvs.apply(IPVSReconcilePlan(changes: [change]))
+                    metrics.recordIPVSWrite(operation: change.operation)
+                    applied.append(change)
+                } catch {
+                    failed.insert(change.service)
+                    metrics.recordNetlinkError(operation: change.operation)
+                    logger.error("IPVS change not applied; planning again next cycle", metadata: ["change": "\(change)", "error": "\(error)"])
+                }
+            }
+            if !applied.isEmpty {
+                let shown = applied.prefix(20).map(\.description).joined(separator: "; ")
+                let more = applied.count > 20 ? "; and \(applied.count - 20) more" : ""
+                events.record(ControllerEvent(kind: .ipvs, reason: "\(shown)\(more)", outcome: failed.isEmpty ? .ok : .failed(message: "some changes failed")))
+            }
+        }
+        await publishRealServers(health, programmed: plan.desired.table)
+        var counts: [IPv4Address: BackendCounter.Count] = [:]
+        for vip in config.vips {
+            guard var count = plan.counts[vip.address] else { continue }
+            if !readable || !failed.isEmpty {
+                count = BackendCounter.aggregate(count.services.map { service in
+                    (service.identity, readable && !failed.contains(service.identity) ? service.usable : 0, service.total)
+                }, health: vip.health)
+            }
+            counts[vip.address] = count
+        }
+        return counts
+    }
+
+    private func publishRealServers(_ health: [RealServerKey: RealServerHealth], programmed: IPVSTable) async {
+        var weights: [RealServerKey: Int32] = [:]
+        for entry in programmed.entries {
+            for destination in entry.destinations {
+                weights[RealServerKey(service: entry.service.identity, destination: destination.key)] = destination.weight
+            }
+        }
+        var rows: [(RealServerKey, ManagedServerStatus)] = []
+        var seen: Set<RealServerKey> = []
+        for vip in config.vips {
+            for service in vip.services {
+                let identity = IPVSDesiredTable.identity(of: service, on: vip.address)
+                for server in service.realServers {
+                    let port: Int
+                    switch service.listener {
+                    case .port(_, let servicePort): port = server.port ?? servicePort
+                    case .fwmark: port = server.port ?? 0
+                    }
+                    let key = RealServerKey(service: identity, destination: IPVSDestinationKey(server.address, port: UInt16(port)))
+                    guard seen.insert(key).inserted else { continue }
+                    let checked = health[key]
+                    let state = server.check == nil ? "up" : checked?.verdict.rawValue ?? "unknown"
+                    rows.append((key, ManagedServerStatus(
+                        service: identity.description, server: key.destination.description,
+                        check: checked?.target.kindLabel ?? "none", state: state,
+                        lastError: checked?.tracker.lastFailure?.description,
+                        latencyMilliseconds: checked?.tracker.lastLatency.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 },
+                        flaps: checked?.tracker.flaps ?? 0, checks: checked?.tracker.checks ?? 0,
+                        weight: weights[key].map(Int.init))))
+                }
+            }
+        }
+        let ordered = rows.sorted { $0.0 < $1.0 }.map(\.1)
+        await status.publishRealServers(ordered)
     }
 
     /// The last-announcer guard's input, read only when a VIP is about to

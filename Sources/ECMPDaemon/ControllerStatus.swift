@@ -9,6 +9,7 @@ public actor ControllerStatus {
     private var vips: [String: VIPStatus] = [:]
     private var routingDaemon: ComponentHealth?
     private var store: ComponentHealth?
+    private var realServers: [ManagedServerStatus]?
     private let metrics: ControllerMetrics?
 
     public init(metrics: ControllerMetrics? = nil) {
@@ -36,6 +37,17 @@ public actor ControllerStatus {
 
     public func setStore(_ health: ComponentHealth?) { store = health }
 
+    /// Managed mode's real servers, already in display order; their gauges
+    /// follow (servers no longer listed are dropped from `/metrics`).
+    public func publishRealServers(_ servers: [ManagedServerStatus]) {
+        let incoming = Set(servers.map { RealServerLabels(service: $0.service, server: $0.server) })
+        for old in realServers ?? [] where !incoming.contains(RealServerLabels(service: old.service, server: old.server)) {
+            metrics?.forgetRealServer(service: old.service, server: old.server)
+        }
+        realServers = servers
+        for server in servers { metrics?.record(server) }
+    }
+
     /// VIPs in address order (10.0.0.2 before 10.0.0.10), text order for
     /// anything that does not parse.
     public func snapshot() -> StatusSnapshot {
@@ -45,6 +57,11 @@ public actor ControllerStatus {
             default: return lhs.vip < rhs.vip
             }
         }
-        return StatusSnapshot(vips: ordered, routingDaemon: routingDaemon, store: store)
+        return StatusSnapshot(vips: ordered, routingDaemon: routingDaemon, store: store, realServers: realServers)
     }
+}
+
+private struct RealServerLabels: Hashable {
+    var service: String
+    var server: String
 }

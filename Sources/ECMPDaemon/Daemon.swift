@@ -1,4 +1,5 @@
 import ECMPCore
+import ECMPHealth
 import ECMPNetlink
 import ECMPStore
 import Foundation
@@ -31,9 +32,9 @@ public struct Daemon {
     /// or a keepalived that would never bring a withdrawn VIP back.
     public static func preflight(_ loaded: LoadedConfig) throws(StartupError) {
         let config = loaded.config
-        if config.mode == .managed {
-            throw StartupError("\(loaded.file): mode: managed is not available in this version of ecmpd run; use mode: observe beside keepalived")
-        }
+        // Managed mode checks on its own; a keepalived.conf left on the box is
+        // not ecmpd's concern then (two programs must not program one table).
+        guard config.mode == .observe else { return }
         let keepalived = config.controller.keepalivedConfig ?? ControllerSettings.defaultKeepalivedConfig
         guard let data = FileManager.default.contents(atPath: keepalived), let text = String(data: data, encoding: .utf8) else {
             if config.controller.keepalivedConfig != nil {
@@ -59,8 +60,21 @@ public struct Daemon {
         let events = EventSink(store: store, status: status)
         let routing = RoutingCoordinator(inputs: .init(loaded: loaded), events: events, status: status, logger: logger)
         let announcers: (any AnnouncerSource)? = config.controller.guardLastAnnouncer ? LSDBAnnouncers(settings: config.routing, logger: logger) : nil
+        var checker: HealthChecker?
+        if config.mode == .managed {
+            let started = HealthChecker(logger: logger) { health, transition in
+                let up = transition.to == .up
+                let reason = up ? "check passes (\(health.target.kindLabel))" : "check fails: \(transition.failure?.description ?? "unknown")"
+                events.record(ControllerEvent(kind: up ? .realServerUp : .realServerDown, vip: health.target.key.service.endpoint.map { "\($0.address)" },
+                                              reason: "\(health.target.key): \(reason)"))
+                metrics.recordRealServerTransition(state: transition.to.rawValue, reason: transition.failure?.label ?? "ok")
+            }
+            started.update(CheckTarget.all(in: config))
+            checker = started
+            logger.notice("managed mode: checking \(CheckTarget.all(in: config).count) real servers")
+        }
         let controller = try Controller(loaded: loaded, events: events, status: status, metrics: metrics,
-                                        routing: routing, announcers: announcers, logger: logger)
+                                        routing: routing, announcers: announcers, checker: checker, logger: logger)
         try await controller.start()
         await routing.request(await controller.routingInputs, reason: "start")
         events.record(ControllerEvent(kind: .configReload, reason: "ecmpd \(ECMPDVersion.current) started with \(loaded.file) (\(config.vips.count) VIPs)", outcome: .ok))
@@ -85,6 +99,7 @@ public struct Daemon {
             logger: logger
         ))
         try await group.run()
+        await checker?.shutdown()
         await store.close()
     }
 }
@@ -168,6 +183,7 @@ struct ReloadService: Service {
         if old.node.stateDirectory != new.node.stateDirectory { fields.append("node.state_dir") }
         if old.controller.pollInterval != new.controller.pollInterval { fields.append("controller.poll_interval") }
         if old.controller.guardLastAnnouncer != new.controller.guardLastAnnouncer { fields.append("controller.guard_last_announcer") }
+        if old.mode != new.mode { fields.append("mode") }
         return fields
     }
 }

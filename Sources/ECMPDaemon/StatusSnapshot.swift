@@ -8,11 +8,15 @@ public struct StatusSnapshot: Sendable, Equatable, Codable {
     public var routingDaemon: ComponentHealth?
     /// The decision store; nil until the controller reports it.
     public var store: ComponentHealth?
+    /// Managed mode's real servers, in service then address order; nil in
+    /// observe mode (keepalived owns the checks there).
+    public var realServers: [ManagedServerStatus]?
 
-    public init(vips: [VIPStatus], routingDaemon: ComponentHealth? = nil, store: ComponentHealth? = nil) {
+    public init(vips: [VIPStatus], routingDaemon: ComponentHealth? = nil, store: ComponentHealth? = nil, realServers: [ManagedServerStatus]? = nil) {
         self.vips = vips
         self.routingDaemon = routingDaemon
         self.store = store
+        self.realServers = realServers
     }
 
     /// The wire format: ISO 8601 dates and sorted keys, so output is stable

@@ -88,9 +88,37 @@ struct CheckCommand: ParsableCommand {
                 problems.append(loaded.problem(field: "ospf.authentication.key_file", value: authentication.keyFile, message: error.description))
             }
         }
+        problems += fleetConsistencySysctls(loaded)
         do { _ = try TemplateLocator.templates(for: role, configured: loaded.config.routing.templatesDirectory) } catch {
             problems.append(loaded.problem(field: "routing.templates_dir", value: loaded.config.routing.templatesDirectory, message: "\(error)"))
         }
         return problems
+    }
+
+    /// A fleet-consistent VIP needs IPVS to accept a flow that started on
+    /// another director: with `sloppy_tcp` (`sloppy_sctp`) at 0 a director
+    /// only creates a connection entry for a SYN, so mid-flow packets moved
+    /// to it by the router are answered with a reset (docs/fleet-consistency.md).
+    func fleetConsistencySysctls(_ loaded: LoadedConfig) -> [ConfigProblem] {
+        let fleet = loaded.config.vips.filter(\.fleetConsistent)
+        guard !fleet.isEmpty else { return [] }
+        var names = ["sloppy_tcp"]
+        let sctp = fleet.contains { vip in
+            vip.services.contains { service in
+                if case .port(.sctp, _) = service.listener { return true }
+                return false
+            }
+        }
+        if sctp { names.append("sloppy_sctp") }
+        return names.compactMap { name in
+            let path = "/proc/sys/net/ipv4/vs/\(name)"
+            guard let data = FileManager.default.contents(atPath: path) else {
+                return ConfigProblem(.warning, file: loaded.file, message: "fleet_consistent VIPs need net.ipv4.vs.\(name)=1, and \(path) cannot be read (is ip_vs loaded?)")
+            }
+            let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard value != "1" else { return nil }
+            return ConfigProblem(.warning, file: loaded.file,
+                                 message: "fleet_consistent VIPs need net.ipv4.vs.\(name)=1 (it is \(value)): flows moved here from another director would be reset; see deploy/sysctl/90-ecmpd-director.conf")
+        }
     }
 }

@@ -70,6 +70,27 @@ struct StatusCommand: ParsableCommand {
             rows.append([vip.vip, vip.name.isEmpty ? "-" : vip.name, vip.state.rawValue, "\(vip.usable)/\(vip.total)",
                          age(from: vip.lastChange, to: now), vip.reason ?? "-"])
         }
+        var text = columns(rows)
+        if snapshot.vips.isEmpty { text += "(no VIPs configured)\n" }
+        if let servers = snapshot.realServers, !servers.isEmpty { text += "\n" + realServerTable(servers) }
+        for (label, health) in [("routing daemon", snapshot.routingDaemon), ("store", snapshot.store)] {
+            guard let health else { continue }
+            text += "\(label): \(health.healthy ? "ok" : "PROBLEM"): \(health.detail)\n"
+        }
+        return text
+    }
+
+    /// SERVICE | SERVER | CHECK | STATE | WEIGHT | LATENCY | FLAPS | LAST ERROR.
+    static func realServerTable(_ servers: [ManagedServerStatus]) -> String {
+        var rows = [["SERVICE", "SERVER", "CHECK", "STATE", "WEIGHT", "LATENCY", "FLAPS", "LAST ERROR"]]
+        for server in servers {
+            rows.append([server.service, server.server, server.check, server.state, server.weight.map(String.init) ?? "-",
+                         server.latencyMilliseconds.map { String(format: "%.1fms", $0) } ?? "-", "\(server.flaps)", server.lastError ?? "-"])
+        }
+        return columns(rows)
+    }
+
+    static func columns(_ rows: [[String]]) -> String {
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
         var text = ""
         for row in rows {
@@ -77,11 +98,6 @@ struct StatusCommand: ParsableCommand {
                 column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
             }
             text += cells.joined(separator: "  ") + "\n"
-        }
-        if snapshot.vips.isEmpty { text += "(no VIPs configured)\n" }
-        for (label, health) in [("routing daemon", snapshot.routingDaemon), ("store", snapshot.store)] {
-            guard let health else { continue }
-            text += "\(label): \(health.healthy ? "ok" : "PROBLEM"): \(health.detail)\n"
         }
         return text
     }

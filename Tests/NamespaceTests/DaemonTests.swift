@@ -349,14 +349,6 @@ final class DaemonTests: XCTestCase {
 
     // MARK: f. Refusals
 
-    func testManagedModeIsRefusedWithExitStatusOne() throws {
-        try writeConfig(mode: "managed")
-        let result = try lab.exec(director, [Command.ecmpd, "run", "--config", configPath], allowFailure: true)
-        XCTAssertEqual(result.status, 1, result.output)
-        XCTAssertTrue(result.output.contains("\(configPath): mode: managed is not available"), result.output)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: historyDatabase), "refused before anything is touched")
-    }
-
     func testKeepalivedWithHASuspendInAVirtualServerIsRefusedNamingFileAndLine() throws {
         let keepalived = try lab.write("keepalived.conf", """
         global_defs {

@@ -8,4 +8,11 @@ public enum ControllerEventKind: String, Sendable, Hashable, Codable, CaseIterab
     case undrain
     case configReload = "config-reload"
     case routingReload = "routing-reload"
+    /// Managed mode: a real server's check verdict changed.
+    case realServerUp = "realserver-up"
+    case realServerDown = "realserver-down"
+    /// Managed mode: a service gained or lost keepalived-style quorum.
+    case quorum
+    /// Managed mode: changes written to IPVS in one cycle.
+    case ipvs
 }

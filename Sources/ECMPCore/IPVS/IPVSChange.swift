@@ -20,6 +20,18 @@ public enum IPVSChange: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A short fixed name for metrics and logs: add-service, edit-destination, ...
+    public var operation: String {
+        switch self {
+        case .addService: return "add-service"
+        case .editService: return "edit-service"
+        case .deleteService: return "delete-service"
+        case .addDestination: return "add-destination"
+        case .editDestination: return "edit-destination"
+        case .deleteDestination: return "delete-destination"
+        }
+    }
+
     public var description: String {
         switch self {
         case .addService(let service): return "add service \(service)"
