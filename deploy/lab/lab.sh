@@ -5,15 +5,21 @@
 #                                   |  LAN 198.18.0.0/24 (a bridge in the router)
 #          d1 198.18.0.2   d2 198.18.0.3   rs1 198.18.0.4   rs2 198.18.0.5
 #
-# Directors: FRR (zebra + ospfd, configs by `ecmpd render`), IPVS programmed by
-# `ecmpd ipvs apply` (mh + port hashing, direct routing), `ecmpd run` watching
-# it. Real servers: `ecmpd realserver up` and a tiny HTTP server answering its
-# own name. The VIP 198.18.0.100/32 lives on each healthy director's lo; the
-# router spreads flows over them by ECMP.
+# Directors: FRR (zebra + ospfd, configs by `ecmpd render`) and `ecmpd run`.
+# In observe mode (the default) IPVS is programmed once by `ecmpd ipvs apply`
+# (mh + port hashing, direct routing) and `ecmpd run` watches it; with
+# ECMPD_LAB_MODE=managed, `ecmpd run` checks the real servers itself and
+# programs IPVS (ECMPD_LAB_FLEET=1, the default: a fleet_consistent VIP, mh;
+# ECMPD_LAB_FLEET=0: scheduler $ECMPD_LAB_SCHEDULER, default wrr).
+# Real servers: `ecmpd realserver up`, a tiny HTTP server answering its own
+# name on port 80, and a line echo server on port 9000 (echo-server.py, for
+# long-lived connections). The VIP 198.18.0.100/32 lives on each healthy
+# director's lo; the router spreads flows over them by ECMP.
 #
 #   lab.sh up | down | status
-#   lab.sh fail-director N | restore-director N   (N = 1 or 2: every IPVS weight 0 / back)
-#   lab.sh fail-rs N | restore-rs N               (stop its HTTP server and weight 0 on both directors / back)
+#   lab.sh fail-director N | restore-director N   (N = 1 or 2: every IPVS weight 0 / back; observe mode)
+#   lab.sh drain-director N | undrain-director N  (`ecmpd drain` on director N / undrain)
+#   lab.sh fail-rs N | restore-rs N               (stop its HTTP server; observe mode also sets weight 0 / back)
 #   lab.sh exec NODE CMD...                       (run a command in client, router, d1, d2, rs1 or rs2)
 #
 # Needs root, iproute2, FRR, ipvsadm, python3, curl, and a kernel with IPVS
@@ -28,6 +34,9 @@ DIR=${ECMPD_LAB_DIR:-/run/ecmpd-lab}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ECMPD=${ECMPD:-$ROOT/.build/debug/ecmpd}
 VIP=198.18.0.100
+MODE=${ECMPD_LAB_MODE:-observe}
+FLEET=${ECMPD_LAB_FLEET:-1}
+SCHEDULER=${ECMPD_LAB_SCHEDULER:-wrr}
 NODES=(client router d1 d2 rs1 rs2)
 
 ns() { echo "$P-$1"; }
@@ -65,6 +74,7 @@ write_director_config() {  # N
   local n=$1 node=d$1
   mkdir -p "$DIR/$node/frr" "$DIR/$node/state"
   chown frr:frr "$DIR/$node/frr"
+  if [ "$MODE" = managed ]; then write_managed_config "$n"; return; fi
   cat > "$DIR/$node/ecmpd.yaml" <<EOF
 # Director $n of the lab (deploy/lab/lab.sh).
 node: { hostname: $node, state_dir: $DIR/$node/state }
@@ -85,6 +95,34 @@ vips:
         real_servers:
           - { address: $(rs_address 1), port: 80, weight: 1 }
           - { address: $(rs_address 2), port: 80, weight: 1 }
+EOF
+}
+
+write_managed_config() {  # N
+  local n=$1 node=d$1 fleet=true scheduler=""
+  local http="{ type: http, path: /, interval: 1s, timeout: 1s, fall: 2, rise: 2 }"
+  local tcp="{ type: tcp, interval: 1s, timeout: 1s, fall: 2, rise: 2 }"
+  if [ "$FLEET" != 1 ]; then fleet=false; scheduler="scheduler: $SCHEDULER, "; fi
+  cat > "$DIR/$node/ecmpd.yaml" <<EOF
+# Director $n of the lab (deploy/lab/lab.sh), managed mode.
+mode: managed
+node: { hostname: $node, state_dir: $DIR/$node/state }
+ospf: { interfaces: [eth0] }
+routing: { config_dir: $DIR/$node/frr, pathspace: $P$node, reload: frr-reload }
+status: { listen: 127.0.0.1:9477 }
+controller: { poll_interval: 100ms, on_stop: withdraw, drain_wait: 2s }
+vips:
+  - address: $VIP
+    name: web
+    fleet_consistent: $fleet
+    health: { min_healthy: 1, rise: 3, fall: 2, hold_down: 2s }
+    services:
+      - { protocol: tcp, port: 80, forwarding: dr, ${scheduler}real_servers: [
+          { address: $(rs_address 1), weight: 1, check: $http },
+          { address: $(rs_address 2), weight: 1, check: $http } ] }
+      - { protocol: tcp, port: 9000, forwarding: dr, ${scheduler}real_servers: [
+          { address: $(rs_address 1), weight: 1, check: $tcp },
+          { address: $(rs_address 2), weight: 1, check: $tcp } ] }
 EOF
 }
 
@@ -149,18 +187,23 @@ EOF
     echo "rs$n" > "$DIR/rs$n/www/index.html"
     in_ns "rs$n" "$ECMPD" realserver up --vip "$VIP" --state-file "$DIR/rs$n/realserver.json" >/dev/null
     start_http "$n"
+    in_ns "rs$n" setsid python3 "$ROOT/deploy/lab/echo-server.py" --port 9000 --name "rs$n" \
+      >> "$DIR/rs$n/echo.log" 2>&1 < /dev/null &
+    echo $! > "$DIR/rs$n/echo.pid"
   done
 
   # Directors: IPVS, FRR, then the controller.
   for n in 1 2; do
     write_director_config "$n"
-    in_ns "d$n" "$ECMPD" ipvs apply --config "$DIR/d$n/ecmpd.yaml" >/dev/null
+    # Observe mode: the table is programmed once, as keepalived would;
+    # managed mode: `ecmpd run` programs it from its checks.
+    [ "$MODE" = managed ] || in_ns "d$n" "$ECMPD" ipvs apply --config "$DIR/d$n/ecmpd.yaml" >/dev/null
     in_ns "d$n" "$ECMPD" render --config "$DIR/d$n/ecmpd.yaml" --write "$DIR/d$n/frr" >/dev/null
     start_frr "d$n" "$DIR/d$n/frr"
     in_ns "d$n" setsid "$ECMPD" run --config "$DIR/d$n/ecmpd.yaml" >> "$DIR/d$n/ecmpd.log" 2>&1 < /dev/null &
     echo $! > "$DIR/d$n/ecmpd.pid"
   done
-  say "up: client, router, d1, d2, rs1, rs2 (prefix $P, files in $DIR)"
+  say "up: client, router, d1, d2, rs1, rs2 (prefix $P, files in $DIR, $MODE mode)"
 }
 
 start_http() {  # N
@@ -186,6 +229,7 @@ down() {
   for n in 1 2; do
     stop_pid "$DIR/d$n/ecmpd.pid"
     stop_pid "$DIR/rs$n/http.pid"
+    stop_pid "$DIR/rs$n/echo.pid"
   done
   for node in d1 d2 router; do
     for daemon in ospfd zebra; do stop_pid "/var/run/frr/$P$node/$daemon.pid"; done
@@ -208,6 +252,8 @@ weights() {  # director-number weight [real-server-address]
   done
 }
 
+managed_lab() { grep -q '^mode: managed' "$DIR/d1/ecmpd.yaml"; }
+
 status() {
   say "router's route to $VIP:"
   in_ns router "$ECMPD" verify --vip "$VIP" || true
@@ -224,12 +270,15 @@ case "${1:-}" in
   status) status ;;
   fail-director) weights "${2:?director number}" 0 ;;
   restore-director) weights "${2:?director number}" 1 ;;
+  drain-director) in_ns "d${2:?director number}" "$ECMPD" drain --config "$DIR/d$2/ecmpd.yaml" ;;
+  undrain-director) in_ns "d${2:?director number}" "$ECMPD" undrain --config "$DIR/d$2/ecmpd.yaml" ;;
+  # Observe mode stands in for keepalived's reaction; managed mode's own checks notice.
   fail-rs)
     stop_pid "$DIR/rs${2:?real server number}/http.pid"
-    for n in 1 2; do weights "$n" 0 "$(rs_address "$2")"; done ;;
+    managed_lab || for n in 1 2; do weights "$n" 0 "$(rs_address "$2")"; done ;;
   restore-rs)
     start_http "${2:?real server number}"
-    for n in 1 2; do weights "$n" 1 "$(rs_address "$2")"; done ;;
+    managed_lab || for n in 1 2; do weights "$n" 1 "$(rs_address "$2")"; done ;;
   exec) node=${2:?node}; shift 2; in_ns "$node" "$@" ;;
-  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -1,0 +1,72 @@
+import ECMPTestSupport
+import Foundation
+import XCTest
+
+/// deploy/lab/lab.sh driven from a test, with its own prefix and directory
+/// and extra environment (ECMPD_LAB_MODE, ...). `down` in `tearDown`.
+final class LabScript {
+    static let vip = "198.18.0.100"
+    let prefix: String
+    let directory: String
+    let environment: [String]
+    private var background: [Process] = []
+
+    init(tag: String, environment extra: [String] = []) {
+        prefix = "\(tag)\(getpid() % 100_000)"
+        directory = NSTemporaryDirectory() + "ecmpd-lab-\(prefix)"
+        environment = ["ECMPD_LAB_DIR=\(directory)", "ECMPD_LAB_PREFIX=\(prefix)", "ECMPD=\(Command.ecmpd)"] + extra
+    }
+
+    var script: String { FixtureRepository.url("deploy/lab/lab.sh").path }
+
+    @discardableResult
+    func run(_ arguments: [String], allowFailure: Bool = false) throws -> String {
+        try Command.run(["/usr/bin/env"] + environment + [script] + arguments, allowFailure: allowFailure, timeout: .seconds(300)).output
+    }
+
+    func exec(_ node: String, _ argv: [String], allowFailure: Bool = false) throws -> (status: Int32, output: String) {
+        try Command.run(["/usr/bin/env"] + environment + [script, "exec", node] + argv, allowFailure: allowFailure, timeout: .seconds(120))
+    }
+
+    /// Starts `argv` in `node` without waiting; ended by `down()` if still running.
+    func spawn(_ node: String, _ argv: [String], log: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = environment + [script, "exec", node] + argv
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        background.append(process)
+    }
+
+    /// The router's kernel route to the VIP has `count` nexthops (0: no route).
+    func routerHas(_ count: Int) throws -> Bool {
+        try exec("router", [Command.ecmpd, "verify", "--vip", Self.vip, "--expect", "\(count)"], allowFailure: true).status == 0
+    }
+
+    /// `ipvsadm -Ln -t VIP:port` on a director: destination address:port → weight.
+    func weights(_ director: Int, port: Int) throws -> [String: Int] {
+        let output = try exec("d\(director)", ["ipvsadm", "-Ln", "-t", "\(Self.vip):\(port)"]).output
+        var result: [String: Int] = [:]
+        for line in output.split(separator: "\n") where line.contains("->") && !line.contains("RemoteAddress") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            if fields.count >= 4, let weight = Int(fields[3]) { result[fields[1]] = weight }
+        }
+        return result
+    }
+
+    func log(_ node: String) -> String {
+        (try? String(contentsOfFile: "\(directory)/\(node)/ecmpd.log", encoding: .utf8)) ?? "(none)"
+    }
+
+    func down() {
+        for process in background where process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        background.removeAll()
+        _ = try? run(["down"], allowFailure: true)
+    }
+}

@@ -1,0 +1,145 @@
+import ECMPTestSupport
+import Foundation
+import XCTest
+
+/// Issue "Managed mode", kernel tier: the lab (deploy/lab/lab.sh) with both
+/// directors in managed mode. ecmpd programs IPVS from its own checks of
+/// the real servers' HTTP and echo services; a dead real server changes
+/// IPVS as configured (weight 0 for a fleet-consistent VIP, removal
+/// otherwise), all dead withdraws the VIP and the router's FIB drops the
+/// directors, recovery restores both. Then the fleet-consistency figure:
+/// 1,000 long-lived connections from the client while a director drains.
+final class ManagedModeTests: XCTestCase {
+    var lab: LabScript?
+
+    override func setUpWithError() throws {
+        try KernelTier.requireVM()
+    }
+
+    override func tearDown() {
+        if let lab, (testRun?.totalFailureCount ?? 0) > 0 {
+            for node in ["d1", "d2"] { print("--- ecmpd log of \(node):\n" + lab.log(node)) }
+        }
+        lab?.down()
+    }
+
+    func up(fleet: Bool) throws -> LabScript {
+        let lab = LabScript(tag: fleet ? "mf" : "mn", environment: ["ECMPD_LAB_MODE=managed", "ECMPD_LAB_FLEET=\(fleet ? 1 : 0)"])
+        self.lab = lab
+        try lab.run(["up"])
+        let converged = try NetnsLab.waitFor("the router's route over both directors", timeout: .seconds(120), interval: .milliseconds(200)) {
+            try lab.routerHas(2)
+        }
+        print("managed lab (fleet \(fleet)): router has both directors \(converged) after lab.sh up")
+        return lab
+    }
+
+    let rs1 = "198.18.0.4:80", rs2 = "198.18.0.5:80"
+
+    /// Sum of `ecmpd_ipvs_writes_total` on a director.
+    func ipvsWrites(_ lab: LabScript, _ director: Int) throws -> Double {
+        let metrics = try lab.exec("d\(director)", ["curl", "-sS", "--max-time", "5", "http://127.0.0.1:9477/metrics"]).output
+        return metrics.split(separator: "\n").filter { $0.hasPrefix("ecmpd_ipvs_writes_total{") }
+            .compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
+    }
+
+    /// Holds 1,000 connections to VIP:9000 from the client, drains d1, and
+    /// returns (connections through d1 before, survived, broken).
+    func connectionsAcrossADrain(_ lab: LabScript) throws -> (viaD1: Int, open: Int, broken: Int) {
+        let state = "\(lab.directory)/hold"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try lab.spawn("client", ["python3", FixtureRepository.url("deploy/lab/hold-connections.py").path, "--host", LabScript.vip,
+                                 "--port", "9000", "--count", "1000", "--state-dir", state], log: "\(state)/client.log")
+        try NetnsLab.waitFor("1,000 connections open", timeout: .seconds(120), interval: .milliseconds(200)) {
+            FileManager.default.fileExists(atPath: "\(state)/ready")
+        }
+        let ready = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(state)/ready"))) as? [String: Any] ?? [:]
+        print("hold-connections ready: \(ready)")
+        // Connections d1 carries: its IPVS connection entries to the echo service.
+        let entries = try lab.exec("d1", ["ipvsadm", "-Lnc"]).output.split(separator: "\n")
+            .filter { $0.contains("ESTABLISHED") && $0.contains("\(LabScript.vip):9000") }.count
+
+        try lab.run(["drain-director", "1"])
+        try NetnsLab.waitFor("the router's route down to d2", timeout: .seconds(30), interval: .milliseconds(100)) { try lab.routerHas(1) }
+        // The VIP leaves d1's lo after drain_wait (2 s); let that happen too.
+        Thread.sleep(forTimeInterval: 3)
+        FileManager.default.createFile(atPath: "\(state)/go", contents: nil)
+        try NetnsLab.waitFor("the second exchange on every connection", timeout: .seconds(120), interval: .milliseconds(200)) {
+            FileManager.default.fileExists(atPath: "\(state)/result.json")
+        }
+        let result = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(state)/result.json"))) as? [String: Any] ?? [:]
+        print("hold-connections result: \(result); d1 carried \(entries)")
+        try lab.run(["undrain-director", "1"])
+        return (entries, result["open"] as? Int ?? 0, result["broken"] as? Int ?? -1)
+    }
+
+    func testFleetConsistentDirectorsFollowTheirChecksAndKeepFlowsWhenOneLeaves() throws {
+        let lab = try up(fleet: true)
+        for director in [1, 2] {
+            XCTAssertEqual(try lab.weights(director, port: 80), [rs1: 1, rs2: 1], "d\(director)")
+            let listing = try lab.exec("d\(director)", ["ipvsadm", "-Ln", "-t", "\(LabScript.vip):80"]).output
+            XCTAssertTrue(listing.contains(" mh"), "fleet-consistent services use mh:\n\(listing)")
+        }
+
+        // A quiet fleet writes nothing to IPVS.
+        let writes = try ipvsWrites(lab, 1)
+        Thread.sleep(forTimeInterval: 3)
+        XCTAssertEqual(try ipvsWrites(lab, 1), writes, "cycles with nothing new wrote to IPVS")
+
+        // 1,000 long-lived connections while d1 leaves the ECMP set.
+        let flows = try connectionsAcrossADrain(lab)
+        print("BENCH fleet-consistency mh: \(flows.broken) of \(flows.open) connections broken; \(flows.viaD1) were via d1")
+        XCTAssertGreaterThanOrEqual(flows.open, 990)
+        XCTAssertGreaterThan(flows.viaD1, 100, "d1 carried too few flows for the drain to prove anything")
+        XCTAssertLessThanOrEqual(Double(flows.broken), Double(flows.open) * 0.001, "more than 0.1% of flows broke")
+        try NetnsLab.waitFor("d1 back after undrain", timeout: .seconds(60), interval: .milliseconds(200)) { try lab.routerHas(2) }
+
+        // rs1's HTTP server dies: weight 0 (its place kept) on both directors.
+        var clock = ContinuousClock.now
+        try lab.run(["fail-rs", "1"])
+        let detected = try NetnsLab.waitFor("rs1 at weight 0 on both directors", timeout: .seconds(15), interval: .milliseconds(100)) {
+            try lab.weights(1, port: 80) == [rs1: 0, rs2: 1] && lab.weights(2, port: 80) == [rs1: 0, rs2: 1]
+        }
+        print("managed: rs1 dead -> weight 0 on both directors after \(detected) (interval 1s x fall 2 + timeout 1s)")
+        XCTAssertEqual(try lab.weights(1, port: 9000), ["198.18.0.4:9000": 1, "198.18.0.5:9000": 1], "the echo service's checks still pass")
+        XCTAssertTrue(try lab.routerHas(2), "one live real server keeps the VIP announced")
+
+        // rs2 too: the HTTP service has no live server, the VIP is withdrawn everywhere.
+        clock = .now
+        try lab.run(["fail-rs", "2"])
+        try NetnsLab.waitFor("the router's route to the VIP gone", timeout: .seconds(20), interval: .milliseconds(100)) { try lab.routerHas(0) }
+        print("managed: both real servers dead -> route gone after \(ContinuousClock.now - clock)")
+        XCTAssertEqual(try lab.weights(1, port: 80), [rs1: 0, rs2: 0])
+
+        // Recovery restores IPVS and the route.
+        try lab.run(["restore-rs", "1"])
+        try lab.run(["restore-rs", "2"])
+        try NetnsLab.waitFor("both directors back", timeout: .seconds(60), interval: .milliseconds(200)) { try lab.routerHas(2) }
+        XCTAssertEqual(try lab.weights(1, port: 80), [rs1: 1, rs2: 1])
+        XCTAssertEqual(try lab.weights(2, port: 80), [rs1: 1, rs2: 1])
+
+        let status = try lab.exec("d1", [Command.ecmpd, "status"]).output
+        XCTAssertTrue(status.contains("LAST ERROR") && status.contains("connection refused"), status)
+    }
+
+    func testWithoutFleetConsistencyAFailedServerIsRemovedAndMovedFlowsBreak() throws {
+        let lab = try up(fleet: false)
+        XCTAssertEqual(try lab.weights(1, port: 80), [rs1: 1, rs2: 1])
+
+        let flows = try connectionsAcrossADrain(lab)
+        print("BENCH fleet-consistency wrr: \(flows.broken) of \(flows.open) connections broken; \(flows.viaD1) were via d1")
+        XCTAssertGreaterThan(flows.viaD1, 100)
+        XCTAssertGreaterThan(flows.broken, 0, "without mh a moved flow can land on another real server")
+        try NetnsLab.waitFor("d1 back after undrain", timeout: .seconds(60), interval: .milliseconds(200)) { try lab.routerHas(2) }
+
+        try lab.run(["fail-rs", "1"])
+        try NetnsLab.waitFor("rs1 removed on both directors", timeout: .seconds(15), interval: .milliseconds(100)) {
+            try lab.weights(1, port: 80) == [rs2: 1] && lab.weights(2, port: 80) == [rs2: 1]
+        }
+        try lab.run(["restore-rs", "1"])
+        try NetnsLab.waitFor("rs1 back on both directors", timeout: .seconds(15), interval: .milliseconds(100)) {
+            try lab.weights(1, port: 80) == [rs1: 1, rs2: 1] && lab.weights(2, port: 80) == [rs1: 1, rs2: 1]
+        }
+        XCTAssertTrue(try lab.routerHas(2))
+    }
+}
