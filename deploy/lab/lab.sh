@@ -62,6 +62,24 @@ require_ipvs() {
   fi
 }
 
+# Starts a command in NODE's namespace in the background, in its own session,
+# and records the command's own pid (the subshell execs into it: without the
+# exec, $! would be a subshell's pid and `down` would leave the program running).
+spawn_in() {  # node log pidfile command...
+  local node=$1 log=$2 pidfile=$3
+  shift 3
+  ( exec ip netns exec "$(ns "$node")" setsid "$@" >> "$log" 2>&1 < /dev/null ) &
+  echo $! > "$pidfile"
+}
+
+wait_port() {  # node port: until something listens there (python starts slowly in the VM)
+  for _ in $(seq 150); do
+    in_ns "$1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$2" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "nothing listens on port $2 in $1"
+}
+
 start_frr() {  # node config-dir
   local node=$1 etc=$2 run=/var/run/frr/$P$1
   mkdir -p "$run" && chown frr:frr /var/run/frr "$run"
@@ -187,9 +205,9 @@ EOF
     echo "rs$n" > "$DIR/rs$n/www/index.html"
     in_ns "rs$n" "$ECMPD" realserver up --vip "$VIP" --state-file "$DIR/rs$n/realserver.json" >/dev/null
     start_http "$n"
-    in_ns "rs$n" setsid python3 "$ROOT/deploy/lab/echo-server.py" --port 9000 --name "rs$n" \
-      >> "$DIR/rs$n/echo.log" 2>&1 < /dev/null &
-    echo $! > "$DIR/rs$n/echo.pid"
+    spawn_in "rs$n" "$DIR/rs$n/echo.log" "$DIR/rs$n/echo.pid" python3 "$ROOT/deploy/lab/echo-server.py" --port 9000 --name "rs$n"
+    wait_port "rs$n" 80
+    wait_port "rs$n" 9000
   done
 
   # Directors: IPVS, FRR, then the controller.
@@ -200,17 +218,14 @@ EOF
     [ "$MODE" = managed ] || in_ns "d$n" "$ECMPD" ipvs apply --config "$DIR/d$n/ecmpd.yaml" >/dev/null
     in_ns "d$n" "$ECMPD" render --config "$DIR/d$n/ecmpd.yaml" --write "$DIR/d$n/frr" >/dev/null
     start_frr "d$n" "$DIR/d$n/frr"
-    in_ns "d$n" setsid "$ECMPD" run --config "$DIR/d$n/ecmpd.yaml" >> "$DIR/d$n/ecmpd.log" 2>&1 < /dev/null &
-    echo $! > "$DIR/d$n/ecmpd.pid"
+    spawn_in "d$n" "$DIR/d$n/ecmpd.log" "$DIR/d$n/ecmpd.pid" "$ECMPD" run --config "$DIR/d$n/ecmpd.yaml"
   done
   say "up: client, router, d1, d2, rs1, rs2 (prefix $P, files in $DIR, $MODE mode)"
 }
 
 start_http() {  # N
   local n=$1
-  in_ns "rs$n" setsid python3 -m http.server 80 --bind 0.0.0.0 --directory "$DIR/rs$n/www" \
-    >> "$DIR/rs$n/http.log" 2>&1 < /dev/null &
-  echo $! > "$DIR/rs$n/http.pid"
+  spawn_in "rs$n" "$DIR/rs$n/http.log" "$DIR/rs$n/http.pid" python3 -m http.server 80 --bind 0.0.0.0 --directory "$DIR/rs$n/www"
 }
 
 stop_pid() {  # pidfile

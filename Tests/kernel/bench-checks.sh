@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Check throughput and cost (docs/benchmarks.md, "Managed mode: checks"),
+# inside one VM boot: N real servers with a TCP check every second, checked
+# by keepalived's checker and by `ecmpd run` in managed mode, one after the
+# other on the same namespace and the same real servers. The ecmpd config is
+# `ecmpd import-keepalived` of the keepalived.conf keepalived runs, so both
+# do the same work. For each: CPU (utime + stime of its processes) and RSS
+# over a WINDOW-second window after a warm-up, the check rate the real
+# servers saw (accepts per second), and real servers marked down (there are
+# no real failures: every down is a false one).
+#   make bench-checks
+#   Tests/kernel/run-in-vm.sh --out DIR -- Tests/kernel/bench-checks.sh ECMPD "1000 10000" [WINDOW]
+# Results: stdout and $ECMPD_VM_OUT/bench-checks.txt.
+set -euo pipefail
+shopt -s inherit_errexit
+
+if [[ "${ECMPD_VM:-}" != 1 ]]; then
+  echo "bench-checks: run me inside the VM: Tests/kernel/run-in-vm.sh --out DIR -- $0" >&2
+  exit 2
+fi
+ecmpd=$(realpath "${1:-.build-release/release/ecmpd}")
+counts=${2:-1000 10000}
+window=${3:-30}
+warmup=15
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+ns=benchchecks
+acceptor=''
+trap 'kill_tree "$acceptor"; ip netns del "$ns" 2>/dev/null || true; ipvsadm -C 2>/dev/null || true; rm -rf "$work"' EXIT
+out=${ECMPD_VM_OUT:-$work}/bench-checks.txt
+: > "$out"
+
+kill_tree() {  # pid: the process and its children
+  [[ -n "$1" ]] || return 0
+  pkill -TERM -P "$1" 2>/dev/null || true
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+in_ns() { ip netns exec "$ns" "$@"; }
+ticks=$(getconf CLK_TCK)
+
+# CPU seconds (user + system) of the given pids, from /proc/PID/stat.
+cpu_seconds() {
+  local total=0 pid fields
+  for pid in "$@"; do
+    [[ -r /proc/$pid/stat ]] || continue
+    fields=$(sed 's/.*) //' "/proc/$pid/stat")
+    total=$((total + $(awk '{print $12 + $13}' <<<"$fields")))
+  done
+  awk -v t="$total" -v hz="$ticks" 'BEGIN { printf "%.2f", t / hz }'
+}
+rss_mb() {
+  local total=0 pid
+  for pid in "$@"; do total=$((total + $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0))); done
+  awk -v k="$total" 'BEGIN { printf "%.1f", k / 1024 }'
+}
+accepted() { cat "$work"/counts/accepted.* 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
+
+ip netns add "$ns"
+in_ns ip link set lo up
+# Every address of 198.18.128.0/17 is local: 10,000 real servers without 10,000 aliases.
+in_ns ip route add local 198.18.128.0/17 dev lo
+# A default route, so ecmpd can render its (unused) routing configs.
+in_ns ip link add dummy0 type dummy
+in_ns ip link set dummy0 up
+in_ns ip addr add 198.18.250.2/24 dev dummy0
+in_ns ip route add default via 198.18.250.1
+mkdir -p "$work/counts"
+in_ns python3 "$root/Tests/tools/accept-close.py" --port 80 --workers 2 --count-dir "$work/counts" &
+acceptor=$!
+sleep 2
+
+# N real servers, 100 per virtual server, TCP_CHECK every second.
+keepalived_conf() {  # N
+  awk -v n="$1" 'BEGIN {
+    print "global_defs {\n    router_id bench\n}"
+    for (s = 0; s < n / 100; s++) {
+      printf "virtual_server 198.18.%d.%d 80 {\n    delay_loop 1\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n", 1 + int(s / 250), 1 + s % 250
+      for (r = 0; r < 100; r++) {
+        i = s * 100 + r
+        printf "    real_server 198.18.%d.%d 80 {\n        weight 1\n        TCP_CHECK {\n            connect_timeout 2\n        }\n    }\n", 128 + int(i / 250), 1 + i % 250
+      }
+      print "}"
+    }
+  }'
+}
+
+measure() {  # label N pids...: prints "cpu% rss rate"
+  local label=$1 n=$2; shift 2
+  local c0 a0 c1 a1
+  sleep "$warmup"
+  c0=$(cpu_seconds "$@"); a0=$(accepted)
+  sleep "$window"
+  c1=$(cpu_seconds "$@"); a1=$(accepted)
+  awk -v c0="$c0" -v c1="$c1" -v w="$window" -v a0="$a0" -v a1="$a1" -v rss="$(rss_mb "$@")" \
+    'BEGIN { printf "%.1f %s %.0f\n", (c1 - c0) / w * 100, rss, (a1 - a0) / w }'
+}
+
+for n in $counts; do
+  conf="$work/keepalived-$n.conf"
+  keepalived_conf "$n" > "$conf"
+
+  # keepalived's checker alone (no VRRP), in the foreground, logging to a file.
+  in_ns keepalived --check --dont-fork --log-console --log-detail -f "$conf" \
+    -p "$work/ka.pid" -c "$work/ka-check.pid" > "$work/keepalived-$n.log" 2>&1 &
+  ka=$!
+  sleep 3
+  pids=$(pgrep -f "keepalived --check --dont-fork.*keepalived-$n.conf" | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  read -r ka_cpu ka_rss ka_rate < <(measure keepalived "$n" $pids)
+  ka_downs=$(grep -c -E "Removing service|Disabling service" "$work/keepalived-$n.log" || true)
+  kill_tree "$ka"
+  in_ns ipvsadm -C
+
+  # ecmpd, from the same file through the import.
+  "$ecmpd" import-keepalived "$conf" --output "$work/ecmpd-$n.yaml" > /dev/null 2>&1 || true
+  cat >> "$work/ecmpd-$n.yaml" <<YAML
+node: { hostname: bench, state_dir: $work/state-$n }
+routing: { config_dir: $work/frr-$n, reload: none }
+status: { listen: "127.0.0.1:9477" }
+controller: { poll_interval: 1s }
+YAML
+  mkdir -p "$work/frr-$n"
+  in_ns "$ecmpd" run --config "$work/ecmpd-$n.yaml" > "$work/ecmpd-$n.log" 2>&1 &
+  ec=$!
+  read -r ec_cpu ec_rss ec_rate < <(measure ecmpd "$n" "$ec")
+  ec_downs=$(in_ns curl -s http://127.0.0.1:9477/metrics | awk -F' ' '/^ecmpd_realserver_transitions_total\{.*state="down"/ { s += $2 } END { print s + 0 }')
+  kill_tree "$ec"
+  in_ns ipvsadm -C
+
+  line="BENCH checks n=$n interval=1s window=${window}s | keepalived: cpu ${ka_cpu}% rss ${ka_rss} MB rate ${ka_rate}/s downs ${ka_downs} | ecmpd: cpu ${ec_cpu}% rss ${ec_rss} MB rate ${ec_rate}/s downs ${ec_downs}"
+  echo "$line" | tee -a "$out"
+done
