@@ -4,6 +4,7 @@ read from a file on every request, so a test can flip it while it runs.
 
   health-target.py --port 80 --mode-file /run/x/mode     # HTTP
   health-target.py --port 8080 --tcp                      # plain TCP listener
+  (--bind ADDRESS listens on one address only)
 
 Modes (the file's first word; a missing file means ok):
   ok     200 with a body naming the host
@@ -27,7 +28,7 @@ def mode(path):
         return "ok"
 
 
-def serve_http(port, mode_file, name):
+def serve_http(bind, port, mode_file, name):
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -52,13 +53,13 @@ def serve_http(port, mode_file, name):
         allow_reuse_address = True
         request_queue_size = 1024
 
-    Server(("0.0.0.0", port), Handler).serve_forever()
+    Server((bind, port), Handler).serve_forever()
 
 
-def serve_tcp(port):
+def serve_tcp(bind, port):
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", port))
+    listener.bind((bind, port))
     listener.listen(1024)
     while True:
         connection, _ = listener.accept()
@@ -71,12 +72,13 @@ def main():
     parser.add_argument("--mode-file", default="/nonexistent")
     parser.add_argument("--name", default=socket.gethostname())
     parser.add_argument("--tcp", action="store_true")
+    parser.add_argument("--bind", default="0.0.0.0")
     args = parser.parse_args()
     print("listening on %d" % args.port, flush=True)
     if args.tcp:
-        serve_tcp(args.port)
+        serve_tcp(args.bind, args.port)
     else:
-        serve_http(args.port, args.mode_file, args.name)
+        serve_http(args.bind, args.port, args.mode_file, args.name)
 
 
 if __name__ == "__main__":
