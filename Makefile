@@ -18,6 +18,7 @@ build: deps
 # Without IPVS in this kernel the lab runs inside the kernel tier's VM.
 demo: build
 	$(BUILD)/ecmpd check --config deploy/ecmpd.example.yaml --no-network
+	$(BUILD)/ecmpd check --config deploy/ecmpd.managed.example.yaml --no-network
 	@if modprobe ip_vs 2>/dev/null && [ -e /proc/net/ip_vs ]; then \
 		deploy/lab/demo.sh; \
 	else \

@@ -37,3 +37,18 @@ final class FleetConsistentParsingTests: XCTestCase {
         XCTAssertEqual(try ConfigParser.parse(text, file: "again.yaml").config, loaded.config)
     }
 }
+
+/// The shipped example configs parse without errors or warnings.
+final class ExampleConfigTests: XCTestCase {
+    func testTheExampleConfigsAreClean() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for name in ["deploy/ecmpd.example.yaml", "deploy/ecmpd.managed.example.yaml"] {
+            let text = try String(contentsOf: root.appendingPathComponent(name), encoding: .utf8)
+            let loaded = try ConfigParser.parse(text, file: name)
+            XCTAssertEqual(loaded.warnings.map(\.description), [], name)
+        }
+        let managed = try ConfigParser.parse(String(contentsOf: root.appendingPathComponent("deploy/ecmpd.managed.example.yaml"), encoding: .utf8), file: "m")
+        XCTAssertEqual(managed.config.mode, .managed)
+        XCTAssertEqual(managed.config.vips[0].services[0].scheduler, "mh")
+    }
+}

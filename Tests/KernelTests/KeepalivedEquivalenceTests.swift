@@ -120,7 +120,9 @@ final class KeepalivedEquivalenceTests: XCTestCase {
     func testTheImportedConfigProgramsIPVSAsKeepalivedDoes() throws {
         let keepalived = try director("ka"), ecmpd = try director("ec")
         let conf = try lab.write("keepalived.conf", Self.keepalivedConf)
-        let imported = try Command.run([Command.ecmpd, "import-keepalived", conf]).output
+        // Warnings go to stderr; the YAML to the file.
+        try Command.run([Command.ecmpd, "import-keepalived", conf, "--output", lab.path("imported.yaml")])
+        let imported = try String(contentsOfFile: lab.path("imported.yaml"), encoding: .utf8)
         try FileManager.default.createDirectory(atPath: lab.path("frr"), withIntermediateDirectories: true)
         let config = try lab.write("ecmpd.yaml", imported + """
 
