@@ -17,6 +17,16 @@ import threading
 import time
 
 
+
+def raise_descriptor_limit(wanted):
+    """As many descriptors as wanted, or as the hard limit allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, max(hard, target) if hard != resource.RLIM_INFINITY else hard))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
 def worker(port, count_dir):
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -46,7 +56,7 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--count-dir", required=True)
     args = parser.parse_args()
-    resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+    raise_descriptor_limit(65536)
     children = []
     for _ in range(args.workers):
         pid = os.fork()

@@ -11,9 +11,19 @@ import resource
 import sys
 
 
+
+def raise_descriptor_limit(wanted):
+    """As many descriptors as wanted, or as the hard limit allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, max(hard, target) if hard != resource.RLIM_INFINITY else hard))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
 async def main():
     # Up to thousands of sockets: more than the default 1,024 descriptors.
-    resource.setrlimit(resource.RLIMIT_NOFILE, (16384, 16384))
+    raise_descriptor_limit(16384)
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--name", required=True)

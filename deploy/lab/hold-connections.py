@@ -20,6 +20,16 @@ import os
 import sys
 
 
+
+def raise_descriptor_limit(wanted):
+    """As many descriptors as wanted, or as the hard limit allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, max(hard, target) if hard != resource.RLIM_INFINITY else hard))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
 async def exchange(reader, writer, text, timeout):
     writer.write(text.encode())
     await writer.drain()
@@ -31,7 +41,7 @@ async def exchange(reader, writer, text, timeout):
 
 async def main():
     # Up to thousands of sockets: more than the default 1,024 descriptors.
-    resource.setrlimit(resource.RLIMIT_NOFILE, (16384, 16384))
+    raise_descriptor_limit(16384)
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", required=True)
     parser.add_argument("--port", type=int, required=True)
