@@ -15,7 +15,8 @@ public struct ManagedServerStatus: Sendable, Equatable, Codable {
     public var latencyMilliseconds: Double?
     public var flaps: Int
     public var checks: Int
-    /// The weight IPVS has now; nil when the destination is not in the table.
+    /// The weight ecmpd last programmed (the kernel's, unless that write failed:
+    /// the failure is then in the log and metrics); nil when not in the table.
     public var weight: Int?
 
     public init(service: String, server: String, check: String, state: String, lastError: String? = nil,

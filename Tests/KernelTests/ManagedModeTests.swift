@@ -137,7 +137,8 @@ final class ManagedModeTests: XCTestCase {
             try lab.weights(1, port: 80) == [rs2: 1] && lab.weights(2, port: 80) == [rs2: 1]
         }
         try lab.run(["restore-rs", "1"])
-        try NetnsLab.waitFor("rs1 back on both directors", timeout: .seconds(15), interval: .milliseconds(100)) {
+        // restore-rs returns once the HTTP server listens; then rise (2) checks.
+        try NetnsLab.waitFor("rs1 back on both directors", timeout: .seconds(30), interval: .milliseconds(100)) {
             try lab.weights(1, port: 80) == [rs1: 1, rs2: 1] && lab.weights(2, port: 80) == [rs1: 1, rs2: 1]
         }
         XCTAssertTrue(try lab.routerHas(2))

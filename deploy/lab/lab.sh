@@ -293,6 +293,7 @@ case "${1:-}" in
     managed_lab || for n in 1 2; do weights "$n" 0 "$(rs_address "$2")"; done ;;
   restore-rs)
     start_http "${2:?real server number}"
+    wait_port "rs$2" 80
     managed_lab || for n in 1 2; do weights "$n" 1 "$(rs_address "$2")"; done ;;
   exec) node=${2:?node}; shift 2; in_ns "$node" "$@" ;;
   *) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
