@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // Only the module map and a header: libnl's macros and variadics are
@@ -27,6 +28,9 @@ let package = Package(
             pkgConfig: "libnl-genl-3.0 libnl-route-3.0",
             providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev", "libnl-route-3-dev"])]
         ),
+        // sys/epoll.h and sys/eventfd.h, which Glibc's module leaves out: the
+        // TCP check reactor's calls. Headers only.
+        .systemLibrary(name: "CLinuxPoll"),
         // Values and pure decisions: configuration, network model, keepalived
         // import, rendering. No C, no file I/O, no sockets.
         .target(
@@ -51,15 +55,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Managed mode's checks (TCP, HTTP, HTTPS, exec) on one event loop.
+        // Managed mode's checks: TCP on an epoll reactor, HTTP(S) on one NIO event loop, exec on a small pool.
         .target(
             name: "ECMPHealth",
             dependencies: [
-                "ECMPCore", "ECMPRouting",
+                "ECMPCore", "ECMPRouting", "CLinuxPoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

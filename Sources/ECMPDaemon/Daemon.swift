@@ -62,7 +62,7 @@ public struct Daemon {
         let announcers: (any AnnouncerSource)? = config.controller.guardLastAnnouncer ? LSDBAnnouncers(settings: config.routing, logger: logger) : nil
         var checker: HealthChecker?
         if config.mode == .managed {
-            let started = HealthChecker(logger: logger) { health, transition in
+            let started = try HealthChecker(logger: logger) { health, transition in
                 let up = transition.to == .up
                 let reason = up ? "check passes (\(health.target.kindLabel))" : "check fails: \(transition.failure?.description ?? "unknown")"
                 events.record(ControllerEvent(kind: up ? .realServerUp : .realServerDown, vip: health.target.key.service.endpoint.map { "\($0.address)" },

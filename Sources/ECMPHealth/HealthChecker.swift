@@ -4,9 +4,10 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// Runs managed mode's checks: every real server on its own interval, all
-/// on one event loop with non-blocking sockets (never a thread per check;
-/// exec checks use a small fixed pool). Each target's checks start at a
+/// Runs managed mode's checks: every real server on its own interval, on
+/// non-blocking sockets, never a thread per check. TCP checks run on
+/// `TCPCheckReactor` (epoll, one thread); HTTP(S) on one SwiftNIO event
+/// loop; exec checks on a small fixed pool. Each target's checks start at a
 /// fixed phase inside its interval, so thousands of targets spread out.
 ///
 /// Checks are fixed-rate without overlap: the next starts one interval
@@ -38,14 +39,24 @@ public final class HealthChecker: Sendable {
     private let generations = NIOLockedValueBox(0)
     private let onTransition: TransitionHandler
     private let logger: Logger
+    /// Set once in init; a box only because the reactor's handler must
+    /// capture `self` before init ends.
+    private let reactorBox = NIOLockedValueBox<TCPCheckReactor?>(nil)
+    private var reactor: TCPCheckReactor { reactorBox.withLockedValue { $0! } }
 
-    public init(execThreads: Int = 4, logger: Logger, onTransition: @escaping TransitionHandler = { _, _ in }) {
+    /// Throws when the TCP reactor's epoll or eventfd cannot be made (out of
+    /// descriptors).
+    public init(execThreads: Int = 4, logger: Logger, onTransition: @escaping TransitionHandler = { _, _ in }) throws(CheckFailure) {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         loop = group.next()
         pool = NIOThreadPool(numberOfThreads: execThreads)
         pool.start()
         self.logger = logger
         self.onTransition = onTransition
+        let reactor = try TCPCheckReactor { [weak self] key, generation, outcome in
+            self?.record(outcome, for: key, generation: generation) ?? false
+        }
+        reactorBox.withLockedValue { $0 = reactor }
     }
 
     /// Starts checks for new targets, restarts changed ones (their verdict
@@ -53,10 +64,12 @@ public final class HealthChecker: Sendable {
     public func update(_ targets: [CheckTarget]) {
         let wanted = Dictionary(targets.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         var toStart: [(CheckTarget, Int)] = []
+        var removed: [RealServerKey] = []
         state.withLockedValue { running in
             for (key, entry) in running where wanted[key] != entry.target {
                 entry.scheduled?.cancel()
                 running[key] = nil
+                removed.append(key)
                 if let replacement = wanted[key] {
                     let generation = generations.withLockedValue { value in value += 1; return value }
                     var tracker = CheckTracker(replacement.check)
@@ -74,9 +87,17 @@ public final class HealthChecker: Sendable {
                 toStart.append((target, generation))
             }
         }
+        // A replaced TCP target is re-added, which restarts it in the reactor.
+        let restarted = Set(toStart.map(\.0.key))
+        for key in removed where !restarted.contains(key) { reactor.remove(key) }
         let now = NIODeadline.now()
         for (target, generation) in toStart {
-            schedule(target, generation: generation, at: now + .nanoseconds(target.phase.nanoseconds))
+            if case .tcp = target.check.kind {
+                reactor.add(target, generation: generation, firstCheckIn: target.phase)
+            } else {
+                if restarted.contains(target.key) { reactor.remove(target.key) }
+                schedule(target, generation: generation, at: now + .nanoseconds(target.phase.nanoseconds))
+            }
         }
     }
 
@@ -97,6 +118,7 @@ public final class HealthChecker: Sendable {
             for entry in running.values { entry.scheduled?.cancel() }
             running.removeAll()
         }
+        await reactor.shutdown()
         try? await pool.shutdownGracefully()
         try? await group.shutdownGracefully()
     }
@@ -129,7 +151,7 @@ public final class HealthChecker: Sendable {
 
     private func probe(_ target: CheckTarget) -> EventLoopFuture<CheckOutcome> {
         switch target.check.kind {
-        case .tcp: return TCPProbe.run(target, on: loop)
+        case .tcp: preconditionFailure("TCP checks run on the TCP reactor")
         case .http(let http): return HTTPProbe.run(target, http: http, tls: tls, on: loop)
         case .exec(let argv): return ExecProbe.run(target, argv: argv, pool: pool, on: loop)
         }

@@ -19,16 +19,21 @@ enum ProbeError {
             }
         }
         if let ioError = error as? IOError {
-            switch ioError.errnoCode {
-            case ECONNREFUSED: return .connectionRefused
-            case ECONNRESET: return connected ? .network("connection reset after \(received) bytes") : .network("connection reset")
-            case EHOSTUNREACH: return .network("host unreachable")
-            case ENETUNREACH: return .network("network unreachable")
-            default: return .network(String(cString: strerror(ioError.errnoCode)))
-            }
+            return failure(errno: ioError.errnoCode, connected: connected, received: received)
         }
         if let sslError = error as? NIOSSLError { return .tls("\(sslError)") }
         if let unclean = error as? NIOSSLCloseTimedOutError { return .tls("\(unclean)") }
         return .network("\(error)")
+    }
+
+    /// A socket call's errno as a check failure.
+    static func failure(errno code: Int32, connected: Bool, received: Int) -> CheckFailure {
+        switch code {
+        case ECONNREFUSED: return .connectionRefused
+        case ECONNRESET: return connected ? .network("connection reset after \(received) bytes") : .network("connection reset")
+        case EHOSTUNREACH: return .network("host unreachable")
+        case ENETUNREACH: return .network("network unreachable")
+        default: return .network(String(cString: strerror(code)))
+        }
     }
 }

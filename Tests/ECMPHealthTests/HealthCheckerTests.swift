@@ -41,7 +41,7 @@ final class HealthCheckerTests: XCTestCase {
         let server = try TestServer(.hang)
         defer { server.stop() }
         let transitions = TransitionLog()
-        let checker = HealthChecker(logger: Logger(label: "test"), onTransition: { health, transition in
+        let checker = try HealthChecker(logger: Logger(label: "test"), onTransition: { health, transition in
             transitions.append(health.target.key, transition)
         })
         let live = target(server.port)
@@ -68,7 +68,7 @@ final class HealthCheckerTests: XCTestCase {
         let closedServer = try TestServer(.hang)
         let port = closedServer.port
         closedServer.stop()
-        let checker = HealthChecker(logger: Logger(label: "test"))
+        let checker = try HealthChecker(logger: Logger(label: "test"))
         let retried = target(port, interval: .seconds(10), retries: 3)
         let started = ContinuousClock.now
         checker.update([retried])

@@ -5,7 +5,7 @@ import NIOPosix
 import XCTest
 
 /// Each probe against a real loopback socket (or program): what a healthy
-/// answer, a refusal, a wrong status, a hang, a slow body, a bad digest and
+/// answer, a wrong status, a hang, a slow body, a bad digest and
 /// broken TLS each come out as, and that a timeout is kept.
 final class ProbeTests: XCTestCase {
     var group: MultiThreadedEventLoopGroup!
@@ -39,20 +39,6 @@ final class ProbeTests: XCTestCase {
         let port = server.port
         server.stop()
         return port
-    }
-
-    // MARK: TCP
-
-    func testTCPConnectSucceedsOnAListener() throws {
-        let port = try serve(.hang)
-        let outcome = try TCPProbe.run(target(port: port, .tcp), on: loop).wait()
-        XCTAssertNil(outcome.failure)
-        XCTAssertLessThan(outcome.latency, .seconds(1))
-    }
-
-    func testTCPConnectToAClosedPortIsRefused() throws {
-        let outcome = try TCPProbe.run(target(port: try closedPort(), .tcp), on: loop).wait()
-        XCTAssertEqual(outcome.failure, .connectionRefused)
     }
 
     // MARK: HTTP

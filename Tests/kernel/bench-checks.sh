@@ -11,12 +11,18 @@
 # missing one is a false down; ecmpd's own count of down verdicts too).
 #   make bench-checks
 #   Tests/kernel/run-in-vm.sh --out DIR -- Tests/kernel/bench-checks.sh ECMPD "1000 10000" [WINDOW]
+# With --host first it runs on this kernel without IPVS: ecmpd alone (keepalived's
+# checker cannot start without IPVS), false downs from ecmpd's own verdicts:
+#   make bench-checks-host
+#   Tests/kernel/bench-checks.sh --host ECMPD "10000" [WINDOW]
 # Results: stdout and $ECMPD_VM_OUT/bench-checks.txt.
 set -euo pipefail
 shopt -s inherit_errexit
 
-if [[ "${ECMPD_VM:-}" != 1 ]]; then
-  echo "bench-checks: run me inside the VM: Tests/kernel/run-in-vm.sh --out DIR -- $0" >&2
+host=0
+if [[ "${1:-}" == --host ]]; then host=1; shift; fi
+if [[ "${ECMPD_VM:-}" != 1 && "$host" != 1 ]]; then
+  echo "bench-checks: run me inside the VM (Tests/kernel/run-in-vm.sh --out DIR -- $0), or with --host for ecmpd alone" >&2
   exit 2
 fi
 ecmpd=$(realpath "${1:-.build-release/release/ecmpd}")
@@ -89,7 +95,10 @@ keepalived_conf() {  # N
 
 # Destinations in IPVS now (every real server is alive, so N when nothing
 # was wrongly taken out).
-present() { in_ns ipvsadm -Ln | grep -c -- '-> 198\.18\.' || true; }
+present() {
+  if [[ "$host" == 1 ]]; then echo 0; return; fi   # no IPVS to read
+  in_ns ipvsadm -Ln | grep -c -- '-> 198\.18\.' || true
+}
 samples="$work/present"
 # Real servers missing from IPVS at the worst sample of the window.
 fewest_present() {  # N
@@ -111,22 +120,24 @@ measure() {  # label N pids...: prints "cpu% rss rate"
 for n in $counts; do
   conf="$work/keepalived-$n.conf"
   keepalived_conf "$n" > "$conf"
-
-  # keepalived's checker alone (no VRRP), in the foreground, logging to a file.
-  # No syslog, no console: logging thousands of lines to the VM's serial
-  # console would cost more than the checks. Downs are read from IPVS.
-  in_ns keepalived --check --dont-fork --no-syslog -f "$conf" \
-    -p "$work/ka.pid" -c "$work/ka-check.pid" > /dev/null 2>&1 &
-  ka=$!
-  sleep 3
-  pids=$(pgrep -f "keepalived --check --dont-fork.*keepalived-$n.conf" | tr '\n' ' ' || true)
-  [[ -n "$pids" ]] || { echo "bench-checks: keepalived did not start" >&2; exit 1; }
-  # shellcheck disable=SC2086
-  result=$(measure keepalived "$n" $pids)   # no /dev/fd in the VM: no process substitution
-  read -r ka_cpu ka_rss ka_rate <<<"$result"
-  ka_downs=$(fewest_present "$n")
-  kill_tree "$ka"
-  in_ns ipvsadm -C
+  ka_cpu=- ka_rss=- ka_rate=- ka_downs='- (needs IPVS)'
+  if [[ "$host" != 1 ]]; then
+    # keepalived's checker alone (no VRRP), in the foreground, logging to a file.
+    # No syslog, no console: logging thousands of lines to the VM's serial
+    # console would cost more than the checks. Downs are read from IPVS.
+    in_ns keepalived --check --dont-fork --no-syslog -f "$conf" \
+      -p "$work/ka.pid" -c "$work/ka-check.pid" > /dev/null 2>&1 &
+    ka=$!
+    sleep 3
+    pids=$(pgrep -f "keepalived --check --dont-fork.*keepalived-$n.conf" | tr '\n' ' ' || true)
+    [[ -n "$pids" ]] || { echo "bench-checks: keepalived did not start" >&2; exit 1; }
+    # shellcheck disable=SC2086
+    result=$(measure keepalived "$n" $pids)   # no /dev/fd in the VM: no process substitution
+    read -r ka_cpu ka_rss ka_rate <<<"$result"
+    ka_downs=$(fewest_present "$n")
+    kill_tree "$ka"
+    in_ns ipvsadm -C
+  fi
 
   # ecmpd, from the same file through the import.
   "$ecmpd" import-keepalived "$conf" --output "$work/ecmpd-$n.yaml" > /dev/null 2>&1 || true
@@ -143,12 +154,13 @@ YAML
   result=$(measure ecmpd "$n" "$ec")
   read -r ec_cpu ec_rss ec_rate <<<"$result"
   ec_downs=$(fewest_present "$n")
+  [[ "$host" != 1 ]] || ec_downs='- (no IPVS: see marked down)'
   # Down verdicts since start, by reason (a reason label per kind of failure).
   ec_marked=$(in_ns curl -s http://127.0.0.1:9477/metrics | awk '/^ecmpd_realserver_transitions_total\{.*state="down"/ {
       match($0, /reason="[^"]*"/); r = substr($0, RSTART + 8, RLENGTH - 9); n[r] += $2; t += $2 }
     END { printf "%d", t; for (r in n) printf " %s=%d", r, n[r] }')
   kill_tree "$ec"
-  in_ns ipvsadm -C
+  [[ "$host" == 1 ]] || in_ns ipvsadm -C
 
   line="BENCH checks n=$n interval=1s window=${window}s | keepalived: cpu ${ka_cpu}% rss ${ka_rss} MB rate ${ka_rate}/s downs ${ka_downs} | ecmpd: cpu ${ec_cpu}% rss ${ec_rss} MB rate ${ec_rate}/s downs ${ec_downs} (marked down ${ec_marked})"
   echo "$line" | tee -a "$out"

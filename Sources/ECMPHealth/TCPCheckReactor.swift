@@ -1,0 +1,242 @@
+import ECMPCore
+import HeapModule
+import NIOConcurrencyHelpers
+import NIOPosix
+
+/// TCP checks on one thread of their own: a non-blocking connect per check,
+/// its completion read from epoll, a close with a reset, and every start,
+/// retry and timeout in one timer heap. A check costs six system calls
+/// (socket, setsockopt, connect, epoll_ctl, getsockopt, close) and no
+/// channel: SwiftNIO's channel, pipeline and promises per connection cost
+/// 2.4 times keepalived's CPU at 1,000 checks a second (docs/benchmarks.md),
+/// so TCP, the check a large fleet runs most, skips them. HTTP, HTTPS and
+/// exec checks stay on NIO.
+///
+/// Scheduling matches `HealthChecker`'s contract: fixed-rate without
+/// overlap from a phase inside the interval; `retries - 1` retries
+/// `retry_delay` apart inside one check. Each decided outcome goes to
+/// `onOutcome` on the reactor's thread; when that returns false (the target
+/// was replaced or removed) the target's checks end.
+///
+/// All state below `onOutcome` is confined to the reactor's thread; other
+/// threads only queue commands and wake it through an eventfd.
+final class TCPCheckReactor: @unchecked Sendable {
+    typealias OutcomeHandler = @Sendable (_ key: RealServerKey, _ generation: Int, _ outcome: CheckOutcome) -> Bool
+
+    private enum Command {
+        case add(CheckTarget, generation: Int, firstCheckIn: Duration)
+        case remove(RealServerKey)
+        case stop
+    }
+
+    private struct Slot {
+        var key: RealServerKey
+        var generation: Int
+        var endpoint: ConnectSyscalls.Endpoint
+        var interval: UInt64
+        var timeout: UInt64
+        var timeoutDuration: Duration
+        var retryDelay: UInt64
+        var retries: Int
+        var attempt = 1
+        var descriptor: Int32 = -1
+        var cycleStarted: UInt64 = 0
+        var attemptStarted: UInt64 = 0
+        /// Changes whenever the slot moves on; a timer or epoll event that
+        /// carries an older token is stale and ignored.
+        var token: UInt32 = 0
+    }
+
+    private struct Timer: Comparable {
+        var deadline: UInt64
+        var slot: Int32
+        var token: UInt32
+        var isTimeout: Bool
+
+        static func < (lhs: Timer, rhs: Timer) -> Bool { lhs.deadline < rhs.deadline }
+        static func == (lhs: Timer, rhs: Timer) -> Bool { lhs.deadline == rhs.deadline }
+    }
+
+    private static let wakeToken = UInt64.max
+
+    private let commands = NIOLockedValueBox<[Command]>([])
+    private let epoll: Int32
+    private let wake: Int32
+    private let thread = NIOThreadPool(numberOfThreads: 1)
+    private let onOutcome: OutcomeHandler
+
+    // Reactor thread only.
+    private var slots: [Slot?] = []
+    private var freeSlots: [Int] = []
+    private var slotOfKey: [RealServerKey: Int] = [:]
+    private var timers = Heap<Timer>()
+    private var nextToken: UInt32 = 0
+    private var stopping = false
+
+    init(onOutcome: @escaping OutcomeHandler) throws(CheckFailure) {
+        (epoll, wake) = try ConnectSyscalls.makePoller(wakeToken: Self.wakeToken)
+        self.onOutcome = onOutcome
+        thread.start()
+        thread.submit { [self] _ in run() }
+    }
+
+    /// Starts (or restarts) checks of `target`, the first after `firstCheckIn`.
+    func add(_ target: CheckTarget, generation: Int, firstCheckIn: Duration) {
+        send(.add(target, generation: generation, firstCheckIn: firstCheckIn))
+    }
+
+    func remove(_ key: RealServerKey) { send(.remove(key)) }
+
+    /// Ends every check, closes every socket and the thread.
+    func shutdown() async {
+        send(.stop)
+        try? await thread.shutdownGracefully()
+        ConnectSyscalls.closeDescriptor(wake)
+        ConnectSyscalls.closeDescriptor(epoll)
+    }
+
+    private func send(_ command: Command) {
+        commands.withLockedValue { $0.append(command) }
+        ConnectSyscalls.signal(wake)
+    }
+
+    // MARK: The loop
+
+    private func run() {
+        var events = ConnectSyscalls.makeEventBuffer(capacity: 512)
+        while !stopping {
+            let now = ConnectSyscalls.monotonicNanoseconds()
+            var wait: Int32 = -1
+            if let next = timers.min {
+                // Rounded up: waking a millisecond early would spin.
+                wait = next.deadline <= now ? 0 : Int32(clamping: (next.deadline - now + 999_999) / 1_000_000)
+            }
+            ConnectSyscalls.wait(epoll, buffer: &events, timeoutMilliseconds: wait) { token in
+                if token == Self.wakeToken {
+                    ConnectSyscalls.drain(wake)
+                    runCommands()
+                } else {
+                    connectCompleted(slot: Int(token & 0xffff_ffff), token: UInt32(token >> 32))
+                }
+            }
+            fireDueTimers()
+        }
+        for index in slots.indices { release(index) }
+    }
+
+    private func runCommands() {
+        let pending = commands.withLockedValue { queued in
+            defer { queued.removeAll(keepingCapacity: true) }
+            return queued
+        }
+        let now = ConnectSyscalls.monotonicNanoseconds()
+        for command in pending {
+            switch command {
+            case .add(let target, let generation, let firstCheckIn):
+                if let existing = slotOfKey[target.key] { release(existing) }
+                let check = target.check
+                let slot = Slot(key: target.key, generation: generation,
+                                endpoint: ConnectSyscalls.Endpoint(target.address, port: target.port),
+                                interval: Self.nanoseconds(check.interval), timeout: Self.nanoseconds(check.timeout),
+                                timeoutDuration: check.timeout, retryDelay: Self.nanoseconds(check.retryDelay),
+                                retries: max(1, check.retries))
+                let index = freeSlots.popLast() ?? { slots.append(nil); return slots.count - 1 }()
+                slots[index] = slot
+                slotOfKey[target.key] = index
+                arm(index, at: now + Self.nanoseconds(firstCheckIn), isTimeout: false)
+            case .remove(let key):
+                if let index = slotOfKey[key] { release(index) }
+            case .stop:
+                stopping = true
+            }
+        }
+    }
+
+    private func fireDueTimers() {
+        let now = ConnectSyscalls.monotonicNanoseconds()
+        while let next = timers.min, next.deadline <= now {
+            timers.removeMin()
+            let index = Int(next.slot)
+            guard index < slots.count, let slot = slots[index], slot.token == next.token else { continue }
+            if next.isTimeout {
+                guard slot.descriptor >= 0 else { continue }
+                ConnectSyscalls.closeDescriptor(slot.descriptor)
+                slots[index]!.descriptor = -1
+                finish(index, failure: .connectTimeout(slot.timeoutDuration))
+            } else {
+                startAttempt(index)
+            }
+        }
+    }
+
+    // MARK: One check
+
+    private func startAttempt(_ index: Int) {
+        let now = ConnectSyscalls.monotonicNanoseconds()
+        if slots[index]!.attempt == 1 { slots[index]!.cycleStarted = now }
+        slots[index]!.attemptStarted = now
+        switch ConnectSyscalls.startConnect(to: slots[index]!.endpoint) {
+        case .connected:
+            finish(index, failure: nil)
+        case .failed(let failure):
+            finish(index, failure: ProbeError.failure(errno: failure, connected: false, received: 0))
+        case .pending(let descriptor):
+            let token = renewToken(index)
+            let registered = ConnectSyscalls.watch(descriptor, token: UInt64(token) << 32 | UInt64(index),
+                                                   events: ConnectSyscalls.writable, on: epoll)
+            guard registered == 0 else {
+                ConnectSyscalls.closeDescriptor(descriptor)
+                finish(index, failure: ProbeError.failure(errno: registered, connected: false, received: 0))
+                return
+            }
+            slots[index]!.descriptor = descriptor
+            timers.insert(Timer(deadline: now + slots[index]!.timeout, slot: Int32(index), token: token, isTimeout: true))
+        }
+    }
+
+    private func connectCompleted(slot index: Int, token: UInt32) {
+        guard index < slots.count, let slot = slots[index], slot.token == token, slot.descriptor >= 0 else { return }
+        let result = ConnectSyscalls.finishConnect(slot.descriptor)
+        slots[index]!.descriptor = -1
+        finish(index, failure: result == 0 ? nil : ProbeError.failure(errno: result, connected: false, received: 0))
+    }
+
+    /// An attempt ended: retry, or report and schedule the next check.
+    private func finish(_ index: Int, failure: CheckFailure?) {
+        let now = ConnectSyscalls.monotonicNanoseconds()
+        let slot = slots[index]!
+        if failure != nil, slot.attempt < slot.retries {
+            slots[index]!.attempt += 1
+            arm(index, at: now + slot.retryDelay, isTimeout: false)
+            return
+        }
+        let latency = Duration.nanoseconds(Int64(now - slot.attemptStarted))
+        let outcome = failure.map { CheckOutcome.failure($0, latency: latency) } ?? .success(latency: latency)
+        guard onOutcome(slot.key, slot.generation, outcome) else {
+            release(index)
+            return
+        }
+        slots[index]!.attempt = 1
+        arm(index, at: max(slot.cycleStarted + slot.interval, now), isTimeout: false)
+    }
+
+    private func arm(_ index: Int, at deadline: UInt64, isTimeout: Bool) {
+        timers.insert(Timer(deadline: deadline, slot: Int32(index), token: renewToken(index), isTimeout: isTimeout))
+    }
+
+    private func renewToken(_ index: Int) -> UInt32 {
+        nextToken &+= 1
+        slots[index]!.token = nextToken
+        return nextToken
+    }
+
+    private func release(_ index: Int) {
+        guard let slot = slots[index] else { return }
+        if slot.descriptor >= 0 { ConnectSyscalls.closeDescriptor(slot.descriptor) }
+        slots[index] = nil
+        freeSlots.append(index)
+        if slotOfKey[slot.key] == index { slotOfKey[slot.key] = nil }
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> UInt64 { UInt64(max(0, duration.nanoseconds)) }
+}

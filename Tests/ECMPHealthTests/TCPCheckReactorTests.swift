@@ -1,0 +1,192 @@
+@testable import ECMPCore
+@testable import ECMPHealth
+import Foundation
+import XCTest
+
+/// The TCP reactor against real loopback sockets: connected, refused and
+/// timed-out connects, IPv6, the fixed-rate schedule, and that removed
+/// targets leave no descriptor behind.
+final class TCPCheckReactorTests: XCTestCase {
+    func target(_ address: String, port: Int, interval: Duration = .seconds(10), timeout: Duration = .milliseconds(300)) -> CheckTarget {
+        let key = RealServerKey(service: .tcp(.v4(IPv4Address(198, 18, 0, 100)), port: 80),
+                                destination: IPVSDestinationKey(IPAddress(address)!, port: UInt16(port)))
+        return CheckTarget(key: key, address: IPAddress(address)!, port: port,
+                           check: HealthCheck(kind: .tcp, interval: interval, timeout: timeout))
+    }
+
+    /// Outcomes the reactor delivered, by target.
+    final class Outcomes: @unchecked Sendable {
+        private let lock = NSLock()
+        private var list: [(RealServerKey, CheckOutcome)] = []
+        var keepGoing = true
+        func append(_ key: RealServerKey, _ outcome: CheckOutcome) -> Bool {
+            lock.withLock { list.append((key, outcome)); return keepGoing }
+        }
+        func of(_ key: RealServerKey) -> [CheckOutcome] { lock.withLock { list.filter { $0.0 == key }.map(\.1) } }
+    }
+
+    func reactor(_ outcomes: Outcomes) throws -> TCPCheckReactor {
+        try TCPCheckReactor { key, _, outcome in outcomes.append(key, outcome) }
+    }
+
+    func waitFor(_ timeout: Duration = .seconds(5), _ condition: () -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            usleep(5_000)
+        }
+        return condition()
+    }
+
+    func testConnectToAListenerSucceeds() async throws {
+        let listener = try RawListener("127.0.0.1")
+        let outcomes = Outcomes()
+        let reactor = try reactor(outcomes)
+        let live = target("127.0.0.1", port: listener.port)
+        reactor.add(live, generation: 1, firstCheckIn: .zero)
+        XCTAssertTrue(waitFor { !outcomes.of(live.key).isEmpty })
+        XCTAssertNil(outcomes.of(live.key).first?.failure)
+        await reactor.shutdown()
+    }
+
+    func testConnectOverIPv6Succeeds() async throws {
+        let listener = try RawListener("::1")
+        let outcomes = Outcomes()
+        let reactor = try reactor(outcomes)
+        let live = target("::1", port: listener.port)
+        reactor.add(live, generation: 1, firstCheckIn: .zero)
+        XCTAssertTrue(waitFor { !outcomes.of(live.key).isEmpty })
+        XCTAssertNil(outcomes.of(live.key).first?.failure)
+        await reactor.shutdown()
+    }
+
+    func testConnectToAClosedPortIsRefused() async throws {
+        let port = try RawListener("127.0.0.1").port   // closed again when the listener goes
+        let outcomes = Outcomes()
+        let reactor = try reactor(outcomes)
+        let dead = target("127.0.0.1", port: port)
+        reactor.add(dead, generation: 1, firstCheckIn: .zero)
+        XCTAssertTrue(waitFor { !outcomes.of(dead.key).isEmpty })
+        XCTAssertEqual(outcomes.of(dead.key).first?.failure, .connectionRefused)
+        await reactor.shutdown()
+    }
+
+    /// A listener whose accept queue is full drops the SYN (Linux counts a
+    /// ListenOverflow): the connect neither succeeds nor is refused.
+    func testASilentServerTimesOutAtTheCheckTimeout() async throws {
+        let listener = try RawListener("127.0.0.1", backlog: 0)
+        try listener.fillAcceptQueue()
+        let outcomes = Outcomes()
+        let reactor = try reactor(outcomes)
+        let silent = target("127.0.0.1", port: listener.port, timeout: .milliseconds(300))
+        reactor.add(silent, generation: 1, firstCheckIn: .zero)
+        XCTAssertTrue(waitFor { !outcomes.of(silent.key).isEmpty })
+        let outcome = try XCTUnwrap(outcomes.of(silent.key).first)
+        XCTAssertEqual(outcome.failure, .connectTimeout(.milliseconds(300)))
+        XCTAssertGreaterThanOrEqual(outcome.latency, .milliseconds(300))
+        XCTAssertLessThan(outcome.latency, .milliseconds(900))
+        await reactor.shutdown()
+    }
+
+    func testChecksRepeatAtTheInterval() async throws {
+        let listener = try RawListener("127.0.0.1")
+        let outcomes = Outcomes()
+        let reactor = try reactor(outcomes)
+        let live = target("127.0.0.1", port: listener.port, interval: .milliseconds(100))
+        reactor.add(live, generation: 1, firstCheckIn: .zero)
+        try await Task.sleep(for: .milliseconds(1_050))
+        await reactor.shutdown()
+        // Fixed rate from the first at 0 ms: 11 by 1,050 ms, 10 allowing for a slow start.
+        XCTAssertTrue((10 ... 11).contains(outcomes.of(live.key).count), "\(outcomes.of(live.key).count) checks")
+    }
+
+    func testAHandlerThatDeclinesEndsTheTargetsChecks() async throws {
+        let listener = try RawListener("127.0.0.1")
+        let outcomes = Outcomes()
+        outcomes.keepGoing = false
+        let reactor = try reactor(outcomes)
+        let live = target("127.0.0.1", port: listener.port, interval: .milliseconds(20))
+        reactor.add(live, generation: 1, firstCheckIn: .zero)
+        try await Task.sleep(for: .milliseconds(300))
+        await reactor.shutdown()
+        XCTAssertEqual(outcomes.of(live.key).count, 1)
+    }
+
+    func testRemovedTargetsLeaveNoDescriptorOpen() async throws {
+        let listener = try RawListener("127.0.0.1", backlog: 0)
+        try listener.fillAcceptQueue()
+        let outcomes = Outcomes()
+        let reactor = try reactor(outcomes)
+        let before = RawListener.openDescriptors()
+        let pending = (0 ..< 200).map { index -> CheckTarget in
+            var each = target("127.0.0.1", port: listener.port, timeout: .seconds(30))
+            each.key.destination = IPVSDestinationKey(IPAddress("198.18.1.\(index % 250 + 1)")!, port: UInt16(index + 1))
+            return each
+        }
+        for each in pending { reactor.add(each, generation: 1, firstCheckIn: .zero) }
+        XCTAssertTrue(waitFor { RawListener.openDescriptors() >= before + 200 }, "200 connects in flight")
+        for each in pending { reactor.remove(each.key) }
+        XCTAssertTrue(waitFor { RawListener.openDescriptors() <= before }, "\(RawListener.openDescriptors()) open, \(before) before")
+        await reactor.shutdown()
+        XCTAssertTrue(pending.allSatisfy { outcomes.of($0.key).isEmpty }, "no outcome for a removed target")
+    }
+}
+
+/// A plain listening socket (no accept loop): connects complete in the
+/// kernel until the accept queue is full.
+final class RawListener {
+    let descriptor: Int32
+    let port: Int
+    private var fillers: [Int32] = []
+
+    init(_ address: String, backlog: Int32 = 64) throws {
+        let v6 = address.contains(":")
+        let descriptor = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var bound: Int32
+        var length: socklen_t
+        if v6 {
+            var socketAddress = sockaddr_in6()
+            socketAddress.sin6_family = sa_family_t(AF_INET6)
+            inet_pton(AF_INET6, address, &socketAddress.sin6_addr)
+            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            bound = withUnsafeMutablePointer(to: &socketAddress) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+            _ = withUnsafeMutablePointer(to: &socketAddress) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+            port = Int(UInt16(bigEndian: socketAddress.sin6_port))
+        } else {
+            var socketAddress = sockaddr_in()
+            socketAddress.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, address, &socketAddress.sin_addr)
+            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            bound = withUnsafeMutablePointer(to: &socketAddress) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+            _ = withUnsafeMutablePointer(to: &socketAddress) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+            port = Int(UInt16(bigEndian: socketAddress.sin_port))
+        }
+        guard bound == 0, listen(descriptor, backlog) == 0 else {
+            throw POSIXError(.init(rawValue: errno) ?? .EIO)
+        }
+    }
+
+    /// Queues connections nobody accepts until the kernel drops new SYNs.
+    func fillAcceptQueue() throws {
+        var socketAddress = sockaddr_in()
+        socketAddress.sin_family = sa_family_t(AF_INET)
+        socketAddress.sin_port = UInt16(port).bigEndian
+        inet_pton(AF_INET, "127.0.0.1", &socketAddress.sin_addr)
+        for _ in 0 ..< 3 {
+            let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            _ = withUnsafePointer(to: &socketAddress) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            fillers.append(client)
+        }
+        usleep(100_000)
+    }
+
+    static func openDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+    }
+
+    deinit {
+        for filler in fillers { close(filler) }
+        close(descriptor)
+    }
+}
