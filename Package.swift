@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "ECMPDaemonTests",
             dependencies: [
-                "ECMPDaemon",
+                "ECMPDaemon", "ECMPCore", "ECMPHealth",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -36,6 +36,9 @@ public actor Controller {
     /// Managed mode: quorum held per service (keepalived's quorum_state).
     private var quorum: [IPVSServiceIdentity: Bool] = [:]
     private let checker: HealthChecker?
+    /// Managed mode's configured real servers with their labels, made again
+    /// only when the configuration changes.
+    private var realServerEntries: [RealServerView.Entry]
 
     private let clock = ContinuousClock()
     private let loopback: LoopbackAddresses
@@ -53,6 +56,7 @@ public actor Controller {
     ) throws {
         self.loaded = loaded
         self.checker = checker
+        realServerEntries = checker == nil ? [] : RealServerView.entries(for: loaded.config)
         self.events = events
         self.status = status
         self.metrics = metrics
@@ -176,6 +180,7 @@ public actor Controller {
     public func apply(_ newConfig: LoadedConfig) async throws {
         let old = Set(config.vips.map(\.address))
         loaded = newConfig
+        if checker != nil { realServerEntries = RealServerView.entries(for: newConfig.config) }
         if config.mode == .managed { checker?.update(CheckTarget.all(in: config)) }
         let onLoopback = try loopback.addresses()
         let hosts = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
@@ -269,7 +274,7 @@ public actor Controller {
                 events.record(ControllerEvent(kind: .ipvs, reason: "\(shown)\(more)", outcome: failed.isEmpty ? .ok : .failed(message: "some changes failed")))
             }
         }
-        await publishRealServers(health, programmed: plan.desired.table)
+        await status.publishRealServers(RealServerView(entries: realServerEntries, health: health, programmed: plan.desired.table))
         var counts: [IPv4Address: BackendCounter.Count] = [:]
         for vip in config.vips {
             guard var count = plan.counts[vip.address] else { continue }
@@ -281,42 +286,6 @@ public actor Controller {
             counts[vip.address] = count
         }
         return counts
-    }
-
-    private func publishRealServers(_ health: [RealServerKey: RealServerHealth], programmed: IPVSTable) async {
-        var weights: [RealServerKey: Int32] = [:]
-        for entry in programmed.entries {
-            for destination in entry.destinations {
-                weights[RealServerKey(service: entry.service.identity, destination: destination.key)] = destination.weight
-            }
-        }
-        var rows: [(RealServerKey, ManagedServerStatus)] = []
-        var seen: Set<RealServerKey> = []
-        for vip in config.vips {
-            for service in vip.services {
-                let identity = IPVSDesiredTable.identity(of: service, on: vip.address)
-                for server in service.realServers {
-                    let port: Int
-                    switch service.listener {
-                    case .port(_, let servicePort): port = server.port ?? servicePort
-                    case .fwmark: port = server.port ?? 0
-                    }
-                    let key = RealServerKey(service: identity, destination: IPVSDestinationKey(server.address, port: UInt16(port)))
-                    guard seen.insert(key).inserted else { continue }
-                    let checked = health[key]
-                    let state = server.check == nil ? "up" : checked?.verdict.rawValue ?? "unknown"
-                    rows.append((key, ManagedServerStatus(
-                        service: identity.description, server: key.destination.description,
-                        check: checked?.target.kindLabel ?? "none", state: state,
-                        lastError: checked?.tracker.lastFailure?.description,
-                        latencyMilliseconds: checked?.tracker.lastLatency.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 },
-                        flaps: checked?.tracker.flaps ?? 0, checks: checked?.tracker.checks ?? 0,
-                        weight: weights[key].map(Int.init))))
-                }
-            }
-        }
-        let ordered = rows.sorted { $0.0 < $1.0 }.map(\.1)
-        await status.publishRealServers(ordered)
     }
 
     /// The last-announcer guard's input, read only when a VIP is about to

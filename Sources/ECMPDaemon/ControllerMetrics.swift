@@ -37,15 +37,6 @@ public final class ControllerMetrics: Sendable {
         family("netlink_errors_total", help: "Netlink requests the kernel refused or that could not be sent, by operation.")
     }
 
-    static var realServerUp: MetricNameDescriptor {
-        family("realserver_up", help: "Managed mode: 1 when the real server's check passes, 0 when it fails, -1 before its first result.")
-    }
-    static var realServerLatency: MetricNameDescriptor {
-        family("realserver_check_latency", unit: "seconds", help: "Managed mode: duration of the real server's last check.")
-    }
-    static var realServerFlaps: MetricNameDescriptor {
-        family("realserver_flaps", help: "Managed mode: times the real server went between up and down since ecmpd started.")
-    }
     static var realServerTransitions: MetricNameDescriptor {
         family("realserver_transitions_total", help: "Managed mode: check verdict changes, by new state and reason.")
     }
@@ -80,24 +71,6 @@ public final class ControllerMetrics: Sendable {
     public func forgetVIP(_ vip: String) {
         for family in [Self.vipAnnounced, Self.backendsUsable, Self.backendsTotal] {
             registry.unregisterGauge(registry.makeGauge(descriptor: family, labels: [("vip", vip)]))
-        }
-    }
-
-    /// Sets a managed real server's gauges.
-    public func record(_ server: ManagedServerStatus) {
-        let labels = [("service", server.service), ("server", server.server)]
-        let up: Double = server.state == "up" ? 1 : server.state == "down" ? 0 : -1
-        registry.makeGauge(descriptor: Self.realServerUp, labels: labels).set(to: up)
-        registry.makeGauge(descriptor: Self.realServerFlaps, labels: labels).set(to: Double(server.flaps))
-        if let latency = server.latencyMilliseconds {
-            registry.makeGauge(descriptor: Self.realServerLatency, labels: labels).set(to: latency / 1000)
-        }
-    }
-
-    public func forgetRealServer(service: String, server: String) {
-        let labels = [("service", service), ("server", server)]
-        for family in [Self.realServerUp, Self.realServerFlaps, Self.realServerLatency] {
-            registry.unregisterGauge(registry.makeGauge(descriptor: family, labels: labels))
         }
     }
 

@@ -9,7 +9,7 @@ public actor ControllerStatus {
     private var vips: [String: VIPStatus] = [:]
     private var routingDaemon: ComponentHealth?
     private var store: ComponentHealth?
-    private var realServers: [ManagedServerStatus]?
+    private var realServers: RealServerView?
     private let metrics: ControllerMetrics?
 
     public init(metrics: ControllerMetrics? = nil) {
@@ -37,16 +37,13 @@ public actor ControllerStatus {
 
     public func setStore(_ health: ComponentHealth?) { store = health }
 
-    /// Managed mode's real servers, already in display order; their gauges
-    /// follow (servers no longer listed are dropped from `/metrics`).
-    public func publishRealServers(_ servers: [ManagedServerStatus]) {
-        let incoming = Set(servers.map { RealServerLabels(service: $0.service, server: $0.server) })
-        for old in realServers ?? [] where !incoming.contains(RealServerLabels(service: old.service, server: old.server)) {
-            metrics?.forgetRealServer(service: old.service, server: old.server)
-        }
-        realServers = servers
-        for server in servers { metrics?.record(server) }
-    }
+    /// Managed mode's real servers as of the last cycle. Rows and gauges
+    /// are made from it when `/status` or `/metrics` asks.
+    public func publishRealServers(_ view: RealServerView) { realServers = view }
+
+    /// The real-server gauge families (Prometheus text), empty outside
+    /// managed mode.
+    public func realServerMetrics() -> String { realServers?.metricsText() ?? "" }
 
     /// VIPs in address order (10.0.0.2 before 10.0.0.10), text order for
     /// anything that does not parse.
@@ -57,11 +54,6 @@ public actor ControllerStatus {
             default: return lhs.vip < rhs.vip
             }
         }
-        return StatusSnapshot(vips: ordered, routingDaemon: routingDaemon, store: store, realServers: realServers)
+        return StatusSnapshot(vips: ordered, routingDaemon: routingDaemon, store: store, realServers: realServers?.rows())
     }
-}
-
-private struct RealServerLabels: Hashable {
-    var service: String
-    var server: String
 }

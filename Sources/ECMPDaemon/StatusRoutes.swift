@@ -21,7 +21,8 @@ public enum StatusRoutes {
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: metricsContentType], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+            let text = metrics.render() + (await status.realServerMetrics())
+            return Response(status: .ok, headers: [.contentType: metricsContentType], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         return router
     }

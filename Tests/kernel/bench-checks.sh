@@ -69,9 +69,11 @@ in_ns ip link set lo up
 # Every address of 198.18.128.0/17 is local: 10,000 real servers without 10,000 aliases.
 in_ns ip route add local 198.18.128.0/17 dev lo
 # A default route, so ecmpd can render its (unused) routing configs.
-in_ns ip link add dummy0 type dummy
-in_ns ip link set dummy0 up
-in_ns ip addr add 198.18.250.2/24 dev dummy0
+# (a veth pair inside the namespace: not every host kernel has dummy)
+in_ns ip link add bench0 type veth peer name bench1
+in_ns ip link set bench1 up
+in_ns ip link set bench0 up
+in_ns ip addr add 198.18.250.2/24 dev bench0
 in_ns ip route add default via 198.18.250.1
 mkdir -p "$work/counts"
 ( exec ip netns exec "$ns" python3 "$root/Tests/tools/accept-close.py" --port 80 --workers 2 --count-dir "$work/counts" ) &
