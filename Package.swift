@@ -28,9 +28,9 @@ let package = Package(
             pkgConfig: "libnl-genl-3.0 libnl-route-3.0",
             providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev", "libnl-route-3-dev"])]
         ),
-        // sys/epoll.h and sys/eventfd.h, which Glibc's module leaves out: the
-        // TCP check reactor's calls. Headers only.
-        .systemLibrary(name: "CLinuxPoll"),
+        // glibc headers Swift's Glibc module leaves out (epoll, eventfd,
+        // malloc.h). Headers only.
+        .systemLibrary(name: "CGlibcExtras"),
         // Values and pure decisions: configuration, network model, keepalived
         // import, rendering. No C, no file I/O, no sockets.
         .target(
@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "ECMPHealth",
             dependencies: [
-                "ECMPCore", "ECMPRouting", "CLinuxPoll",
+                "ECMPCore", "ECMPRouting", "CGlibcExtras",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "ECMPDaemon",
             dependencies: [
-                "ECMPCore", "ECMPNetlink", "ECMPRouting", "ECMPStore", "ECMPHealth",
+                "ECMPCore", "ECMPNetlink", "ECMPRouting", "ECMPStore", "ECMPHealth", "CGlibcExtras",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

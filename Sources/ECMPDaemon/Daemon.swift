@@ -53,6 +53,7 @@ public struct Daemon {
 
     public func run() async throws {
         try Self.preflight(loaded)
+        ProcessMemory.limitArenas()
         let config = loaded.config
         let metrics = ControllerMetrics()
         let status = ControllerStatus(metrics: metrics)
@@ -111,11 +112,19 @@ struct ReconcileService: Service {
     let interval: Duration
     let logger: Logger
 
+    /// How often freed memory goes back to the kernel (`ProcessMemory`).
+    static let trimInterval = Duration.seconds(60)
+
     func run() async throws {
         let clock = ContinuousClock()
         var next = clock.now
+        var nextTrim = clock.now
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await controller.cycle()
+            if clock.now >= nextTrim {
+                ProcessMemory.returnFreedPages()
+                nextTrim = clock.now + Self.trimInterval
+            }
             next += interval
             let now = clock.now
             // A cycle that overran starts the next one at once, not a burst.
@@ -151,11 +160,13 @@ struct ReloadService: Service {
         let current = await controller.currentConfig
         let file = current.file
         do {
-            let loaded = try ConfigLoader.read(file)
-            try Daemon.preflight(loaded)
+            let parsed = try ConfigLoader.read(file)
+            try Daemon.preflight(parsed)
+            let loaded = parsed.keepingLocationsAboveRealServers()
             for warning in loaded.warnings { logger.warning("\(warning)") }
             let restartOnly = Self.restartOnlyChanges(from: current.config, to: loaded.config)
             try await controller.apply(loaded)
+            ProcessMemory.returnFreedPages()
             await routing.request(await controller.routingInputs, reason: "config reload")
             let before = Set(current.config.vips.map(\.address)), after = Set(loaded.config.vips.map(\.address))
             var summary = "\(file) reloaded: \(after.count) VIPs"

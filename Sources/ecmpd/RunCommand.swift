@@ -23,7 +23,7 @@ struct RunCommand: AsyncParsableCommand {
         // Until the reload service installs its handler, a SIGHUP (an early
         // `systemctl reload`) would end the process by default: ignore it.
         signal(SIGHUP, SIG_IGN)
-        let loaded = ConfigFile.loadOrExit(config)
+        let loaded = ConfigFile.loadOrExit(config).keepingLocationsAboveRealServers()
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -1,4 +1,4 @@
-import CLinuxPoll
+import CGlibcExtras
 import ECMPCore
 
 #if canImport(Glibc)
