@@ -242,8 +242,7 @@ public actor Controller {
     /// VIP counts none usable. A service whose write failed counts none
     /// usable this cycle; the next cycle plans again from what the kernel has.
     private func manage(_ table: IPVSTable, checker: HealthChecker) async -> [IPv4Address: BackendCounter.Count] {
-        let health = checker.snapshot()
-        let plan = ManagedPlanner.plan(config, verdicts: health.mapValues(\.verdict), actual: table, quorum: quorum)
+        let plan = ManagedPlanner.plan(config, verdicts: checker.verdicts, actual: table, quorum: quorum)
         quorum = plan.quorum
         for change in plan.quorumChanges {
             let sorry = change.sorryServer.map { change.held ? "; sorry server \($0) removed" : "; sorry server \($0) added" } ?? ""
@@ -274,7 +273,7 @@ public actor Controller {
                 events.record(ControllerEvent(kind: .ipvs, reason: "\(shown)\(more)", outcome: failed.isEmpty ? .ok : .failed(message: "some changes failed")))
             }
         }
-        await status.publishRealServers(RealServerView(entries: realServerEntries, health: health, programmed: plan.desired.table))
+        await status.publishRealServers(RealServerView(entries: realServerEntries, health: { checker.snapshot() }, programmed: plan.desired.table))
         var counts: [IPv4Address: BackendCounter.Count] = [:]
         for vip in config.vips {
             guard var count = plan.counts[vip.address] else { continue }

@@ -2,9 +2,9 @@ import ECMPCore
 import ECMPHealth
 import Foundation
 
-/// Managed mode's real servers as the last cycle left them: the configured
-/// servers with their labels (made once per configuration), the checker's
-/// snapshot and the table ecmpd programmed. `/status` rows and the
+/// Managed mode's real servers: the configured servers with their labels
+/// (made once per configuration), the checker (read when asked) and the
+/// table ecmpd programmed in the last cycle. `/status` rows and the
 /// real-server metric lines are built from it when someone asks, not every
 /// cycle: at 10,000 servers, building them every second (rows, strings, a
 /// registry gauge each) cost a sixth of ecmpd's CPU (docs/benchmarks.md).
@@ -21,7 +21,8 @@ public struct RealServerView: Sendable {
     }
 
     var entries: [Entry]
-    var health: [RealServerKey: RealServerHealth]
+    /// The checker's snapshot; called only for rows and metrics.
+    var health: @Sendable () -> [RealServerKey: RealServerHealth]
     var programmed: IPVSTable
 
     /// Every real server `config` manages, each once, in key order.
@@ -49,6 +50,7 @@ public struct RealServerView: Sendable {
     /// The rows of `/status` and `ecmpd status`.
     func rows() -> [ManagedServerStatus] {
         let weights = programmedWeights()
+        let health = health()
         return entries.map { entry in
             let checked = health[entry.key]
             return ManagedServerStatus(
@@ -71,6 +73,7 @@ public struct RealServerView: Sendable {
         var latency = "# HELP ecmpd_realserver_check_latency_seconds Managed mode: duration of the real server's last check.\n# TYPE ecmpd_realserver_check_latency_seconds gauge\n"
         var flaps = "# HELP ecmpd_realserver_flaps Managed mode: times the real server went between up and down since ecmpd started.\n# TYPE ecmpd_realserver_flaps gauge\n"
         up.reserveCapacity(entries.count * 80)
+        let health = health()
         for entry in entries {
             let labels = "{service=\"\(Self.escaped(entry.service))\",server=\"\(Self.escaped(entry.server))\"}"
             let checked = health[entry.key]

@@ -102,8 +102,14 @@ final class TCPCheckReactor: @unchecked Sendable {
 
     // MARK: The loop
 
+    /// Checks started per turn of the loop before completions are read
+    /// again: a check's measured latency includes the time its completion
+    /// waits in epoll's ready list, so starts must not crowd reads out.
+    private static let startsPerTurn = 16
+    private static let eventBatch = 1024
+
     private func run() {
-        var events = ConnectSyscalls.makeEventBuffer(capacity: 512)
+        var events = ConnectSyscalls.makeEventBuffer(capacity: Self.eventBatch)
         while !stopping {
             let now = ConnectSyscalls.monotonicNanoseconds()
             var wait: Int32 = -1
@@ -111,17 +117,20 @@ final class TCPCheckReactor: @unchecked Sendable {
                 // Rounded up: waking a millisecond early would spin.
                 wait = next.deadline <= now ? 0 : Int32(clamping: (next.deadline - now + 999_999) / 1_000_000)
             }
-            ConnectSyscalls.wait(epoll, buffer: &events, timeoutMilliseconds: wait) { token in
-                if token == Self.wakeToken {
-                    ConnectSyscalls.drain(wake)
-                    runCommands()
-                } else {
-                    connectCompleted(slot: Int(token & 0xffff_ffff), token: UInt32(token >> 32))
-                }
-            }
-            fireDueTimers()
+            // Every completion that is ready is read before more checks start.
+            while ConnectSyscalls.wait(epoll, buffer: &events, timeoutMilliseconds: wait, ready) == Self.eventBatch { wait = 0 }
+            fireDueTimers(limit: Self.startsPerTurn)
         }
         for index in slots.indices { release(index) }
+    }
+
+    private func ready(_ token: UInt64) {
+        if token == Self.wakeToken {
+            ConnectSyscalls.drain(wake)
+            runCommands()
+        } else {
+            connectCompleted(slot: Int(token & 0xffff_ffff), token: UInt32(token >> 32))
+        }
     }
 
     private func runCommands() {
@@ -152,9 +161,13 @@ final class TCPCheckReactor: @unchecked Sendable {
         }
     }
 
-    private func fireDueTimers() {
+    /// Fires timers that are due, starting at most `limit` checks (timeouts
+    /// and stale entries do not count); the rest wait for the next turn,
+    /// which then does not sleep.
+    private func fireDueTimers(limit: Int) {
         let now = ConnectSyscalls.monotonicNanoseconds()
-        while let next = timers.min, next.deadline <= now {
+        var started = 0
+        while started < limit, let next = timers.min, next.deadline <= now {
             timers.removeMin()
             let index = Int(next.slot)
             guard index < slots.count, let slot = slots[index], slot.token == next.token else { continue }
@@ -165,6 +178,7 @@ final class TCPCheckReactor: @unchecked Sendable {
                 finish(index, failure: .connectTimeout(slot.timeoutDuration))
             } else {
                 startAttempt(index)
+                started += 1
             }
         }
     }

@@ -41,7 +41,7 @@ final class RealServerViewTests: XCTestCase {
         let service = IPVSServiceIdentity.tcp(.v4(IPv4Address(198, 18, 0, 100)), port: 80)
         let table = IPVSTable([IPVSTable.Entry(IPVSService(service, scheduler: "wrr"),
                                                destinations: [IPVSDestination(IPAddress("198.18.1.2")!, port: 80, weight: 1)])])
-        return RealServerView(entries: entries, health: health, programmed: table)
+        return RealServerView(entries: entries, health: { [health] in health }, programmed: table)
     }
 
     func testRowsAreInAddressOrderWithVerdictErrorLatencyAndProgrammedWeight() throws {
@@ -76,7 +76,7 @@ final class RealServerViewTests: XCTestCase {
     }
 
     func testNoRealServersMeansNoFamilies() {
-        XCTAssertEqual(RealServerView(entries: [], health: [:], programmed: IPVSTable()).metricsText(), "")
+        XCTAssertEqual(RealServerView(entries: [], health: { [:] }, programmed: IPVSTable()).metricsText(), "")
     }
 
     func testStatusServesTheViewsRows() async throws {

@@ -127,14 +127,17 @@ enum ConnectSyscalls {
 
     static let writable = EPOLLOUT.rawValue
 
-    /// Waits up to `timeoutMilliseconds` (-1: forever) and calls `ready`
-    /// with each ready token.
-    static func wait(_ epoll: Int32, buffer: inout [epoll_event], timeoutMilliseconds: Int32, _ ready: (UInt64) -> Void) {
+    /// Waits up to `timeoutMilliseconds` (-1: forever), calls `ready` with
+    /// each ready token, and returns how many there were (a full buffer
+    /// means more may be waiting).
+    @discardableResult
+    static func wait(_ epoll: Int32, buffer: inout [epoll_event], timeoutMilliseconds: Int32, _ ready: (UInt64) -> Void) -> Int {
         let count = buffer.withUnsafeMutableBufferPointer { events in
             epoll_wait(epoll, events.baseAddress, Int32(events.count), timeoutMilliseconds)
         }
-        guard count > 0 else { return }
+        guard count > 0 else { return 0 }
         for index in 0..<Int(count) { ready(buffer[index].data.u64) }
+        return Int(count)
     }
 
     static func makeEventBuffer(capacity: Int) -> [epoll_event] {
