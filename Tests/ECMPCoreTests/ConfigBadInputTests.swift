@@ -107,4 +107,17 @@ final class ConfigBadInputTests: XCTestCase {
         XCTAssertEqual(Set(found.map(\.line)), [2])
         XCTAssertEqual(found.last?.message, "longer than 15 bytes (IFNAMSIZ)")
     }
+
+    func testVIPEqualToAnInterfaceAddressIsRefusedWithFieldAndValue() throws {
+        let loaded = try ConfigParser.parse("vips:\n  - address: 198.18.0.100\n  - address: 198.18.0.2\n", file: "t.yaml")
+        let network = NetworkSnapshot(interfaces: [
+            NetworkInterface(index: 1, name: "lo", isUp: true, isLoopback: true, addresses: [InterfaceAddress(network: IPv4Network("198.18.0.100/32")!)]),
+            NetworkInterface(index: 2, name: "eth0", isUp: true, addresses: [InterfaceAddress(network: IPv4Network("198.18.0.2/24")!)]),
+        ])
+        let errors = NetworkConfigValidator.problems(loaded, network: network).filter { $0.severity == .error }
+        XCTAssertEqual(errors.map(\.field), ["vips[1].address"], "the VIP on lo is where it belongs")
+        XCTAssertEqual(errors.map(\.value), ["198.18.0.2"])
+        XCTAssertEqual(errors.map(\.line), [3])
+        XCTAssertTrue(errors.first?.message.hasPrefix("is an address of interface eth0") == true, "\(errors)")
+    }
 }
