@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BUILD := .build/debug
 
-.PHONY: all deps build demo test test-unit test-netns test-kernel bench-ipvs bench-controller bench-checks bench-checks-host bench-managed clean
+.PHONY: all deps build demo test test-unit test-netns test-kernel bench-ipvs bench-controller bench-checks bench-checks-host bench-managed fuzz clean
 
 all: build
 
@@ -62,6 +62,30 @@ bench-controller: deps
 
 clean:
 	rm -rf .build
+
+# docs/reliability.md, "Bad input": libFuzzer on the config parser and the
+# keepalived import (Tests/Fuzz), FUZZ_SECONDS each, seeded from the fixed
+# corpus and the examples. Findings go to .build-fuzz/artifacts. Not part
+# of `make test`.
+FUZZ_SECONDS ?= 300
+FUZZ_CORPUS := Tests/ECMPCoreTests/Fixtures/fuzz-corpus
+# libFuzzer as a library (Tests/Fuzz/CLibFuzzer/libfuzzer.h says why):
+# -sanitize=fuzzer's coverage flags, and the runtime without its own main.
+FUZZ_BUILD = ECMPD_FUZZ=1 $(SWIFT) build -c release --scratch-path .build-fuzz \
+	-Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,trace-cmp,pc-table \
+	-Xcc -fsanitize=fuzzer-no-link,address \
+	-Xlinker $(shell clang -print-file-name=libclang_rt.fuzzer_no_main-x86_64.a) -Xlinker -lstdc++
+FUZZ_RUN := -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+fuzz: deps
+	$(FUZZ_BUILD) --product ConfigFuzzer
+	$(FUZZ_BUILD) --product KeepalivedFuzzer
+	mkdir -p .build-fuzz/corpus/config .build-fuzz/corpus/keepalived .build-fuzz/artifacts
+	cp $(FUZZ_CORPUS)/config/* deploy/*.yaml Tests/ECMPCoreTests/Fixtures/keepalived/*.yaml .build-fuzz/corpus/config/
+	find $(FUZZ_CORPUS)/keepalived Tests/ECMPCoreTests/Fixtures/keepalived -name '*.conf' -exec cp {} .build-fuzz/corpus/keepalived/ \;
+	.build-fuzz/release/ConfigFuzzer $(FUZZ_RUN) -dict=Tests/Fuzz/config.dict \
+		-artifact_prefix=.build-fuzz/artifacts/config- .build-fuzz/corpus/config
+	.build-fuzz/release/KeepalivedFuzzer $(FUZZ_RUN) -dict=Tests/Fuzz/keepalived.dict \
+		-artifact_prefix=.build-fuzz/artifacts/keepalived- .build-fuzz/corpus/keepalived
 
 # docs/benchmarks.md, "Managed mode: checks": keepalived's checker vs `ecmpd
 # run` (release build) for the same 1,000 and 10,000 TCP checks a second, in

@@ -151,3 +151,15 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets for the two parsers (Tests/Fuzz), only with
+// ECMPD_FUZZ=1: they link only against libFuzzer (`make fuzz` builds them
+// into .build-fuzz), so a plain `swift build` must not see them.
+if Context.environment["ECMPD_FUZZ"] == "1" {
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Tests/Fuzz/FuzzSupport"),
+        .executableTarget(name: "ConfigFuzzer", dependencies: ["ECMPCore", "FuzzSupport"], path: "Tests/Fuzz/ConfigFuzzer"),
+        .executableTarget(name: "KeepalivedFuzzer", dependencies: ["ECMPCore", "FuzzSupport"], path: "Tests/Fuzz/KeepalivedFuzzer"),
+    ]
+}

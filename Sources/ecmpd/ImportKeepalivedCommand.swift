@@ -39,7 +39,7 @@ struct ImportKeepalivedCommand: ParsableCommand {
     func run() throws {
         let result: KeepalivedImport
         do {
-            let text = try KeepalivedFiles.read(file)
+            let text = try ConfigFile.text(file)
             result = try KeepalivedImporter.importConfig(
                 text: text, file: file, fwmarkVIP: fwmarkVIP.flatMap(IPv4Address.init),
                 configID: configID ?? Output.systemHostname(), includeLoader: KeepalivedFiles.include

@@ -408,7 +408,7 @@ final class KeepalivedImportTests: XCTestCase {
     }
 
     func testNoVirtualServerIsAnError() {
-        XCTAssertEqual(errors("global_defs {\n router_id X\n}\n"), ["keepalived.conf: error: no virtual_server found: nothing to import"])
+        XCTAssertEqual(errors("global_defs {\n router_id X\n}\n"), ["keepalived.conf:1: error: no virtual_server found: nothing to import"])
     }
 
     func testSecondVirtualServerForTheSameAddressAndPortIsAnError() {

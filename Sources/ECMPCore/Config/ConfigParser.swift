@@ -1,3 +1,4 @@
+import CYaml
 import Yams
 
 /// Turns the text of an ecmpd YAML file into a `Config`, reporting every
@@ -8,13 +9,25 @@ public enum ConfigParser {
     public static let knownSchedulers = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"]
     public static let knownSchedulerFlags = ["mh-fallback", "mh-port", "sh-fallback", "sh-port", "one-packet"]
 
+    /// How deep YAML may nest. An ecmpd config nests nine levels (the
+    /// argv of an exec check); Yams composes the tree recursively, and at
+    /// libyaml's default limit of 1,000 that overflows a 512 KiB thread
+    /// stack.
+    public static let maximumNesting = 64
+
+    /// libyaml keeps its limit in a process-wide variable: set once, the
+    /// first time a config is parsed (a static is initialised exactly once).
+    private static let nestingLimit: Void = yaml_set_max_nest_level(Int32(maximumNesting))
+
     public static func parse(_ text: String, file: String) throws(ConfigErrors) -> LoadedConfig {
+        _ = nestingLimit
+        if let problem = SourceText.sizeProblem(text.utf8, file: file) { throw ConfigErrors([problem]) }
         let reader = YAMLReader(file: file)
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw ConfigErrors([yamlProblem(error, file: file)])
+            throw ConfigErrors([yamlProblem(error, in: text, file: file)])
         } catch {
             throw ConfigErrors([ConfigProblem(file: file, message: "cannot parse YAML: \(error)")])
         }
@@ -28,7 +41,7 @@ public enum ConfigParser {
         return LoadedConfig(config: config!, file: file, warnings: reader.problems, locations: reader.locations)
     }
 
-    static func yamlProblem(_ error: YamlError, file: String) -> ConfigProblem {
+    static func yamlProblem(_ error: YamlError, in text: String, file: String) -> ConfigProblem {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
             return ConfigProblem(file: file, line: mark.line, column: mark.column, message: "YAML syntax: \(problem)")
@@ -38,7 +51,10 @@ public enum ConfigParser {
             return ConfigProblem(file: file, line: context.mark.line, column: context.mark.column,
                                  value: duplicates.joined(separator: ", "), message: "duplicate key in the mapping that starts here; YAML parsers differ on which one wins")
         case .reader(let problem, let offset, _, _):
-            return ConfigProblem(file: file, message: "unreadable YAML\(offset.map { " at byte \($0)" } ?? ""): \(problem)")
+            // libyaml's reader knows only the byte offset; the line is what an editor jumps to.
+            let (line, column) = SourceText.position(ofByte: offset ?? 0, in: text.utf8)
+            return ConfigProblem(file: file, line: line, column: column,
+                                 message: "unreadable YAML\(offset.map { " at byte offset \($0)" } ?? ""): \(problem)")
         default:
             return ConfigProblem(file: file, message: "YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
         }

@@ -5,8 +5,12 @@ enum Suggestion {
         let lowered = word.lowercased()
         var best: (String, Int)?
         for candidate in candidates {
-            let distance = editDistance(lowered, candidate.lowercased())
             let limit = max(2, candidate.count / 3)
+            // The distance is at least the difference in length: skipping
+            // those keeps a file of long unknown words from costing
+            // minutes of quadratic work (a fuzzer-found timeout).
+            guard abs(lowered.count - candidate.count) <= limit else { continue }
+            let distance = editDistance(lowered, candidate.lowercased())
             if distance <= limit, distance < (best?.1 ?? .max) { best = (candidate, distance) }
         }
         return best?.0

@@ -31,6 +31,7 @@ public enum KeepalivedImporter {
         text: String, file: String, fwmarkVIP: IPv4Address? = nil, configID: String? = nil,
         includeLoader: IncludeLoader = { _ in [] }
     ) throws(ConfigErrors) -> KeepalivedImport {
+        if let problem = SourceText.sizeProblem(text.utf8, file: file) { throw ConfigErrors([problem]) }
         var lexer = KeepalivedLexer(configID: configID)
         lexer.read(text: text, file: file, includeLoader: includeLoader)
         let tree = KeepalivedStatement.tree(lexer.tokens)
@@ -39,7 +40,7 @@ public enum KeepalivedImporter {
         let vips = translation.vips()
         var problems = lexer.problems + tree.problems + translation.problems
         if vips.isEmpty, !problems.contains(where: { $0.problem.severity == .error }) {
-            problems.append((Int.max, ConfigProblem(file: file, message: "no virtual_server found: nothing to import")))
+            problems.append((Int.max, ConfigProblem(file: file, line: 1, message: "no virtual_server found: nothing to import")))
         }
         let config = Config(mode: .managed, vips: vips)
         if !problems.contains(where: { $0.problem.severity == .error }) {

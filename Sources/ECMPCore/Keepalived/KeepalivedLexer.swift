@@ -24,6 +24,11 @@ struct KeepalivedLexer {
 
     /// How deep includes may nest: deeper than any real layout.
     static let maximumIncludeDepth = 16
+    /// How many included files one import reads in all, and how much text
+    /// (`SourceText.maximumSize`, as for one file). Loops are caught per
+    /// chain, so without a bound files that include each other by glob
+    /// would be read once for every order of them (n! reads).
+    static let maximumIncludedFiles = 1024
 
     /// keepalived's `-i` config id; nil reads as no director at all would.
     let configID: String?
@@ -33,6 +38,11 @@ struct KeepalivedLexer {
     private(set) var problems: [(order: Int, problem: ConfigProblem)] = []
     private var definitions: [String: String] = [:]
     private var notedConditionalLines = false
+    private var includedFiles = 0
+    private var includedBytes = 0
+    /// Set at the first include past a limit: said once, then every
+    /// include still open stops without reading more.
+    private var stoppedIncluding = false
 
     init(configID: String?) { self.configID = configID }
 
@@ -67,7 +77,11 @@ struct KeepalivedLexer {
                 continue
             }
             if !definitions.isEmpty, line.text.contains("$") {
-                line.text = Self.decomment(expand(line.text)).text
+                guard let expanded = expand(line.text) else {
+                    report(.error, at, nil, "longer than \(Self.maximumExpandedLine >> 10) KiB once definitions are expanded (definitions that expand into each other many times)")
+                    continue
+                }
+                line.text = Self.decomment(expanded).text
                 guard !line.text.isEmpty else { continue }
             }
             if let pattern = Self.includePattern(line.text) {
@@ -204,10 +218,15 @@ struct KeepalivedLexer {
         return (String(name), String(value))
     }
 
+    /// How long a line may grow by expanding definitions: each round may
+    /// multiply it (`$B=$A $A`, `$C=$B $B`...), so without a bound sixteen
+    /// rounds of a short file would take gigabytes.
+    static let maximumExpandedLine = 64 << 10
+
     /// Replaces `$NAME` (ended by a blank, `,`, `)` or the end of the line)
     /// and `${NAME}` with their definitions; unknown names stay as written,
-    /// as in keepalived.
-    private func expand(_ text: String) -> String {
+    /// as in keepalived. Nil when the line grows past `maximumExpandedLine`.
+    private func expand(_ text: String) -> String? {
         var result = text
         for _ in 0..<16 {
             var changed = false
@@ -230,6 +249,7 @@ struct KeepalivedLexer {
                 }
                 if !name.isEmpty, let value = definitions[String(name)] {
                     out += value
+                    if out.utf8.count > Self.maximumExpandedLine { return nil }
                     rest = after.dropFirst(consumed)
                     changed = true
                 } else {
@@ -293,7 +313,17 @@ struct KeepalivedLexer {
                 report(.error, at, "include", value: included.file, "includes a file that is already being read (an include loop)")
             } else if openFiles.count >= Self.maximumIncludeDepth {
                 report(.error, at, "include", value: included.file, "includes nest deeper than \(Self.maximumIncludeDepth) files")
+            } else if stoppedIncluding {
+                return
+            } else if includedFiles >= Self.maximumIncludedFiles {
+                report(.error, at, "include", value: included.file, "more than \(Self.maximumIncludedFiles) included files read in all; files probably include each other")
+                stoppedIncluding = true
+            } else if includedBytes + included.text.utf8.count > SourceText.maximumSize {
+                report(.error, at, "include", value: included.file, "the included files come to more than the \(SourceText.maximumSize >> 20) MiB a config may have in all")
+                stoppedIncluding = true
             } else {
+                includedFiles += 1
+                includedBytes += included.text.utf8.count
                 read(text: included.text, file: included.file, openFiles: openFiles + [included.file], loader: loader)
             }
         }

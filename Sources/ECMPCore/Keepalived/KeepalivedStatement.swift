@@ -18,11 +18,17 @@ struct KeepalivedStatement {
     var keyword: String { words[0] }
     var arguments: [String] { Array(words.dropFirst()) }
 
+    /// How deep blocks may nest. keepalived's deepest real block is four
+    /// levels (`virtual_server`, `real_server`, `HTTP_GET`, `url`); the
+    /// limit keeps a file of thousands of `{` from overflowing the stack
+    /// of the recursive tree building and translation.
+    static let maximumDepth = 32
+
     /// Builds the statement tree. Unbalanced braces are errors: a missing
     /// `}` silently moves every following block one level down.
     static func tree(_ tokens: [KeepalivedLexer.Token]) -> (statements: [KeepalivedStatement], problems: [(order: Int, problem: ConfigProblem)]) {
         var builder = TreeBuilder(tokens: tokens)
-        let statements = builder.block(openedAt: nil)
+        let statements = builder.block(openedAt: nil, depth: 0)
         return (statements, builder.problems)
     }
 }
@@ -34,7 +40,7 @@ private struct TreeBuilder {
 
     init(tokens: [KeepalivedLexer.Token]) { self.tokens = tokens }
 
-    mutating func block(openedAt open: (KeepalivedLocation, Int)?) -> [KeepalivedStatement] {
+    mutating func block(openedAt open: (KeepalivedLocation, Int)?, depth: Int) -> [KeepalivedStatement] {
         var statements: [KeepalivedStatement] = []
         var previousWasStatement = false
         while index < tokens.count {
@@ -46,7 +52,13 @@ private struct TreeBuilder {
                 previousWasStatement = true
             case .open(let at):
                 index += 1
-                let inner = block(openedAt: (at, order))
+                guard depth < KeepalivedStatement.maximumDepth else {
+                    report(at, order, "blocks nest deeper than \(KeepalivedStatement.maximumDepth) levels (keepalived's own go four deep); this block is skipped")
+                    skipBlock(openedAt: (at, order))
+                    previousWasStatement = false
+                    continue
+                }
+                let inner = block(openedAt: (at, order), depth: depth + 1)
                 if previousWasStatement, statements[statements.count - 1].block == nil {
                     statements[statements.count - 1].block = inner
                 } else {
@@ -60,10 +72,27 @@ private struct TreeBuilder {
                 previousWasStatement = false
             }
         }
-        if let (at, order) = open {
-            report(at, order, "this '{' is never closed; every block after it would be read as part of it")
-        }
+        if let open { reportUnclosed(open) }
         return statements
+    }
+
+    /// Steps over a block without building it (without recursion, however
+    /// deep it goes).
+    mutating func skipBlock(openedAt open: (KeepalivedLocation, Int)) {
+        var depth = 1
+        while index < tokens.count, depth > 0 {
+            switch tokens[index] {
+            case .open: depth += 1
+            case .close: depth -= 1
+            case .words: break
+            }
+            index += 1
+        }
+        if depth > 0 { reportUnclosed(open) }
+    }
+
+    mutating func reportUnclosed(_ open: (KeepalivedLocation, Int)) {
+        report(open.0, open.1, "this '{' is never closed; every block after it would be read as part of it")
     }
 
     mutating func report(_ at: KeepalivedLocation, _ order: Int, _ message: String) {

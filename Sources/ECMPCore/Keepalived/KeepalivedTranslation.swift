@@ -29,6 +29,10 @@ final class KeepalivedTranslation {
     let fwmarkVIP: IPv4Address?
     private(set) var problems: [(order: Int, problem: ConfigProblem)] = []
     var haSuspend: [KeepalivedLocation] = []
+    /// How many more unknown keywords get a did-you-mean. A file with more
+    /// than a hundred is not a typo, and the edit distances for every one
+    /// of them made a fuzzer-found 30,000-line input take over ten seconds.
+    private var suggestionsLeft = 100
     var services: [ImportedService] = []
     var groups: [String: [GroupEntry]] = [:]
     var vrrpAddresses: [VRRPAddress] = []
@@ -81,7 +85,9 @@ final class KeepalivedTranslation {
             error(statement, "keywords are case-sensitive and keepalived does not know '\(word)'; did you mean '\(right)'? (keepalived does not know that in \(grammar.block) either)")
             return nil
         }
-        let hint = Suggestion.closest(to: word, among: grammar.known.sorted()).map { "; did you mean '\($0)'?" } ?? ""
+        suggestionsLeft -= 1
+        let suggestion = suggestionsLeft >= 0 ? Suggestion.closest(to: word, among: grammar.known.sorted()) : nil
+        let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
         let elsewhere = KeepalivedGrammar.allKeywords.contains(word) ? " (keepalived knows it in other blocks only)" : ""
         if statement.block != nil {
             // A block of settings would be lost with it: keepalived itself
@@ -168,10 +174,14 @@ final class KeepalivedTranslation {
         let name = instance.arguments.first ?? "?"
         for statement in instance.block ?? [] where statement.keyword == "virtual_ipaddress" {
             for entry in statement.block ?? [] {
-                let text = entry.keyword.split(separator: "/").first.map(String.init) ?? entry.keyword
-                if let address = IPv4Address(text) {
-                    vrrpAddresses.append(VRRPAddress(address: address, instance: name, statement: entry))
+                let parts = entry.keyword.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+                guard let address = IPv4Address(String(parts[0])) else { continue }
+                // keepalived refuses the address when the prefix is not 0-32; so must the VIP guess.
+                if parts.count == 2, Int(parts[1]).map({ !(0...32).contains($0) }) ?? true {
+                    warn(entry, value: entry.keyword, "not an IPv4 address with a prefix length 0-32; keepalived skips it, and it is not taken as the fwmark VIP")
+                    continue
                 }
+                vrrpAddresses.append(VRRPAddress(address: address, instance: name, statement: entry))
             }
         }
     }

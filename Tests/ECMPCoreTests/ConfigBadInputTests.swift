@@ -1,0 +1,123 @@
+@testable import ECMPCore
+import Foundation
+import XCTest
+
+/// Inputs an ecmpd config must refuse, each with file, line, field and
+/// value, and with no config returned (so nothing can be applied). The
+/// classes and what was observed are in docs/reliability.md, "Bad input".
+final class ConfigBadInputTests: XCTestCase {
+    /// The errors for `text`, failing the test if it parsed.
+    func refusal(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> [ConfigProblem] {
+        do {
+            _ = try ConfigParser.parse(text, file: "t.yaml")
+            XCTFail("parsed: the input should have been refused", file: file, line: line)
+            return []
+        } catch {
+            return error.problems.filter { $0.severity == .error }
+        }
+    }
+
+    func vip(_ address: String, services: String = "") -> String { "vips:\n  - address: \"\(address)\"\n\(services)" }
+
+    func testConfigLargerThanTheLimitIsRefusedAtTheLineTheLimitFallsIn() {
+        let line = "# " + String(repeating: "x", count: 1021) + "\n"
+        let text = "vips:\n" + String(repeating: line, count: (SourceText.maximumSize >> 10) + 1)
+        let found = refusal(text)
+        XCTAssertEqual(found.count, 1)
+        XCTAssertEqual(found.first?.file, "t.yaml")
+        XCTAssertEqual(found.first?.line, 1 + (SourceText.maximumSize - 6) / 1024 + 1)
+        XCTAssertEqual(found.first?.value, "\(text.utf8.count) bytes")
+    }
+
+    func testMultiMegabyteConfigWithinTheLimitParsesEveryVIP() throws {
+        let vips = (0..<20_000).map { index in
+            "  - address: 10.\(index >> 8 & 255).\(index & 255).1\n    services:\n      - port: 80\n        real_servers: [{ address: 192.0.2.1 }, { address: 192.0.2.2 }, { address: 192.0.2.3 }]\n"
+        }
+        let text = "vips:\n" + vips.joined()
+        XCTAssertGreaterThan(text.utf8.count, 2 << 20)
+        XCTAssertEqual(try ConfigParser.parse(text, file: "t.yaml").config.vips.count, 20_000)
+    }
+
+    func testFlowNestingThousandsDeepIsRefusedWithoutOverflowingTheStack() {
+        let found = refusal("vips: " + String(repeating: "[", count: 50_000) + "\n")
+        XCTAssertEqual(found.count, 1)
+        XCTAssertEqual(found.first?.line, 1)
+        XCTAssertTrue(found.first?.message.contains("Maximum nesting level reached") == true, found.first?.message ?? "")
+    }
+
+    func testNestingAtTheLimitStillParses() throws {
+        let depth = ConfigParser.maximumNesting - 4
+        let text = "vips:\n  - address: 198.18.0.1\nnode: { hostname: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + " }\n"
+        XCTAssertEqual(refusal(text).map(\.field), ["node.hostname"], "refused for its type, not its depth")
+    }
+
+    /// Just under libyaml's default limit (which overflowed this stack
+    /// before ecmpd set its own), on a thread with a 512 KiB stack.
+    func testFlowNestingPastTheLimitIsRefusedOnASmallStack() {
+        let text = "vips: " + String(repeating: "[", count: 999) + String(repeating: "]", count: 999) + "\n"
+        // Written on the thread, read after `wait`, which orders the two.
+        final class Result: @unchecked Sendable { var problems: [ConfigProblem] = [] }
+        let result = Result()
+        let done = expectation(description: "parsed")
+        let thread = Thread {
+            do throws(ConfigErrors) {
+                _ = try ConfigParser.parse(text, file: "t.yaml")
+            } catch {
+                result.problems = error.problems
+            }
+            done.fulfill()
+        }
+        thread.stackSize = 512 << 10
+        thread.start()
+        wait(for: [done], timeout: 60)
+        XCTAssertEqual(result.problems.map(\.line), [1])
+        XCTAssertTrue(result.problems.first?.message.contains("Maximum nesting level reached") == true, "\(result.problems)")
+    }
+
+    func testBlockNestingThousandsDeepIsRefusedWithoutOverflowingTheStack() {
+        let deep = (0..<5_000).map { String(repeating: " ", count: $0) + "- \n" }.joined()
+        XCTAssertEqual(refusal("vips:\n" + deep).first?.file, "t.yaml")
+    }
+
+    func testAddressPartsOutOfRangeAreRefusedWithFieldAndValue() {
+        for address in ["198.18.0.256", "300.1.1.1", "198.18.0.1/33", "198.18.0.1/32", "-1.0.0.1"] {
+            let found = refusal(vip(address))
+            XCTAssertEqual(found.map(\.field), ["vips[0].address"], address)
+            XCTAssertEqual(found.map(\.value), [address])
+            XCTAssertEqual(found.map(\.line), [2])
+        }
+        let server = refusal(vip("198.18.0.1", services: "    services:\n      - port: 80\n        real_servers: [{ address: 300.1.1.1 }]\n"))
+        XCTAssertEqual(server.map(\.field), ["vips[0].services[0].real_servers[0].address"])
+        XCTAssertEqual(server.map(\.line), [5])
+    }
+
+    func testPortsZeroAndAbove65535AreRefused() {
+        for port in ["0", "65536", "-1", "99999999999999999999"] {
+            let found = refusal(vip("198.18.0.1", services: "    services:\n      - port: \(port)\n"))
+            XCTAssertEqual(found.map(\.description), ["t.yaml:4:15: error: vips[0].services[0].port: \"\(port)\": \(port.count > 10 ? "expected a whole number" : "out of range 1-65535")"])
+        }
+    }
+
+    func testInterfaceNamesWithShellCharactersOrOverFifteenBytesAreRefused() {
+        let names = ["eth0;rm -rf /", "$(x)", "eth 0", "eth0/1", "`id`", "eth0\nvip", "abcdefghijklmnop"]
+        let list = names.map { "\"\($0.replacingOccurrences(of: "\n", with: "\\n"))\"" }.joined(separator: ", ")
+        let found = refusal("ospf:\n  interfaces: [abcdefghijklmno, \(list)]\nvips: [{ address: 198.18.0.1 }]\n")
+        XCTAssertEqual(found.map(\.field), names.indices.map { "ospf.interfaces[\($0 + 1)]" })
+        XCTAssertEqual(found.map(\.value), names)
+        XCTAssertEqual(Set(found.map(\.line)), [2])
+        XCTAssertEqual(found.last?.message, "longer than 15 bytes (IFNAMSIZ)")
+    }
+
+    func testVIPEqualToAnInterfaceAddressIsRefusedWithFieldAndValue() throws {
+        let loaded = try ConfigParser.parse("vips:\n  - address: 198.18.0.100\n  - address: 198.18.0.2\n", file: "t.yaml")
+        let network = NetworkSnapshot(interfaces: [
+            NetworkInterface(index: 1, name: "lo", isUp: true, isLoopback: true, addresses: [InterfaceAddress(network: IPv4Network("198.18.0.100/32")!)]),
+            NetworkInterface(index: 2, name: "eth0", isUp: true, addresses: [InterfaceAddress(network: IPv4Network("198.18.0.2/24")!)]),
+        ])
+        let errors = NetworkConfigValidator.problems(loaded, network: network).filter { $0.severity == .error }
+        XCTAssertEqual(errors.map(\.field), ["vips[1].address"], "the VIP on lo is where it belongs")
+        XCTAssertEqual(errors.map(\.value), ["198.18.0.2"])
+        XCTAssertEqual(errors.map(\.line), [3])
+        XCTAssertTrue(errors.first?.message.hasPrefix("is an address of interface eth0") == true, "\(errors)")
+    }
+}
