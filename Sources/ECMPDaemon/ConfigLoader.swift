@@ -1,20 +1,24 @@
 import ECMPCore
 import Foundation
 
-/// Reads a config file: at most 16 MiB of UTF-8 YAML, every problem with
-/// file, line and field (`ConfigParser`).
+/// Reads a config file for `ecmpd run` (start and SIGHUP) and the CLI: its
+/// bytes judged by `SourceText` (at most 16 MiB, UTF-8, with the line and
+/// byte offset of the first bad byte), then every problem with file, line
+/// and field (`ConfigParser`).
 public enum ConfigLoader {
     public static func read(_ path: String) throws(ConfigErrors) -> LoadedConfig {
+        try ConfigParser.parse(try text(path), file: path)
+    }
+
+    /// The text of a config file (ecmpd YAML or keepalived.conf), or a
+    /// problem naming it.
+    public static func text(_ path: String) throws(ConfigErrors) -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read it (permissions?)" : "no such file"
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            let reason = !exists ? "no such file" : isDirectory.boolValue ? "is a directory" : "cannot read it (permissions?)"
             throw ConfigErrors([ConfigProblem(file: path, message: reason)])
         }
-        guard data.count <= 16 << 20 else {
-            throw ConfigErrors([ConfigProblem(file: path, message: "\(data.count) bytes is larger than the 16 MiB a config may have")])
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigErrors([ConfigProblem(file: path, message: "not valid UTF-8 text")])
-        }
-        return try ConfigParser.parse(text, file: path)
+        return try SourceText.decode([UInt8](data), file: path)
     }
 }

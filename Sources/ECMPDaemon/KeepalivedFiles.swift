@@ -9,17 +9,9 @@ public enum KeepalivedFiles {
         public var description: String { "\(path): \(reason)" }
     }
 
-    public static let maximumSize = 16 << 20
-
+    /// The text of one file, judged as any config file (`ConfigLoader.text`).
     public static func read(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            var isDirectory: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-            throw FileError(path: path, reason: !exists ? "no such file" : isDirectory.boolValue ? "is a directory" : "cannot read it (permissions?)")
-        }
-        guard data.count <= maximumSize else { throw FileError(path: path, reason: "larger than \(maximumSize >> 20) MiB") }
-        guard let text = String(data: data, encoding: .utf8) else { throw FileError(path: path, reason: "not valid UTF-8 text") }
-        return text
+        try ConfigLoader.text(path)
     }
 
     /// keepalived expands an include with glob(3), in sorted order; the

@@ -7,22 +7,14 @@ import Foundation
 enum ConfigFile {
     static let defaultPath = "/etc/ecmpd/ecmpd.yaml"
 
-    /// The file's bytes judged by `SourceText` (size limit, UTF-8 with the
-    /// line and byte offset of the first bad byte), then parsed.
     static func read(_ path: String) throws(ConfigErrors) -> LoadedConfig {
-        try ConfigParser.parse(try text(path), file: path)
+        try ConfigLoader.read(path)
     }
 
     /// The text of a config file (ecmpd YAML or keepalived.conf), or a
     /// problem naming it.
     static func text(_ path: String) throws(ConfigErrors) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            var isDirectory: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-            let reason = !exists ? "no such file" : isDirectory.boolValue ? "is a directory" : "cannot read it (permissions?)"
-            throw ConfigErrors([ConfigProblem(file: path, message: reason)])
-        }
-        return try SourceText.decode([UInt8](data), file: path)
+        try ConfigLoader.text(path)
     }
 
     /// Loads or prints every problem and exits 1.

@@ -44,16 +44,10 @@ struct ImportKeepalivedCommand: ParsableCommand {
                 text: text, file: file, fwmarkVIP: fwmarkVIP.flatMap(IPv4Address.init),
                 configID: configID ?? Output.systemHostname(), includeLoader: KeepalivedFiles.include
             )
-        } catch let error as ConfigErrors {
+        } catch {
             for problem in error.problems { Output.error(problem.description) }
             let errors = error.problems.filter { $0.severity == .error }.count
             Output.error("\(file): not imported, \(errors) error\(errors == 1 ? "" : "s")")
-            throw ExitCode(1)
-        } catch let error as KeepalivedFiles.FileError {
-            Output.error("\(error.path): error: \(error.reason)")
-            throw ExitCode(1)
-        } catch {
-            Output.error("\(file): error: \(error)")
             throw ExitCode(1)
         }
         for warning in result.warnings { Output.error(warning.description) }
