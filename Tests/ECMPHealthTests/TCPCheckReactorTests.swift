@@ -38,37 +38,35 @@ final class TCPCheckReactorTests: XCTestCase {
         return condition()
     }
 
-    func testConnectToAListenerSucceeds() async throws {
-        let listener = try RawListener("127.0.0.1")
+    /// The first outcome of checking `address`:`port` once.
+    func firstOutcome(_ address: String, port: Int) async throws -> CheckOutcome? {
         let outcomes = Outcomes()
         let reactor = try reactor(outcomes)
-        let live = target("127.0.0.1", port: listener.port)
-        reactor.add(live, generation: 1, firstCheckIn: .zero)
-        XCTAssertTrue(waitFor { !outcomes.of(live.key).isEmpty })
-        XCTAssertNil(outcomes.of(live.key).first?.failure)
+        let checked = target(address, port: port)
+        reactor.add(checked, generation: 1, firstCheckIn: .zero)
+        _ = waitFor { !outcomes.of(checked.key).isEmpty }
         await reactor.shutdown()
+        return outcomes.of(checked.key).first
+    }
+
+    func testConnectToAListenerSucceeds() async throws {
+        let listener = try RawListener("127.0.0.1")
+        let outcome = try await firstOutcome("127.0.0.1", port: listener.port)
+        XCTAssertNotNil(outcome)
+        XCTAssertNil(outcome?.failure)
     }
 
     func testConnectOverIPv6Succeeds() async throws {
         let listener = try RawListener("::1")
-        let outcomes = Outcomes()
-        let reactor = try reactor(outcomes)
-        let live = target("::1", port: listener.port)
-        reactor.add(live, generation: 1, firstCheckIn: .zero)
-        XCTAssertTrue(waitFor { !outcomes.of(live.key).isEmpty })
-        XCTAssertNil(outcomes.of(live.key).first?.failure)
-        await reactor.shutdown()
+        let outcome = try await firstOutcome("::1", port: listener.port)
+        XCTAssertNotNil(outcome)
+        XCTAssertNil(outcome?.failure)
     }
 
     func testConnectToAClosedPortIsRefused() async throws {
         let port = try RawListener("127.0.0.1").port   // closed again when the listener goes
-        let outcomes = Outcomes()
-        let reactor = try reactor(outcomes)
-        let dead = target("127.0.0.1", port: port)
-        reactor.add(dead, generation: 1, firstCheckIn: .zero)
-        XCTAssertTrue(waitFor { !outcomes.of(dead.key).isEmpty })
-        XCTAssertEqual(outcomes.of(dead.key).first?.failure, .connectionRefused)
-        await reactor.shutdown()
+        let outcome = try await firstOutcome("127.0.0.1", port: port)
+        XCTAssertEqual(outcome?.failure, .connectionRefused)
     }
 
     /// A listener whose accept queue is full drops the SYN (Linux counts a
@@ -143,23 +141,18 @@ final class RawListener {
         let v6 = address.contains(":")
         let descriptor = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.descriptor = descriptor
-        var bound: Int32
-        var length: socklen_t
+        let bound: Int32
         if v6 {
             var socketAddress = sockaddr_in6()
             socketAddress.sin6_family = sa_family_t(AF_INET6)
             inet_pton(AF_INET6, address, &socketAddress.sin6_addr)
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            bound = withUnsafeMutablePointer(to: &socketAddress) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-            _ = withUnsafeMutablePointer(to: &socketAddress) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+            bound = Self.bindToAnyPort(descriptor, &socketAddress)
             port = Int(UInt16(bigEndian: socketAddress.sin6_port))
         } else {
             var socketAddress = sockaddr_in()
             socketAddress.sin_family = sa_family_t(AF_INET)
             inet_pton(AF_INET, address, &socketAddress.sin_addr)
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            bound = withUnsafeMutablePointer(to: &socketAddress) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-            _ = withUnsafeMutablePointer(to: &socketAddress) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+            bound = Self.bindToAnyPort(descriptor, &socketAddress)
             port = Int(UInt16(bigEndian: socketAddress.sin_port))
         }
         guard bound == 0, listen(descriptor, backlog) == 0 else {
@@ -179,6 +172,18 @@ final class RawListener {
             fillers.append(client)
         }
         usleep(100_000)
+    }
+
+    /// bind(2) with port 0, then the chosen port read back into `address`.
+    private static func bindToAnyPort<Address>(_ descriptor: Int32, _ address: inout Address) -> Int32 {
+        var length = socklen_t(MemoryLayout<Address>.size)
+        return withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                let bound = bind(descriptor, raw, length)
+                _ = getsockname(descriptor, raw, &length)
+                return bound
+            }
+        }
     }
 
     static func openDescriptors() -> Int {
