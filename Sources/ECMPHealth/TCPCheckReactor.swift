@@ -59,7 +59,7 @@ final class TCPCheckReactor: @unchecked Sendable {
 
     private static let wakeToken = UInt64.max
 
-    private let commands = NIOLockedValueBox<[Command]>([])
+    private let commands = NIOLockedValueBox<(queued: [Command], stopped: Bool)>(([], false))
     private let epoll: Int32
     private let wake: Int32
     private let thread = NIOThreadPool(numberOfThreads: 1)
@@ -87,17 +87,26 @@ final class TCPCheckReactor: @unchecked Sendable {
 
     func remove(_ key: RealServerKey) { send(.remove(key)) }
 
-    /// Ends every check, closes every socket and the thread.
+    /// Ends every check, closes every socket and the thread. Later calls
+    /// (and commands sent after it) do nothing: the descriptors are gone.
     func shutdown() async {
-        send(.stop)
+        guard send(.stop) else { return }
         try? await thread.shutdownGracefully()
         ConnectSyscalls.closeDescriptor(wake)
         ConnectSyscalls.closeDescriptor(epoll)
     }
 
-    private func send(_ command: Command) {
-        commands.withLockedValue { $0.append(command) }
-        ConnectSyscalls.signal(wake)
+    /// Queues `command` and wakes the thread; false once stopped.
+    @discardableResult
+    private func send(_ command: Command) -> Bool {
+        commands.withLockedValue { state in
+            guard !state.stopped else { return false }
+            state.queued.append(command)
+            if case .stop = command { state.stopped = true }
+            // Under the lock, so the eventfd cannot be closed in between.
+            ConnectSyscalls.signal(wake)
+            return true
+        }
     }
 
     // MARK: The loop
@@ -134,9 +143,9 @@ final class TCPCheckReactor: @unchecked Sendable {
     }
 
     private func runCommands() {
-        let pending = commands.withLockedValue { queued in
-            defer { queued.removeAll(keepingCapacity: true) }
-            return queued
+        let pending = commands.withLockedValue { state in
+            defer { state.queued.removeAll(keepingCapacity: true) }
+            return state.queued
         }
         let now = ConnectSyscalls.monotonicNanoseconds()
         for command in pending {

@@ -110,6 +110,19 @@ final class TCPCheckReactorTests: XCTestCase {
         XCTAssertEqual(outcomes.of(live.key).count, 1)
     }
 
+    func testAfterShutdownCommandsAndASecondShutdownDoNothing() async throws {
+        let listener = try RawListener("127.0.0.1")
+        let outcomes = Outcomes()
+        let reactor = try reactor(outcomes)
+        await reactor.shutdown()
+        let late = target("127.0.0.1", port: listener.port, interval: .milliseconds(10))
+        reactor.add(late, generation: 1, firstCheckIn: .zero)
+        reactor.remove(late.key)
+        await reactor.shutdown()
+        try await Task.sleep(for: .milliseconds(100))
+        XCTAssertTrue(outcomes.of(late.key).isEmpty)
+    }
+
     func testRemovedTargetsLeaveNoDescriptorOpen() async throws {
         let listener = try RawListener("127.0.0.1", backlog: 0)
         try listener.fillAcceptQueue()
