@@ -1,3 +1,4 @@
+import ECMPStore
 import Prometheus
 
 /// The daemon's Prometheus metric families, rendered by `/metrics`.
@@ -42,6 +43,22 @@ public final class ControllerMetrics: Sendable {
     }
     static var ipvsWrites: MetricNameDescriptor {
         family("ipvs_writes_total", help: "Managed mode: IPVS changes written over netlink, by operation; flat while nothing changes.")
+    }
+
+    static var storeWritable: MetricNameDescriptor {
+        family("store_writable", help: "1 when the last write to the event database succeeded, 0 while events are held in memory.")
+    }
+    static var storeQueued: MetricNameDescriptor {
+        family("store_events_queued", help: "Events held in memory because the event database could not be written yet.")
+    }
+    static var storeFailures: MetricNameDescriptor {
+        family("store_write_failures_total", help: "Attempts to open or write the event database that failed (locked, full, read-only, corrupt).")
+    }
+    static var storeDropped: MetricNameDescriptor {
+        family("store_events_dropped_total", help: "Events lost because the in-memory queue was full while the database failed.")
+    }
+    static var storeMovedAside: MetricNameDescriptor {
+        family("store_files_moved_aside_total", help: "Corrupt event databases moved aside and rebuilt.")
     }
 
     private static func family(_ name: String, unit: String = "", help: String) -> MetricNameDescriptor {
@@ -97,6 +114,22 @@ public final class ControllerMetrics: Sendable {
     /// `add-address` or `new-destination`; keep the set small and fixed.
     public func recordNetlinkError(operation: String) {
         registry.makeCounter(descriptor: Self.netlinkErrors, labels: [("operation", operation)]).increment()
+    }
+
+    /// The event store's gauges, and its counters advanced by what changed
+    /// since `previous` (the store counts for the life of the process).
+    public func recordStore(_ health: StoreHealth, previous: StoreHealth?) {
+        registry.makeGauge(descriptor: Self.storeWritable).set(to: health.writable ? 1 : 0)
+        registry.makeGauge(descriptor: Self.storeQueued).set(to: Double(health.queued))
+        let counters: [(MetricNameDescriptor, Int, Int)] = [
+            (Self.storeFailures, health.failedAttempts, previous?.failedAttempts ?? 0),
+            (Self.storeDropped, health.dropped, previous?.dropped ?? 0),
+            (Self.storeMovedAside, health.movedAside.count, previous?.movedAside.count ?? 0),
+        ]
+        for (descriptor, now, before) in counters {
+            let counter = registry.makeCounter(descriptor: descriptor)
+            if now > before { counter.increment(by: Int64(now - before)) }
+        }
     }
 
     /// The Prometheus text exposition format, version 0.0.4.

@@ -58,7 +58,7 @@ public struct Daemon {
         let metrics = ControllerMetrics()
         let status = ControllerStatus(metrics: metrics)
         let store = EventStore(path: "\(config.node.stateDirectory)/history.sqlite")
-        let events = EventSink(store: store, status: status)
+        let events = EventSink(store: store, status: status, metrics: metrics, logger: logger)
         let routing = RoutingCoordinator(inputs: .init(loaded: loaded), events: events, status: status, logger: logger)
         let announcers: (any AnnouncerSource)? = config.controller.guardLastAnnouncer ? LSDBAnnouncers(settings: config.routing, logger: logger) : nil
         var checker: HealthChecker?

@@ -16,7 +16,7 @@ import GRDB
 /// and a short busy timeout so a reader or a stray `sqlite3` holding a lock
 /// delays a write by at most `busyTimeout` before the event is queued instead.
 public actor EventStore {
-    public let path: String
+    public nonisolated let path: String
     public let retention: EventRetention
     /// Retention is enforced after this many written events (and on open).
     public let pruneInterval: Int
