@@ -196,6 +196,24 @@ final class ControllerFleet {
         try lab.exec(directors[index].namespace, ["curl", "-sS", "--max-time", "5", "http://127.0.0.1:9477/metrics"]).output
     }
 
+    /// The sum of a metric family's samples whose labels include every
+    /// `label="value"` in `matching` (nil when the family has no such sample).
+    func metric(_ index: Int, _ family: String, matching: [String] = []) throws -> Double? {
+        let samples = try metrics(index).split(separator: "\n").filter { line in
+            (line.hasPrefix("\(family){") || line.hasPrefix("\(family) ")) && matching.allSatisfy { line.contains($0) }
+        }
+        guard !samples.isEmpty else { return nil }
+        return samples.compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
+    }
+
+    /// Every row of the director's event table, `id|kind|vip|reason`, read
+    /// with the sqlite3 shell (not through ecmpd), oldest first.
+    func eventRows(_ index: Int) throws -> [String] {
+        let database = "\(directors[index].state)/history.sqlite"
+        return try Command.run(["sqlite3", database, "SELECT id, kind, ifnull(vip, ''), reason FROM event ORDER BY id"])
+            .output.split(separator: "\n").map(String.init)
+    }
+
     func tearDown() {
         for director in directors { director.ipvs.stop() }
         routerWorker.stop()

@@ -86,6 +86,21 @@ final class ManagedModeTests: XCTestCase {
         Thread.sleep(forTimeInterval: 3)
         XCTAssertEqual(try ipvsWrites(lab, 1), writes, "cycles with nothing new wrote to IPVS")
 
+        // Another program flushes d1's table (`ipvsadm -C`): the next cycle
+        // re-applies it, the checks' verdicts keep the VIP announced meanwhile,
+        // and the re-application is in history.
+        try lab.exec("d1", ["ipvsadm", "-C"])
+        let reapplied = try NetnsLab.waitFor("d1's flushed table re-applied", timeout: .seconds(10), interval: .milliseconds(20)) {
+            try lab.weights(1, port: 80) == [rs1: 1, rs2: 1] && lab.weights(1, port: 9000).count == 2
+        }
+        print("managed: ipvsadm -C on d1 -> both services and 4 destinations back after \(reapplied) (poll 100ms)")
+        XCTAssertTrue(try lab.routerHas(2), "a flushed table withdrew d1")
+        XCTAssertEqual(try ipvsWrites(lab, 1), writes + 6, "2 services and 4 destinations re-added, nothing else")
+        let history = try lab.exec("d1", [Command.ecmpd, "history", "--db", "\(lab.directory)/d1/state/history.sqlite", "--json"]).output
+        let entries = try JSONSerialization.jsonObject(with: Data(history.utf8)) as? [[String: Any]] ?? []
+        let reapply = entries.last { $0["kind"] as? String == "ipvs" }
+        XCTAssertTrue((reapply?["reason"] as? String ?? "").contains("add"), "no re-application in history: \(reapply ?? [:])")
+
         // 1,000 long-lived connections while d1 leaves the ECMP set.
         let flows = try connectionsAcrossADrain(lab)
         print("BENCH fleet-consistency mh: \(flows.broken) of \(flows.open) connections broken; \(flows.viaD1) were via d1")
