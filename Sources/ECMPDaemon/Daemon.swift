@@ -51,8 +51,21 @@ public struct Daemon {
         }
     }
 
+    /// What `ecmpd check` finds against the live network that would make
+    /// this director wrong once applied (a VIP that is also an interface
+    /// address: the director would answer ARP for it): refused at start and
+    /// on SIGHUP, before lo or a routing file is touched. Errors only; a
+    /// network that cannot be read is no refusal, since the routing sync
+    /// reports that failure on its own.
+    public static func refuseNetworkConflicts(_ loaded: LoadedConfig) throws(ConfigErrors) {
+        guard let network = try? NetworkDetector.snapshot() else { return }
+        let errors = NetworkConfigValidator.problems(loaded, network: network).filter { $0.severity == .error }
+        if !errors.isEmpty { throw ConfigErrors(errors) }
+    }
+
     public func run() async throws {
         try Self.preflight(loaded)
+        try Self.refuseNetworkConflicts(loaded)
         ProcessMemory.limitArenas()
         let config = loaded.config
         let metrics = ControllerMetrics()
@@ -162,6 +175,7 @@ struct ReloadService: Service {
         do {
             let parsed = try ConfigLoader.read(file)
             try Daemon.preflight(parsed)
+            try Daemon.refuseNetworkConflicts(parsed)
             let loaded = parsed.keepingLocationsAboveRealServers()
             for warning in loaded.warnings { logger.warning("\(warning)") }
             let restartOnly = Self.restartOnlyChanges(from: current.config, to: loaded.config)
