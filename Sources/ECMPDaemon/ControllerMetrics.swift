@@ -36,6 +36,12 @@ public final class ControllerMetrics: Sendable {
     static var netlinkErrors: MetricNameDescriptor {
         family("netlink_errors_total", help: "Netlink requests the kernel refused or that could not be sent, by operation.")
     }
+    static var routingDaemonUp: MetricNameDescriptor {
+        family("routing_daemon_up", help: "1 while the routing daemon (zebra, ospfd) runs, 0 while it does not; absent with routing.reload: none.")
+    }
+    static var routingFailures: MetricNameDescriptor {
+        family("routing_failures_total", help: "Routing config renders, validations, installs or reloads that failed; each is retried with back-off.")
+    }
 
     static var realServerTransitions: MetricNameDescriptor {
         family("realserver_transitions_total", help: "Managed mode: check verdict changes, by new state and reason.")
@@ -55,6 +61,9 @@ public final class ControllerMetrics: Sendable {
         self.registry = registry
         reconcileDurationHistogram = registry.makeDurationHistogram(
             descriptor: Self.reconcileDuration, buckets: Self.reconcileDurationBuckets)
+        // The fault counter exists from the start, so a scrape reads 0,
+        // not nothing, until the first fault.
+        _ = registry.makeCounter(descriptor: Self.routingFailures)
     }
 
     /// Sets the VIP's announced, usable and total gauges.
@@ -97,6 +106,19 @@ public final class ControllerMetrics: Sendable {
     /// `add-address` or `new-destination`; keep the set small and fixed.
     public func recordNetlinkError(operation: String) {
         registry.makeCounter(descriptor: Self.netlinkErrors, labels: [("operation", operation)]).increment()
+    }
+
+    public func setRoutingDaemon(_ daemon: String, running: Bool) {
+        registry.makeGauge(descriptor: Self.routingDaemonUp, labels: [("daemon", daemon)]).set(to: running ? 1 : 0)
+    }
+
+    /// Drops a daemon's gauge once it is no longer watched.
+    public func forgetRoutingDaemon(_ daemon: String) {
+        registry.unregisterGauge(registry.makeGauge(descriptor: Self.routingDaemonUp, labels: [("daemon", daemon)]))
+    }
+
+    public func recordRoutingFailure() {
+        registry.makeCounter(descriptor: Self.routingFailures).increment()
     }
 
     /// The Prometheus text exposition format, version 0.0.4.

@@ -72,7 +72,7 @@ public struct Daemon {
         let status = ControllerStatus(metrics: metrics)
         let store = EventStore(path: "\(config.node.stateDirectory)/history.sqlite")
         let events = EventSink(store: store, status: status)
-        let routing = RoutingCoordinator(inputs: .init(loaded: loaded), events: events, status: status, logger: logger)
+        let routing = RoutingCoordinator(inputs: .init(loaded: loaded), events: events, status: status, metrics: metrics, logger: logger)
         let announcers: (any AnnouncerSource)? = config.controller.guardLastAnnouncer ? LSDBAnnouncers(settings: config.routing, logger: logger) : nil
         var checker: HealthChecker?
         if config.mode == .managed {
@@ -99,12 +99,14 @@ public struct Daemon {
         let server = StatusServer(host: host, port: port, status: status, metrics: metrics, logger: logger, onServerRunning: onStatusListening)
         let reconcile = ReconcileService(controller: controller, interval: config.controller.pollInterval, logger: logger)
         let network = NetworkWatchService(routing: routing, controller: controller, logger: logger)
+        let daemons = RoutingDaemonWatchService(routing: routing, interval: RoutingDaemonWatchService.defaultInterval, logger: logger)
         let reload = ReloadService(controller: controller, routing: routing, events: events, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: events),
                 .init(service: RetryingService(name: "status endpoint on \(config.status.listen)", wrapped: server, retry: .seconds(5), logger: logger)),
                 .init(service: routing),
+                .init(service: daemons),
                 .init(service: network),
                 .init(service: reload),
                 .init(service: reconcile, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),

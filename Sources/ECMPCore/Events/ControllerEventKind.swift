@@ -8,6 +8,8 @@ public enum ControllerEventKind: String, Sendable, Hashable, Codable, CaseIterab
     case undrain
     case configReload = "config-reload"
     case routingReload = "routing-reload"
+    /// A routing daemon ecmpd reloads stopped running, or runs again.
+    case routingDaemon = "routing-daemon"
     /// Managed mode: a real server's check verdict changed.
     case realServerUp = "realserver-up"
     case realServerDown = "realserver-down"
