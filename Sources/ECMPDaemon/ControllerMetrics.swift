@@ -42,6 +42,9 @@ public final class ControllerMetrics: Sendable {
     static var routingFailures: MetricNameDescriptor {
         family("routing_failures_total", help: "Routing config renders, validations, installs or reloads that failed; each is retried with back-off.")
     }
+    static var netlinkEventOverflows: MetricNameDescriptor {
+        family("netlink_event_overflows_total", help: "Times the kernel dropped rtnetlink events for ecmpd (ENOBUFS); each is followed by a full resync.")
+    }
 
     static var realServerTransitions: MetricNameDescriptor {
         family("realserver_transitions_total", help: "Managed mode: check verdict changes, by new state and reason.")
@@ -61,9 +64,10 @@ public final class ControllerMetrics: Sendable {
         self.registry = registry
         reconcileDurationHistogram = registry.makeDurationHistogram(
             descriptor: Self.reconcileDuration, buckets: Self.reconcileDurationBuckets)
-        // The fault counter exists from the start, so a scrape reads 0,
-        // not nothing, until the first fault.
+        // Fault counters exist from the start, so a scrape reads 0, not
+        // nothing, until the first fault.
         _ = registry.makeCounter(descriptor: Self.routingFailures)
+        _ = registry.makeCounter(descriptor: Self.netlinkEventOverflows)
     }
 
     /// Sets the VIP's announced, usable and total gauges.
@@ -119,6 +123,10 @@ public final class ControllerMetrics: Sendable {
 
     public func recordRoutingFailure() {
         registry.makeCounter(descriptor: Self.routingFailures).increment()
+    }
+
+    public func recordNetlinkEventOverflow() {
+        registry.makeCounter(descriptor: Self.netlinkEventOverflows).increment()
     }
 
     /// The Prometheus text exposition format, version 0.0.4.

@@ -74,8 +74,10 @@ final class StatusRoutesTests: XCTestCase {
                 "ecmpd_vip_announced": "gauge", "ecmpd_backends_usable": "gauge", "ecmpd_backends_total": "gauge",
                 "ecmpd_vip_transitions_total": "counter", "ecmpd_reconcile_duration_seconds": "histogram",
                 "ecmpd_netlink_errors_total": "counter", "ecmpd_routing_failures_total": "counter",
+                "ecmpd_netlink_event_overflows_total": "counter",
             ])
             XCTAssertEqual(text.value("ecmpd_routing_failures_total"), 0, "fault counters read 0 before the first fault")
+            XCTAssertEqual(text.value("ecmpd_netlink_event_overflows_total"), 0)
             XCTAssertEqual(text.value("ecmpd_vip_announced", ["vip": "192.0.2.10"]), 1)
             XCTAssertEqual(text.value("ecmpd_vip_announced", ["vip": "192.0.2.2"]), 0)
             XCTAssertEqual(text.value("ecmpd_vip_announced", ["vip": "2001:db8::1"]), 1, "held is still on lo")
