@@ -138,6 +138,14 @@ public actor Controller {
             apply(policy(for: vip).observe(observation, in: state), vip: vip.address)
         }
         await applyDrains()
+        await repairLoopback()
+        metrics.recordReconcile(duration: clock.now - started)
+    }
+
+    /// Re-reads lo and makes it match the current decisions, without
+    /// stepping any VIP's policy (no observation is invented): the end of
+    /// every cycle, and at once after rtnetlink events were lost.
+    public func repairLoopback() async {
         do {
             let onLoopback = try loopback.addresses()
             let ownership = AddressOwnership(configured: Set(config.vips.map(\.address)), recorded: recorded, onLoopback: onLoopback)
@@ -146,7 +154,6 @@ public actor Controller {
             logger.error("lo not reconciled", metadata: ["error": "\(error)"])
         }
         await publish()
-        metrics.recordReconcile(duration: clock.now - started)
     }
 
     /// SIGTERM: with `on_stop: withdraw`, every owned VIP leaves lo.

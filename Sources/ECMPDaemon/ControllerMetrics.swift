@@ -37,6 +37,15 @@ public final class ControllerMetrics: Sendable {
     static var netlinkErrors: MetricNameDescriptor {
         family("netlink_errors_total", help: "Netlink requests the kernel refused or that could not be sent, by operation.")
     }
+    static var routingDaemonUp: MetricNameDescriptor {
+        family("routing_daemon_up", help: "1 while the routing daemon (zebra, ospfd) runs, 0 while it does not; absent with routing.reload: none.")
+    }
+    static var routingFailures: MetricNameDescriptor {
+        family("routing_failures_total", help: "Routing config renders, validations, installs or reloads that failed; each is retried with back-off.")
+    }
+    static var netlinkEventOverflows: MetricNameDescriptor {
+        family("netlink_event_overflows_total", help: "Times the kernel dropped rtnetlink events for ecmpd (ENOBUFS); each is followed by a full resync.")
+    }
 
     static var realServerTransitions: MetricNameDescriptor {
         family("realserver_transitions_total", help: "Managed mode: check verdict changes, by new state and reason.")
@@ -72,6 +81,10 @@ public final class ControllerMetrics: Sendable {
         self.registry = registry
         reconcileDurationHistogram = registry.makeDurationHistogram(
             descriptor: Self.reconcileDuration, buckets: Self.reconcileDurationBuckets)
+        // Fault counters exist from the start, so a scrape reads 0, not
+        // nothing, until the first fault.
+        _ = registry.makeCounter(descriptor: Self.routingFailures)
+        _ = registry.makeCounter(descriptor: Self.netlinkEventOverflows)
     }
 
     /// Sets the VIP's announced, usable and total gauges.
@@ -130,6 +143,23 @@ public final class ControllerMetrics: Sendable {
             let counter = registry.makeCounter(descriptor: descriptor)
             if now > before { counter.increment(by: Int64(now - before)) }
         }
+    }
+
+    public func setRoutingDaemon(_ daemon: String, running: Bool) {
+        registry.makeGauge(descriptor: Self.routingDaemonUp, labels: [("daemon", daemon)]).set(to: running ? 1 : 0)
+    }
+
+    /// Drops a daemon's gauge once it is no longer watched.
+    public func forgetRoutingDaemon(_ daemon: String) {
+        registry.unregisterGauge(registry.makeGauge(descriptor: Self.routingDaemonUp, labels: [("daemon", daemon)]))
+    }
+
+    public func recordRoutingFailure() {
+        registry.makeCounter(descriptor: Self.routingFailures).increment()
+    }
+
+    public func recordNetlinkEventOverflow() {
+        registry.makeCounter(descriptor: Self.netlinkEventOverflows).increment()
     }
 
     /// The Prometheus text exposition format, version 0.0.4.

@@ -8,6 +8,7 @@ import ECMPCore
 public actor ControllerStatus {
     private var vips: [String: VIPStatus] = [:]
     private var routingDaemon: ComponentHealth?
+    private var routingDaemons: [RoutingDaemonStatus]?
     private var store: ComponentHealth?
     private var realServers: RealServerView?
     private let metrics: ControllerMetrics?
@@ -35,6 +36,17 @@ public actor ControllerStatus {
 
     public func setRoutingDaemon(_ health: ComponentHealth?) { routingDaemon = health }
 
+    /// Replaces the per-daemon rows and their `routing_daemon_up` gauges;
+    /// nil (nothing watched) removes both.
+    public func setRoutingDaemons(_ daemons: [RoutingDaemonStatus]?) {
+        let kept = Set((daemons ?? []).map(\.daemon))
+        for gone in (routingDaemons ?? []).map(\.daemon) where !kept.contains(gone) {
+            metrics?.forgetRoutingDaemon(gone)
+        }
+        routingDaemons = daemons
+        for daemon in daemons ?? [] { metrics?.setRoutingDaemon(daemon.daemon, running: daemon.running) }
+    }
+
     public func setStore(_ health: ComponentHealth?) { store = health }
 
     /// Managed mode's real servers as of the last cycle. Rows and gauges
@@ -54,6 +66,6 @@ public actor ControllerStatus {
             default: return lhs.vip < rhs.vip
             }
         }
-        return StatusSnapshot(vips: ordered, routingDaemon: routingDaemon, store: store, realServers: realServers?.rows())
+        return StatusSnapshot(vips: ordered, routingDaemon: routingDaemon, routingDaemons: routingDaemons, store: store, realServers: realServers?.rows())
     }
 }

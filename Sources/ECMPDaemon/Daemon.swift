@@ -51,15 +51,28 @@ public struct Daemon {
         }
     }
 
+    /// What `ecmpd check` finds against the live network that would make
+    /// this director wrong once applied (a VIP that is also an interface
+    /// address: the director would answer ARP for it): refused at start and
+    /// on SIGHUP, before lo or a routing file is touched. Errors only; a
+    /// network that cannot be read is no refusal, since the routing sync
+    /// reports that failure on its own.
+    public static func refuseNetworkConflicts(_ loaded: LoadedConfig) throws(ConfigErrors) {
+        guard let network = try? NetworkDetector.snapshot() else { return }
+        let errors = NetworkConfigValidator.problems(loaded, network: network).filter { $0.severity == .error }
+        if !errors.isEmpty { throw ConfigErrors(errors) }
+    }
+
     public func run() async throws {
         try Self.preflight(loaded)
+        try Self.refuseNetworkConflicts(loaded)
         ProcessMemory.limitArenas()
         let config = loaded.config
         let metrics = ControllerMetrics()
         let status = ControllerStatus(metrics: metrics)
         let store = EventStore(path: "\(config.node.stateDirectory)/history.sqlite")
         let events = EventSink(store: store, status: status, metrics: metrics, logger: logger)
-        let routing = RoutingCoordinator(inputs: .init(loaded: loaded), events: events, status: status, logger: logger)
+        let routing = RoutingCoordinator(inputs: .init(loaded: loaded), events: events, status: status, metrics: metrics, logger: logger)
         let announcers: (any AnnouncerSource)? = config.controller.guardLastAnnouncer ? LSDBAnnouncers(settings: config.routing, logger: logger) : nil
         var checker: HealthChecker?
         if config.mode == .managed {
@@ -85,13 +98,15 @@ public struct Daemon {
         }
         let server = StatusServer(host: host, port: port, status: status, metrics: metrics, logger: logger, onServerRunning: onStatusListening)
         let reconcile = ReconcileService(controller: controller, interval: config.controller.pollInterval, logger: logger)
-        let network = NetworkWatchService(routing: routing, controller: controller, logger: logger)
+        let network = NetworkWatchService(routing: routing, controller: controller, events: events, metrics: metrics, logger: logger)
+        let daemons = RoutingDaemonWatchService(routing: routing, interval: RoutingDaemonWatchService.defaultInterval, logger: logger)
         let reload = ReloadService(controller: controller, routing: routing, events: events, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: events),
                 .init(service: RetryingService(name: "status endpoint on \(config.status.listen)", wrapped: server, retry: .seconds(5), logger: logger)),
                 .init(service: routing),
+                .init(service: daemons),
                 .init(service: network),
                 .init(service: reload),
                 .init(service: reconcile, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
@@ -162,6 +177,7 @@ struct ReloadService: Service {
         do {
             let parsed = try ConfigLoader.read(file)
             try Daemon.preflight(parsed)
+            try Daemon.refuseNetworkConflicts(parsed)
             let loaded = parsed.keepingLocationsAboveRealServers()
             for warning in loaded.warnings { logger.warning("\(warning)") }
             let restartOnly = Self.restartOnlyChanges(from: current.config, to: loaded.config)
@@ -202,11 +218,19 @@ struct ReloadService: Service {
 /// rtnetlink link, address and route events, debounced into re-renders.
 /// The watcher blocks, so it gets a thread of its own. A watcher that
 /// fails is replaced after a second, and a full re-render follows: events
-/// missed meanwhile are repaired by reading everything again. (ENOBUFS, the
-/// kernel dropping events, is reported as a change: same repair.)
+/// missed meanwhile are repaired by reading everything again.
+///
+/// When the kernel drops events (the socket's receive buffer overflowed,
+/// ENOBUFS: a burst while ecmpd was descheduled or stopped), what changed
+/// is unknown: the overflow is counted, logged at warning and recorded,
+/// and a full resync follows at once, without the debounce: the network
+/// re-read and the routing configs re-rendered, and lo re-read and made to
+/// match the current decisions.
 struct NetworkWatchService: Service {
     let routing: RoutingCoordinator
     let controller: Controller
+    let events: EventSink
+    let metrics: ControllerMetrics
     let logger: Logger
 
     func run() async throws {
@@ -226,11 +250,19 @@ struct NetworkWatchService: Service {
         let watcher = try RouteWatcher(includingAddresses: true)
         let (changes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let failure = FailureBox()
+        // Set by the thread, taken by the loop: a later plain change must
+        // not hide an overflow in the one-element stream.
+        let overflowed = FlagBox()
+        let metrics = metrics
         let thread = Thread {
             while true {
                 do {
                     switch try watcher.wait(timeout: .seconds(3600)) {
                     case .changed: continuation.yield()
+                    case .overflowed:
+                        metrics.recordNetlinkEventOverflow()
+                        overflowed.set()
+                        continuation.yield()
                     case .timedOut: continue
                     case .interrupted:
                         continuation.finish()
@@ -248,12 +280,41 @@ struct NetworkWatchService: Service {
         await withGracefulShutdownHandler {
             for await _ in changes {
                 let inputs = await controller.routingInputs
-                await routing.request(inputs, reason: "network change", after: inputs.loaded.config.controller.networkDebounce)
+                if overflowed.take() {
+                    await resync(inputs)
+                } else {
+                    await routing.request(inputs, reason: "network change", after: inputs.loaded.config.controller.networkDebounce)
+                }
             }
         } onGracefulShutdown: {
             watcher.interrupt()
         }
         if let error = failure.error { throw error }
+    }
+}
+
+extension NetworkWatchService {
+    /// Events were lost: re-read everything now rather than trust that the
+    /// events that did arrive said all that changed.
+    private func resync(_ inputs: RoutingCoordinator.Inputs) async {
+        let reason = "the kernel dropped rtnetlink events (receive buffer full, ENOBUFS); full resync: network re-read, routing configs re-rendered, lo reconciled"
+        logger.warning("rtnetlink events lost; re-reading the network and lo", metadata: ["reason": "\(reason)"])
+        events.record(ControllerEvent(kind: .networkResync, reason: reason))
+        await routing.request(inputs, reason: "rtnetlink overflow resync")
+        await controller.repairLoopback()
+    }
+}
+
+private final class FlagBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+    func set() { lock.withLock { raised = true } }
+    /// Whether it was set since the last take; clears it.
+    func take() -> Bool {
+        lock.withLock {
+            defer { raised = false }
+            return raised
+        }
     }
 }
 

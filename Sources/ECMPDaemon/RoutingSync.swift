@@ -16,6 +16,9 @@ public struct RoutingSync {
         public var installed: [String: RoutingConfigInstaller.Outcome]
         /// Daemons reloaded, in order.
         public var reloaded: [String]
+        /// Daemons whose file changed but that were not reloaded because
+        /// they are not running; they are reloaded when they come back.
+        public var deferred: [String] = []
 
         public var changed: Bool { installed.values.contains { $0 != .unchanged } }
     }
@@ -75,8 +78,14 @@ public struct RoutingSync {
     /// Validates both files with FRR, installs them atomically (nothing is
     /// replaced unless both pass), and with `reload` reloads the daemons
     /// whose file changed. Unchanged files are neither rewritten nor
-    /// reloaded.
-    public func install(_ output: RoutingRenderer.Output, secrets: [String], reload: Bool, warn: (String) -> Void = { _ in }) throws -> Result {
+    /// reloaded, except for the daemons in `forceReload`: one that
+    /// restarted with other config, or whose last reload failed after its
+    /// file was installed. Daemons in `notRunning` are not reloaded at all
+    /// (a reload of a stopped daemon can only fail); they are `deferred`.
+    public func install(
+        _ output: RoutingRenderer.Output, secrets: [String], reload: Bool, forceReload: Set<String> = [], notRunning: Set<String> = [],
+        warn: (String) -> Void = { _ in }
+    ) throws -> Result {
         let settings = config.routing
         var target = settings
         target.configDirectory = directory
@@ -92,9 +101,13 @@ public struct RoutingSync {
         let files = [RoutingConfigInstaller.File(daemon: "zebra", content: output.zebra), RoutingConfigInstaller.File(daemon: "ospfd", content: output.ospfd)]
         var result = Result(installed: try installer.install(files), reloaded: [])
         guard reload else { return result }
-        for file in files where result.installed[file.name] != .unchanged {
+        for file in files where result.installed[file.name] != .unchanged || forceReload.contains(file.daemon) {
             let path = "\(directory)/\(file.name)"
             guard reloader.command(daemon: file.daemon, file: path) != nil else { continue }
+            if notRunning.contains(file.daemon) {
+                result.deferred.append(file.daemon)
+                continue
+            }
             try reloader.reload(daemon: file.daemon, file: path, secrets: secrets)
             result.reloaded.append(file.daemon)
         }

@@ -6,15 +6,23 @@ public struct StatusSnapshot: Sendable, Equatable, Codable {
     public var vips: [VIPStatus]
     /// The routing daemon (zebra/ospfd); nil until the controller reports it.
     public var routingDaemon: ComponentHealth?
+    /// Each routing daemon ecmpd reloads, as the routing-daemon watch last
+    /// saw it; nil with `routing.reload: none` (no daemon is ecmpd's to
+    /// reload, so none is watched).
+    public var routingDaemons: [RoutingDaemonStatus]?
     /// The decision store; nil until the controller reports it.
     public var store: ComponentHealth?
     /// Managed mode's real servers, in service then address order; nil in
     /// observe mode (keepalived owns the checks there).
     public var realServers: [ManagedServerStatus]?
 
-    public init(vips: [VIPStatus], routingDaemon: ComponentHealth? = nil, store: ComponentHealth? = nil, realServers: [ManagedServerStatus]? = nil) {
+    public init(
+        vips: [VIPStatus], routingDaemon: ComponentHealth? = nil, routingDaemons: [RoutingDaemonStatus]? = nil,
+        store: ComponentHealth? = nil, realServers: [ManagedServerStatus]? = nil
+    ) {
         self.vips = vips
         self.routingDaemon = routingDaemon
+        self.routingDaemons = routingDaemons
         self.store = store
         self.realServers = realServers
     }

@@ -12,6 +12,10 @@ public final class RouteWatcher: @unchecked Sendable {
     public enum Wake: Sendable {
         /// The kernel reported at least one change.
         case changed
+        /// The kernel dropped events (the socket's receive buffer was full:
+        /// ENOBUFS): something changed, but what is unknown, and a change
+        /// may be among the lost. Re-read everything.
+        case overflowed
         case timedOut
         /// `interrupt()` was called (by a signal handler, say).
         case interrupted
@@ -37,6 +41,7 @@ public final class RouteWatcher: @unchecked Sendable {
         do {
             switch try socket.wait(timeoutMilliseconds: Int32(milliseconds)) {
             case .events: return .changed
+            case .overflowed: return .overflowed
             case .timedOut: return .timedOut
             case .interrupted: return .interrupted
             }

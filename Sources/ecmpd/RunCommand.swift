@@ -33,6 +33,11 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "ecmpd")
         do {
             try await Daemon(loaded: loaded, logger: logger).run()
+        } catch let errors as ConfigErrors {
+            // As `ecmpd check` prints them: FILE:LINE:COLUMN, field, value.
+            for problem in errors.problems { Output.error(problem.description) }
+            Output.error("ecmpd run: \(config): refused; nothing was applied")
+            throw ExitCode(1)
         } catch let error as Daemon.StartupError {
             Output.error("ecmpd run: \(error)")
             throw ExitCode(1)

@@ -77,6 +77,9 @@ struct StatusCommand: ParsableCommand {
             guard let health else { continue }
             text += "\(label): \(health.healthy ? "ok" : "PROBLEM"): \(health.detail)\n"
         }
+        for daemon in snapshot.routingDaemons ?? [] {
+            text += "\(daemon.daemon): \(daemon.running ? "up" : "DOWN") for \(age(from: daemon.since, to: now)): \(daemon.detail)\n"
+        }
         return text
     }
 

@@ -277,7 +277,7 @@ struct VerifyCommand: ParsableCommand {
             switch try RealServerCommand.edge({ try watcher.wait(timeout: remaining) }) {
             case .interrupted: break watching
             case .timedOut: continue
-            case .changed:
+            case .changed, .overflowed:
                 let next = nexthops(of: try RealServerCommand.edge { try reader.route(to: vip) })
                 guard next != current else { continue }
                 try emit("change", next, previous: current)

@@ -43,6 +43,26 @@ final class StatusRoutesTests: XCTestCase {
         }
     }
 
+    func testRoutingDaemonRowsAppearInStatusAndAsGaugesAndGoWhenNoLongerWatched() async throws {
+        let fixture = await StatusFixture.make()
+        await fixture.status.setRoutingDaemons([
+            RoutingDaemonStatus(daemon: "zebra", running: true, pid: 7, detail: "running, pid 7", since: StatusFixture.changedAt),
+            RoutingDaemonStatus(daemon: "ospfd", running: false, pid: 8, detail: "not running: pid 8 has exited", since: StatusFixture.changedAt),
+        ])
+        try await withRunningServer(fixture) { port in
+            let snapshot = try StatusSnapshot.makeDecoder().decode(StatusSnapshot.self, from: Data(try await get("/status", port: port).body))
+            XCTAssertEqual(snapshot.routingDaemons?.map(\.daemon), ["zebra", "ospfd"])
+            XCTAssertEqual(snapshot.routingDaemons?.last?.running, false)
+            let text = try PrometheusText(String(decoding: try await get("/metrics", port: port).body, as: UTF8.self))
+            XCTAssertEqual(text.value("ecmpd_routing_daemon_up", ["daemon": "zebra"]), 1)
+            XCTAssertEqual(text.value("ecmpd_routing_daemon_up", ["daemon": "ospfd"]), 0)
+        }
+        await fixture.status.setRoutingDaemons(nil)
+        let cleared = await fixture.status.snapshot()
+        XCTAssertNil(cleared.routingDaemons)
+        XCTAssertFalse(fixture.metrics.render().contains("ecmpd_routing_daemon_up{"), "no longer watched: no gauge")
+    }
+
     func testMetricsIsPrometheusTextWithEveryFamily() async throws {
         let fixture = await StatusFixture.make()
         try await withRunningServer(fixture) { port in
@@ -53,8 +73,11 @@ final class StatusRoutesTests: XCTestCase {
             XCTAssertEqual(text.types, [
                 "ecmpd_vip_announced": "gauge", "ecmpd_backends_usable": "gauge", "ecmpd_backends_total": "gauge",
                 "ecmpd_vip_transitions_total": "counter", "ecmpd_reconcile_duration_seconds": "histogram",
-                "ecmpd_netlink_errors_total": "counter",
+                "ecmpd_netlink_errors_total": "counter", "ecmpd_routing_failures_total": "counter",
+                "ecmpd_netlink_event_overflows_total": "counter",
             ])
+            XCTAssertEqual(text.value("ecmpd_routing_failures_total"), 0, "fault counters read 0 before the first fault")
+            XCTAssertEqual(text.value("ecmpd_netlink_event_overflows_total"), 0)
             XCTAssertEqual(text.value("ecmpd_vip_announced", ["vip": "192.0.2.10"]), 1)
             XCTAssertEqual(text.value("ecmpd_vip_announced", ["vip": "192.0.2.2"]), 0)
             XCTAssertEqual(text.value("ecmpd_vip_announced", ["vip": "2001:db8::1"]), 1, "held is still on lo")

@@ -104,18 +104,18 @@ final class ScaleSoakTests: XCTestCase {
         worker = try NamespaceWorker(namespace: director)
         let table = Self.table
         try worker!.sync { try IPVSClient().apply(IPVSReconcilePlan(desired: table, actual: IPVSTable(), ownership: .wholeTable)) }
-        let config = try lab.write("ecmpd.yaml", config(weight: 1))
+        let configPath = try lab.write("ecmpd.yaml", config(weight: 1))
         let clock = ContinuousClock()
 
         // Start: every VIP on lo after rise (2) cycles.
-        pid = try lab.spawn(director, [Command.ecmpd, "run", "--config", config], log: lab.path("ecmpd.log"))
+        pid = try lab.spawn(director, [Command.ecmpd, "run", "--config", configPath], log: lab.path("ecmpd.log"))
         let startTime = try NetnsLab.waitFor("500 VIPs on lo", timeout: .seconds(300), interval: .milliseconds(100)) {
             try announced(director) == Self.vipCount
         }
         let rssAfterStart = rss()
 
         // Reload: the same 500 VIPs with every weight 2, applied on SIGHUP.
-        try config(weight: 2).write(toFile: config, atomically: true, encoding: .utf8)
+        try config(weight: 2).write(toFile: configPath, atomically: true, encoding: .utf8)
         let reloadsBefore = try reloads()
         let hup = clock.now
         kill(pid, SIGHUP)

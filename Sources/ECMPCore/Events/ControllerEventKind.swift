@@ -8,6 +8,10 @@ public enum ControllerEventKind: String, Sendable, Hashable, Codable, CaseIterab
     case undrain
     case configReload = "config-reload"
     case routingReload = "routing-reload"
+    /// A routing daemon ecmpd reloads stopped running, or runs again.
+    case routingDaemon = "routing-daemon"
+    /// The kernel dropped rtnetlink events (ENOBUFS); everything re-read.
+    case networkResync = "network-resync"
     /// Managed mode: a real server's check verdict changed.
     case realServerUp = "realserver-up"
     case realServerDown = "realserver-down"

@@ -3,11 +3,14 @@ import Glibc
 
 /// An rtnetlink socket subscribed to route, nexthop-object and link events,
 /// plus a pipe that wakes a waiter from another thread. What an event
-/// says is not read: the watcher re-reads the route it cares about, so a
-/// lost event (socket overflow) costs nothing but a wake-up.
+/// says is not read: the watcher re-reads the route it cares about. A
+/// socket overflow (events lost) is told apart, so that an owner that
+/// acts on more than one route can re-read everything.
 final class RouteEventSocket {
     enum Wake {
         case events
+        /// Events came, and the kernel dropped some (ENOBUFS).
+        case overflowed
         case timedOut
         case interrupted
     }
@@ -75,8 +78,7 @@ final class RouteEventSocket {
         }
         if descriptors[1].revents != 0 { return .interrupted }
         guard descriptors[0].revents != 0 else { return .timedOut }
-        try drain()
-        return .events
+        return try drain() ? .overflowed : .events
     }
 
     /// Safe from any thread: only writes to the pipe, which stays readable
@@ -86,13 +88,20 @@ final class RouteEventSocket {
         _ = write(wakeWriter, &byte, 1)
     }
 
-    private func drain() throws(KernelErrno) {
+    /// Reads every queued event; true when the kernel reported an
+    /// overflow meanwhile. The queue is still drained after one: what is
+    /// left in it is stale too, and the owner re-reads anyway.
+    private func drain() throws(KernelErrno) -> Bool {
+        var overflowed = false
         while true {
             let status = nl_recvmsgs_default(socket)
-            if status == -NLE_AGAIN { return }
-            // ENOBUFS: the kernel dropped events; the re-read that follows
-            // repairs whatever they said.
-            if status == -NLE_NOMEM { continue }
+            if status == -NLE_AGAIN { return overflowed }
+            // libnl maps the kernel's ENOBUFS (socket receive buffer full,
+            // events dropped) to NLE_NOMEM.
+            if status == -NLE_NOMEM {
+                overflowed = true
+                continue
+            }
             if status < 0 { throw KernelErrno(libnlCode: status) }
         }
     }

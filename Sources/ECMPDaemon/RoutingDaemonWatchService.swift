@@ -1,0 +1,35 @@
+import ECMPCore
+import ECMPRouting
+import Logging
+import ServiceLifecycle
+
+/// Looks every `interval` (monotonic clock) at whether the routing daemons
+/// run (`RoutingDaemonProbe`: pid files and /proc, a few small reads) and
+/// reports to the coordinator, which publishes it and reloads a daemon that
+/// came back. Off the reconcile path: the VIPs on lo never wait for it.
+///
+/// With `routing.reload: none` nothing is watched: ecmpd only installs the
+/// files, a daemon it does not reload is not its to judge (it may not even
+/// run on this host), and `/status` and `/metrics` show no daemon rows.
+/// The settings are read on every look, so a SIGHUP that changes
+/// `routing.reload` or `routing.pathspace` takes effect at the next one.
+struct RoutingDaemonWatchService: Service {
+    let routing: RoutingCoordinator
+    let interval: Duration
+    let logger: Logger
+
+    static let defaultInterval = Duration.seconds(2)
+
+    func run() async throws {
+        let clock = ContinuousClock()
+        var next = clock.now
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let settings = await routing.routingSettings
+            let look = settings.reload == .none ? nil : RoutingDaemonProbe(settings: settings).look()
+            await routing.observeDaemons(look)
+            next += interval
+            if next < clock.now { next = clock.now }
+            try? await gracefulSleep(until: next, clock: clock)
+        }
+    }
+}
