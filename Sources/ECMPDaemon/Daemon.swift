@@ -28,9 +28,13 @@ public struct Daemon {
         self.onStatusListening = onStatusListening
     }
 
-    /// Refusals before anything is touched: a mode this build cannot run,
-    /// or a keepalived that would never bring a withdrawn VIP back.
-    public static func preflight(_ loaded: LoadedConfig) throws(StartupError) {
+    /// Refusals before anything is touched: no CAP_NET_ADMIN, a mode this
+    /// build cannot run, or a keepalived that would never bring a withdrawn
+    /// VIP back.
+    public static func preflight(_ loaded: LoadedConfig, capabilities: ProcessCapabilities? = .current()) throws(StartupError) {
+        if let capabilities, !capabilities.hasNetAdmin {
+            throw StartupError(Self.missingNetAdmin(capabilities, uid: geteuid()))
+        }
         let config = loaded.config
         // Managed mode checks on its own; a keepalived.conf left on the box is
         // not ecmpd's concern then (two programs must not program one table).
@@ -61,6 +65,15 @@ public struct Daemon {
         guard let network = try? NetworkDetector.snapshot() else { return }
         let errors = NetworkConfigValidator.problems(loaded, network: network).filter { $0.severity == .error }
         if !errors.isEmpty { throw ConfigErrors(errors) }
+    }
+
+    /// Every VIP change (rtnetlink on lo) and every IPVS request (dump or
+    /// program) needs CAP_NET_ADMIN; nothing else `ecmpd run` does needs
+    /// a capability (docs/operator-guide.md, "Least privilege").
+    static func missingNetAdmin(_ capabilities: ProcessCapabilities, uid: uid_t) -> String {
+        "needs CAP_NET_ADMIN (adding and removing VIPs on lo, reading and programming IPVS) and runs without it "
+            + "(uid \(uid), effective capabilities 0x\(String(capabilities.effective, radix: 16))): "
+            + "run it from deploy/systemd/ecmpd.service (AmbientCapabilities=CAP_NET_ADMIN) or as root"
     }
 
     public func run() async throws {

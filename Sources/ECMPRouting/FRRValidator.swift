@@ -3,7 +3,10 @@ import Foundation
 /// Checks a rendered file with FRR's own parser before it is installed.
 /// `vtysh -C -f FILE` exits non-zero on an unknown command; the daemon's
 /// `-C` catches what only the daemon knows but always exits 0, so its
-/// output is read instead (DESIGN.md, "FRR on Debian 12").
+/// output is read instead (DESIGN.md, "FRR on Debian 12"). FRR's daemons
+/// refuse to start, `-C` included, unless their euid is 0 (libfrr prints
+/// "Operation not permitted" and exits 1), so a non-root ecmpd validates
+/// with vtysh alone.
 public struct FRRValidator: Sendable {
     public var vtysh: String
     public var daemonDirectory: String
@@ -22,7 +25,7 @@ public struct FRRValidator: Sendable {
             throw RoutingFileError.validationFailed(file: daemon + ".conf", tool: "vtysh -C -f", output: syntax.output)
         }
         let binary = "\(daemonDirectory)/\(daemon)"
-        guard FileManager.default.isExecutableFile(atPath: binary) else { return }
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: binary) else { return }
         var own = try ProcessRunner.run([binary, "-C", "-f", file], timeout: .seconds(30))
         own.output = Self.redact(own.output, secrets)
         let complaints = own.output.split(separator: "\n").filter { line in

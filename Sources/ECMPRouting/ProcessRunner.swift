@@ -3,7 +3,10 @@ import Foundation
 /// Runs a program from an argv, never through a shell, with a time limit
 /// and bounded output. Output goes to an unlinked temporary file rather
 /// than a pipe: a program that daemonizes (FRR's `-d`) leaves children
-/// holding a pipe open forever, and a chatty one cannot fill memory.
+/// holding a pipe open forever, and a chatty one cannot fill memory or
+/// block on a full pipe. The file is held to `outputLimit` while the
+/// program runs, so a flood (an exec check stuck printing) cannot fill the
+/// disk either.
 public enum ProcessRunner {
     public struct Result: Sendable {
         public var status: Int32
@@ -51,9 +54,11 @@ public enum ProcessRunner {
         let deadline = clock.now + timeout
         var waitStatus: Int32 = 0
         var timedOut = false
+        var truncated = false
         while true {
             let reaped = waitpid(pid, &waitStatus, WNOHANG)
             if reaped == pid || (reaped < 0 && errno != EINTR) { break }
+            if discardBeyond(limit: outputLimit, outputFile) { truncated = true }
             if clock.now >= deadline {
                 timedOut = true
                 kill(-pid, SIGKILL)
@@ -62,7 +67,7 @@ public enum ProcessRunner {
             }
             usleep(2_000)
         }
-        return Result(status: exitStatus(waitStatus), output: readBack(outputFile, limit: outputLimit), timedOut: timedOut)
+        return Result(status: exitStatus(waitStatus), output: readBack(outputFile, limit: outputLimit, truncated: truncated), timedOut: timedOut)
     }
 
     /// Exit status as a shell reports it: the code, or 128 + signal.
@@ -71,12 +76,26 @@ public enum ProcessRunner {
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 
-    static func readBack(_ descriptor: Int32, limit: Int) -> String {
+    /// Cuts the output file back to `limit` bytes and moves the write
+    /// position there; true if it was longer. The program's stdout and
+    /// stderr share this descriptor's open file (dup2), hence its offset:
+    /// its next write lands at `limit` again, and what it wrote past the
+    /// limit since the last call is dropped. Between two calls the file
+    /// grows by at most what the program writes in one poll interval.
+    static func discardBeyond(limit: Int, _ descriptor: Int32) -> Bool {
+        var size = stat()
+        guard fstat(descriptor, &size) == 0, Int(size.st_size) > limit else { return false }
+        ftruncate(descriptor, off_t(limit))
+        lseek(descriptor, off_t(limit), SEEK_SET)
+        return true
+    }
+
+    static func readBack(_ descriptor: Int32, limit: Int, truncated: Bool = false) -> String {
         var buffer = [UInt8](repeating: 0, count: limit)
         let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, limit, 0) }
         let text = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
         var size = stat()
         fstat(descriptor, &size)
-        return Int(size.st_size) > limit ? text + "\n[output truncated at \(limit) bytes]" : text
+        return truncated || Int(size.st_size) > limit ? text + "\n[output truncated at \(limit) bytes]" : text
     }
 }

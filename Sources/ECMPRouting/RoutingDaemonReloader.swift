@@ -13,12 +13,16 @@ public struct RoutingDaemonReloader: Sendable {
         self.frrReloadScript = frrReloadScript
     }
 
-    public func command(daemon: String, file: String) -> [String]? {
+    /// The argv that reloads `daemon` from `file`. For frr-reload.py,
+    /// `runDirectory` is where it writes the commands it feeds vtysh (key
+    /// included); `--stdout` keeps its log out of /var/log/frr, which only
+    /// root may write, and in the output a failed reload reports.
+    public func command(daemon: String, file: String, runDirectory: String = "/var/run/frr") -> [String]? {
         switch settings.reload {
         case .none:
             return nil
         case .frrReload:
-            var argv = ["/usr/bin/python3", frrReloadScript, "--reload", "--daemon", daemon]
+            var argv = ["/usr/bin/python3", frrReloadScript, "--reload", "--stdout", "--rundir", runDirectory, "--daemon", daemon]
             if let pathspace = settings.pathspace { argv += ["--pathspace", pathspace] }
             argv += ["--bindir", URL(fileURLWithPath: settings.vtysh).deletingLastPathComponent().path, "--confdir", settings.configDirectory, file]
             return argv
@@ -28,12 +32,25 @@ public struct RoutingDaemonReloader: Sendable {
     }
 
     public func reload(daemon: String, file: String, secrets: [String] = []) throws {
-        guard let argv = command(daemon: daemon, file: file) else { return }
+        let runDirectory = try Self.privateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: runDirectory) }
+        guard let argv = command(daemon: daemon, file: file, runDirectory: runDirectory) else { return }
         let result = try ProcessRunner.run(argv, timeout: .seconds(120))
         guard result.status == 0, !result.timedOut else {
             throw RoutingFileError.reloadFailed(daemon: daemon, command: argv, status: result.status,
                                                 output: FRRValidator.redact(result.output, secrets))
         }
+    }
+
+    /// A fresh 0700 folder for frr-reload.py's command file: its default,
+    /// /var/run/frr, is writable by FRR's user only (and was readable by
+    /// all), and the file holds the OSPF key.
+    static func privateDirectory() throws -> String {
+        var template = Array((NSTemporaryDirectory() + "ecmpd-reload-XXXXXX").utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw RoutingFileError.writeFailed(path: NSTemporaryDirectory(), reason: "create a folder for frr-reload.py: \(String(cString: strerror(errno)))")
+        }
+        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     /// Debian's FRR ships /etc/frr/frr.conf with `service

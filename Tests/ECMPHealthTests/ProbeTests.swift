@@ -146,4 +146,44 @@ final class ProbeTests: XCTestCase {
     func testExecOfAMissingProgramSaysSo() throws {
         XCTAssertEqual(try exec(["/nonexistent/check"]).failure?.label, "exec_failed")
     }
+
+    // MARK: Exec checks that flood their output
+
+    /// 50 MB to stdout, then exit 0: nothing blocks on a full pipe and the
+    /// check passes well within its timeout.
+    func testExecThatFloodsThenExitsZeroIsHealthyWithinItsTimeout() throws {
+        let started = ContinuousClock.now
+        let outcome = try exec(["/usr/bin/head", "-c", "50000000", "/dev/zero"], timeout: .seconds(20))
+        let took = ContinuousClock.now - started
+        print("exec check writing 50,000,000 bytes then exiting 0 took \(took)")
+        XCTAssertNil(outcome.failure)
+        XCTAssertLessThan(took, .seconds(20))
+    }
+
+    /// A failing check's output is kept for its first line only: at most
+    /// ExecProbe.outputLimit bytes of a 50 MB flood, marked as cut.
+    func testExecThatFloodsThenFailsKeepsAtMostOutputLimitBytes() throws {
+        let outcome = try exec(["/bin/sh", "-c", "head -c 50000000 /dev/zero | tr '\\0' x; exit 1"], timeout: .seconds(20))
+        guard case .exitStatus(1, let output)? = outcome.failure else { return XCTFail("\(String(describing: outcome.failure))") }
+        let marker = "\n[output truncated at \(ExecProbe.outputLimit) bytes]"
+        XCTAssertTrue(output.hasSuffix(marker), String(output.suffix(80)))
+        XCTAssertEqual(output.utf8.count, ExecProbe.outputLimit + marker.utf8.count)
+        XCTAssertEqual(Set(output.dropLast(marker.count)), ["x"])
+    }
+
+    /// `yes` until the timeout kills it: the unlinked output file it writes
+    /// into is held near the limit while it runs, never its full flood.
+    func testExecThatFloodsUntilItsTimeoutDoesNotFillTheDisk() throws {
+        let watcher = OutputFileWatcher()
+        let thread = Thread { watcher.watch() }
+        thread.start()
+        let outcome = try exec(["/usr/bin/yes"], timeout: .seconds(2))
+        let peak = watcher.stop()
+        print("exec check `yes` for 2s: output file peaked at \(peak.allocated) bytes on disk (size \(peak.size)), \(peak.samples) samples")
+        XCTAssertEqual(outcome.failure, .execTimeout(.seconds(2)))
+        XCTAssertGreaterThan(peak.samples, 10, "the watcher saw the output file while `yes` ran")
+        // Unbounded, `yes` writes 150 MB-2 GB a second here.
+        XCTAssertLessThan(peak.allocated, 32 << 20)
+    }
 }
+
