@@ -121,8 +121,9 @@ public actor Controller {
         var managed: [IPv4Address: BackendCounter.Count]?
         if config.mode == .managed, let checker { managed = await manage(table, checker: checker) }
         var pending: [(VIPConfig, VIPObservation)] = []
+        let observed = managed ?? BackendCounter.counts(config.vips, in: table)
         for vip in config.vips {
-            let count = managed?[vip.address] ?? BackendCounter.count(vip, in: table)
+            let count = observed[vip.address] ?? BackendCounter.count(vip, in: table)
             if counts[vip.address].map({ $0.usable != count.usable || $0.total != count.total }) ?? true {
                 events.record(ControllerEvent(kind: .backendCount, vip: vip.address.description,
                                               reason: describe(count), backends: BackendCount(usable: count.usable, total: count.total)))
@@ -374,8 +375,9 @@ public actor Controller {
             break
         }
         let directorDrained = directorDrain == .drained
-        for vip in config.vips.map(\.address) {
-            guard let state = states[vip], let vipConfig = config.vips.first(where: { $0.address == vip }) else { continue }
+        for vipConfig in config.vips {
+            let vip = vipConfig.address
+            guard let state = states[vip] else { continue }
             let shouldDrain = directorDrained || wanted.contains(vip)
             if shouldDrain && !state.isDrained {
                 apply(policy(for: vipConfig).drain(state, at: now), vip: vip)

@@ -30,6 +30,23 @@ public enum BackendCounter {
     }
 
     public static func count(_ vip: VIPConfig, in table: IPVSTable) -> Count {
+        count(vip, in: table, byIdentity: index(table))
+    }
+
+    /// Every VIP's count from one pass over the table: a cycle with 500
+    /// VIPs indexes the table once, not once per VIP.
+    public static func counts(_ vips: [VIPConfig], in table: IPVSTable) -> [IPv4Address: Count] {
+        let byIdentity = index(table)
+        var counts: [IPv4Address: Count] = [:]
+        for vip in vips { counts[vip.address] = count(vip, in: table, byIdentity: byIdentity) }
+        return counts
+    }
+
+    private static func index(_ table: IPVSTable) -> [IPVSServiceIdentity: IPVSTable.Entry] {
+        Dictionary(table.entries.map { ($0.service.identity, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    private static func count(_ vip: VIPConfig, in table: IPVSTable, byIdentity: [IPVSServiceIdentity: IPVSTable.Entry]) -> Count {
         let identities: [IPVSServiceIdentity]
         if vip.services.isEmpty {
             identities = table.entries.map(\.service.identity)
@@ -38,7 +55,6 @@ public enum BackendCounter {
         } else {
             identities = vip.services.map { IPVSDesiredTable.identity(of: $0, on: vip.address) }
         }
-        let byIdentity = Dictionary(table.entries.map { ($0.service.identity, $0) }, uniquingKeysWith: { first, _ in first })
         let services = identities.map { identity -> (identity: IPVSServiceIdentity, usable: Int, total: Int) in
             let destinations = byIdentity[identity]?.destinations ?? []
             return (identity, destinations.filter { $0.weight > 0 }.count, destinations.count)
