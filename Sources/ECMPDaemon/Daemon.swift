@@ -79,7 +79,6 @@ public struct Daemon {
     public func run() async throws {
         try Self.preflight(loaded)
         try Self.refuseNetworkConflicts(loaded)
-        ProcessCapabilities.dropAmbientForChildren()
         ProcessMemory.limitArenas()
         let config = loaded.config
         let metrics = ControllerMetrics()

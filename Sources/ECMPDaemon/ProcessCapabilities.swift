@@ -1,4 +1,3 @@
-import CGlibcExtras
 import Foundation
 
 /// The Linux capabilities this process holds in effect, read from the
@@ -33,22 +32,4 @@ public struct ProcessCapabilities: Sendable, Equatable {
     public func has(_ capability: Int) -> Bool { effective & (UInt64(1) << UInt64(capability)) != 0 }
 
     public var hasNetAdmin: Bool { has(Self.netAdmin) }
-
-    /// Empties this process's ambient set, so programs it starts (exec
-    /// checks, vtysh, frr-reload.py) get no capability from the unit's
-    /// `AmbientCapabilities=`; ecmpd keeps its own effective set. None of
-    /// those programs needs one: FRR's vty sockets are reached by group.
-    @discardableResult
-    public static func dropAmbientForChildren() -> Bool {
-        ecmpd_clear_ambient_capabilities() == 0
-    }
-
-    /// This process's ambient set (`CapAmb:`), nil when unreadable.
-    public static func currentAmbient() -> UInt64? {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("CapAmb:") {
-            return UInt64(line.dropFirst("CapAmb:".count).trimmingCharacters(in: .whitespaces), radix: 16)
-        }
-        return nil
-    }
 }

@@ -151,9 +151,6 @@ final class LeastPrivilegeTests: XCTestCase {
         XCTAssertEqual(procStatus(pid, "Uid")?.split(separator: "\t").first.map(String.init), "\(uid)")
         XCTAssertEqual(procStatus(pid, "CapEff"), "0000000000001000", "CAP_NET_ADMIN and nothing else")
         XCTAssertEqual(procStatus(pid, "CapBnd"), "0000000000001000")
-        // Dropped at start: programs ecmpd runs (exec checks, vtysh,
-        // frr-reload.py) inherit no capability.
-        XCTAssertEqual(procStatus(pid, "CapAmb"), "0000000000000000", "the ambient set reaches ecmpd's children")
 
         // fall: 1 and no IPVS on this kernel: the adopted VIP is withdrawn
         // over rtnetlink, which needs CAP_NET_ADMIN.
