@@ -7,7 +7,10 @@ public struct OSPFDatabaseReader: Sendable {
     public var pathspace: String?
     public var timeout: Duration
 
-    public init(vtysh: String = "/usr/bin/vtysh", pathspace: String? = nil, timeout: Duration = .seconds(2)) {
+    /// 5 s: vtysh is a process start plus a JSON dump, milliseconds on a
+    /// director but seconds on a loaded (or emulated) one, and a reader
+    /// that gives up too soon lets the last announcer withdraw.
+    public init(vtysh: String = "/usr/bin/vtysh", pathspace: String? = nil, timeout: Duration = .seconds(5)) {
         self.vtysh = vtysh
         self.pathspace = pathspace
         self.timeout = timeout
