@@ -93,12 +93,7 @@ final class ScaleSoakTests: XCTestCase {
     }
 
     func testFiveHundredVIPsOfTwentyRealServersStartReloadChangeAndStayFlat() throws {
-        let director = try lab.namespace("d")
-        try lab.exec(director, ["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"])
-        try lab.exec(director, ["ip", "link", "set", "eth0", "up"])
-        try lab.exec(director, ["ip", "link", "set", "eth1", "up"])
-        try lab.exec(director, ["ip", "addr", "add", "198.18.0.2/24", "dev", "eth0"])
-        try lab.exec(director, ["ip", "route", "add", "default", "via", "198.18.0.1"])
+        let director = try lab.directorNamespace("d")
         _ = try lab.write("keepalived.conf", "! none\n")
         try FileManager.default.createDirectory(atPath: lab.path("etc-frr"), withIntermediateDirectories: true)
         worker = try NamespaceWorker(namespace: director)

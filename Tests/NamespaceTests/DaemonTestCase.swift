@@ -18,14 +18,7 @@ class DaemonTestCase: XCTestCase {
     override func setUpWithError() throws {
         if let missing = NetnsLab.prerequisites() { XCTFail(missing); throw XCTSkip(missing) }
         lab = try NetnsLab()
-        director = try lab.namespace("d")
-        // Both ends of the veth stay in the namespace: a link with carrier
-        // and a default route through it, never a link to the host.
-        try lab.exec(director, ["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"])
-        try lab.exec(director, ["ip", "link", "set", "eth0", "up"])
-        try lab.exec(director, ["ip", "link", "set", "eth1", "up"])
-        try lab.exec(director, ["ip", "addr", "add", "198.18.0.2/24", "dev", "eth0"])
-        try lab.exec(director, ["ip", "route", "add", "default", "via", "198.18.0.1"])
+        director = try lab.directorNamespace("d")
         // Not the host's /etc/keepalived: preflight reads this one.
         _ = try lab.write("keepalived.conf", "global_defs {\n}\n")
         // As /etc/frr exists on a director; ecmpd installs into it.

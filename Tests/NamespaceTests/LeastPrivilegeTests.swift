@@ -43,12 +43,7 @@ final class LeastPrivilegeTests: XCTestCase {
         guard let nobody = getpwnam("nobody")?.pointee else { return XCTFail("no user nobody") }
         (uid, gid) = (nobody.pw_uid, nobody.pw_gid)
         lab = try NetnsLab()
-        director = try lab.namespace("d")
-        try lab.exec(director, ["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"])
-        try lab.exec(director, ["ip", "link", "set", "eth0", "up"])
-        try lab.exec(director, ["ip", "link", "set", "eth1", "up"])
-        try lab.exec(director, ["ip", "addr", "add", "198.18.0.2/24", "dev", "eth0"])
-        try lab.exec(director, ["ip", "route", "add", "default", "via", "198.18.0.1"])
+        director = try lab.directorNamespace("d")
         _ = try lab.write("keepalived.conf", "global_defs {\n}\n")
         // The build tree may not be open to other users: a copy in the lab's 0755 folder is.
         try FileManager.default.createDirectory(atPath: lab.path("bin"), withIntermediateDirectories: true)

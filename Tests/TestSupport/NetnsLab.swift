@@ -41,6 +41,19 @@ public final class NetnsLab {
         return full
     }
 
+    /// A namespace shaped like a director: a veth `eth0`/`eth1` with both
+    /// ends inside it (carrier, never a link to the host), 198.18.0.2/24 on
+    /// eth0 and a default route via 198.18.0.1.
+    public func directorNamespace(_ name: String) throws -> String {
+        let director = try namespace(name)
+        try exec(director, ["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"])
+        try exec(director, ["ip", "link", "set", "eth0", "up"])
+        try exec(director, ["ip", "link", "set", "eth1", "up"])
+        try exec(director, ["ip", "addr", "add", "198.18.0.2/24", "dev", "eth0"])
+        try exec(director, ["ip", "route", "add", "default", "via", "198.18.0.1"])
+        return director
+    }
+
     /// A veth pair with one end in each namespace, renamed and brought up.
     public func link(_ a: String, _ aName: String, _ b: String, _ bName: String) throws {
         let tmpA = "v\(UUID().uuidString.prefix(8))", tmpB = "v\(UUID().uuidString.prefix(8))"
