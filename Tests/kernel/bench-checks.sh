@@ -15,6 +15,10 @@
 # checker cannot start without IPVS), false downs from ecmpd's own verdicts:
 #   make bench-checks-host
 #   Tests/kernel/bench-checks.sh --host ECMPD "10000" [WINDOW]
+# Variants: ECMPD_BENCH_POLL=1s (ecmpd's controller.poll_interval),
+# ECMPD_BENCH_ONLY=ecmpd (skip keepalived's run), ECMPD_BENCH_PERF=1 (after
+# the window, a 10 s `perf record` of each program, its report beside the
+# results as perf-PROGRAM-N.txt).
 # Results: stdout and $ECMPD_VM_OUT/bench-checks.txt.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -29,6 +33,9 @@ ecmpd=$(realpath "${1:-.build-release/release/ecmpd}")
 counts=${2:-1000 10000}
 window=${3:-30}
 warmup=15
+poll=${ECMPD_BENCH_POLL:-1s}
+only=${ECMPD_BENCH_ONLY:-}
+profile=${ECMPD_BENCH_PERF:-}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 ns=benchchecks
@@ -47,20 +54,32 @@ kill_tree() {  # pid: the process and its children
 in_ns() { ip netns exec "$ns" "$@"; }
 ticks=$(getconf CLK_TCK)
 
-# CPU seconds (user + system) of the given pids, from /proc/PID/stat.
+# CPU seconds "user system" of the given pids, from /proc/PID/stat.
 cpu_seconds() {
-  local total=0 pid fields
+  local user=0 system=0 pid fields
   for pid in "$@"; do
     [[ -r /proc/$pid/stat ]] || continue
     fields=$(sed 's/.*) //' "/proc/$pid/stat")
-    total=$((total + $(awk '{print $12 + $13}' <<<"$fields")))
+    user=$((user + $(awk '{print $12}' <<<"$fields")))
+    system=$((system + $(awk '{print $13}' <<<"$fields")))
   done
-  awk -v t="$total" -v hz="$ticks" 'BEGIN { printf "%.2f", t / hz }'
+  awk -v u="$user" -v s="$system" -v hz="$ticks" 'BEGIN { printf "%.2f %.2f", u / hz, s / hz }'
 }
 rss_mb() {
   local total=0 pid
   for pid in "$@"; do total=$((total + $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0))); done
   awk -v k="$total" 'BEGIN { printf "%.1f", k / 1024 }'
+}
+# A 10 s profile of the pids (perf's software clock: no PMU under TCG).
+profile() {  # label N pids...
+  [[ -n "$profile" ]] || return 0
+  local label=$1 n=$2; shift 2
+  local pids
+  pids=$(tr ' ' ',' <<<"$*")
+  perf record -q -e cpu-clock -F 499 -p "$pids" -o "$work/perf.data" -- sleep 10 > /dev/null 2>&1 || return 0
+  { perf report -q -i "$work/perf.data" --no-children --sort dso --stdio
+    perf report -q -i "$work/perf.data" --no-children --sort dso,symbol --stdio --percent-limit 0.3
+  } 2>/dev/null | sed 's/  *$//' > "$(dirname "$out")/perf-$label-$n.txt" || true
 }
 accepted() { awk '{ s += $1 } END { print s + 0 }' "$work"/counts/accepted.* 2>/dev/null || echo 0; }
 
@@ -107,23 +126,24 @@ fewest_present() {  # N
   sort -n "$samples" | head -n1 | awk -v n="$1" '{ print n - $1 }'
 }
 
-measure() {  # label N pids...: prints "cpu% rss rate"
+measure() {  # label N pids...: prints "cpu% rss rate user%/system%"
   local label=$1 n=$2; shift 2
-  local c0 a0 c1 a1
+  local u0 s0 a0 u1 s1 a1
   sleep "$warmup"
-  c0=$(cpu_seconds "$@"); a0=$(accepted)
+  read -r u0 s0 <<<"$(cpu_seconds "$@")"; a0=$(accepted)
   : > "$samples"
   for ((t = 0; t < window; t += 5)); do sleep 5; present >> "$samples"; done
-  c1=$(cpu_seconds "$@"); a1=$(accepted)
-  awk -v c0="$c0" -v c1="$c1" -v w="$window" -v a0="$a0" -v a1="$a1" -v rss="$(rss_mb "$@")" \
-    'BEGIN { printf "%.1f %s %.0f\n", (c1 - c0) / w * 100, rss, (a1 - a0) / w }'
+  read -r u1 s1 <<<"$(cpu_seconds "$@")"; a1=$(accepted)
+  awk -v u0="$u0" -v s0="$s0" -v u1="$u1" -v s1="$s1" -v w="$window" -v a0="$a0" -v a1="$a1" -v rss="$(rss_mb "$@")" \
+    'BEGIN { printf "%.1f %s %.0f %.1f%%/%.1f%%\n", (u1 - u0 + s1 - s0) / w * 100, rss, (a1 - a0) / w, (u1 - u0) / w * 100, (s1 - s0) / w * 100 }'
 }
 
 for n in $counts; do
   conf="$work/keepalived-$n.conf"
   keepalived_conf "$n" > "$conf"
-  ka_cpu=- ka_rss=- ka_rate=- ka_downs='- (needs IPVS)'
-  if [[ "$host" != 1 ]]; then
+  ka_cpu=- ka_rss=- ka_rate=- ka_split=-/- ka_downs='- (needs IPVS)'
+  [[ "$only" != ecmpd ]] || ka_downs='- (not run: ECMPD_BENCH_ONLY=ecmpd)'
+  if [[ "$host" != 1 && "$only" != ecmpd ]]; then
     # keepalived's checker alone (no VRRP), in the foreground, logging to a file.
     # No syslog, no console: logging thousands of lines to the VM's serial
     # console would cost more than the checks. Downs are read from IPVS.
@@ -135,8 +155,10 @@ for n in $counts; do
     [[ -n "$pids" ]] || { echo "bench-checks: keepalived did not start" >&2; exit 1; }
     # shellcheck disable=SC2086
     result=$(measure keepalived "$n" $pids)   # no /dev/fd in the VM: no process substitution
-    read -r ka_cpu ka_rss ka_rate <<<"$result"
+    read -r ka_cpu ka_rss ka_rate ka_split <<<"$result"
     ka_downs=$(fewest_present "$n")
+    # shellcheck disable=SC2086
+    profile keepalived "$n" $pids
     kill_tree "$ka"
     in_ns ipvsadm -C
   fi
@@ -147,15 +169,16 @@ for n in $counts; do
 node: { hostname: bench, state_dir: $work/state-$n }
 routing: { config_dir: $work/frr-$n, reload: none }
 status: { listen: "127.0.0.1:9477" }
-controller: { poll_interval: 1s }
+controller: { poll_interval: $poll }
 YAML
   mkdir -p "$work/frr-$n"
   # exec: $! must be ecmpd's own pid, not a subshell's.
   ( exec ip netns exec "$ns" "$ecmpd" run --config "$work/ecmpd-$n.yaml" > "$work/ecmpd-$n.log" 2>&1 ) &
   ec=$!
   result=$(measure ecmpd "$n" "$ec")
-  read -r ec_cpu ec_rss ec_rate <<<"$result"
+  read -r ec_cpu ec_rss ec_rate ec_split <<<"$result"
   ec_downs=$(fewest_present "$n")
+  profile ecmpd "$n" "$ec"
   [[ "$host" != 1 ]] || ec_downs='- (no IPVS: see marked down)'
   # Down verdicts since start, by reason (a reason label per kind of failure).
   ec_marked=$(in_ns curl -s http://127.0.0.1:9477/metrics | awk '/^ecmpd_realserver_transitions_total\{.*state="down"/ {
@@ -164,6 +187,6 @@ YAML
   kill_tree "$ec"
   [[ "$host" == 1 ]] || in_ns ipvsadm -C
 
-  line="BENCH checks n=$n interval=1s window=${window}s | keepalived: cpu ${ka_cpu}% rss ${ka_rss} MB rate ${ka_rate}/s downs ${ka_downs} | ecmpd: cpu ${ec_cpu}% rss ${ec_rss} MB rate ${ec_rate}/s downs ${ec_downs} (marked down ${ec_marked})"
+  line="BENCH checks n=$n interval=1s window=${window}s | keepalived: cpu ${ka_cpu}% (user/sys ${ka_split}) rss ${ka_rss} MB rate ${ka_rate}/s downs ${ka_downs} | ecmpd (poll $poll): cpu ${ec_cpu}% (user/sys ${ec_split}) rss ${ec_rss} MB rate ${ec_rate}/s downs ${ec_downs} (marked down ${ec_marked})"
   echo "$line" | tee -a "$out"
 done
