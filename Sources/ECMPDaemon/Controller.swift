@@ -8,6 +8,11 @@ import Logging
 /// VIP's usable backends, step each VIP's policy, apply operator drains,
 /// and make lo match (only addresses ecmpd owns). Level-triggered: every
 /// cycle re-reads lo and IPVS, so a missed change is repaired on the next.
+/// Managed mode reads the whole IPVS table and plans again when a check
+/// verdict or the config changed, when the kernel's services differ from
+/// the plan (a flush, another program), and at least every
+/// `managedAuditInterval`; other cycles read the services only, since the
+/// whole table is the cycle's largest cost at thousands of real servers.
 ///
 /// Nothing here waits on the routing daemon or the event database: routing
 /// work goes to `RoutingCoordinator` on its own thread, events to
@@ -35,6 +40,22 @@ public actor Controller {
     private var lastDumpError: String?
     /// Managed mode: quorum held per service (keepalived's quorum_state).
     private var quorum: [IPVSServiceIdentity: Bool] = [:]
+    /// Managed mode: the last full cycle whose writes all succeeded.
+    private var lastPlanned: PlannedCycle?
+
+    /// What a managed cycle that read everything decided, reused while the
+    /// verdicts, the config and the kernel's services stay as they were.
+    private struct PlannedCycle {
+        var verdictVersion: Int
+        var ownership: IPVSOwnership
+        var services: [IPVSServiceIdentity: IPVSService]
+        var counts: [IPv4Address: BackendCounter.Count]
+        var at: ContinuousClock.Instant
+    }
+
+    /// A managed cycle reads the whole IPVS table at least this often, so
+    /// a destination another program changed is put back within it.
+    static let managedAuditInterval = Duration.seconds(10)
     private let checker: HealthChecker?
     /// Managed mode's configured real servers with their labels, made again
     /// only when the configuration changes.
@@ -117,9 +138,15 @@ public actor Controller {
     public func cycle() async {
         let started = clock.now
         readDrainRecord(force: false)
-        let table = dumpIPVS()
         var managed: [IPv4Address: BackendCounter.Count]?
-        if config.mode == .managed, let checker { managed = await manage(table, checker: checker) }
+        let table: IPVSTable
+        if config.mode == .managed, let checker, let unchanged = unchangedPlan(checker) {
+            managed = unchanged
+            table = IPVSTable()
+        } else {
+            table = dumpIPVS()
+            if config.mode == .managed, let checker { managed = await manage(table, checker: checker) }
+        }
         var pending: [(VIPConfig, VIPObservation)] = []
         let observed = managed ?? BackendCounter.counts(config.vips, in: table)
         for vip in config.vips {
@@ -188,6 +215,7 @@ public actor Controller {
     public func apply(_ newConfig: LoadedConfig) async throws {
         let old = Set(config.vips.map(\.address))
         loaded = newConfig
+        lastPlanned = nil
         if checker != nil { realServerEntries = RealServerView.entries(for: newConfig.config) }
         if config.mode == .managed { checker?.update(CheckTarget.all(in: config)) }
         let onLoopback = try loopback.addresses()
@@ -250,6 +278,8 @@ public actor Controller {
     /// VIP counts none usable. A service whose write failed counts none
     /// usable this cycle; the next cycle plans again from what the kernel has.
     private func manage(_ table: IPVSTable, checker: HealthChecker) async -> [IPv4Address: BackendCounter.Count] {
+        // Before the verdicts: a change in between makes the next cycle plan again.
+        let version = checker.verdictVersion
         let plan = ManagedPlanner.plan(config, verdicts: checker.verdicts, actual: table, quorum: quorum)
         quorum = plan.quorum
         for change in plan.quorumChanges {
@@ -292,7 +322,32 @@ public actor Controller {
             }
             counts[vip.address] = count
         }
+        lastPlanned = readable && failed.isEmpty
+            ? PlannedCycle(verdictVersion: version, ownership: plan.desired.ownership,
+                           services: Dictionary(plan.desired.table.entries.map { ($0.service.identity, $0.service) }, uniquingKeysWith: { first, _ in first }),
+                           counts: counts, at: clock.now)
+            : nil
         return counts
+    }
+
+    /// The last plan's counts when nothing it was made from has changed:
+    /// the same verdicts and config, the audit interval not yet over, and
+    /// the kernel's services (one small dump) exactly the planned ones. nil
+    /// means read the whole table and plan again.
+    private func unchangedPlan(_ checker: HealthChecker) -> [IPv4Address: BackendCounter.Count]? {
+        guard let last = lastPlanned, let ipvs, last.verdictVersion == checker.verdictVersion,
+              clock.now - last.at < Self.managedAuditInterval else { return nil }
+        guard let services = try? ipvs.services() else { return nil }  // the full read reports it
+        var matched = 0
+        for service in services {
+            guard let wanted = last.services[service.identity] else {
+                if last.ownership.owns(service.identity) { return nil }
+                continue
+            }
+            guard wanted.settings(differingFrom: service).isEmpty else { return nil }
+            matched += 1
+        }
+        return matched == last.services.count ? last.counts : nil
     }
 
     /// The last-announcer guard's input, read only when a VIP is about to

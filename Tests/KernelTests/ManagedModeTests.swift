@@ -101,6 +101,19 @@ final class ManagedModeTests: XCTestCase {
         let reapply = entries.last { $0["kind"] as? String == "ipvs" }
         XCTAssertTrue((reapply?["reason"] as? String ?? "").contains("add"), "no re-application in history: \(reapply ?? [:])")
 
+        // Another program changes one destination's weight: the services
+        // still match the plan, so the change is found by the whole-table
+        // read at least every managedAuditInterval (10 s) and put back with
+        // one write.
+        try lab.exec("d1", ["ipvsadm", "-e", "-t", "\(LabScript.vip):80", "-r", rs1, "-g", "-w", "5"])
+        XCTAssertEqual(try lab.weights(1, port: 80), [rs1: 5, rs2: 1])
+        let restored = try NetnsLab.waitFor("d1's edited weight put back", timeout: .seconds(20), interval: .milliseconds(50)) {
+            try lab.weights(1, port: 80) == [rs1: 1, rs2: 1]
+        }
+        print("managed: ipvsadm -e (weight 5) on d1 -> weight 1 again after \(restored) (audit every 10 s)")
+        XCTAssertLessThan(restored, .seconds(12), "not put back within the audit interval and a cycle")
+        XCTAssertEqual(try ipvsWrites(lab, 1), writes + 7, "the edited destination alone written back")
+
         // 1,000 long-lived connections while d1 leaves the ECMP set.
         let flows = try connectionsAcrossADrain(lab)
         print("BENCH fleet-consistency mh: \(flows.broken) of \(flows.open) connections broken; \(flows.viaD1) were via d1")
