@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Runs managed mode's checks: every real server on its own interval, on
 /// non-blocking sockets, never a thread per check. TCP checks run on
@@ -16,8 +17,9 @@ import NIOPosix
 /// before it counts as one failure (keepalived's `retry`).
 ///
 /// Results are folded into a `CheckTracker` per target, read by the
-/// controller each cycle with `snapshot()`; changes of verdict are also
-/// pushed to `onTransition` at once (history, logs).
+/// controller with `verdicts` when `verdictVersion` moved (`snapshot()` for
+/// `/status`); changes of verdict are also pushed to `onTransition` at once
+/// (history, logs).
 public final class HealthChecker: Sendable {
     public typealias TransitionHandler = @Sendable (RealServerHealth, CheckTracker.Transition) -> Void
 
@@ -39,6 +41,7 @@ public final class HealthChecker: Sendable {
     private let generations = NIOLockedValueBox(0)
     private let onTransition: TransitionHandler
     private let logger: Logger
+    private let version = Atomic<Int>(0)
     /// Set once in init; a box only because the reactor's handler must
     /// capture `self` before init ends.
     private let reactorBox = NIOLockedValueBox<TCPCheckReactor?>(nil)
@@ -87,6 +90,7 @@ public final class HealthChecker: Sendable {
                 toStart.append((target, generation))
             }
         }
+        version.add(1, ordering: .releasing)
         // A replaced TCP target is re-added, which restarts it in the reactor.
         let restarted = Set(toStart.map(\.0.key))
         for key in removed where !restarted.contains(key) { reactor.remove(key) }
@@ -107,6 +111,11 @@ public final class HealthChecker: Sendable {
             running.mapValues { RealServerHealth(target: $0.target, tracker: $0.tracker) }
         }
     }
+
+    /// Moves whenever a verdict may have changed (a transition, or targets
+    /// added, replaced or removed). Read it before `verdicts`: equal
+    /// versions then mean equal verdicts.
+    public var verdictVersion: Int { version.load(ordering: .acquiring) }
 
     public var verdicts: [RealServerKey: CheckTracker.Verdict] {
         state.withLockedValue { running in running.mapValues(\.tracker.verdict) }
@@ -160,14 +169,17 @@ public final class HealthChecker: Sendable {
     /// Folds an outcome in; false when the target was replaced or removed
     /// meanwhile (the result is stale and the schedule ends).
     private func record(_ outcome: CheckOutcome, for key: RealServerKey, generation: Int) -> Bool {
-        let result: (RealServerHealth, CheckTracker.Transition?)? = state.withLockedValue { running in
-            guard var entry = running[key], entry.generation == generation else { return nil }
-            let transition = entry.tracker.record(outcome)
-            running[key] = entry
+        // Thousands of times a second: one lookup, the entry changed in
+        // place, and a copy of it only for a transition.
+        let result: (RealServerHealth?, CheckTracker.Transition?)? = state.withLockedValue { running in
+            guard let index = running.index(forKey: key), running.values[index].generation == generation else { return nil }
+            guard let transition = running.values[index].tracker.record(outcome) else { return (nil, nil) }
+            version.add(1, ordering: .releasing)
+            let entry = running.values[index]
             return (RealServerHealth(target: entry.target, tracker: entry.tracker), transition)
         }
         guard let (health, transition) = result else { return false }
-        if let transition {
+        if let transition, let health {
             var metadata: Logger.Metadata = ["server": "\(key)", "from": "\(transition.from.rawValue)", "to": "\(transition.to.rawValue)"]
             if let failure = transition.failure { metadata["reason"] = "\(failure)" }
             logger.notice("real server \(transition.to.rawValue)", metadata: metadata)

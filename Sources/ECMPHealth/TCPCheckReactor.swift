@@ -117,37 +117,47 @@ final class TCPCheckReactor: @unchecked Sendable {
     private static let startsPerTurn = 16
     private static let eventBatch = 1024
 
+    /// One clock read per turn, just after epoll returns, times the turn's
+    /// completions, due timers and the next wait (a start reads its own:
+    /// it is the other end of the latency). Where the clock is not served
+    /// by the vDSO (an HPET clocksource, as in the kernel tier's VM) each
+    /// read is a system call.
     private func run() {
         var events = ConnectSyscalls.makeEventBuffer(capacity: Self.eventBatch)
+        var now = ConnectSyscalls.monotonicNanoseconds()
         while !stopping {
-            let now = ConnectSyscalls.monotonicNanoseconds()
             var wait: Int32 = -1
             if let next = timers.min {
                 // Rounded up: waking a millisecond early would spin.
                 wait = next.deadline <= now ? 0 : Int32(clamping: (next.deadline - now + 999_999) / 1_000_000)
             }
             // Every completion that is ready is read before more checks start.
-            while ConnectSyscalls.wait(epoll, buffer: &events, timeoutMilliseconds: wait, ready) == Self.eventBatch { wait = 0 }
-            fireDueTimers(limit: Self.startsPerTurn)
+            var count = Self.eventBatch
+            while count == Self.eventBatch {
+                count = ConnectSyscalls.wait(epoll, buffer: &events, timeoutMilliseconds: wait)
+                now = ConnectSyscalls.monotonicNanoseconds()
+                for index in 0..<count { ready(events[index].data.u64, now: now) }
+                wait = 0
+            }
+            fireDueTimers(limit: Self.startsPerTurn, now: now)
         }
         for index in slots.indices { release(index) }
     }
 
-    private func ready(_ token: UInt64) {
+    private func ready(_ token: UInt64, now: UInt64) {
         if token == Self.wakeToken {
             ConnectSyscalls.drain(wake)
-            runCommands()
+            runCommands(now: now)
         } else {
-            connectCompleted(slot: Int(token & 0xffff_ffff), token: UInt32(token >> 32))
+            connectCompleted(slot: Int(token & 0xffff_ffff), token: UInt32(token >> 32), now: now)
         }
     }
 
-    private func runCommands() {
+    private func runCommands(now: UInt64) {
         let pending = commands.withLockedValue { state in
             defer { state.queued.removeAll(keepingCapacity: true) }
             return state.queued
         }
-        let now = ConnectSyscalls.monotonicNanoseconds()
         for command in pending {
             switch command {
             case .add(let target, let generation, let firstCheckIn):
@@ -173,8 +183,7 @@ final class TCPCheckReactor: @unchecked Sendable {
     /// Fires timers that are due, starting at most `limit` checks (timeouts
     /// and stale entries do not count); the rest wait for the next turn,
     /// which then does not sleep.
-    private func fireDueTimers(limit: Int) {
-        let now = ConnectSyscalls.monotonicNanoseconds()
+    private func fireDueTimers(limit: Int, now: UInt64) {
         var started = 0
         while started < limit, let next = timers.min, next.deadline <= now {
             timers.removeMin()
@@ -184,7 +193,7 @@ final class TCPCheckReactor: @unchecked Sendable {
                 guard slot.descriptor >= 0 else { continue }
                 ConnectSyscalls.closeDescriptor(slot.descriptor)
                 slots[index]!.descriptor = -1
-                finish(index, failure: .connectTimeout(slot.timeoutDuration))
+                finish(index, failure: .connectTimeout(slot.timeoutDuration), now: now)
             } else {
                 startAttempt(index)
                 started += 1
@@ -200,16 +209,16 @@ final class TCPCheckReactor: @unchecked Sendable {
         slots[index]!.attemptStarted = now
         switch ConnectSyscalls.startConnect(to: slots[index]!.endpoint) {
         case .connected:
-            finish(index, failure: nil)
+            finish(index, failure: nil, now: ConnectSyscalls.monotonicNanoseconds())
         case .failed(let failure):
-            finish(index, failure: ProbeError.failure(errno: failure, connected: false, received: 0))
+            finish(index, failure: ProbeError.failure(errno: failure, connected: false, received: 0), now: ConnectSyscalls.monotonicNanoseconds())
         case .pending(let descriptor):
             let token = renewToken(index)
             let registered = ConnectSyscalls.watch(descriptor, token: UInt64(token) << 32 | UInt64(index),
                                                    events: ConnectSyscalls.writable, on: epoll)
             guard registered == 0 else {
                 ConnectSyscalls.closeDescriptor(descriptor)
-                finish(index, failure: ProbeError.failure(errno: registered, connected: false, received: 0))
+                finish(index, failure: ProbeError.failure(errno: registered, connected: false, received: 0), now: now)
                 return
             }
             slots[index]!.descriptor = descriptor
@@ -217,16 +226,15 @@ final class TCPCheckReactor: @unchecked Sendable {
         }
     }
 
-    private func connectCompleted(slot index: Int, token: UInt32) {
+    private func connectCompleted(slot index: Int, token: UInt32, now: UInt64) {
         guard index < slots.count, let slot = slots[index], slot.token == token, slot.descriptor >= 0 else { return }
         let result = ConnectSyscalls.finishConnect(slot.descriptor)
         slots[index]!.descriptor = -1
-        finish(index, failure: result == 0 ? nil : ProbeError.failure(errno: result, connected: false, received: 0))
+        finish(index, failure: result == 0 ? nil : ProbeError.failure(errno: result, connected: false, received: 0), now: now)
     }
 
-    /// An attempt ended: retry, or report and schedule the next check.
-    private func finish(_ index: Int, failure: CheckFailure?) {
-        let now = ConnectSyscalls.monotonicNanoseconds()
+    /// An attempt ended at `now`: retry, or report and schedule the next check.
+    private func finish(_ index: Int, failure: CheckFailure?, now: UInt64) {
         let slot = slots[index]!
         if failure != nil, slot.attempt < slot.retries {
             slots[index]!.attempt += 1

@@ -127,17 +127,14 @@ enum ConnectSyscalls {
 
     static let writable = EPOLLOUT.rawValue
 
-    /// Waits up to `timeoutMilliseconds` (-1: forever), calls `ready` with
-    /// each ready token, and returns how many there were (a full buffer
-    /// means more may be waiting).
-    @discardableResult
-    static func wait(_ epoll: Int32, buffer: inout [epoll_event], timeoutMilliseconds: Int32, _ ready: (UInt64) -> Void) -> Int {
+    /// Waits up to `timeoutMilliseconds` (-1: forever) and returns how many
+    /// events are now at the start of `buffer` (a full buffer means more may
+    /// be waiting; an interrupted wait is 0).
+    static func wait(_ epoll: Int32, buffer: inout [epoll_event], timeoutMilliseconds: Int32) -> Int {
         let count = buffer.withUnsafeMutableBufferPointer { events in
             epoll_wait(epoll, events.baseAddress, Int32(events.count), timeoutMilliseconds)
         }
-        guard count > 0 else { return 0 }
-        for index in 0..<Int(count) { ready(buffer[index].data.u64) }
-        return Int(count)
+        return max(0, Int(count))
     }
 
     static func makeEventBuffer(capacity: Int) -> [epoll_event] {
