@@ -139,7 +139,9 @@ final class TCPCheckReactor: @unchecked Sendable {
                 for index in 0..<count { ready(events[index].data.u64, now: now) }
                 wait = 0
             }
-            fireDueTimers(limit: Self.startsPerTurn, now: now)
+            // The last start's clock read, so the next wait is not long by
+            // the time the starts took.
+            now = fireDueTimers(limit: Self.startsPerTurn, now: now)
         }
         for index in slots.indices { release(index) }
     }
@@ -183,8 +185,10 @@ final class TCPCheckReactor: @unchecked Sendable {
     /// Fires timers that are due, starting at most `limit` checks (timeouts
     /// and stale entries do not count); the rest wait for the next turn,
     /// which then does not sleep.
-    private func fireDueTimers(limit: Int, now: UInt64) {
+    @discardableResult
+    private func fireDueTimers(limit: Int, now: UInt64) -> UInt64 {
         var started = 0
+        var latest = now
         while started < limit, let next = timers.min, next.deadline <= now {
             timers.removeMin()
             let index = Int(next.slot)
@@ -195,15 +199,18 @@ final class TCPCheckReactor: @unchecked Sendable {
                 slots[index]!.descriptor = -1
                 finish(index, failure: .connectTimeout(slot.timeoutDuration), now: now)
             } else {
-                startAttempt(index)
+                latest = startAttempt(index)
                 started += 1
             }
         }
+        return latest
     }
 
     // MARK: One check
 
-    private func startAttempt(_ index: Int) {
+    /// Starts an attempt; returns the clock read it started at.
+    @discardableResult
+    private func startAttempt(_ index: Int) -> UInt64 {
         let now = ConnectSyscalls.monotonicNanoseconds()
         if slots[index]!.attempt == 1 { slots[index]!.cycleStarted = now }
         slots[index]!.attemptStarted = now
@@ -219,11 +226,12 @@ final class TCPCheckReactor: @unchecked Sendable {
             guard registered == 0 else {
                 ConnectSyscalls.closeDescriptor(descriptor)
                 finish(index, failure: ProbeError.failure(errno: registered, connected: false, received: 0), now: now)
-                return
+                return now
             }
             slots[index]!.descriptor = descriptor
             timers.insert(Timer(deadline: now + slots[index]!.timeout, slot: Int32(index), token: token, isTimeout: true))
         }
+        return now
     }
 
     private func connectCompleted(slot index: Int, token: UInt32, now: UInt64) {
