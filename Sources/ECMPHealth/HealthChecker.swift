@@ -170,16 +170,17 @@ public final class HealthChecker: Sendable {
     /// meanwhile (the result is stale and the schedule ends).
     private func record(_ outcome: CheckOutcome, for key: RealServerKey, generation: Int) -> Bool {
         // Thousands of times a second: one lookup, the entry changed in
-        // place, and a copy of it only for a transition.
-        let result: (RealServerHealth?, CheckTracker.Transition?)? = state.withLockedValue { running in
+        // place, and a copy of it only for a transition. nil: stale;
+        // .some(nil): folded in, verdict unchanged.
+        let result: (RealServerHealth, CheckTracker.Transition)?? = state.withLockedValue { running in
             guard let index = running.index(forKey: key), running.values[index].generation == generation else { return nil }
-            guard let transition = running.values[index].tracker.record(outcome) else { return (nil, nil) }
+            guard let transition = running.values[index].tracker.record(outcome) else { return .some(nil) }
             version.add(1, ordering: .releasing)
             let entry = running.values[index]
             return (RealServerHealth(target: entry.target, tracker: entry.tracker), transition)
         }
-        guard let (health, transition) = result else { return false }
-        if let transition, let health {
+        guard let result else { return false }
+        if let (health, transition) = result {
             var metadata: Logger.Metadata = ["server": "\(key)", "from": "\(transition.from.rawValue)", "to": "\(transition.to.rawValue)"]
             if let failure = transition.failure { metadata["reason"] = "\(failure)" }
             logger.notice("real server \(transition.to.rawValue)", metadata: metadata)

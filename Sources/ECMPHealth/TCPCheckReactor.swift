@@ -185,7 +185,6 @@ final class TCPCheckReactor: @unchecked Sendable {
     /// Fires timers that are due, starting at most `limit` checks (timeouts
     /// and stale entries do not count); the rest wait for the next turn,
     /// which then does not sleep.
-    @discardableResult
     private func fireDueTimers(limit: Int, now: UInt64) -> UInt64 {
         var started = 0
         var latest = now
@@ -209,7 +208,6 @@ final class TCPCheckReactor: @unchecked Sendable {
     // MARK: One check
 
     /// Starts an attempt; returns the clock read it started at.
-    @discardableResult
     private func startAttempt(_ index: Int) -> UInt64 {
         let now = ConnectSyscalls.monotonicNanoseconds()
         if slots[index]!.attempt == 1 { slots[index]!.cycleStarted = now }
