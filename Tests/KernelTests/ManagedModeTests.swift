@@ -139,12 +139,18 @@ final class ManagedModeTests: XCTestCase {
         print("managed: both real servers dead -> route gone after \(ContinuousClock.now - clock)")
         XCTAssertEqual(try lab.weights(1, port: 80), [rs1: 0, rs2: 0])
 
-        // Recovery restores IPVS and the route.
+        // Recovery restores IPVS and the route. restore-rs returns once the
+        // HTTP server listens (python can take 30 s to start under TCG); one
+        // live server is enough to announce, so the route can be back before
+        // rs2's rise (2 checks) is over: wait for the weights, not only the route.
         try lab.run(["restore-rs", "1"])
         try lab.run(["restore-rs", "2"])
+        clock = .now
+        try NetnsLab.waitFor("both real servers at weight 1 on both directors", timeout: .seconds(30), interval: .milliseconds(100)) {
+            try lab.weights(1, port: 80) == [rs1: 1, rs2: 1] && lab.weights(2, port: 80) == [rs1: 1, rs2: 1]
+        }
+        print("managed: both real servers listening -> weight 1 on both directors after \(ContinuousClock.now - clock) (rise 2 x interval 1s)")
         try NetnsLab.waitFor("both directors back", timeout: .seconds(60), interval: .milliseconds(200)) { try lab.routerHas(2) }
-        XCTAssertEqual(try lab.weights(1, port: 80), [rs1: 1, rs2: 1])
-        XCTAssertEqual(try lab.weights(2, port: 80), [rs1: 1, rs2: 1])
 
         let status = try lab.exec("d1", [Command.ecmpd, "status"]).output
         XCTAssertTrue(status.contains("LAST ERROR") && status.contains("connection refused"), status)
