@@ -1,3 +1,4 @@
+import CGlibcExtras
 import ECMPCore
 import ECMPRouting
 import NIOCore
@@ -7,6 +8,13 @@ import NIOPosix
 /// pool of threads, so exec checks cannot starve the socket checks'
 /// event loop; a program past the timeout is killed with its process
 /// group. Output is kept only to show its first line, at most 4 KiB.
+///
+/// A check program gets none of ecmpd's capabilities: the pool thread that
+/// spawns it first empties its own inheritable and ambient sets, so the
+/// CAP_NET_ADMIN the unit grants ecmpd (an ambient capability, which a
+/// plain `execve` would pass on) stays with ecmpd. Capabilities are per
+/// thread and the child is cloned from the calling thread, so ecmpd's other
+/// children (routing reloads, on other threads) are not affected.
 enum ExecProbe {
     static let outputLimit = 4096
 
@@ -15,6 +23,10 @@ enum ExecProbe {
         let started = ContinuousClock.now
         return pool.runIfActive(eventLoop: loop) { () -> CheckOutcome in
             do {
+                guard ecmpd_clear_inherited_capabilities() == 0 else {
+                    return .failure(.execFailed("cannot drop inherited capabilities before running \(argv[0]): \(String(cString: strerror(errno)))"),
+                                    latency: ContinuousClock.now - started)
+                }
                 let result = try ProcessRunner.run(argv, timeout: timeout, outputLimit: outputLimit)
                 let latency = ContinuousClock.now - started
                 if result.timedOut { return .failure(.execTimeout(timeout), latency: latency) }

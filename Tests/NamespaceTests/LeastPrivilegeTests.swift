@@ -187,6 +187,56 @@ final class LeastPrivilegeTests: XCTestCase {
         XCTAssertFalse(try onLoopback(vip))
     }
 
+    /// Managed mode's exec checks run programs the operator names; the
+    /// CAP_NET_ADMIN the unit gives ecmpd (ambient, so a plain execve would
+    /// pass it on) must not reach them.
+    func testAnExecCheckProgramGetsNoneOfTheDaemonsCapabilities() throws {
+        let out = lab.path("check-out")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        chown(out, uid, gid)
+        chmod(out, 0o700)
+        let probe = try lab.write("cap-check.sh", """
+        #!/bin/sh
+        grep '^Cap' /proc/self/status > \(out)/caps.tmp && mv \(out)/caps.tmp \(out)/caps
+        """)
+        chmod(probe, 0o755)
+        let config = try lab.write("ecmpd-managed.yaml", """
+        mode: managed
+        node: { hostname: director-1, state_dir: \(stateDirectory) }
+        routing: { config_dir: \(routingDirectory), reload: none }
+        status: { listen: "\(listen)" }
+        controller: { poll_interval: 100ms }
+        vips:
+          - address: \(vip)
+            services:
+              - port: 80
+                real_servers:
+                  - { address: 198.18.1.2, check: { type: exec, command: [\(probe)], interval: 1s, timeout: 5s } }
+        """)
+        let pid = try lab.spawn(director, asServiceUser([ecmpd, "run", "--config", config]), log: logFile)
+        try waitFor("the exec check to run") {
+            guard lab.isRunning(pid) else { throw Failed(description: "ecmpd run exited early:\n\(log())") }
+            return FileManager.default.fileExists(atPath: "\(out)/caps")
+        }
+        XCTAssertEqual(procStatus(pid, "CapEff"), "0000000000001000", "ecmpd itself keeps CAP_NET_ADMIN")
+        XCTAssertEqual(procStatus(pid, "CapAmb"), "0000000000001000", "the daemon's main thread is as setpriv left it")
+        var caps: [String: String] = [:]
+        for line in try String(contentsOfFile: "\(out)/caps", encoding: .utf8).split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2 { caps[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        print("exec check program's capabilities: \(caps)")
+        for set in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
+            XCTAssertEqual(caps[set], "0000000000000000", "\(set) of the check program: \(caps)")
+        }
+        try waitFor("the real server up on its exec check") {
+            let servers = (try? status())?["realServers"] as? [[String: Any]] ?? []
+            return servers.first?["state"] as? String == "up"
+        }
+        kill(pid, SIGTERM)
+        XCTAssertEqual(lab.waitExit(pid, timeout: .seconds(30)), 0, log())
+    }
+
     // MARK: Without CAP_NET_ADMIN
 
     func testWithoutNetAdminRunRefusesToStartNamingTheCapability() throws {
