@@ -25,7 +25,10 @@ public enum ConfigParser {
         let reader = YAMLReader(file: file)
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // No tag resolution: every field is read from its scalar's text
+            // (YAMLReader), so Yams's default rules (a regular expression
+            // per rule for every scalar and key) would only cost time.
+            root = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             throw ConfigErrors([yamlProblem(error, in: text, file: file)])
         } catch {
