@@ -54,6 +54,10 @@ final class HealthCheckerTests: XCTestCase {
         let snapshot = checker.snapshot()
         XCTAssertEqual(snapshot[dead.key]?.tracker.lastFailure, .connectionRefused)
         XCTAssertNotNil(snapshot[live.key]?.tracker.lastLatency)
+        // A transition is pushed just after the verdict is stored (outside
+        // the checker's lock), so the snapshot can show it first.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while Set(transitions.entries.map(\.0)).count < 2 && ContinuousClock.now < deadline { usleep(10_000) }
         XCTAssertEqual(Set(transitions.entries.map(\.0)), [live.key, dead.key])
 
         // Removing a target stops its checks and drops it from the snapshot.
