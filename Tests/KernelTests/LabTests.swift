@@ -74,10 +74,11 @@ final class LabTests: XCTestCase {
         // 2 s, and under an emulated CPU it can fall several folds behind:
         // wait for all 200, or for the sum to stay put for three folds.
         // A few may never appear: a client port used again while the
-        // director still holds the earlier connection's entry (FIN_WAIT;
-        // conn_reuse_mode 1 reschedules only TIME_WAIT entries of
-        // direct-routing connections) is forwarded on that entry and not
-        // counted again. One CI run saw 198 of 200 after 30 s.
+        // director still holds the earlier connection's entry in FIN_WAIT
+        // is forwarded on that entry and not counted again
+        // (conn_reuse_mode 1 reschedules only TIME_WAIT and CLOSE entries;
+        // is_new_conn_expected in ip_vs_core.c). That is the likely reason
+        // one CI run saw 198 of 200, unchanged for 30 s.
         var after = try (stats(1), stats(2))
         var total = -1
         var settledSince = ContinuousClock.now
