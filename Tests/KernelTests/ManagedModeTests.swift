@@ -73,6 +73,26 @@ final class ManagedModeTests: XCTestCase {
         return (entries, result["open"] as? Int ?? 0, result["broken"] as? Int ?? -1)
     }
 
+    /// d1 back in the router's ECMP route after `undrain-director 1`: the
+    /// VIP is back on lo at once, but the route needs lo's normal cost in
+    /// ospfd again, which is a second frr-reload.py. In one CI run, under
+    /// TCG with 1,000 connections open, the drain's own reload took 43 s and
+    /// ended after the undrain, so d1 announced at the drained cost until
+    /// the next reload, past the 60 s this waited. Up to 120 s now, and on
+    /// timeout d1's status, its lo and the router's route in the failure.
+    func waitForUndrain(_ lab: LabScript) throws {
+        do {
+            let took = try NetnsLab.waitFor("d1 back after undrain", timeout: .seconds(120), interval: .milliseconds(200)) { try lab.routerHas(2) }
+            print("managed: undrain-director 1 -> router has both directors after \(took)")
+        } catch {
+            let status = (try? lab.exec("d1", [Command.ecmpd, "status"], allowFailure: true).output) ?? "(no status)"
+            let route = (try? lab.exec("router", ["ip", "route", "show", "\(LabScript.vip)"], allowFailure: true).output) ?? "(no route)"
+            let loopback = (try? lab.exec("d1", ["ip", "-4", "-o", "addr", "show", "dev", "lo"], allowFailure: true).output) ?? ""
+            XCTFail("\(error)\n--- d1 ecmpd status:\n\(status)\n--- d1 lo:\n\(loopback)\n--- router route to the VIP:\n\(route)")
+            throw error
+        }
+    }
+
     func testFleetConsistentDirectorsFollowTheirChecksAndKeepFlowsWhenOneLeaves() throws {
         let lab = try up(fleet: true)
         for director in [1, 2] {
@@ -105,8 +125,10 @@ final class ManagedModeTests: XCTestCase {
         // still match the plan, so the change is found by the whole-table
         // read at least every managedAuditInterval (10 s) and put back with
         // one write.
+        // (Not read back here: an audit can fall between the edit and the
+        // read, as it did in one CI run. The write count below proves the
+        // edit was seen and undone.)
         try lab.exec("d1", ["ipvsadm", "-e", "-t", "\(LabScript.vip):80", "-r", rs1, "-g", "-w", "5"])
-        XCTAssertEqual(try lab.weights(1, port: 80), [rs1: 5, rs2: 1])
         let restored = try NetnsLab.waitFor("d1's edited weight put back", timeout: .seconds(20), interval: .milliseconds(50)) {
             try lab.weights(1, port: 80) == [rs1: 1, rs2: 1]
         }
@@ -120,7 +142,7 @@ final class ManagedModeTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(flows.open, 990)
         XCTAssertGreaterThan(flows.viaD1, 100, "d1 carried too few flows for the drain to prove anything")
         XCTAssertLessThanOrEqual(Double(flows.broken), Double(flows.open) * 0.001, "more than 0.1% of flows broke")
-        try NetnsLab.waitFor("d1 back after undrain", timeout: .seconds(60), interval: .milliseconds(200)) { try lab.routerHas(2) }
+        try waitForUndrain(lab)
 
         // rs1's HTTP server dies: weight 0 (its place kept) on both directors.
         var clock = ContinuousClock.now
@@ -164,7 +186,7 @@ final class ManagedModeTests: XCTestCase {
         print("BENCH fleet-consistency wrr: \(flows.broken) of \(flows.open) connections broken; \(flows.viaD1) were via d1")
         XCTAssertGreaterThan(flows.viaD1, 100)
         XCTAssertGreaterThan(flows.broken, 0, "without mh a moved flow can land on another real server")
-        try NetnsLab.waitFor("d1 back after undrain", timeout: .seconds(60), interval: .milliseconds(200)) { try lab.routerHas(2) }
+        try waitForUndrain(lab)
 
         try lab.run(["fail-rs", "1"])
         try NetnsLab.waitFor("rs1 removed on both directors", timeout: .seconds(15), interval: .milliseconds(100)) {
