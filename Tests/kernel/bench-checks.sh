@@ -15,7 +15,11 @@
 # checker cannot start without IPVS), false downs from ecmpd's own verdicts:
 #   make bench-checks-host
 #   Tests/kernel/bench-checks.sh --host ECMPD "10000" [WINDOW]
-# Variants: ECMPD_BENCH_POLL=1s (ecmpd's controller.poll_interval),
+# Variants: ECMPD_BENCH_SERVERS=veth (the real servers in a namespace of
+# their own behind a veth pair with threaded NAPI, so each side's receive
+# work runs in its own kernel thread, as a NIC's would, and not inline in
+# the checker's connect; the director side's thread is measured and
+# reported beside the checker), ECMPD_BENCH_POLL=1s (ecmpd's controller.poll_interval),
 # ECMPD_BENCH_ONLY=ecmpd (skip keepalived's run), ECMPD_BENCH_PERF=1 (after
 # the window, a 10 s `perf record` of each program, its report beside the
 # results as perf-PROGRAM-N.txt).
@@ -36,12 +40,16 @@ warmup=15
 poll=${ECMPD_BENCH_POLL:-1s}
 only=${ECMPD_BENCH_ONLY:-}
 profile=${ECMPD_BENCH_PERF:-}
+servers=${ECMPD_BENCH_SERVERS:-loopback}
+[[ "$servers" == loopback || "$servers" == veth ]] ||
+  { echo "bench-checks: ECMPD_BENCH_SERVERS is loopback or veth, not '$servers'" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 ns=benchchecks
+rs_ns=benchchecks-rs
 acceptor=''
 # The daemons' logs are kept beside the results when there is an out dir.
-trap 'kill_tree "$acceptor"; ip netns del "$ns" 2>/dev/null || true; [[ -z "${ECMPD_VM_OUT:-}" ]] || cp "$work"/ecmpd-*.log "$ECMPD_VM_OUT"/ 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill_tree "$acceptor"; ip netns del "$ns" 2>/dev/null || true; ip netns del "$rs_ns" 2>/dev/null || true; [[ -z "${ECMPD_VM_OUT:-}" ]] || cp "$work"/ecmpd-*.log "$ECMPD_VM_OUT"/ 2>/dev/null; rm -rf "$work"' EXIT
 out=${ECMPD_VM_OUT:-$work}/bench-checks.txt
 : > "$out"
 
@@ -85,8 +93,39 @@ accepted() { awk '{ s += $1 } END { print s + 0 }' "$work"/counts/accepted.* 2>/
 
 ip netns add "$ns"
 in_ns ip link set lo up
+server_ns=$ns
+if [[ "$servers" == veth ]]; then
+  # The real servers' side: its own namespace, reached over rs0 <-> rs1.
+  # GRO on gives a veth NAPI; threaded NAPI runs each side's receive in a
+  # kernel thread (napi/rs0-*, napi/rs1-*) instead of inline in the sender's
+  # system call, so the checker is charged what a NIC would charge it.
+  command -v ethtool > /dev/null || { echo "bench-checks: ECMPD_BENCH_SERVERS=veth needs ethtool (scripts/install-deps.sh)" >&2; exit 1; }
+  server_ns=$rs_ns
+  ip netns add "$rs_ns"
+  ip -n "$rs_ns" link set lo up
+  in_ns ip link add rs0 type veth peer name rs1 netns "$rs_ns"
+  in_ns ethtool -K rs0 gro on tso off > /dev/null
+  ip netns exec "$rs_ns" ethtool -K rs1 gro on tso off > /dev/null
+  in_ns ip addr add 198.18.251.1/30 dev rs0
+  ip -n "$rs_ns" addr add 198.18.251.2/30 dev rs1
+  in_ns ip link set rs0 up
+  ip -n "$rs_ns" link set rs1 up
+  in_ns sh -c 'echo 1 > /sys/class/net/rs0/threaded'
+  ip netns exec "$rs_ns" sh -c 'echo 1 > /sys/class/net/rs1/threaded'
+  in_ns ip route add 198.18.128.0/17 via 198.18.251.2
+fi
 # Every address of 198.18.128.0/17 is local: 10,000 real servers without 10,000 aliases.
-in_ns ip route add local 198.18.128.0/17 dev lo
+ip netns exec "$server_ns" ip route add local 198.18.128.0/17 dev lo
+# The kernel threads that receive for the director's side of the veth pair
+# (none with loopback servers: there the receive runs inline in the checker).
+director_rx_pids() {
+  [[ "$servers" == veth ]] || return 0
+  pgrep '^napi/rs0-' | tr '\n' ' ' || true
+}
+server_rx_pids() {
+  [[ "$servers" == veth ]] || return 0
+  pgrep '^napi/rs1-' | tr '\n' ' ' || true
+}
 # A default route, so ecmpd can render its (unused) routing configs.
 # (a veth pair inside the namespace: not every host kernel has dummy)
 in_ns ip link add bench0 type veth peer name bench1
@@ -95,7 +134,7 @@ in_ns ip link set bench0 up
 in_ns ip addr add 198.18.250.2/24 dev bench0
 in_ns ip route add default via 198.18.250.1
 mkdir -p "$work/counts"
-( exec ip netns exec "$ns" python3 "$root/Tests/tools/accept-close.py" --port 80 --workers 2 --count-dir "$work/counts" ) &
+( exec ip netns exec "$server_ns" python3 "$root/Tests/tools/accept-close.py" --port 80 --workers 2 --count-dir "$work/counts" ) &
 acceptor=$!
 sleep 2
 
@@ -126,22 +165,31 @@ fewest_present() {  # N
   sort -n "$samples" | head -n1 | awk -v n="$1" '{ print n - $1 }'
 }
 
-measure() {  # label N pids...: prints "cpu% rss rate user%/system%"
+# Prints "cpu% rss rate user%/system% director-rx% server-rx%": the rx
+# figures are the veth's NAPI threads over the same window (0 with loopback).
+measure() {  # label N pids...
   local label=$1 n=$2; shift 2
-  local u0 s0 a0 u1 s1 a1
+  local u0 s0 a0 u1 s1 a1 du0 ds0 du1 ds1 su0 ss0 su1 ss1 drx srx
+  drx=$(director_rx_pids) srx=$(server_rx_pids)
   sleep "$warmup"
-  read -r u0 s0 <<<"$(cpu_seconds "$@")"; a0=$(accepted)
+  # shellcheck disable=SC2086
+  { read -r u0 s0 <<<"$(cpu_seconds "$@")"; read -r du0 ds0 <<<"$(cpu_seconds $drx)"; read -r su0 ss0 <<<"$(cpu_seconds $srx)"; }
+  a0=$(accepted)
   : > "$samples"
   for ((t = 0; t < window; t += 5)); do sleep 5; present >> "$samples"; done
-  read -r u1 s1 <<<"$(cpu_seconds "$@")"; a1=$(accepted)
+  # shellcheck disable=SC2086
+  { read -r u1 s1 <<<"$(cpu_seconds "$@")"; read -r du1 ds1 <<<"$(cpu_seconds $drx)"; read -r su1 ss1 <<<"$(cpu_seconds $srx)"; }
+  a1=$(accepted)
   awk -v u0="$u0" -v s0="$s0" -v u1="$u1" -v s1="$s1" -v w="$window" -v a0="$a0" -v a1="$a1" -v rss="$(rss_mb "$@")" \
-    'BEGIN { printf "%.1f %s %.0f %.1f%%/%.1f%%\n", (u1 - u0 + s1 - s0) / w * 100, rss, (a1 - a0) / w, (u1 - u0) / w * 100, (s1 - s0) / w * 100 }'
+    -v d="$(awk -v a="$du0" -v b="$ds0" -v c="$du1" -v e="$ds1" 'BEGIN { print c + e - a - b }')" \
+    -v r="$(awk -v a="$su0" -v b="$ss0" -v c="$su1" -v e="$ss1" 'BEGIN { print c + e - a - b }')" \
+    'BEGIN { printf "%.1f %s %.0f %.1f%%/%.1f%% %.1f %.1f\n", (u1 - u0 + s1 - s0) / w * 100, rss, (a1 - a0) / w, (u1 - u0) / w * 100, (s1 - s0) / w * 100, d / w * 100, r / w * 100 }'
 }
 
 for n in $counts; do
   conf="$work/keepalived-$n.conf"
   keepalived_conf "$n" > "$conf"
-  ka_cpu=- ka_rss=- ka_rate=- ka_split=-/- ka_downs='- (needs IPVS)'
+  ka_cpu=- ka_rss=- ka_rate=- ka_split=-/- ka_drx=- ka_srx=- ka_downs='- (needs IPVS)'
   [[ "$only" != ecmpd ]] || ka_downs='- (not run: ECMPD_BENCH_ONLY=ecmpd)'
   if [[ "$host" != 1 && "$only" != ecmpd ]]; then
     # keepalived's checker alone (no VRRP), in the foreground, logging to a file.
@@ -155,7 +203,7 @@ for n in $counts; do
     [[ -n "$pids" ]] || { echo "bench-checks: keepalived did not start" >&2; exit 1; }
     # shellcheck disable=SC2086
     result=$(measure keepalived "$n" $pids)   # no /dev/fd in the VM: no process substitution
-    read -r ka_cpu ka_rss ka_rate ka_split <<<"$result"
+    read -r ka_cpu ka_rss ka_rate ka_split ka_drx ka_srx <<<"$result"
     ka_downs=$(fewest_present "$n")
     # shellcheck disable=SC2086
     profile keepalived "$n" $pids
@@ -176,7 +224,7 @@ YAML
   ( exec ip netns exec "$ns" "$ecmpd" run --config "$work/ecmpd-$n.yaml" > "$work/ecmpd-$n.log" 2>&1 ) &
   ec=$!
   result=$(measure ecmpd "$n" "$ec")
-  read -r ec_cpu ec_rss ec_rate ec_split <<<"$result"
+  read -r ec_cpu ec_rss ec_rate ec_split ec_drx ec_srx <<<"$result"
   ec_downs=$(fewest_present "$n")
   profile ecmpd "$n" "$ec"
   [[ "$host" != 1 ]] || ec_downs='- (no IPVS: see marked down)'
@@ -187,6 +235,11 @@ YAML
   kill_tree "$ec"
   [[ "$host" == 1 ]] || in_ns ipvsadm -C
 
-  line="BENCH checks n=$n interval=1s window=${window}s | keepalived: cpu ${ka_cpu}% (user/sys ${ka_split}) rss ${ka_rss} MB rate ${ka_rate}/s downs ${ka_downs} | ecmpd (poll $poll): cpu ${ec_cpu}% (user/sys ${ec_split}) rss ${ec_rss} MB rate ${ec_rate}/s downs ${ec_downs} (marked down ${ec_marked})"
+  rx_ka='' rx_ec=''
+  if [[ "$servers" == veth ]]; then
+    rx_ka=" napi rx director/servers ${ka_drx}%/${ka_srx}%"
+    rx_ec=" napi rx director/servers ${ec_drx}%/${ec_srx}%"
+  fi
+  line="BENCH checks n=$n interval=1s window=${window}s servers=$servers | keepalived: cpu ${ka_cpu}% (user/sys ${ka_split})${rx_ka} rss ${ka_rss} MB rate ${ka_rate}/s downs ${ka_downs} | ecmpd (poll $poll): cpu ${ec_cpu}% (user/sys ${ec_split})${rx_ec} rss ${ec_rss} MB rate ${ec_rate}/s downs ${ec_downs} (marked down ${ec_marked})"
   echo "$line" | tee -a "$out"
 done
