@@ -1,11 +1,13 @@
+import DequeModule
 import ECMPCore
 import HeapModule
 import NIOConcurrencyHelpers
 import NIOPosix
 
 /// TCP checks on one thread of their own: a non-blocking connect per check,
-/// its completion read from epoll, a close with a reset, and every start,
-/// retry and timeout in one timer heap. A check costs six system calls
+/// its completion read from epoll, a close with a reset, every start and
+/// retry in one timer heap and every connect timeout in a first-in
+/// first-out queue. A check costs six system calls
 /// (socket, setsockopt, connect, epoll_ctl, getsockopt, close) and no
 /// channel: SwiftNIO's channel, pipeline and promises per connection cost
 /// 2.4 times keepalived's CPU at 1,000 checks a second (docs/benchmarks.md),
@@ -36,6 +38,8 @@ final class TCPCheckReactor: @unchecked Sendable {
         var interval: UInt64
         var timeout: UInt64
         var timeoutDuration: Duration
+        /// Index of the queue of this target's timeout in `timeoutQueues`.
+        var timeoutQueue: Int
         var retryDelay: UInt64
         var retries: Int
         var attempt = 1
@@ -51,7 +55,6 @@ final class TCPCheckReactor: @unchecked Sendable {
         var deadline: UInt64
         var slot: Int32
         var token: UInt32
-        var isTimeout: Bool
 
         static func < (lhs: Timer, rhs: Timer) -> Bool { lhs.deadline < rhs.deadline }
         static func == (lhs: Timer, rhs: Timer) -> Bool { lhs.deadline == rhs.deadline }
@@ -70,6 +73,15 @@ final class TCPCheckReactor: @unchecked Sendable {
     private var freeSlots: [Int] = []
     private var slotOfKey: [RealServerKey: Int] = [:]
     private var timers = Heap<Timer>()
+    /// Pending connects' timeouts, one queue per distinct timeout. A
+    /// connect's deadline is its start plus its target's timeout and starts
+    /// only move forward, so each queue is in deadline order without a heap.
+    /// In the heap, every finished check left a stale timeout there until its
+    /// deadline: at a 2 s timeout two of every three entries, and sifting
+    /// them was the largest user-space cost at 10,000 checks a second
+    /// (docs/benchmarks.md).
+    private var timeoutQueues: [Deque<Timer>] = []
+    private var timeoutQueueOfDuration: [UInt64: Int] = [:]
     private var nextToken: UInt32 = 0
     private var stopping = false
 
@@ -127,9 +139,9 @@ final class TCPCheckReactor: @unchecked Sendable {
         var now = ConnectSyscalls.monotonicNanoseconds()
         while !stopping {
             var wait: Int32 = -1
-            if let next = timers.min {
+            if let next = nextDeadline() {
                 // Rounded up: waking a millisecond early would spin.
-                wait = next.deadline <= now ? 0 : Int32(clamping: (next.deadline - now + 999_999) / 1_000_000)
+                wait = next <= now ? 0 : Int32(clamping: (next - now + 999_999) / 1_000_000)
             }
             // Every completion that is ready is read before more checks start.
             var count = Self.eventBatch
@@ -165,15 +177,16 @@ final class TCPCheckReactor: @unchecked Sendable {
             case .add(let target, let generation, let firstCheckIn):
                 if let existing = slotOfKey[target.key] { release(existing) }
                 let check = target.check
+                let timeout = Self.nanoseconds(check.timeout)
                 let slot = Slot(key: target.key, generation: generation,
                                 endpoint: ConnectSyscalls.Endpoint(target.address, port: target.port),
-                                interval: Self.nanoseconds(check.interval), timeout: Self.nanoseconds(check.timeout),
-                                timeoutDuration: check.timeout, retryDelay: Self.nanoseconds(check.retryDelay),
-                                retries: max(1, check.retries))
+                                interval: Self.nanoseconds(check.interval), timeout: timeout,
+                                timeoutDuration: check.timeout, timeoutQueue: timeoutQueue(for: timeout),
+                                retryDelay: Self.nanoseconds(check.retryDelay), retries: max(1, check.retries))
                 let index = freeSlots.popLast() ?? { slots.append(nil); return slots.count - 1 }()
                 slots[index] = slot
                 slotOfKey[target.key] = index
-                arm(index, at: now + Self.nanoseconds(firstCheckIn), isTimeout: false)
+                arm(index, at: now + Self.nanoseconds(firstCheckIn))
             case .remove(let key):
                 if let index = slotOfKey[key] { release(index) }
             case .stop:
@@ -182,25 +195,48 @@ final class TCPCheckReactor: @unchecked Sendable {
         }
     }
 
-    /// Fires timers that are due, starting at most `limit` checks (timeouts
-    /// and stale entries do not count); the rest wait for the next turn,
-    /// which then does not sleep.
+    /// The queue for timeouts of `nanoseconds` (one per distinct value a
+    /// config has held: a handful).
+    private func timeoutQueue(for nanoseconds: UInt64) -> Int {
+        if let index = timeoutQueueOfDuration[nanoseconds] { return index }
+        timeoutQueues.append(Deque())
+        timeoutQueueOfDuration[nanoseconds] = timeoutQueues.count - 1
+        return timeoutQueues.count - 1
+    }
+
+    /// The earliest start, retry or timeout; nil when nothing is scheduled.
+    private func nextDeadline() -> UInt64? {
+        var next = timers.min?.deadline
+        for queue in timeoutQueues {
+            if let first = queue.first?.deadline, first < next ?? .max { next = first }
+        }
+        return next
+    }
+
+    /// Ends connects whose timeout passed, then fires start timers that are
+    /// due, starting at most `limit` checks (stale entries do not count);
+    /// the rest wait for the next turn, which then does not sleep.
     private func fireDueTimers(limit: Int, now: UInt64) -> UInt64 {
+        // A timeout only arms start timers (a retry or the next check), never
+        // a timeout, so the queues do not change under this loop but by it.
+        for queue in timeoutQueues.indices {
+            while let next = timeoutQueues[queue].first, next.deadline <= now {
+                timeoutQueues[queue].removeFirst()
+                let index = Int(next.slot)
+                guard index < slots.count, let slot = slots[index], slot.token == next.token, slot.descriptor >= 0 else { continue }
+                ConnectSyscalls.closeDescriptor(slot.descriptor)
+                slots[index]!.descriptor = -1
+                finish(index, failure: .connectTimeout(slot.timeoutDuration), now: now)
+            }
+        }
         var started = 0
         var latest = now
         while started < limit, let next = timers.min, next.deadline <= now {
             timers.removeMin()
             let index = Int(next.slot)
-            guard index < slots.count, let slot = slots[index], slot.token == next.token else { continue }
-            if next.isTimeout {
-                guard slot.descriptor >= 0 else { continue }
-                ConnectSyscalls.closeDescriptor(slot.descriptor)
-                slots[index]!.descriptor = -1
-                finish(index, failure: .connectTimeout(slot.timeoutDuration), now: now)
-            } else {
-                latest = startAttempt(index)
-                started += 1
-            }
+            guard index < slots.count, slots[index]?.token == next.token else { continue }
+            latest = startAttempt(index)
+            started += 1
         }
         return latest
     }
@@ -227,7 +263,7 @@ final class TCPCheckReactor: @unchecked Sendable {
                 return now
             }
             slots[index]!.descriptor = descriptor
-            timers.insert(Timer(deadline: now + slots[index]!.timeout, slot: Int32(index), token: token, isTimeout: true))
+            timeoutQueues[slots[index]!.timeoutQueue].append(Timer(deadline: now + slots[index]!.timeout, slot: Int32(index), token: token))
         }
         return now
     }
@@ -244,7 +280,7 @@ final class TCPCheckReactor: @unchecked Sendable {
         let slot = slots[index]!
         if failure != nil, slot.attempt < slot.retries {
             slots[index]!.attempt += 1
-            arm(index, at: now + slot.retryDelay, isTimeout: false)
+            arm(index, at: now + slot.retryDelay)
             return
         }
         let latency = Duration.nanoseconds(Int64(now - slot.attemptStarted))
@@ -254,11 +290,12 @@ final class TCPCheckReactor: @unchecked Sendable {
             return
         }
         slots[index]!.attempt = 1
-        arm(index, at: max(slot.cycleStarted + slot.interval, now), isTimeout: false)
+        arm(index, at: max(slot.cycleStarted + slot.interval, now))
     }
 
-    private func arm(_ index: Int, at deadline: UInt64, isTimeout: Bool) {
-        timers.insert(Timer(deadline: deadline, slot: Int32(index), token: renewToken(index), isTimeout: isTimeout))
+    /// Schedules the slot's next attempt (the first of a check, or a retry).
+    private func arm(_ index: Int, at deadline: UInt64) {
+        timers.insert(Timer(deadline: deadline, slot: Int32(index), token: renewToken(index)))
     }
 
     private func renewToken(_ index: Int) -> UInt32 {

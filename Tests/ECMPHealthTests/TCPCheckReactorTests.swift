@@ -86,6 +86,31 @@ final class TCPCheckReactorTests: XCTestCase {
         await reactor.shutdown()
     }
 
+    /// Each timeout ends on its own deadline: a short one started after a
+    /// long one is not held behind it (timeouts queue per distinct value).
+    func testAShortTimeoutStartedAfterALongOneEndsFirst() async throws {
+        let slow = try RawListener("127.0.0.1", backlog: 0)
+        try slow.fillAcceptQueue()
+        let quick = try RawListener("127.0.0.1", backlog: 0)
+        try quick.fillAcceptQueue()
+        let outcomes = Outcomes()
+        let reactor = try reactor(outcomes)
+        let long = target("127.0.0.1", port: slow.port, timeout: .milliseconds(1_500))
+        let short = target("127.0.0.1", port: quick.port, timeout: .milliseconds(200))
+        reactor.add(long, generation: 1, firstCheckIn: .zero)
+        reactor.add(short, generation: 1, firstCheckIn: .milliseconds(50))
+        XCTAssertTrue(waitFor { !outcomes.of(short.key).isEmpty })
+        XCTAssertTrue(outcomes.of(long.key).isEmpty, "the 1.5 s timeout ended before the 200 ms one")
+        let shortOutcome = try XCTUnwrap(outcomes.of(short.key).first)
+        XCTAssertEqual(shortOutcome.failure, .connectTimeout(.milliseconds(200)))
+        XCTAssertLessThan(shortOutcome.latency, .milliseconds(900))
+        XCTAssertTrue(waitFor { !outcomes.of(long.key).isEmpty })
+        let longOutcome = try XCTUnwrap(outcomes.of(long.key).first)
+        XCTAssertEqual(longOutcome.failure, .connectTimeout(.milliseconds(1_500)))
+        XCTAssertGreaterThanOrEqual(longOutcome.latency, .milliseconds(1_500))
+        await reactor.shutdown()
+    }
+
     func testChecksRepeatAtTheInterval() async throws {
         let listener = try RawListener("127.0.0.1")
         let outcomes = Outcomes()
