@@ -116,15 +116,12 @@ if [[ "$servers" == veth ]]; then
 fi
 # Every address of 198.18.128.0/17 is local: 10,000 real servers without 10,000 aliases.
 ip netns exec "$server_ns" ip route add local 198.18.128.0/17 dev lo
-# The kernel threads that receive for the director's side of the veth pair
-# (none with loopback servers: there the receive runs inline in the checker).
-director_rx_pids() {
+# The kernel threads that receive for one side of the veth pair: rs0 the
+# director's, rs1 the servers' (none with loopback servers: there the
+# receive runs inline in the checker).
+napi_pids() {  # device
   [[ "$servers" == veth ]] || return 0
-  pgrep '^napi/rs0-' | tr '\n' ' ' || true
-}
-server_rx_pids() {
-  [[ "$servers" == veth ]] || return 0
-  pgrep '^napi/rs1-' | tr '\n' ' ' || true
+  pgrep "^napi/$1-" | tr '\n' ' ' || true
 }
 # A default route, so ecmpd can render its (unused) routing configs.
 # (a veth pair inside the namespace: not every host kernel has dummy)
@@ -165,25 +162,27 @@ fewest_present() {  # N
   sort -n "$samples" | head -n1 | awk -v n="$1" '{ print n - $1 }'
 }
 
+# CPU seconds, user + system, of the given pids.
+cpu_total() { cpu_seconds "$@" | awk '{ print $1 + $2 }'; }
+
 # Prints "cpu% rss rate user%/system% director-rx% server-rx%": the rx
 # figures are the veth's NAPI threads over the same window (0 with loopback).
 measure() {  # label N pids...
   local label=$1 n=$2; shift 2
-  local u0 s0 a0 u1 s1 a1 du0 ds0 du1 ds1 su0 ss0 su1 ss1 drx srx
-  drx=$(director_rx_pids) srx=$(server_rx_pids)
+  local u0 s0 a0 u1 s1 a1 d0 d1 r0 r1 drx srx
+  drx=$(napi_pids rs0) srx=$(napi_pids rs1)
   sleep "$warmup"
   # shellcheck disable=SC2086
-  { read -r u0 s0 <<<"$(cpu_seconds "$@")"; read -r du0 ds0 <<<"$(cpu_seconds $drx)"; read -r su0 ss0 <<<"$(cpu_seconds $srx)"; }
+  { read -r u0 s0 <<<"$(cpu_seconds "$@")"; d0=$(cpu_total $drx); r0=$(cpu_total $srx); }
   a0=$(accepted)
   : > "$samples"
   for ((t = 0; t < window; t += 5)); do sleep 5; present >> "$samples"; done
   # shellcheck disable=SC2086
-  { read -r u1 s1 <<<"$(cpu_seconds "$@")"; read -r du1 ds1 <<<"$(cpu_seconds $drx)"; read -r su1 ss1 <<<"$(cpu_seconds $srx)"; }
+  { read -r u1 s1 <<<"$(cpu_seconds "$@")"; d1=$(cpu_total $drx); r1=$(cpu_total $srx); }
   a1=$(accepted)
   awk -v u0="$u0" -v s0="$s0" -v u1="$u1" -v s1="$s1" -v w="$window" -v a0="$a0" -v a1="$a1" -v rss="$(rss_mb "$@")" \
-    -v d="$(awk -v a="$du0" -v b="$ds0" -v c="$du1" -v e="$ds1" 'BEGIN { print c + e - a - b }')" \
-    -v r="$(awk -v a="$su0" -v b="$ss0" -v c="$su1" -v e="$ss1" 'BEGIN { print c + e - a - b }')" \
-    'BEGIN { printf "%.1f %s %.0f %.1f%%/%.1f%% %.1f %.1f\n", (u1 - u0 + s1 - s0) / w * 100, rss, (a1 - a0) / w, (u1 - u0) / w * 100, (s1 - s0) / w * 100, d / w * 100, r / w * 100 }'
+    -v d0="$d0" -v d1="$d1" -v r0="$r0" -v r1="$r1" \
+    'BEGIN { printf "%.1f %s %.0f %.1f%%/%.1f%% %.1f %.1f\n", (u1 - u0 + s1 - s0) / w * 100, rss, (a1 - a0) / w, (u1 - u0) / w * 100, (s1 - s0) / w * 100, (d1 - d0) / w * 100, (r1 - r0) / w * 100 }'
 }
 
 for n in $counts; do
