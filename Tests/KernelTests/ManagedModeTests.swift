@@ -78,11 +78,13 @@ final class ManagedModeTests: XCTestCase {
     /// ospfd again, which is a second frr-reload.py. In one CI run, under
     /// TCG with 1,000 connections open, the drain's own reload took 43 s and
     /// ended after the undrain, so d1 announced at the drained cost until
-    /// the next reload, past the 60 s this waited. Up to 120 s now, and on
-    /// timeout d1's status, its lo and the router's route in the failure.
+    /// the next reload, past the 60 s this waited; in a later one the undrain
+    /// took 98 s of 120. Up to 180 s now (two reloads queued behind each other
+    /// under a loaded TCG guest), and on timeout d1's status, its lo and the
+    /// router's route in the failure.
     func waitForUndrain(_ lab: LabScript) throws {
         do {
-            let took = try NetnsLab.waitFor("d1 back after undrain", timeout: .seconds(120), interval: .milliseconds(200)) { try lab.routerHas(2) }
+            let took = try NetnsLab.waitFor("d1 back after undrain", timeout: .seconds(180), interval: .milliseconds(200)) { try lab.routerHas(2) }
             print("managed: undrain-director 1 -> router has both directors after \(took)")
         } catch {
             let status = (try? lab.exec("d1", [Command.ecmpd, "status"], allowFailure: true).output) ?? "(no status)"
