@@ -5,9 +5,9 @@ import NIOConcurrencyHelpers
 import NIOPosix
 
 /// TCP checks on one thread of their own: a non-blocking connect per check,
-/// its completion read from epoll, a close with a reset, every start and
-/// retry in one timer heap and every connect timeout in a first-in
-/// first-out queue. A check costs six system calls
+/// its completion read from epoll, a close with a reset, and every deadline
+/// (the next check, a retry, a connect's timeout) in a first-in first-out
+/// queue per distinct duration; only first checks and late ones use a heap. A check costs six system calls
 /// (socket, setsockopt, connect, epoll_ctl, getsockopt, close) and no
 /// channel: SwiftNIO's channel, pipeline and promises per connection cost
 /// 2.4 times keepalived's CPU at 1,000 checks a second (docs/benchmarks.md),
@@ -38,17 +38,60 @@ final class TCPCheckReactor: @unchecked Sendable {
         var interval: UInt64
         var timeout: UInt64
         var timeoutDuration: Duration
-        /// Index of the queue of this target's timeout in `timeoutQueues`.
-        var timeoutQueue: Int
         var retryDelay: UInt64
+        /// This target's queues in `timeouts`, `cycles` and `retries`.
+        var timeoutQueue: Int
+        var cycleQueue: Int
+        var retryQueue: Int
         var retries: Int
         var attempt = 1
         var descriptor: Int32 = -1
         var cycleStarted: UInt64 = 0
         var attemptStarted: UInt64 = 0
-        /// Changes whenever the slot moves on; a timer or epoll event that
-        /// carries an older token is stale and ignored.
+        /// A check is running (an attempt in flight or a retry waiting).
+        var inCycle = false
+        /// The next check came due while this one ran: it starts when this ends.
+        var startWhenDone = false
+        /// Changes whenever an attempt moves on; a retry, timeout or epoll
+        /// event that carries an older token is stale and ignored.
         var token: UInt32 = 0
+        /// The same for the start of the next check.
+        var cycleToken: UInt32 = 0
+    }
+
+    /// Deadlines that only move forward, one first-in first-out queue per
+    /// distinct duration: each queue is then in deadline order without a
+    /// heap. A check's next start is its start plus its interval, a retry
+    /// its attempt's end plus the retry delay, a timeout its connect's start
+    /// plus the timeout, and starts and ends are taken in clock order.
+    private struct Queues {
+        var queues: [Deque<Timer>] = []
+        var indexOfDuration: [UInt64: Int] = [:]
+
+        /// The queue for `nanoseconds` (one per distinct value a config
+        /// has held: a handful).
+        mutating func queue(for nanoseconds: UInt64) -> Int {
+            if let index = indexOfDuration[nanoseconds] { return index }
+            queues.append(Deque())
+            indexOfDuration[nanoseconds] = queues.count - 1
+            return queues.count - 1
+        }
+
+        var earliest: UInt64? {
+            var next: UInt64?
+            for queue in queues { if let first = queue.first?.deadline, first < next ?? .max { next = first } }
+            return next
+        }
+
+        /// Removes and returns the earliest entry due by `now`.
+        mutating func popDue(_ now: UInt64) -> Timer? {
+            var best = -1
+            for index in queues.indices {
+                guard let first = queues[index].first, first.deadline <= now else { continue }
+                if best < 0 || first.deadline < queues[best].first!.deadline { best = index }
+            }
+            return best < 0 ? nil : queues[best].removeFirst()
+        }
     }
 
     private struct Timer: Comparable {
@@ -72,16 +115,16 @@ final class TCPCheckReactor: @unchecked Sendable {
     private var slots: [Slot?] = []
     private var freeSlots: [Int] = []
     private var slotOfKey: [RealServerKey: Int] = [:]
+    /// First checks (at their phase) and checks that came due while the
+    /// previous one ran: the only deadlines in no order.
     private var timers = Heap<Timer>()
-    /// Pending connects' timeouts, one queue per distinct timeout. A
-    /// connect's deadline is its start plus its target's timeout and starts
-    /// only move forward, so each queue is in deadline order without a heap.
-    /// In the heap, every finished check left a stale timeout there until its
-    /// deadline: at a 2 s timeout two of every three entries, and sifting
-    /// them was the largest user-space cost at 10,000 checks a second
-    /// (docs/benchmarks.md).
-    private var timeoutQueues: [Deque<Timer>] = []
-    private var timeoutQueueOfDuration: [UInt64: Int] = [:]
+    /// Pending connects' timeouts, next checks and retries. In one heap,
+    /// sifting 10,000 targets' deadlines (and, for timeouts, the stale
+    /// entries every finished check left) was the largest user-space cost
+    /// at 10,000 checks a second (docs/benchmarks.md).
+    private var timeouts = Queues()
+    private var cycles = Queues()
+    private var retryQueues = Queues()
     private var nextToken: UInt32 = 0
     private var stopping = false
 
@@ -178,15 +221,17 @@ final class TCPCheckReactor: @unchecked Sendable {
                 if let existing = slotOfKey[target.key] { release(existing) }
                 let check = target.check
                 let timeout = Self.nanoseconds(check.timeout)
+                let interval = Self.nanoseconds(check.interval)
+                let retryDelay = Self.nanoseconds(check.retryDelay)
                 let slot = Slot(key: target.key, generation: generation,
                                 endpoint: ConnectSyscalls.Endpoint(target.address, port: target.port),
-                                interval: Self.nanoseconds(check.interval), timeout: timeout,
-                                timeoutDuration: check.timeout, timeoutQueue: timeoutQueue(for: timeout),
-                                retryDelay: Self.nanoseconds(check.retryDelay), retries: max(1, check.retries))
+                                interval: interval, timeout: timeout, timeoutDuration: check.timeout, retryDelay: retryDelay,
+                                timeoutQueue: timeouts.queue(for: timeout), cycleQueue: cycles.queue(for: interval),
+                                retryQueue: retryQueues.queue(for: retryDelay), retries: max(1, check.retries))
                 let index = freeSlots.popLast() ?? { slots.append(nil); return slots.count - 1 }()
                 slots[index] = slot
                 slotOfKey[target.key] = index
-                arm(index, at: now + Self.nanoseconds(firstCheckIn))
+                armCycle(index, at: now + Self.nanoseconds(firstCheckIn))
             case .remove(let key):
                 if let index = slotOfKey[key] { release(index) }
             case .stop:
@@ -195,46 +240,47 @@ final class TCPCheckReactor: @unchecked Sendable {
         }
     }
 
-    /// The queue for timeouts of `nanoseconds` (one per distinct value a
-    /// config has held: a handful).
-    private func timeoutQueue(for nanoseconds: UInt64) -> Int {
-        if let index = timeoutQueueOfDuration[nanoseconds] { return index }
-        timeoutQueues.append(Deque())
-        timeoutQueueOfDuration[nanoseconds] = timeoutQueues.count - 1
-        return timeoutQueues.count - 1
-    }
-
     /// The earliest start, retry or timeout; nil when nothing is scheduled.
     private func nextDeadline() -> UInt64? {
-        var next = timers.min?.deadline
-        for queue in timeoutQueues {
-            if let first = queue.first?.deadline, first < next ?? .max { next = first }
-        }
-        return next
+        Self.earlier(Self.earlier(timers.min?.deadline, timeouts.earliest), Self.earlier(cycles.earliest, retryQueues.earliest))
     }
 
     /// Ends connects whose timeout passed, then fires start timers that are
     /// due, starting at most `limit` checks (stale entries do not count);
     /// the rest wait for the next turn, which then does not sleep.
     private func fireDueTimers(limit: Int, now: UInt64) -> UInt64 {
-        // A timeout only arms start timers (a retry or the next check), never
-        // a timeout, so the queues do not change under this loop but by it.
-        for queue in timeoutQueues.indices {
-            while let next = timeoutQueues[queue].first, next.deadline <= now {
-                timeoutQueues[queue].removeFirst()
-                let index = Int(next.slot)
-                guard index < slots.count, let slot = slots[index], slot.token == next.token, slot.descriptor >= 0 else { continue }
-                ConnectSyscalls.closeDescriptor(slot.descriptor)
-                slots[index]!.descriptor = -1
-                finish(index, failure: .connectTimeout(slot.timeoutDuration), now: now)
-            }
+        // A timeout only arms starts (a retry or the next check), never a
+        // timeout, so the timeout queues change under this loop only by it.
+        while let next = timeouts.popDue(now) {
+            let index = Int(next.slot)
+            guard index < slots.count, slots[index]?.token == next.token, slots[index]!.descriptor >= 0 else { continue }
+            ConnectSyscalls.closeDescriptor(slots[index]!.descriptor)
+            slots[index]!.descriptor = -1
+            finish(index, failure: .connectTimeout(slots[index]!.timeoutDuration), now: now)
         }
         var started = 0
         var latest = now
-        while started < limit, let next = timers.min, next.deadline <= now {
-            timers.removeMin()
+        while started < limit {
+            // The earliest due start of the three kinds: a retry, a next
+            // check from its interval's queue, or a first or late check.
+            let retry = retryQueues.earliest ?? .max
+            let cycle = cycles.earliest ?? .max
+            let other = timers.min?.deadline ?? .max
+            let first = min(retry, cycle, other)
+            guard first <= now else { break }
+            let next: Timer
+            let isRetry = first == retry
+            if isRetry { next = retryQueues.popDue(now)! }
+            else if first == cycle { next = cycles.popDue(now)! }
+            else { next = timers.removeMin() }
             let index = Int(next.slot)
-            guard index < slots.count, slots[index]?.token == next.token else { continue }
+            guard index < slots.count, let slot = slots[index],
+                  isRetry ? slot.token == next.token : slot.cycleToken == next.token else { continue }
+            if !isRetry, slot.inCycle {
+                // No overlap: the check still running starts the next when it ends.
+                slots[index]!.startWhenDone = true
+                continue
+            }
             latest = startAttempt(index)
             started += 1
         }
@@ -246,7 +292,13 @@ final class TCPCheckReactor: @unchecked Sendable {
     /// Starts an attempt; returns the clock read it started at.
     private func startAttempt(_ index: Int) -> UInt64 {
         let now = ConnectSyscalls.monotonicNanoseconds()
-        if slots[index]!.attempt == 1 { slots[index]!.cycleStarted = now }
+        if slots[index]!.attempt == 1 {
+            // The next check's start, fixed-rate: this start plus the interval.
+            slots[index]!.cycleStarted = now
+            slots[index]!.inCycle = true
+            let token = renewCycleToken(index)
+            cycles.queues[slots[index]!.cycleQueue].append(Timer(deadline: now + slots[index]!.interval, slot: Int32(index), token: token))
+        }
         slots[index]!.attemptStarted = now
         switch ConnectSyscalls.startConnect(to: slots[index]!.endpoint) {
         case .connected:
@@ -263,44 +315,56 @@ final class TCPCheckReactor: @unchecked Sendable {
                 return now
             }
             slots[index]!.descriptor = descriptor
-            timeoutQueues[slots[index]!.timeoutQueue].append(Timer(deadline: now + slots[index]!.timeout, slot: Int32(index), token: token))
+            timeouts.queues[slots[index]!.timeoutQueue].append(Timer(deadline: now + slots[index]!.timeout, slot: Int32(index), token: token))
         }
         return now
     }
 
     private func connectCompleted(slot index: Int, token: UInt32, now: UInt64) {
-        guard index < slots.count, let slot = slots[index], slot.token == token, slot.descriptor >= 0 else { return }
-        let result = ConnectSyscalls.finishConnect(slot.descriptor)
+        guard index < slots.count, slots[index]?.token == token, slots[index]!.descriptor >= 0 else { return }
+        let result = ConnectSyscalls.finishConnect(slots[index]!.descriptor)
         slots[index]!.descriptor = -1
         finish(index, failure: result == 0 ? nil : ProbeError.failure(errno: result, connected: false, received: 0), now: now)
     }
 
     /// An attempt ended at `now`: retry, or report and schedule the next check.
     private func finish(_ index: Int, failure: CheckFailure?, now: UInt64) {
-        let slot = slots[index]!
-        if failure != nil, slot.attempt < slot.retries {
+        if failure != nil, slots[index]!.attempt < slots[index]!.retries {
             slots[index]!.attempt += 1
-            arm(index, at: now + slot.retryDelay)
+            let token = renewToken(index)
+            retryQueues.queues[slots[index]!.retryQueue].append(Timer(deadline: now + slots[index]!.retryDelay, slot: Int32(index), token: token))
             return
         }
-        let latency = Duration.nanoseconds(Int64(now - slot.attemptStarted))
+        let latency = Duration.nanoseconds(Int64(now - slots[index]!.attemptStarted))
         let outcome = failure.map { CheckOutcome.failure($0, latency: latency) } ?? .success(latency: latency)
-        guard onOutcome(slot.key, slot.generation, outcome) else {
+        guard onOutcome(slots[index]!.key, slots[index]!.generation, outcome) else {
             release(index)
             return
         }
         slots[index]!.attempt = 1
-        arm(index, at: max(slot.cycleStarted + slot.interval, now))
+        slots[index]!.inCycle = false
+        if slots[index]!.startWhenDone {
+            // It ran past its next start: the next starts now.
+            slots[index]!.startWhenDone = false
+            armCycle(index, at: now)
+        }
     }
 
-    /// Schedules the slot's next attempt (the first of a check, or a retry).
-    private func arm(_ index: Int, at deadline: UInt64) {
-        timers.insert(Timer(deadline: deadline, slot: Int32(index), token: renewToken(index)))
+    /// Schedules a check's start outside its interval's queue: the first, or
+    /// one that came due while the previous check ran.
+    private func armCycle(_ index: Int, at deadline: UInt64) {
+        timers.insert(Timer(deadline: deadline, slot: Int32(index), token: renewCycleToken(index)))
     }
 
     private func renewToken(_ index: Int) -> UInt32 {
         nextToken &+= 1
         slots[index]!.token = nextToken
+        return nextToken
+    }
+
+    private func renewCycleToken(_ index: Int) -> UInt32 {
+        nextToken &+= 1
+        slots[index]!.cycleToken = nextToken
         return nextToken
     }
 
@@ -313,4 +377,10 @@ final class TCPCheckReactor: @unchecked Sendable {
     }
 
     private static func nanoseconds(_ duration: Duration) -> UInt64 { UInt64(max(0, duration.nanoseconds)) }
+
+    private static func earlier(_ a: UInt64?, _ b: UInt64?) -> UInt64? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return min(a, b)
+    }
 }

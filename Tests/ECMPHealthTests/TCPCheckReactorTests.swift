@@ -123,6 +123,49 @@ final class TCPCheckReactorTests: XCTestCase {
         XCTAssertTrue((10 ... 11).contains(outcomes.of(live.key).count), "\(outcomes.of(live.key).count) checks")
     }
 
+    /// A check that runs past its interval is not overlapped: the next
+    /// starts when it ends. 300 ms timeouts at a 100 ms interval give one
+    /// outcome every 300 ms, not ten a second.
+    func testACheckLongerThanItsIntervalDelaysTheNextInsteadOfOverlapping() async throws {
+        let listener = try RawListener("127.0.0.1", backlog: 0)
+        try listener.fillAcceptQueue()
+        let outcomes = Outcomes()
+        let reactor = try reactor(outcomes)
+        let silent = target("127.0.0.1", port: listener.port, interval: .milliseconds(100), timeout: .milliseconds(300))
+        let before = RawListener.openDescriptors()
+        reactor.add(silent, generation: 1, firstCheckIn: .zero)
+        var mostOpen = 0
+        let deadline = ContinuousClock.now + .milliseconds(1_050)
+        while ContinuousClock.now < deadline {
+            mostOpen = max(mostOpen, RawListener.openDescriptors() - before)
+            usleep(10_000)
+        }
+        await reactor.shutdown()
+        let seen = outcomes.of(silent.key)
+        XCTAssertTrue((2 ... 3).contains(seen.count), "\(seen.count) checks in 1,050 ms")
+        XCTAssertTrue(seen.allSatisfy { $0.failure == .connectTimeout(.milliseconds(300)) })
+        XCTAssertLessThanOrEqual(mostOpen, 1, "connects in flight at once")
+    }
+
+    /// Retries are spaced by the retry delay and end in one outcome.
+    func testRetriesAreSpacedByTheRetryDelayAndReportOnce() async throws {
+        let port = try RawListener("127.0.0.1").port   // closed again when the listener goes
+        let outcomes = Outcomes()
+        let reactor = try reactor(outcomes)
+        var refused = target("127.0.0.1", port: port, interval: .seconds(10))
+        refused.check.retries = 3
+        refused.check.retryDelay = .milliseconds(150)
+        let started = ContinuousClock.now
+        reactor.add(refused, generation: 1, firstCheckIn: .zero)
+        XCTAssertTrue(waitFor { !outcomes.of(refused.key).isEmpty })
+        let took = ContinuousClock.now - started
+        try await Task.sleep(for: .milliseconds(200))
+        await reactor.shutdown()
+        XCTAssertEqual(outcomes.of(refused.key).count, 1, "three attempts are one check")
+        XCTAssertGreaterThanOrEqual(took, .milliseconds(300), "two retries 150 ms apart")
+        XCTAssertLessThan(took, .milliseconds(1_500))
+    }
+
     func testAHandlerThatDeclinesEndsTheTargetsChecks() async throws {
         let listener = try RawListener("127.0.0.1")
         let outcomes = Outcomes()

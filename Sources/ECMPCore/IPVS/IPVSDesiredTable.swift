@@ -69,13 +69,19 @@ public struct IPVSDesiredTable: Hashable, Sendable {
         case .port(_, let port): servicePort = port
         case .fwmark: servicePort = 0
         }
-        var byKey: [IPVSDestinationKey: IPVSDestination] = [:]
-        for server in service.realServers {
-            let destination = IPVSDestination(server.address, port: UInt16(server.port ?? servicePort),
-                                              forwarding: forwarding(service.forwarding), weight: Int32(server.weight))
-            if byKey[destination.key] == nil { byKey[destination.key] = destination }
+        let method = forwarding(service.forwarding)
+        let keys = service.realServers.map { IPVSDestinationKey($0.address, port: UInt16($0.port ?? servicePort)) }
+        // A stable sort of positions by key: of two entries with one key the
+        // first in the config comes first and is the one kept. No dictionary:
+        // the full plan runs this for every service every few seconds.
+        let order = keys.indices.sorted { keys[$0] < keys[$1] || (keys[$0] == keys[$1] && $0 < $1) }
+        var destinations: [IPVSDestination] = []
+        destinations.reserveCapacity(order.count)
+        for position in order where destinations.last?.key != keys[position] {
+            destinations.append(IPVSDestination(keys[position].address, port: keys[position].port, forwarding: method,
+                                                weight: Int32(service.realServers[position].weight)))
         }
-        return byKey.values.sorted { $0.key < $1.key }
+        return destinations
     }
 
     /// The config's scheduler flag names (`ConfigParser.knownSchedulerFlags`)

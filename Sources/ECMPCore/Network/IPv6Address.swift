@@ -1,12 +1,24 @@
-/// An IPv6 address as 16 bytes in network order. Parsing follows RFC 4291
-/// section 2.2 (hex groups, one `::`, an optional trailing dotted quad);
-/// printing follows RFC 5952 (lower case, longest zero run compressed).
+/// An IPv6 address: 16 bytes in network order, held as two big-endian
+/// words so the address (and every key and destination that holds an
+/// `IPAddress`) is plain data: copied without reference counting, compared
+/// and hashed as two integers. Parsing follows RFC 4291 section 2.2 (hex
+/// groups, one `::`, an optional trailing dotted quad); printing follows
+/// RFC 5952 (lower case, longest zero run compressed).
 public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public var bytes: [UInt8]
+    /// Bytes 0-7 and 8-15, the first byte most significant: comparing
+    /// (high, low) orders addresses as their bytes do.
+    private var high: UInt64
+    private var low: UInt64
 
     public init(bytes: [UInt8]) {
         precondition(bytes.count == 16, "an IPv6 address has 16 bytes")
-        self.bytes = bytes
+        high = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+        low = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    /// The 16 bytes in network order.
+    public var bytes: [UInt8] {
+        (0..<16).map { index in UInt8(truncatingIfNeeded: (index < 8 ? high : low) >> (8 * (7 - index % 8))) }
     }
 
     public init?(_ text: String) {
@@ -44,11 +56,11 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
             groups = all
         }
         let full = sawDoubleColon ? groups + Array(repeating: 0, count: 8 - groups.count - tail.count) + tail : groups
-        bytes = full.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] }
+        self.init(bytes: full.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] })
     }
 
     public var description: String {
-        let groups = (0..<8).map { UInt16(bytes[2 * $0]) << 8 | UInt16(bytes[2 * $0 + 1]) }
+        let groups = (0..<8).map { UInt16(truncatingIfNeeded: ($0 < 4 ? high : low) >> (16 * (3 - $0 % 4))) }
         var bestStart = -1, bestLength = 0, index = 0
         while index < 8 {
             if groups[index] == 0 {
@@ -63,5 +75,5 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
         return hex(0..<bestStart) + "::" + hex((bestStart + bestLength)..<8)
     }
 
-    public static func < (lhs: IPv6Address, rhs: IPv6Address) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+    public static func < (lhs: IPv6Address, rhs: IPv6Address) -> Bool { (lhs.high, lhs.low) < (rhs.high, rhs.low) }
 }
