@@ -39,16 +39,24 @@ public final class HealthChecker: Sendable {
     /// lookup by key and its hashing were the largest user-space cost left.
     private struct Table {
         var entries: [Running?] = []
+        /// Each slot's current generation, 0 when free: checked per result
+        /// without reading (copying) the whole entry.
+        var generations: [Int] = []
         var indexOfKey: [RealServerKey: Int] = [:]
         var free: [Int] = []
         var sequence = 0
 
         /// Puts `target` in a slot (its old one when replacing) under a new generation.
         mutating func insert(_ target: CheckTarget, tracker: CheckTracker) -> Int {
-            let index = indexOfKey[target.key] ?? free.popLast() ?? { entries.append(nil); return entries.count - 1 }()
+            let index = indexOfKey[target.key] ?? free.popLast() ?? {
+                entries.append(nil)
+                generations.append(0)
+                return entries.count - 1
+            }()
             sequence += 1
             let generation = sequence << 32 | index
             entries[index] = Running(target: target, tracker: tracker, generation: generation)
+            generations[index] = generation
             indexOfKey[target.key] = index
             return generation
         }
@@ -56,13 +64,14 @@ public final class HealthChecker: Sendable {
         mutating func remove(_ key: RealServerKey) {
             guard let index = indexOfKey.removeValue(forKey: key) else { return }
             entries[index] = nil
+            generations[index] = 0
             free.append(index)
         }
 
         /// The slot a generation names, if that generation is still current.
         func slot(of generation: Int) -> Int? {
             let index = generation & 0xffff_ffff
-            guard index < entries.count, entries[index]?.generation == generation else { return nil }
+            guard index < generations.count, generations[index] == generation else { return nil }
             return index
         }
     }
@@ -104,6 +113,7 @@ public final class HealthChecker: Sendable {
         state.withLockedValue { table in
             // One allocation of the right size, not a doubling past it.
             table.entries.reserveCapacity(wanted.count)
+            table.generations.reserveCapacity(wanted.count)
             for (key, index) in table.indexOfKey {
                 guard let entry = table.entries[index], wanted[key] != entry.target else { continue }
                 entry.scheduled?.cancel()

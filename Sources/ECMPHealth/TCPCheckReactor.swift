@@ -57,6 +57,8 @@ final class TCPCheckReactor: @unchecked Sendable {
         var token: UInt32 = 0
         /// The same for the start of the next check.
         var cycleToken: UInt32 = 0
+        /// False once released; its index is then in `freeSlots`.
+        var live = true
     }
 
     /// Deadlines that only move forward, one first-in first-out queue per
@@ -112,7 +114,11 @@ final class TCPCheckReactor: @unchecked Sendable {
     private let onOutcome: OutcomeHandler
 
     // Reactor thread only.
-    private var slots: [Slot?] = []
+    /// Not optional: a field of an element is then read and written in
+    /// place, where an optional element was copied out whole (the copy
+    /// routine was the largest user-space symbol). A free slot has `live`
+    /// false and sits in `freeSlots`.
+    private var slots: [Slot] = []
     private var freeSlots: [Int] = []
     private var slotOfKey: [RealServerKey: Int] = [:]
     /// First checks (at their phase) and checks that came due while the
@@ -228,8 +234,14 @@ final class TCPCheckReactor: @unchecked Sendable {
                                 interval: interval, timeout: timeout, timeoutDuration: check.timeout, retryDelay: retryDelay,
                                 timeoutQueue: timeouts.queue(for: timeout), cycleQueue: cycles.queue(for: interval),
                                 retryQueue: retryQueues.queue(for: retryDelay), retries: max(1, check.retries))
-                let index = freeSlots.popLast() ?? { slots.append(nil); return slots.count - 1 }()
-                slots[index] = slot
+                let index: Int
+                if let free = freeSlots.popLast() {
+                    slots[free] = slot
+                    index = free
+                } else {
+                    slots.append(slot)
+                    index = slots.count - 1
+                }
                 slotOfKey[target.key] = index
                 armCycle(index, at: now + Self.nanoseconds(firstCheckIn))
             case .remove(let key):
@@ -253,10 +265,10 @@ final class TCPCheckReactor: @unchecked Sendable {
         // timeout, so the timeout queues change under this loop only by it.
         while let next = timeouts.popDue(now) {
             let index = Int(next.slot)
-            guard index < slots.count, slots[index]?.token == next.token, slots[index]!.descriptor >= 0 else { continue }
-            ConnectSyscalls.closeDescriptor(slots[index]!.descriptor)
-            slots[index]!.descriptor = -1
-            finish(index, failure: .connectTimeout(slots[index]!.timeoutDuration), now: now)
+            guard index < slots.count, slots[index].live, slots[index].token == next.token, slots[index].descriptor >= 0 else { continue }
+            ConnectSyscalls.closeDescriptor(slots[index].descriptor)
+            slots[index].descriptor = -1
+            finish(index, failure: .connectTimeout(slots[index].timeoutDuration), now: now)
         }
         var started = 0
         var latest = now
@@ -274,11 +286,11 @@ final class TCPCheckReactor: @unchecked Sendable {
             else if first == cycle { next = cycles.popDue(now)! }
             else { next = timers.removeMin() }
             let index = Int(next.slot)
-            guard index < slots.count, let slot = slots[index],
-                  isRetry ? slot.token == next.token : slot.cycleToken == next.token else { continue }
-            if !isRetry, slot.inCycle {
+            guard index < slots.count, slots[index].live,
+                  isRetry ? slots[index].token == next.token : slots[index].cycleToken == next.token else { continue }
+            if !isRetry, slots[index].inCycle {
                 // No overlap: the check still running starts the next when it ends.
-                slots[index]!.startWhenDone = true
+                slots[index].startWhenDone = true
                 continue
             }
             latest = startAttempt(index)
@@ -292,15 +304,15 @@ final class TCPCheckReactor: @unchecked Sendable {
     /// Starts an attempt; returns the clock read it started at.
     private func startAttempt(_ index: Int) -> UInt64 {
         let now = ConnectSyscalls.monotonicNanoseconds()
-        if slots[index]!.attempt == 1 {
+        if slots[index].attempt == 1 {
             // The next check's start, fixed-rate: this start plus the interval.
-            slots[index]!.cycleStarted = now
-            slots[index]!.inCycle = true
+            slots[index].cycleStarted = now
+            slots[index].inCycle = true
             let token = renewCycleToken(index)
-            cycles.queues[slots[index]!.cycleQueue].append(Timer(deadline: now + slots[index]!.interval, slot: Int32(index), token: token))
+            cycles.queues[slots[index].cycleQueue].append(Timer(deadline: now + slots[index].interval, slot: Int32(index), token: token))
         }
-        slots[index]!.attemptStarted = now
-        switch ConnectSyscalls.startConnect(to: slots[index]!.endpoint) {
+        slots[index].attemptStarted = now
+        switch ConnectSyscalls.startConnect(to: slots[index].endpoint) {
         case .connected:
             finish(index, failure: nil, now: ConnectSyscalls.monotonicNanoseconds())
         case .failed(let failure):
@@ -314,38 +326,38 @@ final class TCPCheckReactor: @unchecked Sendable {
                 finish(index, failure: ProbeError.failure(errno: registered, connected: false, received: 0), now: now)
                 return now
             }
-            slots[index]!.descriptor = descriptor
-            timeouts.queues[slots[index]!.timeoutQueue].append(Timer(deadline: now + slots[index]!.timeout, slot: Int32(index), token: token))
+            slots[index].descriptor = descriptor
+            timeouts.queues[slots[index].timeoutQueue].append(Timer(deadline: now + slots[index].timeout, slot: Int32(index), token: token))
         }
         return now
     }
 
     private func connectCompleted(slot index: Int, token: UInt32, now: UInt64) {
-        guard index < slots.count, slots[index]?.token == token, slots[index]!.descriptor >= 0 else { return }
-        let result = ConnectSyscalls.finishConnect(slots[index]!.descriptor)
-        slots[index]!.descriptor = -1
+        guard index < slots.count, slots[index].live, slots[index].token == token, slots[index].descriptor >= 0 else { return }
+        let result = ConnectSyscalls.finishConnect(slots[index].descriptor)
+        slots[index].descriptor = -1
         finish(index, failure: result == 0 ? nil : ProbeError.failure(errno: result, connected: false, received: 0), now: now)
     }
 
     /// An attempt ended at `now`: retry, or report and schedule the next check.
     private func finish(_ index: Int, failure: CheckFailure?, now: UInt64) {
-        if failure != nil, slots[index]!.attempt < slots[index]!.retries {
-            slots[index]!.attempt += 1
+        if failure != nil, slots[index].attempt < slots[index].retries {
+            slots[index].attempt += 1
             let token = renewToken(index)
-            retryQueues.queues[slots[index]!.retryQueue].append(Timer(deadline: now + slots[index]!.retryDelay, slot: Int32(index), token: token))
+            retryQueues.queues[slots[index].retryQueue].append(Timer(deadline: now + slots[index].retryDelay, slot: Int32(index), token: token))
             return
         }
-        let latency = Duration.nanoseconds(Int64(now - slots[index]!.attemptStarted))
+        let latency = Duration.nanoseconds(Int64(now - slots[index].attemptStarted))
         let outcome = failure.map { CheckOutcome.failure($0, latency: latency) } ?? .success(latency: latency)
-        guard onOutcome(slots[index]!.key, slots[index]!.generation, outcome) else {
+        guard onOutcome(slots[index].key, slots[index].generation, outcome) else {
             release(index)
             return
         }
-        slots[index]!.attempt = 1
-        slots[index]!.inCycle = false
-        if slots[index]!.startWhenDone {
+        slots[index].attempt = 1
+        slots[index].inCycle = false
+        if slots[index].startWhenDone {
             // It ran past its next start: the next starts now.
-            slots[index]!.startWhenDone = false
+            slots[index].startWhenDone = false
             armCycle(index, at: now)
         }
     }
@@ -358,22 +370,24 @@ final class TCPCheckReactor: @unchecked Sendable {
 
     private func renewToken(_ index: Int) -> UInt32 {
         nextToken &+= 1
-        slots[index]!.token = nextToken
+        slots[index].token = nextToken
         return nextToken
     }
 
     private func renewCycleToken(_ index: Int) -> UInt32 {
         nextToken &+= 1
-        slots[index]!.cycleToken = nextToken
+        slots[index].cycleToken = nextToken
         return nextToken
     }
 
     private func release(_ index: Int) {
-        guard let slot = slots[index] else { return }
-        if slot.descriptor >= 0 { ConnectSyscalls.closeDescriptor(slot.descriptor) }
-        slots[index] = nil
+        guard slots[index].live else { return }
+        if slots[index].descriptor >= 0 { ConnectSyscalls.closeDescriptor(slots[index].descriptor) }
+        slots[index].descriptor = -1
+        slots[index].live = false
         freeSlots.append(index)
-        if slotOfKey[slot.key] == index { slotOfKey[slot.key] = nil }
+        let key = slots[index].key
+        if slotOfKey[key] == index { slotOfKey[key] = nil }
     }
 
     private static func nanoseconds(_ duration: Duration) -> UInt64 { UInt64(max(0, duration.nanoseconds)) }

@@ -210,8 +210,17 @@ final class ControllerFleet {
     /// with the sqlite3 shell (not through ecmpd), oldest first.
     func eventRows(_ index: Int) throws -> [String] {
         let database = "\(directors[index].state)/history.sqlite"
-        return try Command.run(["sqlite3", database, "SELECT id, kind, ifnull(vip, ''), reason FROM event ORDER BY id"])
+        return try Self.sqlite(database, "SELECT id, kind, ifnull(vip, ''), reason FROM event ORDER BY id")
             .output.split(separator: "\n").map(String.init)
+    }
+
+    /// The sqlite3 shell on a live database, waiting up to 5 s for a lock
+    /// (the shell's default is not to wait): a restarted ecmpd's first open
+    /// rebuilds the WAL index after a kill -9 and holds it meanwhile, and
+    /// under a loaded TCG guest a read that came then failed with "database
+    /// is locked" in one CI run.
+    static func sqlite(_ database: String, _ sql: String) throws -> (status: Int32, output: String) {
+        try Command.run(["sqlite3", "-cmd", ".timeout 5000", database, sql])
     }
 
     func tearDown() {

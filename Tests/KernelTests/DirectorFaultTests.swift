@@ -140,12 +140,20 @@ final class DirectorFaultTests: XCTestCase {
         let ready = fleet.lab.path("lock-ready")
         let locker = try fleet.lab.spawn(fleet.directors[0].namespace, ["python3", "-c", """
             import sqlite3, time
-            c = sqlite3.connect("\(state)/history.sqlite", isolation_level=None)
+            c = sqlite3.connect("\(state)/history.sqlite", isolation_level=None, timeout=30)
             c.execute("BEGIN EXCLUSIVE")
             open("\(ready)", "w").close()
             time.sleep(600)
             """], log: fleet.lab.path("locker.log"))
-        try NetnsLab.waitFor("the lock held", timeout: .seconds(20)) { FileManager.default.fileExists(atPath: ready) }
+        // Python's start and the lock under a loaded TCG guest took over the
+        // 20 s this waited in one CI run; the locker's log goes in a failure.
+        do {
+            try NetnsLab.waitFor("the lock held", timeout: .seconds(60)) { FileManager.default.fileExists(atPath: ready) }
+        } catch {
+            let log = (try? String(contentsOfFile: fleet.lab.path("locker.log"), encoding: .utf8)) ?? "(no log)"
+            XCTFail("\(error)\n--- locker.log:\n\(log)")
+            throw error
+        }
         let failuresBefore = try fleet.metric(0, "ecmpd_store_write_failures_total") ?? 0
         zeroed = .now
         try fleet.setWeights(0, to: 0)
@@ -356,8 +364,8 @@ final class DirectorFaultTests: XCTestCase {
         _ = try waitForBoth(fleet, "d1 back once the flapping stopped", timeout: .seconds(30))
 
         let withdraws = try transitions(fleet, "withdraw") - before.0, announces = try transitions(fleet, "announce") - before.1
-        let moves = try Command.run(["sqlite3", "\(fleet.directors[0].state)/history.sqlite",
-                                     "SELECT kind, timestamp_ms FROM event WHERE id > \(rowsBefore) AND kind IN ('announce', 'withdraw') ORDER BY id"])
+        let moves = try ControllerFleet.sqlite("\(fleet.directors[0].state)/history.sqlite",
+                                               "SELECT kind, timestamp_ms FROM event WHERE id > \(rowsBefore) AND kind IN ('announce', 'withdraw') ORDER BY id")
             .output.split(separator: "\n").map { $0.split(separator: "|") }
         var shortest: Int?
         for (previous, next) in zip(moves, moves.dropFirst()) where previous.first == "withdraw" && next.first == "announce" {

@@ -87,8 +87,8 @@ final class ScaleSoakTests: XCTestCase {
 
     /// Successful config reloads in history (the start counts as one).
     func reloads() throws -> Int {
-        let output = try Command.run(["sqlite3", lab.path("state/history.sqlite"),
-                                      "SELECT count(*) FROM event WHERE kind = 'config-reload' AND outcome = 'ok'"]).output
+        let output = try ControllerFleet.sqlite(lab.path("state/history.sqlite"),
+                                                "SELECT count(*) FROM event WHERE kind = 'config-reload' AND outcome = 'ok'").output
         return Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 

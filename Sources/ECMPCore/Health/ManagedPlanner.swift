@@ -57,14 +57,14 @@ public enum ManagedPlanner {
                 guard seen.insert(identity).inserted else { continue }
                 let inKernel = Dictionary((kernel[identity]?.destinations ?? []).map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
                 let inhibit = virtualService.inhibitOnFailure || vip.fleetConsistent
-                let checks = checksByKey(virtualService)
+                let configuredDestinations = IPVSDesiredTable.destinationsAndChecks(of: virtualService)
 
                 var destinations: [IPVSDestination] = []
                 var live: [IPVSDestination] = []
                 var anyUnknown = false
-                for configured in IPVSDesiredTable.destinations(of: virtualService) {
+                for (configured, checked) in configuredDestinations {
                     let key = RealServerKey(service: identity, destination: configured.key)
-                    let verdict = checks[configured.key] == true ? verdicts[key] ?? .unknown : .up
+                    let verdict = checked ? verdicts[key] ?? .unknown : .up
                     var weightZero = configured
                     weightZero.weight = 0
                     switch verdict {
@@ -114,10 +114,11 @@ public enum ManagedPlanner {
                                                            forwarding: IPVSDesiredTable.forwarding(virtualService.forwarding), weight: 1)
                     destinations.removeAll { $0.key == sorryDestination.key }
                     destinations.append(sorryDestination)
+                    // The rest are in key order already (destinationsAndChecks).
+                    destinations.sort { $0.key < $1.key }
                 }
-                destinations.sort { $0.key < $1.key }
                 entries.append(IPVSTable.Entry(IPVSDesiredTable.service(virtualService, on: vip.address), destinations: destinations))
-                perService.append((identity, held == false ? 0 : live.count, IPVSDesiredTable.destinations(of: virtualService).count))
+                perService.append((identity, held == false ? 0 : live.count, configuredDestinations.count))
             }
             counts[vip.address] = BackendCounter.aggregate(perService, health: vip.health)
         }
@@ -143,16 +144,6 @@ public enum ManagedPlanner {
             }
         }
         return targets
-    }
-
-    private static func checksByKey(_ service: VirtualService) -> [IPVSDestinationKey: Bool] {
-        var result: [IPVSDestinationKey: Bool] = [:]
-        let port = servicePort(service)
-        for server in service.realServers {
-            let key = IPVSDestinationKey(server.address, port: UInt16(server.port ?? port))
-            if result[key] == nil { result[key] = server.check != nil }
-        }
-        return result
     }
 
     private static func servicePort(_ service: VirtualService) -> Int {

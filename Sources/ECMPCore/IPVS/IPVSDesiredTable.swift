@@ -64,6 +64,12 @@ public struct IPVSDesiredTable: Hashable, Sendable {
     /// resolve to one address and port (one with the service's port spelled
     /// out, one without) are one destination: the first counts.
     static func destinations(of service: VirtualService) -> [IPVSDestination] {
+        destinationsAndChecks(of: service).map(\.destination)
+    }
+
+    /// `destinations(of:)`, each with whether the real server it came from
+    /// (the first of its key) has a check.
+    static func destinationsAndChecks(of service: VirtualService) -> [(destination: IPVSDestination, checked: Bool)] {
         let servicePort: Int
         switch service.listener {
         case .port(_, let port): servicePort = port
@@ -75,11 +81,12 @@ public struct IPVSDesiredTable: Hashable, Sendable {
         // first in the config comes first and is the one kept. No dictionary:
         // the full plan runs this for every service every few seconds.
         let order = keys.indices.sorted { keys[$0] < keys[$1] || (keys[$0] == keys[$1] && $0 < $1) }
-        var destinations: [IPVSDestination] = []
+        var destinations: [(destination: IPVSDestination, checked: Bool)] = []
         destinations.reserveCapacity(order.count)
-        for position in order where destinations.last?.key != keys[position] {
-            destinations.append(IPVSDestination(keys[position].address, port: keys[position].port, forwarding: method,
-                                                weight: Int32(service.realServers[position].weight)))
+        for position in order where destinations.last?.destination.key != keys[position] {
+            let server = service.realServers[position]
+            destinations.append((IPVSDestination(keys[position].address, port: keys[position].port, forwarding: method,
+                                                 weight: Int32(server.weight)), server.check != nil))
         }
         return destinations
     }
