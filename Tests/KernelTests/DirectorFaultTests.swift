@@ -204,9 +204,21 @@ final class DirectorFaultTests: XCTestCase {
         try NetnsLab.waitFor("the read-only store reported", timeout: .seconds(20)) { (try? fleet.metric(0, "ecmpd_store_writable")) == 0 }
         let readOnly = try statusStore(fleet)
         print("full disk in /status: \(full?["detail"] ?? "")")
-        // ecmpd's own mount namespace (ip netns exec) holds a copy of the bind mount.
-        _ = try Command.run(["nsenter", "--target", "\(fleet.directors[0].pid)", "--mount", "umount", state], allowFailure: true)
-        _ = try Command.run(["umount", state], allowFailure: true)
+        // ecmpd's own mount namespace (ip netns exec) holds a copy of the bind
+        // mount. An unmount can fail busy while ecmpd's retry has the file
+        // open (in one CI run it did, and ecmpd saw a read-only directory
+        // to the end), so unmount until ecmpd's view of it is writable.
+        let inEcmpd = ["nsenter", "--target", "\(fleet.directors[0].pid)", "--mount"]
+        try NetnsLab.waitFor("the state directory writable in ecmpd's mount namespace", timeout: .seconds(30), interval: .milliseconds(500)) {
+            if (try Command.run(inEcmpd + ["test", "-w", state], allowFailure: true)).status == 0 { return true }
+            _ = try Command.run(inEcmpd + ["umount", state], allowFailure: true)
+            return false
+        }
+        try NetnsLab.waitFor("the state directory writable here", timeout: .seconds(30), interval: .milliseconds(500)) {
+            if access(state, W_OK) == 0 { return true }
+            _ = try Command.run(["umount", state], allowFailure: true)
+            return false
+        }
         mounts.removeLast()
         try waitForRowsToMatchTransitions(fleet, "after the state directory was writable again")
 
