@@ -163,6 +163,14 @@ final class ScaleSoakTests: XCTestCase {
         XCTAssertLessThan(startTime, .seconds(120), "start over the documented bound")
         XCTAssertLessThan(reloadTime, .seconds(90), "reload over the documented bound")
         XCTAssertLessThan(changeTime, .seconds(20), "one-VIP change over the documented bound")
-        XCTAssertLessThanOrEqual(Double(rssAtSoakEnd), Double(rssAtSoakStart) * 1.10 + 2048, "RSS grew during the soak")
+        // RSS rises and falls with each reload (62-85 MB in one run), so two
+        // single samples compare two points of a sawtooth: one CI run had
+        // 65.7 MB after round 1 and 75.3 MB at the end with no trend in
+        // between. A leak raises the whole series: the median of the last
+        // third of the samples against the median of the first third.
+        let third = max(1, samples.count / 3)
+        func median(_ values: ArraySlice<Int>) -> Double { Double(values.sorted()[values.count / 2]) }
+        let early = median(samples.prefix(third)), late = median(samples.suffix(third))
+        XCTAssertLessThanOrEqual(late, early * 1.10 + 2048, "RSS grew during the soak: median \(early) kB in the first third of the samples, \(late) kB in the last")
     }
 }
