@@ -48,7 +48,7 @@ test-kernel:
 	Tests/kernel/run-in-vm.sh --timeout 2400 -- $(SWIFT) test --skip-build --filter KernelTests --skip IPVSNoModuleTests --skip ControllerBenchmarkTests --skip ManagedDetectionBenchmarkTests --skip ScaleSoakTests --skip ManagedModeTests
 	Tests/kernel/run-in-vm.sh --timeout 2400 -- $(SWIFT) test --skip-build --filter KernelTests.ManagedModeTests
 	Tests/kernel/run-in-vm.sh --timeout 1800 -- $(SWIFT) test --skip-build --filter KernelTests.ScaleSoakTests
-	ECMPD_EXPECT_NO_IPVS=1 Tests/kernel/run-in-vm.sh --no-ipvs -- $(SWIFT) test --skip-build --filter IPVSNoModuleTests
+	ECMPD_EXPECT_NO_IPVS=1 Tests/kernel/run-in-vm.sh --no-ipvs --timeout 1800 -- $(SWIFT) test --skip-build --filter IPVSNoModuleTests
 
 # docs/benchmarks.md, "IPVS programming": a release build against
 # ipvsadm-restore in one VM boot. Not part of `make test`.
