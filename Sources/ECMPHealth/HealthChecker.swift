@@ -26,9 +26,6 @@ public final class HealthChecker: Sendable {
     private struct Running {
         var target: CheckTarget
         var tracker: CheckTracker
-        /// New when the target is replaced or removed: a check already in
-        /// flight for an older generation is discarded.
-        var generation: Int
         var scheduled: Scheduled<Void>?
     }
 
@@ -39,8 +36,10 @@ public final class HealthChecker: Sendable {
     /// lookup by key and its hashing were the largest user-space cost left.
     private struct Table {
         var entries: [Running?] = []
-        /// Each slot's current generation, 0 when free: checked per result
-        /// without reading (copying) the whole entry.
+        /// Each slot's current generation, 0 when free: new when the target
+        /// is replaced or removed, so a check in flight for an older one is
+        /// discarded. Apart from the entries, so a result is checked without
+        /// reading (copying) the whole entry.
         var generations: [Int] = []
         var indexOfKey: [RealServerKey: Int] = [:]
         var free: [Int] = []
@@ -55,7 +54,7 @@ public final class HealthChecker: Sendable {
             }()
             sequence += 1
             let generation = sequence << 32 | index
-            entries[index] = Running(target: target, tracker: tracker, generation: generation)
+            entries[index] = Running(target: target, tracker: tracker)
             generations[index] = generation
             indexOfKey[target.key] = index
             return generation
