@@ -7,12 +7,13 @@ import NIOPosix
 /// TCP checks on one thread of their own: a non-blocking connect per check,
 /// its completion read from epoll, a close with a reset, and every deadline
 /// (the next check, a retry, a connect's timeout) in a first-in first-out
-/// queue per distinct duration; only first checks and late ones use a heap. A check costs six system calls
-/// (socket, setsockopt, connect, epoll_ctl, getsockopt, close) and no
-/// channel: SwiftNIO's channel, pipeline and promises per connection cost
-/// 2.4 times keepalived's CPU at 1,000 checks a second (docs/benchmarks.md),
-/// so TCP, the check a large fleet runs most, skips them. HTTP, HTTPS and
-/// exec checks stay on NIO.
+/// queue per distinct duration; only first checks and late ones use a
+/// heap. A healthy check costs five system calls (socket, setsockopt,
+/// connect, epoll_ctl, close; a failed one adds getsockopt) and no channel:
+/// SwiftNIO's channel, pipeline and promises per connection cost 2.4 times
+/// keepalived's CPU at 1,000 checks a second (docs/benchmarks.md), so TCP,
+/// the check a large fleet runs most, skips them. HTTP, HTTPS and exec
+/// checks stay on NIO.
 ///
 /// Scheduling matches `HealthChecker`'s contract: fixed-rate without
 /// overlap from a phase inside the interval; `retries - 1` retries
@@ -113,32 +114,14 @@ final class TCPCheckReactor: @unchecked Sendable {
     private let thread = NIOThreadPool(numberOfThreads: 1)
     private let onOutcome: OutcomeHandler
 
-    // Reactor thread only.
-    /// Not optional: a field of an element is then read and written in
-    /// place, where an optional element was copied out whole (the copy
-    /// routine was the largest user-space symbol). A free slot has `live`
-    /// false and sits in `freeSlots`.
-    private var slots: [Slot] = []
-    private var freeSlots: [Int] = []
-    private var slotOfKey: [RealServerKey: Int] = [:]
-    /// First checks (at their phase) and checks that came due while the
-    /// previous one ran: the only deadlines in no order.
-    private var timers = Heap<Timer>()
-    /// Pending connects' timeouts, next checks and retries. In one heap,
-    /// sifting 10,000 targets' deadlines (and, for timeouts, the stale
-    /// entries every finished check left) was the largest user-space cost
-    /// at 10,000 checks a second (docs/benchmarks.md).
-    private var timeouts = Queues()
-    private var cycles = Queues()
-    private var retryQueues = Queues()
-    private var nextToken: UInt32 = 0
-    private var stopping = false
-
     init(onOutcome: @escaping OutcomeHandler) throws(CheckFailure) {
         (epoll, wake) = try ConnectSyscalls.makePoller(wakeToken: Self.wakeToken)
         self.onOutcome = onOutcome
         thread.start()
-        thread.submit { [self] _ in run() }
+        thread.submit { [epoll, wake, commands, onOutcome] _ in
+            var loop = Loop(epoll: epoll, wake: wake, commands: commands, onOutcome: onOutcome)
+            loop.run()
+        }
     }
 
     /// Starts (or restarts) checks of `target`, the first after `firstCheckIn`.
@@ -178,216 +161,248 @@ final class TCPCheckReactor: @unchecked Sendable {
     private static let startsPerTurn = 16
     private static let eventBatch = 1024
 
-    /// One clock read per turn, just after epoll returns, times the turn's
-    /// completions, due timers and the next wait (a start reads its own:
-    /// it is the other end of the latency). Where the clock is not served
-    /// by the vDSO (an HPET clocksource, as in the kernel tier's VM) each
-    /// read is a system call.
-    private func run() {
-        var events = ConnectSyscalls.makeEventBuffer(capacity: Self.eventBatch)
-        var now = ConnectSyscalls.monotonicNanoseconds()
-        while !stopping {
-            var wait: Int32 = -1
-            if let next = nextDeadline() {
-                // Rounded up: waking a millisecond early would spin.
-                wait = next <= now ? 0 : Int32(clamping: (next - now + 999_999) / 1_000_000)
-            }
-            // Every completion that is ready is read before more checks start.
-            var count = Self.eventBatch
-            while count == Self.eventBatch {
-                count = ConnectSyscalls.wait(epoll, buffer: &events, timeoutMilliseconds: wait)
-                now = ConnectSyscalls.monotonicNanoseconds()
-                for index in 0..<count { ready(events[index].data.u64, now: now) }
-                wait = 0
-            }
-            // The last start's clock read, so the next wait is not long by
-            // the time the starts took.
-            now = fireDueTimers(limit: Self.startsPerTurn, now: now)
-        }
-        for index in slots.indices { release(index) }
-    }
+    /// The reactor thread's state and its loop, a value the thread owns:
+    /// its fields are then checked for exclusive access when compiled, not
+    /// at each access as a class's stored properties are (that runtime
+    /// check was about 5 % of the reactor's user time at 10,000 checks a
+    /// second).
+    private struct Loop {
+        /// Not optional: a field of an element is then read and written in
+        /// place, where an optional element was copied out whole (the copy
+        /// routine was the largest user-space symbol). A free slot has `live`
+        /// false and sits in `freeSlots`.
+        var slots: [Slot] = []
+        var freeSlots: [Int] = []
+        var slotOfKey: [RealServerKey: Int] = [:]
+        /// First checks (at their phase) and checks that came due while the
+        /// previous one ran: the only deadlines in no order.
+        var timers = Heap<Timer>()
+        /// Pending connects' timeouts, next checks and retries. In one heap,
+        /// sifting 10,000 targets' deadlines (and, for timeouts, the stale
+        /// entries every finished check left) was the largest user-space cost
+        /// at 10,000 checks a second (docs/benchmarks.md).
+        var timeouts = Queues()
+        var cycles = Queues()
+        var retryQueues = Queues()
+        var nextToken: UInt32 = 0
+        var stopping = false
 
-    private func ready(_ token: UInt64, now: UInt64) {
-        if token == Self.wakeToken {
-            ConnectSyscalls.drain(wake)
-            runCommands(now: now)
-        } else {
-            connectCompleted(slot: Int(token & 0xffff_ffff), token: UInt32(token >> 32), now: now)
-        }
-    }
+        let epoll: Int32
+        let wake: Int32
+        let commands: NIOLockedValueBox<(queued: [Command], stopped: Bool)>
+        let onOutcome: OutcomeHandler
 
-    private func runCommands(now: UInt64) {
-        let pending = commands.withLockedValue { state in
-            defer { state.queued.removeAll(keepingCapacity: true) }
-            return state.queued
-        }
-        for command in pending {
-            switch command {
-            case .add(let target, let generation, let firstCheckIn):
-                if let existing = slotOfKey[target.key] { release(existing) }
-                let check = target.check
-                let timeout = Self.nanoseconds(check.timeout)
-                let interval = Self.nanoseconds(check.interval)
-                let retryDelay = Self.nanoseconds(check.retryDelay)
-                let slot = Slot(key: target.key, generation: generation,
-                                endpoint: ConnectSyscalls.Endpoint(target.address, port: target.port),
-                                interval: interval, timeout: timeout, timeoutDuration: check.timeout, retryDelay: retryDelay,
-                                timeoutQueue: timeouts.queue(for: timeout), cycleQueue: cycles.queue(for: interval),
-                                retryQueue: retryQueues.queue(for: retryDelay), retries: max(1, check.retries))
-                let index: Int
-                if let free = freeSlots.popLast() {
-                    slots[free] = slot
-                    index = free
-                } else {
-                    slots.append(slot)
-                    index = slots.count - 1
+        /// One clock read per turn, just after epoll returns, times the turn's
+        /// completions, due timers and the next wait (a start reads its own:
+        /// it is the other end of the latency). Where the clock is not served
+        /// by the vDSO (an HPET clocksource, as in the kernel tier's VM) each
+        /// read is a system call.
+        mutating func run() {
+            var events = ConnectSyscalls.makeEventBuffer(capacity: TCPCheckReactor.eventBatch)
+            var now = ConnectSyscalls.monotonicNanoseconds()
+            while !stopping {
+                var wait: Int32 = -1
+                if let next = nextDeadline() {
+                    // Rounded up: waking a millisecond early would spin.
+                    wait = next <= now ? 0 : Int32(clamping: (next - now + 999_999) / 1_000_000)
                 }
-                slotOfKey[target.key] = index
-                armCycle(index, at: now + Self.nanoseconds(firstCheckIn))
-            case .remove(let key):
-                if let index = slotOfKey[key] { release(index) }
-            case .stop:
-                stopping = true
+                // Every completion that is ready is read before more checks start.
+                var count = TCPCheckReactor.eventBatch
+                while count == TCPCheckReactor.eventBatch {
+                    count = ConnectSyscalls.wait(epoll, buffer: &events, timeoutMilliseconds: wait)
+                    now = ConnectSyscalls.monotonicNanoseconds()
+                    for index in 0..<count { ready(events[index].data.u64, events: events[index].events, now: now) }
+                    wait = 0
+                }
+                // The last start's clock read, so the next wait is not long by
+                // the time the starts took.
+                now = fireDueTimers(limit: TCPCheckReactor.startsPerTurn, now: now)
+            }
+            for index in slots.indices { release(index) }
+        }
+
+        mutating func ready(_ token: UInt64, events: UInt32, now: UInt64) {
+            if token == TCPCheckReactor.wakeToken {
+                ConnectSyscalls.drain(wake)
+                runCommands(now: now)
+            } else {
+                connectCompleted(slot: Int(token & 0xffff_ffff), token: UInt32(token >> 32), events: events, now: now)
             }
         }
-    }
 
-    /// The earliest start, retry or timeout; nil when nothing is scheduled.
-    private func nextDeadline() -> UInt64? {
-        Self.earlier(Self.earlier(timers.min?.deadline, timeouts.earliest), Self.earlier(cycles.earliest, retryQueues.earliest))
-    }
+        mutating func runCommands(now: UInt64) {
+            let pending = commands.withLockedValue { state in
+                defer { state.queued.removeAll(keepingCapacity: true) }
+                return state.queued
+            }
+            for command in pending {
+                switch command {
+                case .add(let target, let generation, let firstCheckIn):
+                    if let existing = slotOfKey[target.key] { release(existing) }
+                    let check = target.check
+                    let timeout = TCPCheckReactor.nanoseconds(check.timeout)
+                    let interval = TCPCheckReactor.nanoseconds(check.interval)
+                    let retryDelay = TCPCheckReactor.nanoseconds(check.retryDelay)
+                    let slot = Slot(key: target.key, generation: generation,
+                                    endpoint: ConnectSyscalls.Endpoint(target.address, port: target.port),
+                                    interval: interval, timeout: timeout, timeoutDuration: check.timeout, retryDelay: retryDelay,
+                                    timeoutQueue: timeouts.queue(for: timeout), cycleQueue: cycles.queue(for: interval),
+                                    retryQueue: retryQueues.queue(for: retryDelay), retries: max(1, check.retries))
+                    let index: Int
+                    if let free = freeSlots.popLast() {
+                        slots[free] = slot
+                        index = free
+                    } else {
+                        slots.append(slot)
+                        index = slots.count - 1
+                    }
+                    slotOfKey[target.key] = index
+                    armCycle(index, at: now + TCPCheckReactor.nanoseconds(firstCheckIn))
+                case .remove(let key):
+                    if let index = slotOfKey[key] { release(index) }
+                case .stop:
+                    stopping = true
+                }
+            }
+        }
 
-    /// Ends connects whose timeout passed, then fires start timers that are
-    /// due, starting at most `limit` checks (stale entries do not count);
-    /// the rest wait for the next turn, which then does not sleep.
-    private func fireDueTimers(limit: Int, now: UInt64) -> UInt64 {
-        // A timeout only arms starts (a retry or the next check), never a
-        // timeout, so the timeout queues change under this loop only by it.
-        while let next = timeouts.popDue(now) {
-            let index = Int(next.slot)
-            guard index < slots.count, slots[index].live, slots[index].token == next.token, slots[index].descriptor >= 0 else { continue }
-            ConnectSyscalls.closeDescriptor(slots[index].descriptor)
+        /// The earliest start, retry or timeout; nil when nothing is scheduled.
+        func nextDeadline() -> UInt64? {
+            TCPCheckReactor.earlier(TCPCheckReactor.earlier(timers.min?.deadline, timeouts.earliest), TCPCheckReactor.earlier(cycles.earliest, retryQueues.earliest))
+        }
+
+        /// Ends connects whose timeout passed, then fires start timers that are
+        /// due, starting at most `limit` checks (stale entries do not count);
+        /// the rest wait for the next turn, which then does not sleep.
+        mutating func fireDueTimers(limit: Int, now: UInt64) -> UInt64 {
+            // A timeout only arms starts (a retry or the next check), never a
+            // timeout, so the timeout queues change under this loop only by it.
+            while let next = timeouts.popDue(now) {
+                let index = Int(next.slot)
+                guard index < slots.count, slots[index].live, slots[index].token == next.token, slots[index].descriptor >= 0 else { continue }
+                ConnectSyscalls.closeDescriptor(slots[index].descriptor)
+                slots[index].descriptor = -1
+                finish(index, failure: .connectTimeout(slots[index].timeoutDuration), now: now)
+            }
+            var started = 0
+            var latest = now
+            while started < limit {
+                // The earliest due start of the three kinds: a retry, a next
+                // check from its interval's queue, or a first or late check.
+                let retry = retryQueues.earliest ?? .max
+                let cycle = cycles.earliest ?? .max
+                let other = timers.min?.deadline ?? .max
+                let first = min(retry, cycle, other)
+                guard first <= now else { break }
+                let next: Timer
+                let isRetry = first == retry
+                if isRetry { next = retryQueues.popDue(now)! }
+                else if first == cycle { next = cycles.popDue(now)! }
+                else { next = timers.removeMin() }
+                let index = Int(next.slot)
+                guard index < slots.count, slots[index].live,
+                      isRetry ? slots[index].token == next.token : slots[index].cycleToken == next.token else { continue }
+                if !isRetry, slots[index].inCycle {
+                    // No overlap: the check still running starts the next when it ends.
+                    slots[index].startWhenDone = true
+                    continue
+                }
+                latest = startAttempt(index)
+                started += 1
+            }
+            return latest
+        }
+
+        // MARK: One check
+
+        /// Starts an attempt; returns the clock read it started at.
+        mutating func startAttempt(_ index: Int) -> UInt64 {
+            let now = ConnectSyscalls.monotonicNanoseconds()
+            if slots[index].attempt == 1 {
+                // The next check's start, fixed-rate: this start plus the interval.
+                slots[index].cycleStarted = now
+                slots[index].inCycle = true
+                let token = renewCycleToken(index)
+                cycles.queues[slots[index].cycleQueue].append(Timer(deadline: now + slots[index].interval, slot: Int32(index), token: token))
+            }
+            slots[index].attemptStarted = now
+            switch ConnectSyscalls.startConnect(to: slots[index].endpoint) {
+            case .connected:
+                finish(index, failure: nil, now: ConnectSyscalls.monotonicNanoseconds())
+            case .failed(let failure):
+                finish(index, failure: ProbeError.failure(errno: failure, connected: false, received: 0), now: ConnectSyscalls.monotonicNanoseconds())
+            case .pending(let descriptor):
+                let token = renewToken(index)
+                let registered = ConnectSyscalls.watch(descriptor, token: UInt64(token) << 32 | UInt64(index),
+                                                       events: ConnectSyscalls.writable, on: epoll)
+                guard registered == 0 else {
+                    ConnectSyscalls.closeDescriptor(descriptor)
+                    finish(index, failure: ProbeError.failure(errno: registered, connected: false, received: 0), now: now)
+                    return now
+                }
+                slots[index].descriptor = descriptor
+                timeouts.queues[slots[index].timeoutQueue].append(Timer(deadline: now + slots[index].timeout, slot: Int32(index), token: token))
+            }
+            return now
+        }
+
+        mutating func connectCompleted(slot index: Int, token: UInt32, events: UInt32, now: UInt64) {
+            guard index < slots.count, slots[index].live, slots[index].token == token, slots[index].descriptor >= 0 else { return }
+            let result = ConnectSyscalls.finishConnect(slots[index].descriptor, events: events)
             slots[index].descriptor = -1
-            finish(index, failure: .connectTimeout(slots[index].timeoutDuration), now: now)
+            finish(index, failure: result == 0 ? nil : ProbeError.failure(errno: result, connected: false, received: 0), now: now)
         }
-        var started = 0
-        var latest = now
-        while started < limit {
-            // The earliest due start of the three kinds: a retry, a next
-            // check from its interval's queue, or a first or late check.
-            let retry = retryQueues.earliest ?? .max
-            let cycle = cycles.earliest ?? .max
-            let other = timers.min?.deadline ?? .max
-            let first = min(retry, cycle, other)
-            guard first <= now else { break }
-            let next: Timer
-            let isRetry = first == retry
-            if isRetry { next = retryQueues.popDue(now)! }
-            else if first == cycle { next = cycles.popDue(now)! }
-            else { next = timers.removeMin() }
-            let index = Int(next.slot)
-            guard index < slots.count, slots[index].live,
-                  isRetry ? slots[index].token == next.token : slots[index].cycleToken == next.token else { continue }
-            if !isRetry, slots[index].inCycle {
-                // No overlap: the check still running starts the next when it ends.
-                slots[index].startWhenDone = true
-                continue
+
+        /// An attempt ended at `now`: retry, or report and schedule the next check.
+        mutating func finish(_ index: Int, failure: CheckFailure?, now: UInt64) {
+            if failure != nil, slots[index].attempt < slots[index].retries {
+                slots[index].attempt += 1
+                let token = renewToken(index)
+                retryQueues.queues[slots[index].retryQueue].append(Timer(deadline: now + slots[index].retryDelay, slot: Int32(index), token: token))
+                return
             }
-            latest = startAttempt(index)
-            started += 1
-        }
-        return latest
-    }
-
-    // MARK: One check
-
-    /// Starts an attempt; returns the clock read it started at.
-    private func startAttempt(_ index: Int) -> UInt64 {
-        let now = ConnectSyscalls.monotonicNanoseconds()
-        if slots[index].attempt == 1 {
-            // The next check's start, fixed-rate: this start plus the interval.
-            slots[index].cycleStarted = now
-            slots[index].inCycle = true
-            let token = renewCycleToken(index)
-            cycles.queues[slots[index].cycleQueue].append(Timer(deadline: now + slots[index].interval, slot: Int32(index), token: token))
-        }
-        slots[index].attemptStarted = now
-        switch ConnectSyscalls.startConnect(to: slots[index].endpoint) {
-        case .connected:
-            finish(index, failure: nil, now: ConnectSyscalls.monotonicNanoseconds())
-        case .failed(let failure):
-            finish(index, failure: ProbeError.failure(errno: failure, connected: false, received: 0), now: ConnectSyscalls.monotonicNanoseconds())
-        case .pending(let descriptor):
-            let token = renewToken(index)
-            let registered = ConnectSyscalls.watch(descriptor, token: UInt64(token) << 32 | UInt64(index),
-                                                   events: ConnectSyscalls.writable, on: epoll)
-            guard registered == 0 else {
-                ConnectSyscalls.closeDescriptor(descriptor)
-                finish(index, failure: ProbeError.failure(errno: registered, connected: false, received: 0), now: now)
-                return now
+            let latency = Duration.nanoseconds(Int64(now - slots[index].attemptStarted))
+            let outcome = failure.map { CheckOutcome.failure($0, latency: latency) } ?? .success(latency: latency)
+            guard onOutcome(slots[index].key, slots[index].generation, outcome) else {
+                release(index)
+                return
             }
-            slots[index].descriptor = descriptor
-            timeouts.queues[slots[index].timeoutQueue].append(Timer(deadline: now + slots[index].timeout, slot: Int32(index), token: token))
+            slots[index].attempt = 1
+            slots[index].inCycle = false
+            if slots[index].startWhenDone {
+                // It ran past its next start: the next starts now.
+                slots[index].startWhenDone = false
+                armCycle(index, at: now)
+            }
         }
-        return now
-    }
 
-    private func connectCompleted(slot index: Int, token: UInt32, now: UInt64) {
-        guard index < slots.count, slots[index].live, slots[index].token == token, slots[index].descriptor >= 0 else { return }
-        let result = ConnectSyscalls.finishConnect(slots[index].descriptor)
-        slots[index].descriptor = -1
-        finish(index, failure: result == 0 ? nil : ProbeError.failure(errno: result, connected: false, received: 0), now: now)
-    }
-
-    /// An attempt ended at `now`: retry, or report and schedule the next check.
-    private func finish(_ index: Int, failure: CheckFailure?, now: UInt64) {
-        if failure != nil, slots[index].attempt < slots[index].retries {
-            slots[index].attempt += 1
-            let token = renewToken(index)
-            retryQueues.queues[slots[index].retryQueue].append(Timer(deadline: now + slots[index].retryDelay, slot: Int32(index), token: token))
-            return
+        /// Schedules a check's start outside its interval's queue: the first, or
+        /// one that came due while the previous check ran.
+        mutating func armCycle(_ index: Int, at deadline: UInt64) {
+            timers.insert(Timer(deadline: deadline, slot: Int32(index), token: renewCycleToken(index)))
         }
-        let latency = Duration.nanoseconds(Int64(now - slots[index].attemptStarted))
-        let outcome = failure.map { CheckOutcome.failure($0, latency: latency) } ?? .success(latency: latency)
-        guard onOutcome(slots[index].key, slots[index].generation, outcome) else {
-            release(index)
-            return
+
+        mutating func renewToken(_ index: Int) -> UInt32 {
+            nextToken &+= 1
+            slots[index].token = nextToken
+            return nextToken
         }
-        slots[index].attempt = 1
-        slots[index].inCycle = false
-        if slots[index].startWhenDone {
-            // It ran past its next start: the next starts now.
-            slots[index].startWhenDone = false
-            armCycle(index, at: now)
+
+        mutating func renewCycleToken(_ index: Int) -> UInt32 {
+            nextToken &+= 1
+            slots[index].cycleToken = nextToken
+            return nextToken
         }
-    }
 
-    /// Schedules a check's start outside its interval's queue: the first, or
-    /// one that came due while the previous check ran.
-    private func armCycle(_ index: Int, at deadline: UInt64) {
-        timers.insert(Timer(deadline: deadline, slot: Int32(index), token: renewCycleToken(index)))
-    }
-
-    private func renewToken(_ index: Int) -> UInt32 {
-        nextToken &+= 1
-        slots[index].token = nextToken
-        return nextToken
-    }
-
-    private func renewCycleToken(_ index: Int) -> UInt32 {
-        nextToken &+= 1
-        slots[index].cycleToken = nextToken
-        return nextToken
-    }
-
-    private func release(_ index: Int) {
-        guard slots[index].live else { return }
-        if slots[index].descriptor >= 0 { ConnectSyscalls.closeDescriptor(slots[index].descriptor) }
-        slots[index].descriptor = -1
-        slots[index].live = false
-        freeSlots.append(index)
-        let key = slots[index].key
-        if slotOfKey[key] == index { slotOfKey[key] = nil }
+        mutating func release(_ index: Int) {
+            guard slots[index].live else { return }
+            if slots[index].descriptor >= 0 { ConnectSyscalls.closeDescriptor(slots[index].descriptor) }
+            slots[index].descriptor = -1
+            slots[index].live = false
+            freeSlots.append(index)
+            let key = slots[index].key
+            if slotOfKey[key] == index { slotOfKey[key] = nil }
+        }
     }
 
     private static func nanoseconds(_ duration: Duration) -> UInt64 { UInt64(max(0, duration.nanoseconds)) }

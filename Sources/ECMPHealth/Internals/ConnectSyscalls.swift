@@ -81,13 +81,19 @@ enum ConnectSyscalls {
         return .failed(failure)
     }
 
-    /// The result of a connect that became writable: 0 for connected, else
-    /// its errno. The descriptor is closed either way (which also removes it
-    /// from the epoll set).
-    static func finishConnect(_ descriptor: Int32) -> Int32 {
+    /// The result of a connect that epoll reported with `events`: 0 for
+    /// connected, else its errno. The descriptor is closed either way (which
+    /// also removes it from the epoll set). Writable with neither error nor
+    /// hang-up is a connect that succeeded: TCP reports writable only once
+    /// out of SYN_SENT, and a failed connect (reset, ICMP error, timeout)
+    /// sets the socket's error, which epoll reports as EPOLLERR. Only then is
+    /// SO_ERROR read, one system call fewer for each healthy check.
+    static func finishConnect(_ descriptor: Int32, events: UInt32) -> Int32 {
         var failure: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        if getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &failure, &length) != 0 { failure = errno }
+        if events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 || events & EPOLLOUT.rawValue == 0 {
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            if getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &failure, &length) != 0 { failure = errno }
+        }
         close(descriptor)
         return failure
     }
