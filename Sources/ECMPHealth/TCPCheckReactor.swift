@@ -112,13 +112,11 @@ final class TCPCheckReactor: @unchecked Sendable {
     private let epoll: Int32
     private let wake: Int32
     private let thread = NIOThreadPool(numberOfThreads: 1)
-    private let onOutcome: OutcomeHandler
 
     init(onOutcome: @escaping OutcomeHandler) throws(CheckFailure) {
         (epoll, wake) = try ConnectSyscalls.makePoller(wakeToken: Self.wakeToken)
-        self.onOutcome = onOutcome
         thread.start()
-        thread.submit { [epoll, wake, commands, onOutcome] _ in
+        thread.submit { [epoll, wake, commands] _ in
             var loop = Loop(epoll: epoll, wake: wake, commands: commands, onOutcome: onOutcome)
             loop.run()
         }

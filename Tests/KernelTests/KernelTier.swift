@@ -18,7 +18,7 @@ enum KernelTier {
     static func requireVM() throws {
         guard isInVM else {
             throw XCTSkip("kernel tier: runs inside the VM, e.g. Tests/kernel/run-in-vm.sh -- "
-                + ".build/debug/ecmpdPackageTests.xctest KernelTests")
+                + "Tests/kernel/xctest.sh KernelTests")
         }
     }
 }

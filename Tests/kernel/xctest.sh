@@ -13,7 +13,7 @@
 # cannot turn a boot into a silent pass. Exit status: the bundle's; 2 usage.
 set -euo pipefail
 
-bundle=${ECMPD_XCTEST_BUNDLE:-.build/debug/ecmpdPackageTests.xctest}
+bundle=.build/debug/ecmpdPackageTests.xctest
 usage() { sed -n '8,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 includes=() skips=()
