@@ -5,7 +5,8 @@
 # other on the same namespace and the same real servers. The ecmpd config is
 # `ecmpd import-keepalived` of the keepalived.conf keepalived runs, so both
 # do the same work. For each: CPU (utime + stime of its processes) and RSS
-# over a WINDOW-second window after a warm-up, the check rate the real
+# over a WINDOW-second window after a warm-up (per second of the window as
+# measured: its IPVS samples make it run past WINDOW, most under TCG), the check rate the real
 # servers saw (accepts per second), and real servers missing from IPVS at
 # the worst of the window's samples (every real server is alive: each
 # missing one is a false down; ecmpd's own count of down verdicts too).
@@ -165,13 +166,18 @@ fewest_present() {  # N
 # CPU seconds, user + system, of the given pids.
 cpu_total() { cpu_seconds "$@" | awk '{ print $1 + $2 }'; }
 
-# Prints "cpu% rss rate user%/system% director-rx% server-rx%": the rx
-# figures are the veth's NAPI threads over the same window (0 with loopback).
+# Prints "cpu% rss rate user%/system% director-rx% server-rx% elapsed": the
+# rx figures are the veth's NAPI threads over the same window (0 with
+# loopback). Every rate is per second of the window as measured (elapsed),
+# not as asked: its samples (ipvsadm listing thousands of destinations, and
+# the processes reading /proc) make it run past WINDOW, by 10-20 % in a TCG
+# VM, and dividing by WINDOW overstated both CPU and the check rate.
 measure() {  # label N pids...
   local label=$1 n=$2; shift 2
-  local u0 s0 a0 u1 s1 a1 d0 d1 r0 r1 drx srx
+  local u0 s0 a0 u1 s1 a1 d0 d1 r0 r1 drx srx t0 t1
   drx=$(napi_pids rs0) srx=$(napi_pids rs1)
   sleep "$warmup"
+  t0=$EPOCHREALTIME
   # shellcheck disable=SC2086
   { read -r u0 s0 <<<"$(cpu_seconds "$@")"; d0=$(cpu_total $drx); r0=$(cpu_total $srx); }
   a0=$(accepted)
@@ -180,15 +186,16 @@ measure() {  # label N pids...
   # shellcheck disable=SC2086
   { read -r u1 s1 <<<"$(cpu_seconds "$@")"; d1=$(cpu_total $drx); r1=$(cpu_total $srx); }
   a1=$(accepted)
-  awk -v u0="$u0" -v s0="$s0" -v u1="$u1" -v s1="$s1" -v w="$window" -v a0="$a0" -v a1="$a1" -v rss="$(rss_mb "$@")" \
+  t1=$EPOCHREALTIME
+  awk -v u0="$u0" -v s0="$s0" -v u1="$u1" -v s1="$s1" -v t0="$t0" -v t1="$t1" -v a0="$a0" -v a1="$a1" -v rss="$(rss_mb "$@")" \
     -v d0="$d0" -v d1="$d1" -v r0="$r0" -v r1="$r1" \
-    'BEGIN { printf "%.1f %s %.0f %.1f%%/%.1f%% %.1f %.1f\n", (u1 - u0 + s1 - s0) / w * 100, rss, (a1 - a0) / w, (u1 - u0) / w * 100, (s1 - s0) / w * 100, (d1 - d0) / w * 100, (r1 - r0) / w * 100 }'
+    'BEGIN { w = t1 - t0; printf "%.1f %s %.0f %.1f%%/%.1f%% %.1f %.1f %.1f\n", (u1 - u0 + s1 - s0) / w * 100, rss, (a1 - a0) / w, (u1 - u0) / w * 100, (s1 - s0) / w * 100, (d1 - d0) / w * 100, (r1 - r0) / w * 100, w }'
 }
 
 for n in $counts; do
   conf="$work/keepalived-$n.conf"
   keepalived_conf "$n" > "$conf"
-  ka_cpu=- ka_rss=- ka_rate=- ka_split=-/- ka_drx=- ka_srx=- ka_downs='- (needs IPVS)'
+  ka_cpu=- ka_rss=- ka_rate=- ka_split=-/- ka_drx=- ka_srx=- ka_elapsed=- ka_downs='- (needs IPVS)'
   [[ "$only" != ecmpd ]] || ka_downs='- (not run: ECMPD_BENCH_ONLY=ecmpd)'
   if [[ "$host" != 1 && "$only" != ecmpd ]]; then
     # keepalived's checker alone (no VRRP), in the foreground, logging to a file.
@@ -202,7 +209,7 @@ for n in $counts; do
     [[ -n "$pids" ]] || { echo "bench-checks: keepalived did not start" >&2; exit 1; }
     # shellcheck disable=SC2086
     result=$(measure keepalived "$n" $pids)   # no /dev/fd in the VM: no process substitution
-    read -r ka_cpu ka_rss ka_rate ka_split ka_drx ka_srx <<<"$result"
+    read -r ka_cpu ka_rss ka_rate ka_split ka_drx ka_srx ka_elapsed <<<"$result"
     ka_downs=$(fewest_present "$n")
     # shellcheck disable=SC2086
     profile keepalived "$n" $pids
@@ -223,7 +230,7 @@ YAML
   ( exec ip netns exec "$ns" "$ecmpd" run --config "$work/ecmpd-$n.yaml" > "$work/ecmpd-$n.log" 2>&1 ) &
   ec=$!
   result=$(measure ecmpd "$n" "$ec")
-  read -r ec_cpu ec_rss ec_rate ec_split ec_drx ec_srx <<<"$result"
+  read -r ec_cpu ec_rss ec_rate ec_split ec_drx ec_srx ec_elapsed <<<"$result"
   ec_downs=$(fewest_present "$n")
   profile ecmpd "$n" "$ec"
   [[ "$host" != 1 ]] || ec_downs='- (no IPVS: see marked down)'
@@ -239,6 +246,6 @@ YAML
     rx_ka=" napi rx director/servers ${ka_drx}%/${ka_srx}%"
     rx_ec=" napi rx director/servers ${ec_drx}%/${ec_srx}%"
   fi
-  line="BENCH checks n=$n interval=1s window=${window}s servers=$servers | keepalived: cpu ${ka_cpu}% (user/sys ${ka_split})${rx_ka} rss ${ka_rss} MB rate ${ka_rate}/s downs ${ka_downs} | ecmpd (poll $poll): cpu ${ec_cpu}% (user/sys ${ec_split})${rx_ec} rss ${ec_rss} MB rate ${ec_rate}/s downs ${ec_downs} (marked down ${ec_marked})"
+  line="BENCH checks n=$n interval=1s window=${window}s servers=$servers | keepalived: cpu ${ka_cpu}% (user/sys ${ka_split})${rx_ka} rss ${ka_rss} MB rate ${ka_rate}/s over ${ka_elapsed} s downs ${ka_downs} | ecmpd (poll $poll): cpu ${ec_cpu}% (user/sys ${ec_split})${rx_ec} rss ${ec_rss} MB rate ${ec_rate}/s over ${ec_elapsed} s downs ${ec_downs} (marked down ${ec_marked})"
   echo "$line" | tee -a "$out"
 done
