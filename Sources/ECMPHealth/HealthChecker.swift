@@ -12,7 +12,8 @@ import Synchronization
 /// fixed phase inside its interval, so thousands of targets spread out.
 ///
 /// Checks are fixed-rate without overlap: the next starts one interval
-/// after the previous one started, or at once if that one ran longer. A
+/// after the previous one was due (`FixedRate`), or at once if that one ran
+/// longer. A
 /// failed attempt is retried `retries - 1` times, `retry_delay` apart,
 /// before it counts as one failure (keepalived's `retry`).
 ///
@@ -181,11 +182,13 @@ public final class HealthChecker: Sendable {
 
     private func schedule(_ target: CheckTarget, generation: Int, at deadline: NIODeadline) {
         let task = loop.scheduleTask(deadline: deadline) { [self] in
-            let started = NIODeadline.now()
+            // One interval after this start was due, not after the loop got to it.
+            let next = NIODeadline.uptimeNanoseconds(FixedRate.next(
+                due: deadline.uptimeNanoseconds, started: NIODeadline.now().uptimeNanoseconds,
+                interval: UInt64(max(0, target.check.interval.nanoseconds))))
             attempt(target, number: 1).whenSuccess { [self] outcome in
                 guard record(outcome, generation: generation) else { return }
-                let next = max(started + .nanoseconds(target.check.interval.nanoseconds), NIODeadline.now())
-                schedule(target, generation: generation, at: next)
+                schedule(target, generation: generation, at: max(next, NIODeadline.now()))
             }
         }
         state.withLockedValue { table in

@@ -64,9 +64,10 @@ final class TCPCheckReactor: @unchecked Sendable {
 
     /// Deadlines that only move forward, one first-in first-out queue per
     /// distinct duration: each queue is then in deadline order without a
-    /// heap. A check's next start is its start plus its interval, a retry
-    /// its attempt's end plus the retry delay, a timeout its connect's start
-    /// plus the timeout, and starts and ends are taken in clock order.
+    /// heap. A check's next start is its due start plus its interval, a
+    /// retry its attempt's end plus the retry delay, a timeout its connect's
+    /// start plus the timeout; starts are taken in due order and ends in
+    /// clock order.
     private struct Queues {
         var queues: [Deque<Timer>] = []
         var indexOfDuration: [UInt64: Int] = [:]
@@ -305,7 +306,7 @@ final class TCPCheckReactor: @unchecked Sendable {
                     slots[index].startWhenDone = true
                     continue
                 }
-                latest = startAttempt(index)
+                latest = startAttempt(index, due: next.deadline)
                 started += 1
             }
             return latest
@@ -313,15 +314,14 @@ final class TCPCheckReactor: @unchecked Sendable {
 
         // MARK: One check
 
-        /// Starts an attempt; returns the clock read it started at.
-        mutating func startAttempt(_ index: Int) -> UInt64 {
+        /// Starts an attempt that was due at `due`; returns the clock read it
+        /// started at.
+        mutating func startAttempt(_ index: Int, due: UInt64) -> UInt64 {
             let now = ConnectSyscalls.monotonicNanoseconds()
             if slots[index].attempt == 1 {
-                // The next check's start, fixed-rate: this start plus the interval.
                 slots[index].cycleStarted = now
                 slots[index].inCycle = true
-                let token = renewCycleToken(index)
-                cycles.queues[slots[index].cycleQueue].append(Timer(deadline: now + slots[index].interval, slot: Int32(index), token: token))
+                scheduleNextCycle(index, due: due, started: now)
             }
             slots[index].attemptStarted = now
             switch ConnectSyscalls.startConnect(to: slots[index].endpoint) {
@@ -372,6 +372,26 @@ final class TCPCheckReactor: @unchecked Sendable {
                 slots[index].startWhenDone = false
                 armCycle(index, at: now)
             }
+        }
+
+        /// The next check's start, fixed-rate (`FixedRate`): one interval after
+        /// this one was due. In step, it goes to its interval's queue, which
+        /// stays in deadline order because starts are taken in order of their
+        /// due times (a due time read from an earlier clock read than the
+        /// last one appended is held to it, a skew of at most one loop pass);
+        /// a checker a whole interval behind puts it in the heap, at the
+        /// check's own phase after now.
+        mutating func scheduleNextCycle(_ index: Int, due: UInt64, started: UInt64) {
+            let interval = slots[index].interval
+            let deadline = FixedRate.next(due: due, started: started, interval: interval)
+            let token = renewCycleToken(index)
+            guard FixedRate.onCadence(due: due, started: started, interval: interval) else {
+                timers.insert(Timer(deadline: deadline, slot: Int32(index), token: token))
+                return
+            }
+            let queue = slots[index].cycleQueue
+            let inOrder = max(deadline, cycles.queues[queue].last?.deadline ?? 0)
+            cycles.queues[queue].append(Timer(deadline: inOrder, slot: Int32(index), token: token))
         }
 
         /// Schedules a check's start outside its interval's queue: the first, or

@@ -1,6 +1,7 @@
 @testable import ECMPCore
 @testable import ECMPHealth
 import Foundation
+import NIOConcurrencyHelpers
 import XCTest
 
 /// The TCP reactor against real loopback sockets: connected, refused and
@@ -121,6 +122,61 @@ final class TCPCheckReactorTests: XCTestCase {
         await reactor.shutdown()
         // Fixed rate from the first at 0 ms: 11 by 1,050 ms, 10 allowing for a slow start.
         XCTAssertTrue((10 ... 11).contains(outcomes.of(live.key).count), "\(outcomes.of(live.key).count) checks")
+    }
+
+    /// Fixed rate holds while the reactor is late: a check whose starts are
+    /// delayed (here by another target's handler holding the reactor's
+    /// thread 28 ms of every 30) still starts once per interval from where
+    /// it was due. Taken from the moment it got to run, each delay pushed
+    /// every later start back: about 26 checks in 3 s instead of 30.
+    func testLateStartsDoNotSlowTheRate() async throws {
+        let paced = try RawListener("127.0.0.1", backlog: 1_024), busy = try RawListener("127.0.0.2", backlog: 1_024)
+        let outcomes = Outcomes()
+        let hog = target("127.0.0.2", port: busy.port, interval: .milliseconds(30))
+        let reactor = try TCPCheckReactor { key, _, outcome in
+            if key == hog.key { usleep(28_000) }
+            return outcomes.append(key, outcome)
+        }
+        let checked = target("127.0.0.1", port: paced.port, interval: .milliseconds(100))
+        reactor.add(hog, generation: 1, firstCheckIn: .zero)
+        reactor.add(checked, generation: 2, firstCheckIn: .milliseconds(10))
+        try await Task.sleep(for: .milliseconds(3_000))
+        await reactor.shutdown()
+        // Due at 10, 110, ..., 2,910 ms, each at most 28 ms late: 30.
+        let count = outcomes.of(checked.key).count
+        XCTAssertTrue((29 ... 31).contains(count), "\(count) checks in 3 s at a 100 ms interval")
+    }
+
+    /// A reactor held up for more than an interval does not make up the
+    /// missed checks in a burst: the next start is at the check's phase
+    /// after the stall. The other target's first handler call holds the
+    /// thread for 350 ms; the 100 ms check at phase 50 ms then goes on at
+    /// 450, 550, ... (due plus one interval would have started the ones due
+    /// at 150, 250 and 350 back to back when the stall ended).
+    func testAStallDoesNotBunchTheMissedChecks() async throws {
+        let paced = try RawListener("127.0.0.1"), busy = try RawListener("127.0.0.2")
+        let times = NIOLockedValueBox<[ContinuousClock.Instant]>([])
+        let staller = target("127.0.0.2", port: busy.port, interval: .seconds(10))
+        let checked = target("127.0.0.1", port: paced.port, interval: .milliseconds(100))
+        let reactor = try TCPCheckReactor { key, _, _ in
+            if key == staller.key { usleep(350_000) } else { times.withLockedValue { $0.append(.now) } }
+            return true
+        }
+        // The checked target first: its phase counts from before the stall.
+        let origin = ContinuousClock.now
+        reactor.add(checked, generation: 2, firstCheckIn: .milliseconds(50))
+        reactor.add(staller, generation: 1, firstCheckIn: .zero)
+        try await Task.sleep(for: .milliseconds(1_000))
+        await reactor.shutdown()
+        let seen = times.withLockedValue { $0 }.map { $0 - origin }
+        XCTAssertGreaterThanOrEqual(seen.count, 5, "the check goes on after the stall: \(seen)")
+        // A check in flight when the stall began reports when it ends, so
+        // the first outcome may sit anywhere; every later one is a start at
+        // the phase (50 ms past each 100, plus the time the add took).
+        let gaps = zip(seen.dropFirst(), seen).map { $0 - $1 }
+        XCTAssertTrue(gaps.allSatisfy { $0 > .milliseconds(20) }, "checks bunched after the stall: \(seen)")
+        let phases = seen.dropFirst().map { ($0.components.attoseconds / 1_000_000_000_000_000 + $0.components.seconds * 1_000) % 100 }
+        XCTAssertTrue(phases.allSatisfy { (45 ..< 90).contains($0) }, "starts off their phase (ms past each 100): \(phases)")
     }
 
     /// A check that runs past its interval is not overlapped: the next
