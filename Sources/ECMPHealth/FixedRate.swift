@@ -2,7 +2,7 @@
 /// clock. The next start is one interval after the start that was due, not
 /// after the moment the checker got to it: taken from the moment, every
 /// late wake-up pushed all later checks back, so a busy checker ran fewer
-/// checks than scheduled (954 instead of 1,000 a second in the TCG VM,
+/// checks than scheduled (987-995 instead of 1,000 a second in the TCG VM,
 /// docs/benchmarks.md) and the phases that spread the checks over the
 /// interval wandered.
 ///

@@ -7,7 +7,7 @@
 # do the same work. For each: CPU (utime + stime of its processes) and RSS
 # over a WINDOW-second window after a warm-up (per second of the window as
 # measured: its IPVS samples make it run past WINDOW, most under TCG), the check rate the real
-# servers saw (accepts per second), and real servers missing from IPVS at
+# servers saw (handshakes their kernel completed per second), and real servers missing from IPVS at
 # the worst of the window's samples (every real server is alive: each
 # missing one is a false down; ecmpd's own count of down verdicts too).
 #   make bench-checks
@@ -91,6 +91,10 @@ profile() {  # label N pids...
   } 2>/dev/null | sed 's/  *$//' > "$(dirname "$out")/perf-$label-$n.txt" || true
 }
 accepted() { awk '{ s += $1 } END { print s + 0 }' "$work"/counts/accepted.* 2>/dev/null || echo 0; }
+# A kernel counter of one namespace (nstat's absolute value, no history kept).
+counter() {  # namespace name
+  ip netns exec "$1" nstat -asz "$2" 2>/dev/null | awk -v n="$2" '$1 == n { print $2; found = 1 } END { if (!found) print 0 }'
+}
 
 ip netns add "$ns"
 in_ns ip link set lo up
@@ -166,36 +170,49 @@ fewest_present() {  # N
 # CPU seconds, user + system, of the given pids.
 cpu_total() { cpu_seconds "$@" | awk '{ print $1 + $2 }'; }
 
-# Prints "cpu% rss rate user%/system% director-rx% server-rx% elapsed": the
+# Prints "cpu% rss rate user%/system% director-rx% server-rx% elapsed
+# syn-retransmits listen-overflows connects/s accepts/s". The rate is the
+# handshakes the real servers' kernel completed (TcpPassiveOpens of their
+# namespace) per second; connects are the checker's (TcpActiveOpens of its
+# own), accepts the acceptor's count, which lags when Python falls behind
+# in a TCG VM (the backlog absorbs it). The
 # rx figures are the veth's NAPI threads over the same window (0 with
 # loopback). Every rate is per second of the window as measured (elapsed),
 # not as asked: its samples (ipvsadm listing thousands of destinations, and
 # the processes reading /proc) make it run past WINDOW, by 10-20 % in a TCG
-# VM, and dividing by WINDOW overstated both CPU and the check rate.
+# VM, and dividing by WINDOW overstated both CPU and the check rate. The
+# last two are the window's SYN retransmissions by the checker (a check
+# whose SYN was lost takes over a second: it runs past its interval and
+# the next waits for it) and the real servers' listen queue overflows.
 measure() {  # label N pids...
   local label=$1 n=$2; shift 2
-  local u0 s0 a0 u1 s1 a1 d0 d1 r0 r1 drx srx t0 t1
+  local u0 s0 a0 u1 s1 a1 h0 h1 c0 c1 d0 d1 r0 r1 drx srx t0 t1 ta0 ta1 syn0 syn1 ovf0 ovf1
   drx=$(napi_pids rs0) srx=$(napi_pids rs1)
   sleep "$warmup"
+  # Each reading has its own clock reads: reading /proc for the CPU
+  # figures takes half a second under TCG, which would otherwise count
+  # against the accept rate.
   t0=$EPOCHREALTIME
   # shellcheck disable=SC2086
   { read -r u0 s0 <<<"$(cpu_seconds "$@")"; d0=$(cpu_total $drx); r0=$(cpu_total $srx); }
-  a0=$(accepted)
+  ta0=$EPOCHREALTIME a0=$(accepted) h0=$(counter "$server_ns" TcpPassiveOpens) c0=$(counter "$ns" TcpActiveOpens)
+  syn0=$(counter "$ns" TcpExtTCPSynRetrans) ovf0=$(counter "$server_ns" TcpExtListenOverflows)
   : > "$samples"
   for ((t = 0; t < window; t += 5)); do sleep 5; present >> "$samples"; done
+  t1=$EPOCHREALTIME
   # shellcheck disable=SC2086
   { read -r u1 s1 <<<"$(cpu_seconds "$@")"; d1=$(cpu_total $drx); r1=$(cpu_total $srx); }
-  a1=$(accepted)
-  t1=$EPOCHREALTIME
-  awk -v u0="$u0" -v s0="$s0" -v u1="$u1" -v s1="$s1" -v t0="$t0" -v t1="$t1" -v a0="$a0" -v a1="$a1" -v rss="$(rss_mb "$@")" \
-    -v d0="$d0" -v d1="$d1" -v r0="$r0" -v r1="$r1" \
-    'BEGIN { w = t1 - t0; printf "%.1f %s %.0f %.1f%%/%.1f%% %.1f %.1f %.1f\n", (u1 - u0 + s1 - s0) / w * 100, rss, (a1 - a0) / w, (u1 - u0) / w * 100, (s1 - s0) / w * 100, (d1 - d0) / w * 100, (r1 - r0) / w * 100, w }'
+  ta1=$EPOCHREALTIME a1=$(accepted) h1=$(counter "$server_ns" TcpPassiveOpens) c1=$(counter "$ns" TcpActiveOpens)
+  syn1=$(counter "$ns" TcpExtTCPSynRetrans) ovf1=$(counter "$server_ns" TcpExtListenOverflows)
+  awk -v u0="$u0" -v s0="$s0" -v u1="$u1" -v s1="$s1" -v t0="$t0" -v t1="$t1" -v ta0="$ta0" -v ta1="$ta1" -v a0="$a0" -v a1="$a1" -v h0="$h0" -v h1="$h1" -v c0="$c0" -v c1="$c1" -v rss="$(rss_mb "$@")" \
+    -v d0="$d0" -v d1="$d1" -v r0="$r0" -v r1="$r1" -v syn0="$syn0" -v syn1="$syn1" -v ovf0="$ovf0" -v ovf1="$ovf1" \
+    'BEGIN { w = t1 - t0; wa = ta1 - ta0; printf "%.1f %s %.0f %.1f%%/%.1f%% %.1f %.1f %.1f %d %d %.0f %.0f\n", (u1 - u0 + s1 - s0) / w * 100, rss, (h1 - h0) / wa, (u1 - u0) / w * 100, (s1 - s0) / w * 100, (d1 - d0) / w * 100, (r1 - r0) / w * 100, w, syn1 - syn0, ovf1 - ovf0, (c1 - c0) / wa, (a1 - a0) / wa }'
 }
 
 for n in $counts; do
   conf="$work/keepalived-$n.conf"
   keepalived_conf "$n" > "$conf"
-  ka_cpu=- ka_rss=- ka_rate=- ka_split=-/- ka_drx=- ka_srx=- ka_elapsed=- ka_downs='- (needs IPVS)'
+  ka_cpu=- ka_rss=- ka_rate=- ka_split=-/- ka_drx=- ka_srx=- ka_elapsed=- ka_syn=- ka_ovf=- ka_conn=- ka_acc=- ka_downs='- (needs IPVS)'
   [[ "$only" != ecmpd ]] || ka_downs='- (not run: ECMPD_BENCH_ONLY=ecmpd)'
   if [[ "$host" != 1 && "$only" != ecmpd ]]; then
     # keepalived's checker alone (no VRRP), in the foreground, logging to a file.
@@ -209,7 +226,7 @@ for n in $counts; do
     [[ -n "$pids" ]] || { echo "bench-checks: keepalived did not start" >&2; exit 1; }
     # shellcheck disable=SC2086
     result=$(measure keepalived "$n" $pids)   # no /dev/fd in the VM: no process substitution
-    read -r ka_cpu ka_rss ka_rate ka_split ka_drx ka_srx ka_elapsed <<<"$result"
+    read -r ka_cpu ka_rss ka_rate ka_split ka_drx ka_srx ka_elapsed ka_syn ka_ovf ka_conn ka_acc <<<"$result"
     ka_downs=$(fewest_present "$n")
     # shellcheck disable=SC2086
     profile keepalived "$n" $pids
@@ -230,7 +247,7 @@ YAML
   ( exec ip netns exec "$ns" "$ecmpd" run --config "$work/ecmpd-$n.yaml" > "$work/ecmpd-$n.log" 2>&1 ) &
   ec=$!
   result=$(measure ecmpd "$n" "$ec")
-  read -r ec_cpu ec_rss ec_rate ec_split ec_drx ec_srx ec_elapsed <<<"$result"
+  read -r ec_cpu ec_rss ec_rate ec_split ec_drx ec_srx ec_elapsed ec_syn ec_ovf ec_conn ec_acc <<<"$result"
   ec_downs=$(fewest_present "$n")
   profile ecmpd "$n" "$ec"
   [[ "$host" != 1 ]] || ec_downs='- (no IPVS: see marked down)'
@@ -246,6 +263,6 @@ YAML
     rx_ka=" napi rx director/servers ${ka_drx}%/${ka_srx}%"
     rx_ec=" napi rx director/servers ${ec_drx}%/${ec_srx}%"
   fi
-  line="BENCH checks n=$n interval=1s window=${window}s servers=$servers | keepalived: cpu ${ka_cpu}% (user/sys ${ka_split})${rx_ka} rss ${ka_rss} MB rate ${ka_rate}/s over ${ka_elapsed} s downs ${ka_downs} | ecmpd (poll $poll): cpu ${ec_cpu}% (user/sys ${ec_split})${rx_ec} rss ${ec_rss} MB rate ${ec_rate}/s over ${ec_elapsed} s downs ${ec_downs} (marked down ${ec_marked})"
+  line="BENCH checks n=$n interval=1s window=${window}s servers=$servers | keepalived: cpu ${ka_cpu}% (user/sys ${ka_split})${rx_ka} rss ${ka_rss} MB rate ${ka_rate}/s over ${ka_elapsed} s (connects ${ka_conn}/s, accepts ${ka_acc}/s, syn retransmits ${ka_syn}, listen overflows ${ka_ovf}) downs ${ka_downs} | ecmpd (poll $poll): cpu ${ec_cpu}% (user/sys ${ec_split})${rx_ec} rss ${ec_rss} MB rate ${ec_rate}/s over ${ec_elapsed} s (connects ${ec_conn}/s, accepts ${ec_acc}/s, syn retransmits ${ec_syn}, listen overflows ${ec_ovf}) downs ${ec_downs} (marked down ${ec_marked})"
   echo "$line" | tee -a "$out"
 done

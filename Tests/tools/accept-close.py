@@ -35,12 +35,15 @@ def worker(port, count_dir):
     listener.listen(4096)
     accepted = 0
     path = os.path.join(count_dir, "accepted.%d" % os.getpid())
+    # Not accepted.<pid>.tmp: the benchmark sums accepted.*, and a temporary
+    # file it caught beside the real one counted that worker twice.
+    scratch = os.path.join(count_dir, ".writing.%d" % os.getpid())
 
     def report():
         while True:
-            with open(path + ".tmp", "w") as f:
+            with open(scratch, "w") as f:
                 f.write(str(accepted))
-            os.rename(path + ".tmp", path)
+            os.rename(scratch, path)
             time.sleep(0.1)
 
     threading.Thread(target=report, daemon=True).start()
