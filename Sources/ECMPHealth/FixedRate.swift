@@ -11,16 +11,12 @@
 /// start is the first one after `started` at the check's own phase, so the
 /// spread survives the stall.
 enum FixedRate {
-    static func next(due: UInt64, started: UInt64, interval: UInt64) -> UInt64 {
-        guard interval > 0 else { return started }
+    /// The next start, and whether it kept the plain due-plus-interval
+    /// cadence (`inStep`: the checker fell less than an interval behind).
+    static func next(due: UInt64, started: UInt64, interval: UInt64) -> (start: UInt64, inStep: Bool) {
         let late = started > due ? started - due : 0
-        if late < interval { return due + interval }
-        return started + interval - late % interval
-    }
-
-    /// Whether `next(due:started:interval:)` kept the plain due-plus-interval
-    /// cadence (the checker fell less than an interval behind).
-    static func onCadence(due: UInt64, started: UInt64, interval: UInt64) -> Bool {
-        started < due || started - due < interval
+        guard interval > 0 else { return (started, true) }
+        if late < interval { return (due + interval, true) }
+        return (started + interval - late % interval, false)
     }
 }

@@ -185,7 +185,7 @@ public final class HealthChecker: Sendable {
             // One interval after this start was due, not after the loop got to it.
             let next = NIODeadline.uptimeNanoseconds(FixedRate.next(
                 due: deadline.uptimeNanoseconds, started: NIODeadline.now().uptimeNanoseconds,
-                interval: UInt64(max(0, target.check.interval.nanoseconds))))
+                interval: UInt64(max(0, target.check.interval.nanoseconds))).start)
             attempt(target, number: 1).whenSuccess { [self] outcome in
                 guard record(outcome, generation: generation) else { return }
                 schedule(target, generation: generation, at: max(next, NIODeadline.now()))

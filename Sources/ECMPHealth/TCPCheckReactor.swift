@@ -382,15 +382,14 @@ final class TCPCheckReactor: @unchecked Sendable {
         /// a checker a whole interval behind puts it in the heap, at the
         /// check's own phase after now.
         mutating func scheduleNextCycle(_ index: Int, due: UInt64, started: UInt64) {
-            let interval = slots[index].interval
-            let deadline = FixedRate.next(due: due, started: started, interval: interval)
+            let next = FixedRate.next(due: due, started: started, interval: slots[index].interval)
             let token = renewCycleToken(index)
-            guard FixedRate.onCadence(due: due, started: started, interval: interval) else {
-                timers.insert(Timer(deadline: deadline, slot: Int32(index), token: token))
+            guard next.inStep else {
+                timers.insert(Timer(deadline: next.start, slot: Int32(index), token: token))
                 return
             }
             let queue = slots[index].cycleQueue
-            let inOrder = max(deadline, cycles.queues[queue].last?.deadline ?? 0)
+            let inOrder = max(next.start, cycles.queues[queue].last?.deadline ?? 0)
             cycles.queues[queue].append(Timer(deadline: inOrder, slot: Int32(index), token: token))
         }
 

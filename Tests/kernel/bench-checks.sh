@@ -91,9 +91,13 @@ profile() {  # label N pids...
   } 2>/dev/null | sed 's/  *$//' > "$(dirname "$out")/perf-$label-$n.txt" || true
 }
 accepted() { awk '{ s += $1 } END { print s + 0 }' "$work"/counts/accepted.* 2>/dev/null || echo 0; }
-# A kernel counter of one namespace (nstat's absolute value, no history kept).
-counter() {  # namespace name
-  ip netns exec "$1" nstat -asz "$2" 2>/dev/null | awk -v n="$2" '$1 == n { print $2; found = 1 } END { if (!found) print 0 }'
+# Kernel counters of one namespace, their values in the order named, from
+# one nstat (absolute values, no history kept; 0 for one it lacks).
+counters() {  # namespace name...
+  local ns=$1; shift
+  ip netns exec "$ns" nstat -asz "$@" 2>/dev/null | awk -v names="$*" '
+    { value[$1] = $2 }
+    END { n = split(names, name, " "); for (i = 1; i <= n; i++) printf "%s%d", (i > 1 ? " " : ""), value[name[i]] + 0; print "" }'
 }
 
 ip netns add "$ns"
@@ -195,15 +199,17 @@ measure() {  # label N pids...
   t0=$EPOCHREALTIME
   # shellcheck disable=SC2086
   { read -r u0 s0 <<<"$(cpu_seconds "$@")"; d0=$(cpu_total $drx); r0=$(cpu_total $srx); }
-  ta0=$EPOCHREALTIME a0=$(accepted) h0=$(counter "$server_ns" TcpPassiveOpens) c0=$(counter "$ns" TcpActiveOpens)
-  syn0=$(counter "$ns" TcpExtTCPSynRetrans) ovf0=$(counter "$server_ns" TcpExtListenOverflows)
+  ta0=$EPOCHREALTIME a0=$(accepted)
+  read -r h0 ovf0 <<<"$(counters "$server_ns" TcpPassiveOpens TcpExtListenOverflows)"
+  read -r c0 syn0 <<<"$(counters "$ns" TcpActiveOpens TcpExtTCPSynRetrans)"
   : > "$samples"
   for ((t = 0; t < window; t += 5)); do sleep 5; present >> "$samples"; done
   t1=$EPOCHREALTIME
   # shellcheck disable=SC2086
   { read -r u1 s1 <<<"$(cpu_seconds "$@")"; d1=$(cpu_total $drx); r1=$(cpu_total $srx); }
-  ta1=$EPOCHREALTIME a1=$(accepted) h1=$(counter "$server_ns" TcpPassiveOpens) c1=$(counter "$ns" TcpActiveOpens)
-  syn1=$(counter "$ns" TcpExtTCPSynRetrans) ovf1=$(counter "$server_ns" TcpExtListenOverflows)
+  ta1=$EPOCHREALTIME a1=$(accepted)
+  read -r h1 ovf1 <<<"$(counters "$server_ns" TcpPassiveOpens TcpExtListenOverflows)"
+  read -r c1 syn1 <<<"$(counters "$ns" TcpActiveOpens TcpExtTCPSynRetrans)"
   awk -v u0="$u0" -v s0="$s0" -v u1="$u1" -v s1="$s1" -v t0="$t0" -v t1="$t1" -v ta0="$ta0" -v ta1="$ta1" -v a0="$a0" -v a1="$a1" -v h0="$h0" -v h1="$h1" -v c0="$c0" -v c1="$c1" -v rss="$(rss_mb "$@")" \
     -v d0="$d0" -v d1="$d1" -v r0="$r0" -v r1="$r1" -v syn0="$syn0" -v syn1="$syn1" -v ovf0="$ovf0" -v ovf1="$ovf1" \
     'BEGIN { w = t1 - t0; wa = ta1 - ta0; printf "%.1f %s %.0f %.1f%%/%.1f%% %.1f %.1f %.1f %d %d %.0f %.0f\n", (u1 - u0 + s1 - s0) / w * 100, rss, (h1 - h0) / wa, (u1 - u0) / w * 100, (s1 - s0) / w * 100, (d1 - d0) / w * 100, (r1 - r0) / w * 100, w, syn1 - syn0, ovf1 - ovf0, (c1 - c0) / wa, (a1 - a0) / wa }'
