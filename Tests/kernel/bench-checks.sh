@@ -23,7 +23,9 @@
 # reported beside the checker), ECMPD_BENCH_POLL=1s (ecmpd's controller.poll_interval),
 # ECMPD_BENCH_ONLY=ecmpd (skip keepalived's run), ECMPD_BENCH_PERF=1 (after
 # the window, a 10 s `perf record` of each program, its report beside the
-# results as perf-PROGRAM-N.txt).
+# results as perf-PROGRAM-N.txt), ECMPD_BENCH_SYSCALLS=1 (after the window,
+# each program's system calls by kind over 10 s, from the kernel's syscall
+# tracepoints, as syscalls-PROGRAM-N.txt: how many of each per check).
 # Results: stdout and $ECMPD_VM_OUT/bench-checks.txt.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -41,6 +43,7 @@ warmup=15
 poll=${ECMPD_BENCH_POLL:-1s}
 only=${ECMPD_BENCH_ONLY:-}
 profile=${ECMPD_BENCH_PERF:-}
+syscalls=${ECMPD_BENCH_SYSCALLS:-}
 servers=${ECMPD_BENCH_SERVERS:-loopback}
 [[ "$servers" == loopback || "$servers" == veth ]] ||
   { echo "bench-checks: ECMPD_BENCH_SERVERS is loopback or veth, not '$servers'" >&2; exit 2; }
@@ -89,6 +92,14 @@ profile() {  # label N pids...
   { perf report -q -i "$work/perf.data" --no-children --sort dso --stdio
     perf report -q -i "$work/perf.data" --no-children --sort dso,symbol --stdio --percent-limit 0.3
   } 2>/dev/null | sed 's/  *$//' > "$(dirname "$out")/perf-$label-$n.txt" || true
+}
+# System calls by kind, nonzero ones, most first, and their total.
+count_syscalls() {  # label N pids...
+  [[ -n "$syscalls" ]] || return 0
+  local label=$1 n=$2; shift 2
+  perf stat -x, -e 'syscalls:sys_enter_*' -p "$(tr ' ' ',' <<<"$*")" -o "$work/syscalls.csv" -- sleep 10 > /dev/null 2>&1 || return 0
+  awk -F, '$1 + 0 > 0 { sub(/^syscalls:sys_enter_/, "", $3); print $1, $3; t += $1 } END { print t, "total (10 s)" }' "$work/syscalls.csv" |
+    sort -nr > "$(dirname "$out")/syscalls-$label-$n.txt" || true
 }
 accepted() { awk '{ s += $1 } END { print s + 0 }' "$work"/counts/accepted.* 2>/dev/null || echo 0; }
 # Kernel counters of one namespace, their values in the order named, from
@@ -236,6 +247,8 @@ for n in $counts; do
     ka_downs=$(fewest_present "$n")
     # shellcheck disable=SC2086
     profile keepalived "$n" $pids
+    # shellcheck disable=SC2086
+    count_syscalls keepalived "$n" $pids
     kill_tree "$ka"
     in_ns ipvsadm -C
   fi
@@ -256,6 +269,7 @@ YAML
   read -r ec_cpu ec_rss ec_rate ec_split ec_drx ec_srx ec_elapsed ec_syn ec_ovf ec_conn ec_acc <<<"$result"
   ec_downs=$(fewest_present "$n")
   profile ecmpd "$n" "$ec"
+  count_syscalls ecmpd "$n" "$ec"
   [[ "$host" != 1 ]] || ec_downs='- (no IPVS: see marked down)'
   # Down verdicts since start, by reason (a reason label per kind of failure).
   ec_marked=$(in_ns curl -s http://127.0.0.1:9477/metrics | awk '/^ecmpd_realserver_transitions_total\{.*state="down"/ {
