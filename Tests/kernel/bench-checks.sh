@@ -186,7 +186,7 @@ fewest_present() {  # N
 cpu_total() { cpu_seconds "$@" | awk '{ print $1 + $2 }'; }
 
 # Prints "cpu% rss rate user%/system% director-rx% server-rx% elapsed
-# syn-retransmits listen-overflows connects/s accepts/s". The rate is the
+# syn-retransmits listen-overflows connects/s accepts/s out-discards". The rate is the
 # handshakes the real servers' kernel completed (TcpPassiveOpens of their
 # namespace) per second; connects are the checker's (TcpActiveOpens of its
 # own), accepts the acceptor's count, which lags when Python falls behind
@@ -198,10 +198,13 @@ cpu_total() { cpu_seconds "$@" | awk '{ print $1 + $2 }'; }
 # VM, and dividing by WINDOW overstated both CPU and the check rate. The
 # last two are the window's SYN retransmissions by the checker (a check
 # whose SYN was lost takes over a second: it runs past its interval and
-# the next waits for it) and the real servers' listen queue overflows.
+# the next waits for it) and the real servers' listen queue overflows;
+# the last, "director/servers", the packets each namespace's IP layer could
+# not send (IpOutDiscards: with veth servers, a full ring of the peer's
+# receive thread), where a lost SYN or SYN-ACK went.
 measure() {  # label N pids...
   local label=$1 n=$2; shift 2
-  local u0 s0 a0 u1 s1 a1 h0 h1 c0 c1 d0 d1 r0 r1 drx srx t0 t1 ta0 ta1 syn0 syn1 ovf0 ovf1
+  local u0 s0 a0 u1 s1 a1 h0 h1 c0 c1 d0 d1 r0 r1 drx srx t0 t1 ta0 ta1 syn0 syn1 ovf0 ovf1 od0 od1 os0 os1
   drx=$(napi_pids rs0) srx=$(napi_pids rs1)
   sleep "$warmup"
   # Each reading has its own clock reads: reading /proc for the CPU
@@ -211,25 +214,25 @@ measure() {  # label N pids...
   # shellcheck disable=SC2086
   { read -r u0 s0 <<<"$(cpu_seconds "$@")"; d0=$(cpu_total $drx); r0=$(cpu_total $srx); }
   ta0=$EPOCHREALTIME a0=$(accepted)
-  read -r h0 ovf0 <<<"$(counters "$server_ns" TcpPassiveOpens TcpExtListenOverflows)"
-  read -r c0 syn0 <<<"$(counters "$ns" TcpActiveOpens TcpExtTCPSynRetrans)"
+  read -r h0 ovf0 os0 <<<"$(counters "$server_ns" TcpPassiveOpens TcpExtListenOverflows IpOutDiscards)"
+  read -r c0 syn0 od0 <<<"$(counters "$ns" TcpActiveOpens TcpExtTCPSynRetrans IpOutDiscards)"
   : > "$samples"
   for ((t = 0; t < window; t += 5)); do sleep 5; present >> "$samples"; done
   t1=$EPOCHREALTIME
   # shellcheck disable=SC2086
   { read -r u1 s1 <<<"$(cpu_seconds "$@")"; d1=$(cpu_total $drx); r1=$(cpu_total $srx); }
   ta1=$EPOCHREALTIME a1=$(accepted)
-  read -r h1 ovf1 <<<"$(counters "$server_ns" TcpPassiveOpens TcpExtListenOverflows)"
-  read -r c1 syn1 <<<"$(counters "$ns" TcpActiveOpens TcpExtTCPSynRetrans)"
+  read -r h1 ovf1 os1 <<<"$(counters "$server_ns" TcpPassiveOpens TcpExtListenOverflows IpOutDiscards)"
+  read -r c1 syn1 od1 <<<"$(counters "$ns" TcpActiveOpens TcpExtTCPSynRetrans IpOutDiscards)"
   awk -v u0="$u0" -v s0="$s0" -v u1="$u1" -v s1="$s1" -v t0="$t0" -v t1="$t1" -v ta0="$ta0" -v ta1="$ta1" -v a0="$a0" -v a1="$a1" -v h0="$h0" -v h1="$h1" -v c0="$c0" -v c1="$c1" -v rss="$(rss_mb "$@")" \
-    -v d0="$d0" -v d1="$d1" -v r0="$r0" -v r1="$r1" -v syn0="$syn0" -v syn1="$syn1" -v ovf0="$ovf0" -v ovf1="$ovf1" \
-    'BEGIN { w = t1 - t0; wa = ta1 - ta0; printf "%.1f %s %.0f %.1f%%/%.1f%% %.1f %.1f %.1f %d %d %.0f %.0f\n", (u1 - u0 + s1 - s0) / w * 100, rss, (h1 - h0) / wa, (u1 - u0) / w * 100, (s1 - s0) / w * 100, (d1 - d0) / w * 100, (r1 - r0) / w * 100, w, syn1 - syn0, ovf1 - ovf0, (c1 - c0) / wa, (a1 - a0) / wa }'
+    -v d0="$d0" -v d1="$d1" -v r0="$r0" -v r1="$r1" -v syn0="$syn0" -v syn1="$syn1" -v ovf0="$ovf0" -v ovf1="$ovf1" -v od0="$od0" -v od1="$od1" -v os0="$os0" -v os1="$os1" \
+    'BEGIN { w = t1 - t0; wa = ta1 - ta0; printf "%.1f %s %.0f %.1f%%/%.1f%% %.1f %.1f %.1f %d %d %.0f %.0f %d/%d\n", (u1 - u0 + s1 - s0) / w * 100, rss, (h1 - h0) / wa, (u1 - u0) / w * 100, (s1 - s0) / w * 100, (d1 - d0) / w * 100, (r1 - r0) / w * 100, w, syn1 - syn0, ovf1 - ovf0, (c1 - c0) / wa, (a1 - a0) / wa, od1 - od0, os1 - os0 }'
 }
 
 for n in $counts; do
   conf="$work/keepalived-$n.conf"
   keepalived_conf "$n" > "$conf"
-  ka_cpu=- ka_rss=- ka_rate=- ka_split=-/- ka_drx=- ka_srx=- ka_elapsed=- ka_syn=- ka_ovf=- ka_conn=- ka_acc=- ka_downs='- (needs IPVS)'
+  ka_cpu=- ka_rss=- ka_rate=- ka_split=-/- ka_drx=- ka_srx=- ka_elapsed=- ka_syn=- ka_ovf=- ka_conn=- ka_acc=- ka_disc=-/- ka_downs='- (needs IPVS)'
   [[ "$only" != ecmpd ]] || ka_downs='- (not run: ECMPD_BENCH_ONLY=ecmpd)'
   if [[ "$host" != 1 && "$only" != ecmpd ]]; then
     # keepalived's checker alone (no VRRP), in the foreground, logging to a file.
@@ -243,7 +246,7 @@ for n in $counts; do
     [[ -n "$pids" ]] || { echo "bench-checks: keepalived did not start" >&2; exit 1; }
     # shellcheck disable=SC2086
     result=$(measure keepalived "$n" $pids)   # no /dev/fd in the VM: no process substitution
-    read -r ka_cpu ka_rss ka_rate ka_split ka_drx ka_srx ka_elapsed ka_syn ka_ovf ka_conn ka_acc <<<"$result"
+    read -r ka_cpu ka_rss ka_rate ka_split ka_drx ka_srx ka_elapsed ka_syn ka_ovf ka_conn ka_acc ka_disc <<<"$result"
     ka_downs=$(fewest_present "$n")
     # shellcheck disable=SC2086
     profile keepalived "$n" $pids
@@ -266,7 +269,7 @@ YAML
   ( exec ip netns exec "$ns" "$ecmpd" run --config "$work/ecmpd-$n.yaml" > "$work/ecmpd-$n.log" 2>&1 ) &
   ec=$!
   result=$(measure ecmpd "$n" "$ec")
-  read -r ec_cpu ec_rss ec_rate ec_split ec_drx ec_srx ec_elapsed ec_syn ec_ovf ec_conn ec_acc <<<"$result"
+  read -r ec_cpu ec_rss ec_rate ec_split ec_drx ec_srx ec_elapsed ec_syn ec_ovf ec_conn ec_acc ec_disc <<<"$result"
   ec_downs=$(fewest_present "$n")
   profile ecmpd "$n" "$ec"
   count_syscalls ecmpd "$n" "$ec"
@@ -283,6 +286,6 @@ YAML
     rx_ka=" napi rx director/servers ${ka_drx}%/${ka_srx}%"
     rx_ec=" napi rx director/servers ${ec_drx}%/${ec_srx}%"
   fi
-  line="BENCH checks n=$n interval=1s window=${window}s servers=$servers | keepalived: cpu ${ka_cpu}% (user/sys ${ka_split})${rx_ka} rss ${ka_rss} MB rate ${ka_rate}/s over ${ka_elapsed} s (connects ${ka_conn}/s, accepts ${ka_acc}/s, syn retransmits ${ka_syn}, listen overflows ${ka_ovf}) downs ${ka_downs} | ecmpd (poll $poll): cpu ${ec_cpu}% (user/sys ${ec_split})${rx_ec} rss ${ec_rss} MB rate ${ec_rate}/s over ${ec_elapsed} s (connects ${ec_conn}/s, accepts ${ec_acc}/s, syn retransmits ${ec_syn}, listen overflows ${ec_ovf}) downs ${ec_downs} (marked down ${ec_marked})"
+  line="BENCH checks n=$n interval=1s window=${window}s servers=$servers | keepalived: cpu ${ka_cpu}% (user/sys ${ka_split})${rx_ka} rss ${ka_rss} MB rate ${ka_rate}/s over ${ka_elapsed} s (connects ${ka_conn}/s, accepts ${ka_acc}/s, syn retransmits ${ka_syn}, listen overflows ${ka_ovf}, out discards director/servers ${ka_disc}) downs ${ka_downs} | ecmpd (poll $poll): cpu ${ec_cpu}% (user/sys ${ec_split})${rx_ec} rss ${ec_rss} MB rate ${ec_rate}/s over ${ec_elapsed} s (connects ${ec_conn}/s, accepts ${ec_acc}/s, syn retransmits ${ec_syn}, listen overflows ${ec_ovf}, out discards director/servers ${ec_disc}) downs ${ec_downs} (marked down ${ec_marked})"
   echo "$line" | tee -a "$out"
 done
