@@ -201,16 +201,27 @@ out_share=()
 # The guest's console is the serial port on stdout: show what the command
 # printed (between the markers) and take its status from the last marker,
 # which ends a line that may hold the command's unterminated last output.
-set +e
+# qemu and the console filter run in the background and the script waits
+# for them, so a SIGTERM or SIGINT to the script stops the VM at once
+# (bash runs a trap only after a foreground job ends; it would have waited
+# for the whole run).
+mkfifo "$tmp/serial"
+tr -d '\r' <"$tmp/serial" | tee "$tmp/console" | sed -u -e '0,/ECMPD-VM-START$/d' \
+  -e '/ECMPD-VM-EXIT=[0-9]*$/,${ /ECMPD-VM-EXIT/!d; s/ECMPD-VM-EXIT=[0-9]*$//; /^$/d; }' &
+console_filter=$!
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -smp 2 \
   -nographic -no-reboot -nic none \
   -kernel "$kernel_dir/boot/vmlinuz-$version" -initrd "$tmp/initrd" \
   -append 'console=ttyS0 quiet loglevel=1 panic=-1' \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-  "${out_share[@]}" </dev/null |
-  tr -d '\r' | tee "$tmp/console" | sed -u -e '0,/ECMPD-VM-START$/d' \
-  -e '/ECMPD-VM-EXIT=[0-9]*$/,${ /ECMPD-VM-EXIT/!d; s/ECMPD-VM-EXIT=[0-9]*$//; /^$/d; }'
-qemu_status=${PIPESTATUS[0]}
+  "${out_share[@]}" </dev/null >"$tmp/serial" &
+qemu_job=$!
+# timeout passes the TERM on to qemu, which exits on it.
+trap 'kill -TERM "$qemu_job" 2>/dev/null; wait "$qemu_job" "$console_filter"; echo "run-in-vm: stopped by a signal; qemu ended" >&2; exit 130' INT TERM
+set +e
+wait "$qemu_job"
+qemu_status=$?
+wait "$console_filter"
 set -e
 
 exit_line=$(grep -ao 'ECMPD-VM-EXIT=[0-9]*$' "$tmp/console" | tail -n1 || true)
