@@ -33,11 +33,7 @@ public struct RealServerView: Sendable {
                 let identity = IPVSDesiredTable.identity(of: service, on: vip.address)
                 let serviceText = identity.description
                 for server in service.realServers {
-                    let port: Int
-                    switch service.listener {
-                    case .port(_, let servicePort): port = server.port ?? servicePort
-                    case .fwmark: port = server.port ?? 0
-                    }
+                    let port = server.port ?? service.listener.defaultRealServerPort
                     let key = RealServerKey(service: identity, destination: IPVSDestinationKey(server.address, port: UInt16(port)))
                     guard entries[key] == nil else { continue }
                     entries[key] = Entry(key: key, service: serviceText, server: key.destination.description, checked: server.check != nil)

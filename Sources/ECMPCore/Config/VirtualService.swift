@@ -44,6 +44,15 @@ public enum ServiceListener: Hashable, Sendable, CustomStringConvertible {
     case port(TransportProtocol, Int)
     case fwmark(UInt32)
 
+    /// The port of a real server that names none: the service's, or 0 for a
+    /// firewall-mark service (IPVS then keeps each packet's own port).
+    public var defaultRealServerPort: Int {
+        switch self {
+        case .port(_, let port): return port
+        case .fwmark: return 0
+        }
+    }
+
     public var description: String {
         switch self {
         case .port(let proto, let port): return "\(proto.rawValue)/\(port)"

@@ -110,7 +110,7 @@ public enum ManagedPlanner {
                         zero.weight = 0
                         return zero
                     }
-                    let sorryDestination = IPVSDestination(sorry.address, port: UInt16(sorry.port ?? servicePort(virtualService)),
+                    let sorryDestination = IPVSDestination(sorry.address, port: UInt16(sorry.port ?? virtualService.listener.defaultRealServerPort),
                                                            forwarding: IPVSDesiredTable.forwarding(virtualService.forwarding), weight: 1)
                     destinations.removeAll { $0.key == sorryDestination.key }
                     destinations.append(sorryDestination)
@@ -136,7 +136,7 @@ public enum ManagedPlanner {
                 let identity = IPVSDesiredTable.identity(of: service, on: vip.address)
                 for server in service.realServers {
                     guard let check = server.check else { continue }
-                    let port = server.port ?? servicePort(service)
+                    let port = server.port ?? service.listener.defaultRealServerPort
                     let key = RealServerKey(service: identity, destination: IPVSDestinationKey(server.address, port: UInt16(port)))
                     guard seen.insert(key).inserted else { continue }
                     targets.append((key, server.address, check.connectPort ?? port, check))
@@ -144,12 +144,5 @@ public enum ManagedPlanner {
             }
         }
         return targets
-    }
-
-    private static func servicePort(_ service: VirtualService) -> Int {
-        switch service.listener {
-        case .port(_, let port): return port
-        case .fwmark: return 0
-        }
     }
 }

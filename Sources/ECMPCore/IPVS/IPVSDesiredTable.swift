@@ -70,11 +70,7 @@ public struct IPVSDesiredTable: Hashable, Sendable {
     /// `destinations(of:)`, each with whether the real server it came from
     /// (the first of its key) has a check.
     static func destinationsAndChecks(of service: VirtualService) -> [(destination: IPVSDestination, checked: Bool)] {
-        let servicePort: Int
-        switch service.listener {
-        case .port(_, let port): servicePort = port
-        case .fwmark: servicePort = 0
-        }
+        let servicePort = service.listener.defaultRealServerPort
         let method = forwarding(service.forwarding)
         let keys = service.realServers.map { IPVSDestinationKey($0.address, port: UInt16($0.port ?? servicePort)) }
         // A stable sort of positions by key: of two entries with one key the
