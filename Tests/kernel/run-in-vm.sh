@@ -217,7 +217,7 @@ timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max -m "$m
   "${out_share[@]}" </dev/null >"$tmp/serial" &
 qemu_job=$!
 # timeout passes the TERM on to qemu, which exits on it.
-trap 'kill -TERM "$qemu_job" 2>/dev/null; wait "$qemu_job" "$console_filter"; echo "run-in-vm: stopped by a signal; qemu ended" >&2; exit 130' INT TERM
+trap 'kill -TERM "$qemu_job" 2>/dev/null || true; wait "$qemu_job" "$console_filter" || true; echo "run-in-vm: stopped by a signal; qemu ended" >&2; exit 130' INT TERM
 set +e
 wait "$qemu_job"
 qemu_status=$?
