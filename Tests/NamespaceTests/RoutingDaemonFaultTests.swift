@@ -77,11 +77,15 @@ final class RoutingDaemonFaultTests: DaemonTestCase {
         XCTAssertTrue(try runningConfig().contains("router ospf"))
         try waitFor("ospfd reported up") { isUp("ospfd") == true }
         XCTAssertEqual(metric("ecmpd_routing_daemon_up{daemon=\"ospfd\"}"), 1)
-        let reload = try XCTUnwrap(try events("routing-reload").last)
-        XCTAssertEqual(reload["result"] as? String, "ok")
         // "ospfd restarted: ..." unless the first try raced ospfd's vty
-        // coming up and a retry did it.
-        XCTAssertTrue((reload["reason"] as? String ?? "").hasSuffix(": files unchanged; reloaded ospfd"), "\(reload)")
+        // coming up and a retry did it. The event is recorded when the
+        // reload command returns, which can be after ospfd shows the config
+        // it applied (CI: the last event was still the start-up reload).
+        try waitFor("the restart's routing-reload event") {
+            (try events("routing-reload").last?["reason"] as? String ?? "").hasSuffix(": files unchanged; reloaded ospfd")
+        }
+        let reload = try XCTUnwrap(try events("routing-reload").last)
+        XCTAssertEqual(reload["result"] as? String, "ok", "\(reload)")
         XCTAssertTrue(try events("routing-daemon").contains { ($0["reason"] as? String ?? "").hasPrefix("ospfd running again") })
         XCTAssertTrue(try loopback().contains("\(vip)/32"))
     }
