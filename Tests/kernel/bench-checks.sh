@@ -195,11 +195,11 @@ cpu_total() { cpu_seconds "$@" | awk '{ print $1 + $2 }'; }
 # loopback). Every rate is per second of the window as measured (elapsed),
 # not as asked: its samples (ipvsadm listing thousands of destinations, and
 # the processes reading /proc) make it run past WINDOW, by 10-20 % in a TCG
-# VM, and dividing by WINDOW overstated both CPU and the check rate. The
-# last two are the window's SYN retransmissions by the checker (a check
+# VM, and dividing by WINDOW overstated both CPU and the check rate.
+# syn-retransmits and listen-overflows are the window's SYN retransmissions by the checker (a check
 # whose SYN was lost takes over a second: it runs past its interval and
 # the next waits for it) and the real servers' listen queue overflows;
-# the last, "director/servers", the packets each namespace's IP layer could
+# out-discards, "director/servers", the packets each namespace's IP layer could
 # not send (IpOutDiscards: with veth servers, a full ring of the peer's
 # receive thread), where a lost SYN or SYN-ACK went.
 measure() {  # label N pids...
