@@ -89,10 +89,22 @@ struct CheckCommand: ParsableCommand {
             }
         }
         problems += fleetConsistencySysctls(loaded)
+        problems += maglevWithoutFallback(loaded)
         do { _ = try TemplateLocator.templates(for: role, configured: loaded.config.routing.templatesDirectory) } catch {
             problems.append(loaded.problem(field: "routing.templates_dir", value: loaded.config.routing.templatesDirectory, message: "\(error)"))
         }
         return problems
+    }
+
+    /// The live IPVS table's mh services without fallback, whoever set them
+    /// up (keepalived, ipvsadm, ecmpd): the config's own are warned about by
+    /// the parser, these are what runs. Without IPVS or the right to read it
+    /// (no CAP_NET_ADMIN) there is no table to judge, and nothing is said.
+    func maglevWithoutFallback(_ loaded: LoadedConfig) -> [ConfigProblem] {
+        guard let table = try? IPVSClient().table() else { return [] }
+        return MaglevFallback.kernelWarnings(table, config: loaded.config).map {
+            ConfigProblem(.warning, file: loaded.file, message: $0)
+        }
     }
 
     /// A fleet-consistent VIP needs IPVS to accept a flow that started on

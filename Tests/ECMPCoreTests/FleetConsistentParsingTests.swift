@@ -1,19 +1,28 @@
 @testable import ECMPCore
 import XCTest
 
-/// `fleet_consistent` on a VIP: mh with mh-port by default, a warning for
+/// `fleet_consistent` on a VIP: mh with mh-port and mh-fallback by default, a warning for
 /// another scheduler, and the option kept through the emitter.
 final class FleetConsistentParsingTests: XCTestCase {
     func parse(_ services: String) throws -> LoadedConfig {
         try ConfigParser.parse("mode: managed\nvips:\n  - address: 198.18.0.100\n    fleet_consistent: true\n    services:\n\(services)", file: "t.yaml")
     }
 
-    func testServicesDefaultToMaglevWithPortHashing() throws {
+    func testServicesDefaultToMaglevWithPortHashingAndFallback() throws {
         let loaded = try parse("      - { port: 80, real_servers: [{ address: 198.18.1.1 }] }\n")
         XCTAssertEqual(loaded.config.vips[0].services[0].scheduler, "mh")
-        XCTAssertEqual(loaded.config.vips[0].services[0].schedulerFlags, ["mh-port"])
+        XCTAssertEqual(loaded.config.vips[0].services[0].schedulerFlags, ["mh-port", "mh-fallback"])
         XCTAssertTrue(loaded.config.vips[0].fleetConsistent)
-        XCTAssertEqual(loaded.warnings.filter { $0.field?.hasSuffix("scheduler") == true }.count, 0)
+        XCTAssertEqual(loaded.warnings.filter { $0.field?.contains("scheduler") == true }.map(\.description), [])
+    }
+
+    func testExplicitFlagsWithoutFallbackAreKeptAndWarnedAbout() throws {
+        let loaded = try parse("      - { port: 80, scheduler_flags: [mh-port], real_servers: [{ address: 198.18.1.1 }] }\n")
+        XCTAssertEqual(loaded.config.vips[0].services[0].schedulerFlags, ["mh-port"])
+        let warning = try XCTUnwrap(loaded.warnings.first { $0.field == "vips[0].services[0].scheduler_flags" })
+        XCTAssertEqual(warning.value, "mh-port")
+        XCTAssertTrue(warning.message.contains("fleet_consistent sets a failed real server to weight 0"), warning.message)
+        XCTAssertTrue(warning.message.contains("add mh-fallback"), warning.message)
     }
 
     func testAnotherSchedulerIsAWarningNamingTheField() throws {

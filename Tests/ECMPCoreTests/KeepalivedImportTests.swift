@@ -322,6 +322,39 @@ final class KeepalivedImportTests: XCTestCase {
         XCTAssertTrue(warnings(text).contains("keepalived.conf:5: warning: inhibit_on_failure: \"off\": keepalived ignores any value here and inhibits anyway; imported as on"))
     }
 
+    private func maglevVirtualServer(_ lines: String) -> String {
+        """
+        virtual_server 198.18.0.100 80 {
+            lb_algo mh
+        \(lines)
+            lb_kind DR
+            protocol TCP
+            real_server 198.18.0.11 80 {
+                TCP_CHECK {
+                }
+            }
+        }
+
+        """
+    }
+
+    func testMaglevFlagsMapAcrossByTheirOwnKeywords() {
+        let text = maglevVirtualServer("    mh-fallback\n    mh-port\n    inhibit_on_failure")
+        XCTAssertEqual(service(text)?.scheduler, "mh")
+        XCTAssertEqual(service(text)?.schedulerFlags, ["mh-fallback", "mh-port"])
+        XCTAssertEqual(warnings(text).filter { $0.contains("mh-fallback") }, [], "fallback set: nothing to warn about")
+    }
+
+    func testMaglevWithInhibitButNoFallbackNamesTheDroppedConnections() {
+        let text = maglevVirtualServer("    mh-port\n    inhibit_on_failure")
+        XCTAssertEqual(service(text)?.schedulerFlags, ["mh-port"], "imported as keepalived runs it")
+        let warning = warnings(text).first { $0.contains("mh-fallback") }
+        XCTAssertEqual(warning, "keepalived.conf:1: warning: scheduler_flags: \"mh-port\": "
+            + MaglevFallback.warning("inhibit_on_failure sets a failed real server to weight 0"))
+        XCTAssertEqual(warnings(maglevVirtualServer("    mh-port")).filter { $0.contains("mh-fallback") }, [],
+                       "without inhibit a failed server is removed, its slots with it")
+    }
+
     func testInhibitOnFailureOfEveryRealServerSetsTheService() {
         XCTAssertEqual(service(virtualServer("", realServer: "inhibit_on_failure yes"))?.inhibitOnFailure, true)
     }

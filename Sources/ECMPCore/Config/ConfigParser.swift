@@ -309,13 +309,13 @@ public enum ConfigParser {
             var service = VirtualService(listener: listener)
             if fleetConsistent && f["scheduler"] == nil {
                 service.scheduler = "mh"
-                if f["scheduler_flags"] == nil { service.schedulerFlags = ["mh-port"] }
+                if f["scheduler_flags"] == nil { service.schedulerFlags = MaglevFallback.fleetConsistentFlags }
             }
             if let n = f["scheduler"], let text = r.string(n, f.path("scheduler")) {
                 if knownSchedulers.contains(text) {
                     service.scheduler = text
                     if fleetConsistent && text != "mh" {
-                        r.warn(n, f.path("scheduler"), "the VIP is fleet_consistent, but \(text) lets each director pick its own real server: a flow moved to another director breaks; use mh (with scheduler_flags [mh-port])")
+                        r.warn(n, f.path("scheduler"), "the VIP is fleet_consistent, but \(text) lets each director pick its own real server: a flow moved to another director breaks; use mh (with scheduler_flags [mh-port, mh-fallback])")
                     }
                 }
                 else {
@@ -343,6 +343,10 @@ public enum ConfigParser {
                 service.realServers = readRealServers(n, f.path("real_servers"), listener: listener, mode: mode, r)
             } else {
                 r.warn(item, f.path("real_servers"), "no real servers: this service can never be healthy")
+            }
+            if let reason = MaglevFallback.weightZeroRisk(of: service, mode: mode, fleetConsistent: fleetConsistent) {
+                r.warn(f["scheduler_flags"] ?? f["scheduler"] ?? item, f.path("scheduler_flags"),
+                       value: service.schedulerFlags.joined(separator: ","), MaglevFallback.warning(reason))
             }
             services.append(service)
         }

@@ -327,6 +327,12 @@ extension KeepalivedTranslation {
         }
         let inhibit = inhibitOnFailure(of: draft)
         let servers = realServers(of: draft, forwarding: forwarding)
+        let atRisk = VirtualService(listener: .fwmark(0), scheduler: scheduler, schedulerFlags: flags,
+                                    realServers: servers, inhibitOnFailure: inhibit)
+        if let reason = MaglevFallback.weightZeroRisk(of: atRisk, mode: .managed, fleetConsistent: false) {
+            // keepalived itself runs this table: the same drops happen today.
+            warn(statement, field: "scheduler_flags", value: flags.joined(separator: ","), MaglevFallback.warning(reason))
+        }
         if servers.isEmpty {
             warn(statement, "no real servers: this service can never be healthy")
         }
