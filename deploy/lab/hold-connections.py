@@ -9,7 +9,9 @@ Phase 1: opens the connections and sends one line on each; writes
 DIR/ready with how many answered and from which real server.
 Phase 2: waits for DIR/go, sends a second line on every connection, and
 counts a connection as broken when it errors (reset), times out, or is
-answered by another real server than in phase 1. Writes DIR/result.json.
+answered by another real server than in phase 1. Writes DIR/result.json,
+with the broken connections also counted by their phase-1 real server (a
+connection whose server died is lost for a reason no director can change).
 """
 import argparse
 import asyncio
@@ -80,26 +82,32 @@ async def main():
             return 1
 
     broken = collections.Counter()
+    broken_by_server = collections.Counter()
     survived = 0
 
     async def check_one(index, reader, writer):
         nonlocal survived
         async with semaphore:
+            cause = None
             try:
                 server = await exchange(reader, writer, "again %d\n" % index, args.timeout)
                 if server == servers[index]:
                     survived += 1
                 else:
-                    broken["other-server"] += 1
+                    cause = "other-server"
             except asyncio.TimeoutError:
-                broken["timeout"] += 1
+                cause = "timeout"
             except Exception as error:  # noqa: BLE001
-                broken[type(error).__name__] += 1
+                cause = type(error).__name__
             finally:
                 writer.close()
+            if cause:
+                broken[cause] += 1
+                broken_by_server[servers[index]] += 1
 
     await asyncio.gather(*(check_one(*c) for c in connections))
-    result = {"open": len(connections), "survived": survived, "broken": sum(broken.values()), "brokenBy": dict(broken)}
+    result = {"open": len(connections), "survived": survived, "broken": sum(broken.values()), "brokenBy": dict(broken),
+              "byServer": dict(collections.Counter(servers.values())), "brokenByServer": dict(broken_by_server)}
     with open(os.path.join(args.state_dir, "result.json.tmp"), "w") as f:
         json.dump(result, f)
     os.rename(os.path.join(args.state_dir, "result.json.tmp"), os.path.join(args.state_dir, "result.json"))

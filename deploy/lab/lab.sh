@@ -15,11 +15,15 @@
 # name on port 80, and a line echo server on port 9000 (echo-server.py, for
 # long-lived connections). The VIP 198.18.0.100/32 lives on each healthy
 # director's lo; the router spreads flows over them by ECMP.
+# ECMPD_LAB_REAL_SERVERS=3 adds rs3 198.18.0.6 (a third server shows whether a
+# flow moved to another director lands on the same one of the live servers).
 #
 #   lab.sh up | down | status
 #   lab.sh fail-director N | restore-director N   (N = 1 or 2: every IPVS weight 0 / back; observe mode)
 #   lab.sh drain-director N | undrain-director N  (`ecmpd drain` on director N / undrain)
 #   lab.sh fail-rs N | restore-rs N               (stop its HTTP server; observe mode also sets weight 0 / back)
+#   lab.sh fail-echo N | restore-echo N           (stop / start real server N's echo server on port 9000)
+#   lab.sh reload-director N                      (SIGHUP to director N's `ecmpd run`: its config again)
 #   lab.sh exec NODE CMD...                       (run a command in client, router, d1, d2, rs1 or rs2)
 #
 # Needs root, iproute2, FRR, ipvsadm, python3, curl, and a kernel with IPVS
@@ -37,7 +41,10 @@ VIP=198.18.0.100
 MODE=${ECMPD_LAB_MODE:-observe}
 FLEET=${ECMPD_LAB_FLEET:-1}
 SCHEDULER=${ECMPD_LAB_SCHEDULER:-wrr}
-NODES=(client router d1 d2 rs1 rs2)
+REAL_SERVERS=${ECMPD_LAB_REAL_SERVERS:-2}
+case "$REAL_SERVERS" in 2 | 3) ;; *) echo "lab: error: ECMPD_LAB_REAL_SERVERS is 2 or 3, not $REAL_SERVERS" >&2; exit 2 ;; esac
+NODES=(client router d1 d2)
+for n in $(seq "$REAL_SERVERS"); do NODES+=("rs$n"); done
 
 ns() { echo "$P-$1"; }
 in_ns() { local node=$1; shift; ip netns exec "$(ns "$node")" "$@"; }
@@ -46,6 +53,16 @@ die() { echo "lab: error: $*" >&2; exit 1; }
 
 director_address() { echo "198.18.0.$(( $1 + 1 ))"; }
 rs_address() { echo "198.18.0.$(( $1 + 3 ))"; }
+
+# real_servers entries for a director's config: one per real server, with
+# the given port and check ("" for none).
+real_server_entries() {  # port check
+  local n sep=""
+  for n in $(seq "$REAL_SERVERS"); do
+    printf '%s\n          { address: %s, port: %s, weight: 1%s }' "$sep" "$(rs_address "$n")" "$1" "${2:+, check: $2}"
+    sep=","
+  done
+}
 
 require() {
   [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, FRR, IPVS)"
@@ -108,11 +125,9 @@ vips:
       - protocol: tcp
         port: 80
         scheduler: mh
-        scheduler_flags: [mh-port]
+        scheduler_flags: [mh-port, mh-fallback]
         forwarding: dr
-        real_servers:
-          - { address: $(rs_address 1), port: 80, weight: 1 }
-          - { address: $(rs_address 2), port: 80, weight: 1 }
+        real_servers: [$(real_server_entries 80 "") ]
 EOF
 }
 
@@ -135,12 +150,8 @@ vips:
     fleet_consistent: $fleet
     health: { min_healthy: 1, rise: 3, fall: 2, hold_down: 2s }
     services:
-      - { protocol: tcp, port: 80, forwarding: dr, ${scheduler}real_servers: [
-          { address: $(rs_address 1), weight: 1, check: $http },
-          { address: $(rs_address 2), weight: 1, check: $http } ] }
-      - { protocol: tcp, port: 9000, forwarding: dr, ${scheduler}real_servers: [
-          { address: $(rs_address 1), weight: 1, check: $tcp },
-          { address: $(rs_address 2), weight: 1, check: $tcp } ] }
+      - { protocol: tcp, port: 80, forwarding: dr, ${scheduler}real_servers: [$(real_server_entries 80 "$http") ] }
+      - { protocol: tcp, port: 9000, forwarding: dr, ${scheduler}real_servers: [$(real_server_entries 9000 "$tcp") ] }
 EOF
 }
 
@@ -159,7 +170,7 @@ up() {
   in_ns router ip link add br0 type bridge
   in_ns router ip addr add 198.18.0.1/24 dev br0
   in_ns router ip link set br0 up
-  for node in d1 d2 rs1 rs2; do
+  for node in "${NODES[@]:2}"; do
     ip link add "$P-$node-a" type veth peer name "$P-$node-b"
     ip link set "$P-$node-a" netns "$(ns router)"
     ip link set "$P-$node-b" netns "$(ns "$node")"
@@ -184,6 +195,8 @@ up() {
     in_ns "d$n" ip addr add "$(director_address "$n")/24" dev eth0
     in_ns "d$n" ip route add default via 198.18.0.1
     in_ns "d$n" sysctl -q -p "$ROOT/deploy/sysctl/90-ecmpd-director.conf"
+  done
+  for n in $(seq "$REAL_SERVERS"); do
     in_ns "rs$n" ip addr add "$(rs_address "$n")/24" dev eth0
     in_ns "rs$n" ip route add default via 198.18.0.1
   done
@@ -200,12 +213,12 @@ EOF
   start_frr router "$DIR/router/frr"
 
   # Real servers: their side of direct routing, and an HTTP server naming itself.
-  for n in 1 2; do
+  for n in $(seq "$REAL_SERVERS"); do
     mkdir -p "$DIR/rs$n/www"
     echo "rs$n" > "$DIR/rs$n/www/index.html"
     in_ns "rs$n" "$ECMPD" realserver up --vip "$VIP" --state-file "$DIR/rs$n/realserver.json" >/dev/null
     start_http "$n"
-    spawn_in "rs$n" "$DIR/rs$n/echo.log" "$DIR/rs$n/echo.pid" python3 "$ROOT/deploy/lab/echo-server.py" --port 9000 --name "rs$n"
+    start_echo "$n"
     wait_port "rs$n" 80
     wait_port "rs$n" 9000
   done
@@ -221,6 +234,11 @@ EOF
     spawn_in "d$n" "$DIR/d$n/ecmpd.log" "$DIR/d$n/ecmpd.pid" "$ECMPD" run --config "$DIR/d$n/ecmpd.yaml"
   done
   say "up: client, router, d1, d2, rs1, rs2 (prefix $P, files in $DIR, $MODE mode)"
+}
+
+start_echo() {  # N
+  local n=$1
+  spawn_in "rs$n" "$DIR/rs$n/echo.log" "$DIR/rs$n/echo.pid" python3 "$ROOT/deploy/lab/echo-server.py" --port 9000 --name "rs$n"
 }
 
 start_http() {  # N
@@ -241,8 +259,8 @@ stop_pid() {  # pidfile
 }
 
 down() {
-  for n in 1 2; do
-    stop_pid "$DIR/d$n/ecmpd.pid"
+  for n in 1 2; do stop_pid "$DIR/d$n/ecmpd.pid"; done
+  for n in 1 2 3; do
     stop_pid "$DIR/rs$n/http.pid"
     stop_pid "$DIR/rs$n/echo.pid"
   done
@@ -250,7 +268,7 @@ down() {
     for daemon in ospfd zebra; do stop_pid "/var/run/frr/$P$node/$daemon.pid"; done
     rm -rf "/var/run/frr/$P$node"
   done
-  for node in "${NODES[@]}"; do
+  for node in client router d1 d2 rs1 rs2 rs3; do
     ip netns del "$(ns "$node")" 2>/dev/null || true
   done
   rm -rf "$DIR"
@@ -259,7 +277,7 @@ down() {
 
 weights() {  # director-number weight [real-server-address]
   local n=$1 weight=$2 only=${3:-}
-  for n2 in 1 2; do
+  for n2 in $(seq "$REAL_SERVERS"); do
     local rs
     rs=$(rs_address "$n2")
     [ -n "$only" ] && [ "$only" != "$rs" ] && continue
@@ -295,6 +313,11 @@ case "${1:-}" in
     start_http "${2:?real server number}"
     wait_port "rs$2" 80
     managed_lab || for n in 1 2; do weights "$n" 1 "$(rs_address "$2")"; done ;;
+  fail-echo) stop_pid "$DIR/rs${2:?real server number}/echo.pid" ;;
+  restore-echo)
+    start_echo "${2:?real server number}"
+    wait_port "rs$2" 9000 ;;
+  reload-director) kill -HUP "$(cat "$DIR/d${2:?director number}/ecmpd.pid")" ;;
   exec) node=${2:?node}; shift 2; in_ns "$node" "$@" ;;
-  *) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
