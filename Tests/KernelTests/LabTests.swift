@@ -70,31 +70,23 @@ final class LabTests: XCTestCase {
         XCTAssertEqual((answers["rs1"] ?? 0) + (answers["rs2"] ?? 0), 200, "\(answers)")
         XCTAssertGreaterThan(answers["rs1"] ?? 0, 0, "rs1 never answered: \(answers)")
         XCTAssertGreaterThan(answers["rs2"] ?? 0, 0, "rs2 never answered: \(answers)")
-        // The kernel's estimator folds per-CPU counters into these every
-        // 2 s, and under an emulated CPU it can fall several folds behind:
-        // wait for all 200, or for the sum to stay put for three folds.
-        // A few may never appear: a client port used again while the
-        // director still holds the earlier connection's entry in FIN_WAIT
-        // is forwarded on that entry and not counted again
-        // (conn_reuse_mode 1 reschedules only TIME_WAIT and CLOSE entries;
-        // is_new_conn_expected in ip_vs_core.c). That is the likely reason
-        // one CI run saw 198 of 200, unchanged for 30 s.
+        // Which directors carried the requests: their IPVS connection
+        // counters. Only "each one carried some" is asserted, not that the
+        // two add up to 200: the estimator folds per-CPU counters in every
+        // 2 s (and falls behind under an emulated CPU), and a client port
+        // used again while a director still holds the earlier connection's
+        // entry is forwarded on that entry without being counted again
+        // (conn_reuse_mode 1 reschedules only TIME_WAIT and CLOSE entries,
+        // is_new_conn_expected in ip_vs_core.c). CI saw sums of 193 and 198
+        // for 200 answered requests. Every request answered, by both real
+        // servers, is what the lab guarantees; that is asserted above.
         var after = try (stats(1), stats(2))
-        var total = -1
-        var settledSince = ContinuousClock.now
-        let deadline = ContinuousClock.now + .seconds(30)
-        while true {
+        try NetnsLab.waitFor("both directors' IPVS to count connections", timeout: .seconds(30), interval: .milliseconds(500)) {
             after = try (stats(1), stats(2))
-            let sum = after.0.connections - before.0.connections + after.1.connections - before.1.connections
-            if sum != total { (total, settledSince) = (sum, .now) }
-            if total >= 200 || ContinuousClock.now - settledSince > .seconds(6) || ContinuousClock.now > deadline { break }
-            usleep(500_000)
+            return after.0.connections > before.0.connections && after.1.connections > before.1.connections
         }
         let viaD1 = after.0.connections - before.0.connections, viaD2 = after.1.connections - before.1.connections
-        print("lab: 200 requests: rs1 \(answers["rs1"] ?? 0), rs2 \(answers["rs2"] ?? 0); via d1 \(viaD1), via d2 \(viaD2)")
-        XCTAssertTrue((196 ... 200).contains(viaD1 + viaD2), "IPVS counted \(viaD1) + \(viaD2) new connections for 200 requests")
-        XCTAssertGreaterThan(viaD1, 0, "the router never chose d1")
-        XCTAssertGreaterThan(viaD2, 0, "the router never chose d2")
+        print("lab: 200 requests: rs1 \(answers["rs1"] ?? 0), rs2 \(answers["rs2"] ?? 0); counted via d1 \(viaD1), via d2 \(viaD2)")
         // Direct routing: replies go from the real servers to the router,
         // so the directors' IPVS saw packets in and none out.
         XCTAssertGreaterThan(after.0.packetsIn, 0)
