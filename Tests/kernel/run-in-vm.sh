@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Kernel tier (DESIGN.md "Test tiers" 3): run one command as root on Debian's
+# Kernel tier (docs/testing.md, tier 3): run one command as root on Debian's
 # generic kernel under qemu, because many host kernels (this one too) lack IPVS.
 # The guest sees the host's / read-only over 9p under a tmpfs overlay, so every
 # host binary runs unchanged and every write is lost at power-off.

@@ -9,7 +9,8 @@
 /// - Destinations are added in canonical order (address, then port). The
 ///   `mh` scheduler fills its lookup table from the destination list, whose
 ///   order is insertion order, so every director must insert alike to send
-///   a flow to the same real server (DESIGN.md, "mh builds its table").
+///   a flow to the same real server (ip_vs_mh.c walks `svc->destinations`;
+///   docs/fleet-consistency.md).
 ///   Directors that start from the same table therefore agree; a director
 ///   whose history differs (a destination deleted and re-added) can hold
 ///   another order, which is why taking a real server out of service is
