@@ -42,6 +42,38 @@ struct TrafficLab {
         }
     }
 
+    /// `count` connection attempts at once from one process, each from its
+    /// own source port (one SYN each, retransmitted once), then left: a
+    /// scheduled attempt leaves an IPVS connection entry for its real
+    /// server, one IPVS could not schedule leaves none. Seconds, not one
+    /// process start per attempt.
+    func sendSYNs(to port: UInt16, count: Int) throws {
+        let script = """
+            import socket, sys, time
+            sockets = []
+            for _ in range(int(sys.argv[3])):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setblocking(False)
+                s.connect_ex((sys.argv[1], int(sys.argv[2])))
+                sockets.append(s)
+            time.sleep(1.5)
+            """
+        try inClient(["python3", "-c", script, "\(vip)", "\(port)", "\(count)"])
+    }
+
+    /// IPVS's connection entries for VIP:port, counted by real server
+    /// address:port (`ipvsadm -Lnc`: the kernel's connection table itself,
+    /// not the estimator's lagging counters).
+    func connectionEntries(port: UInt16) throws -> [String: Int] {
+        var entries: [String: Int] = [:]
+        for line in try Tool.run("ipvsadm", ["-Lnc"]).split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard fields.count >= 6, fields[4] == "\(vip):\(port)" else { continue }
+            entries[fields[5], default: 0] += 1
+        }
+        return entries
+    }
+
     @discardableResult
     private func inClient(_ command: [String]) throws -> String {
         try Tool.run("ip", ["netns", "exec", namespace] + command)
