@@ -65,7 +65,9 @@ public struct StatusClient: Sendable {
             // Non-blocking connect bounded by poll: a blocking connect to a
             // black-holed address would wait for the kernel's SYN retries.
             let flags = fcntl(socket, F_GETFL)
-            _ = fcntl(socket, F_SETFL, flags | O_NONBLOCK)
+            guard flags >= 0, fcntl(socket, F_SETFL, flags | O_NONBLOCK) == 0 else {
+                throw failure("fcntl(O_NONBLOCK): \(errnoText())")
+            }
             if Glibc.connect(socket, first.pointee.ai_addr, first.pointee.ai_addrlen) != 0 {
                 guard errno == EINPROGRESS else { throw failure(errnoText()) }
                 var pollEntry = pollfd(fd: socket, events: Int16(POLLOUT), revents: 0)
@@ -73,10 +75,15 @@ public struct StatusClient: Sendable {
                 guard ready > 0 else { throw failure(ready == 0 ? "connect timed out after \(timeout)" : errnoText()) }
                 var socketError: Int32 = 0
                 var length = socklen_t(MemoryLayout<Int32>.size)
-                getsockopt(socket, SOL_SOCKET, SO_ERROR, &socketError, &length)
+                guard getsockopt(socket, SOL_SOCKET, SO_ERROR, &socketError, &length) == 0 else {
+                    throw failure("getsockopt(SO_ERROR): \(errnoText())")
+                }
                 guard socketError == 0 else { throw failure(errnoText(socketError)) }
             }
-            _ = fcntl(socket, F_SETFL, flags)
+            // Blocking again, so the SO_RCVTIMEO/SO_SNDTIMEO deadlines govern
+            // every read and write: left non-blocking, the first recv would
+            // fail at once with EAGAIN, reported as "no response".
+            guard fcntl(socket, F_SETFL, flags) == 0 else { throw failure("fcntl: \(errnoText())") }
             return socket
         } catch {
             close(socket)

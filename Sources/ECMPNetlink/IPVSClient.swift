@@ -22,8 +22,9 @@ public final class IPVSClient {
         do {
             socket = try GenericNetlinkSocket(family: IPVSWireFormat.familyName, version: IPVSWireFormat.familyVersion)
         } catch {
+            let isMissingFamily = error.errno == ENOENT && error.failedCall == nil
             throw NetlinkError(operation: "resolve generic netlink family", object: IPVSWireFormat.familyName,
-                               errno: error.errno, subject: error.errno == ENOENT ? .ipvsFamily : .ipvs)
+                               error, subject: isMissingFamily ? .ipvsFamily : .ipvs)
         }
     }
 
@@ -225,7 +226,7 @@ public final class IPVSClient {
         do {
             try body()
         } catch {
-            throw NetlinkError(operation: operation, object: object, errno: error.errno, subject: subject)
+            throw NetlinkError(operation: operation, object: object, error, subject: subject)
         }
     }
 }

@@ -12,6 +12,10 @@ public struct NetlinkError: Error, Sendable, Equatable, CustomStringConvertible 
     public var object: String
     public var errno: Int32
     public var subject: Subject
+    /// Set when a system call of this process failed (setting a socket
+    /// option, creating a pipe) rather than the kernel refusing the request:
+    /// what that call attempted on what. `errno` is then that call's.
+    public var failedCall: String?
 
     public enum Subject: Sendable, Equatable {
         /// Links, addresses, routes: the errno speaks for itself.
@@ -27,11 +31,12 @@ public struct NetlinkError: Error, Sendable, Equatable, CustomStringConvertible 
         case ipvs
     }
 
-    public init(operation: String, object: String, errno: Int32, subject: Subject = .other) {
+    public init(operation: String, object: String, errno: Int32, subject: Subject = .other, failedCall: String? = nil) {
         self.operation = operation
         self.object = object
         self.errno = errno
         self.subject = subject
+        self.failedCall = failedCall
     }
 
     /// True when the failure means the kernel has no IPVS at all, so a
@@ -41,6 +46,9 @@ public struct NetlinkError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String { "\(operation) \(object): \(reason)" }
 
     private var reason: String {
+        // The subject's wording explains the kernel's answer to the request;
+        // a failed call of our own says which call it was instead.
+        if let failedCall { return "could not \(failedCall): \(String(cString: strerror(errno)))" }
         switch (subject, errno) {
         case (.ipvsFamily, _):
             return "the kernel has no IPVS: load the ip_vs module (modprobe ip_vs)"
@@ -79,6 +87,12 @@ public struct NetlinkError: Error, Sendable, Equatable, CustomStringConvertible 
 }
 
 extension NetlinkError {
+    /// An internal failure, named for the request that met it.
+    init(operation: String, object: String, _ error: KernelErrno, subject: Subject = .other) {
+        self.init(operation: operation, object: object, errno: error.errno, subject: subject,
+                  failedCall: error.failedCall)
+    }
+
     /// For failures libnl reports with its own negative NLE_* code, where the
     /// kernel's errno is not at hand: the errno it most likely stands for.
     init(operation: String, object: String, libnlCode code: Int32, subject: Subject = .other) {

@@ -43,7 +43,7 @@ public final class RouteReader {
         do {
             socket = try RouteQuerySocket()
         } catch {
-            throw NetlinkError(operation: "open rtnetlink socket to", object: "read routes", errno: error.errno)
+            throw NetlinkError(operation: "open rtnetlink socket to", object: "read routes", error)
         }
     }
 
@@ -62,10 +62,10 @@ public final class RouteReader {
             attempts += 1
             do {
                 return try read(address)
-            } catch let error where error.errno == ENOENT && attempts < 3 {
+            } catch let error where error.errno == ENOENT && error.failedCall == nil && attempts < 3 {
                 continue
             } catch {
-                throw NetlinkError(operation: "read", object: "the kernel's route to \(address)", errno: error.errno)
+                throw NetlinkError(operation: "read", object: "the kernel's route to \(address)", error)
             }
         }
     }

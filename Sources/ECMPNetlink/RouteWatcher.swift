@@ -30,7 +30,8 @@ public final class RouteWatcher: @unchecked Sendable {
         do {
             socket = try RouteEventSocket(addresses: includingAddresses)
         } catch {
-            throw NetlinkError(operation: "subscribe to", object: "rtnetlink route, nexthop, link\(includingAddresses ? ", address" : "") events", errno: error.errno)
+            let groups = "route, nexthop, link\(includingAddresses ? ", address" : "")"
+            throw NetlinkError(operation: "subscribe to", object: "rtnetlink \(groups) events", error)
         }
     }
 
@@ -46,7 +47,7 @@ public final class RouteWatcher: @unchecked Sendable {
             case .interrupted: return .interrupted
             }
         } catch {
-            throw NetlinkError(operation: "read", object: "rtnetlink events", errno: error.errno)
+            throw NetlinkError(operation: "read", object: "rtnetlink events", error)
         }
     }
 

@@ -59,6 +59,8 @@ enum ConnectSyscalls {
         let descriptor = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return .failed(errno) }
         var reset = linger(l_onoff: 1, l_linger: 0)
+        // Not checked: on a socket just created, SO_LINGER cannot fail, and
+        // if it did the check would still be right, only closed with a FIN.
         _ = setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
         let result: Int32
         switch endpoint {
@@ -149,11 +151,14 @@ enum ConnectSyscalls {
 
     static func signal(_ wake: Int32) {
         var one: UInt64 = 1
+        // Not checked: an eventfd write fails only with EAGAIN, when the
+        // counter is near overflow, and then it is readable: the wake stands.
         _ = write(wake, &one, MemoryLayout<UInt64>.size)
     }
 
     static func drain(_ wake: Int32) {
         var value: UInt64 = 0
+        // Not checked: EAGAIN means the counter was already 0, nothing to drain.
         _ = read(wake, &value, MemoryLayout<UInt64>.size)
     }
 

@@ -1,13 +1,20 @@
 import CNetlink
 
-/// The errno of a failed generic netlink exchange, before the public client
-/// adds what was attempted on what. Kept apart from libnl's NLE_* codes:
-/// those fold distinct errnos into one (ESRCH and ENOENT both become
+/// The errno of a failed netlink exchange or system call, before the public
+/// type adds what was attempted on what. Kept apart from libnl's NLE_*
+/// codes: those fold distinct errnos into one (ESRCH and ENOENT both become
 /// NLE_OBJ_NOTFOUND), so the kernel's own errno is read from its reply.
 struct KernelErrno: Error {
     var errno: Int32
+    /// Set when a system call of this process failed rather than the
+    /// kernel refusing the request: what it attempted on what
+    /// (`SystemCall.check`).
+    var failedCall: String?
 
-    init(_ errno: Int32) { self.errno = errno }
+    init(_ errno: Int32, failedCall: String? = nil) {
+        self.errno = errno
+        self.failedCall = failedCall
+    }
 
     /// For failures libnl reports itself (socket, send, receive), where no
     /// kernel errno exists; NLE_* codes come back negative. libnl folds

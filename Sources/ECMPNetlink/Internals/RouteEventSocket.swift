@@ -43,25 +43,41 @@ final class RouteEventSocket {
         }
         // Messages are only counted as "something changed"; drop them unparsed.
         nl_socket_modify_cb(socket, NL_CB_VALID, NL_CB_CUSTOM, { _, _ in Int32(NL_SKIP.rawValue) }, nil)
-        var pipeEnds: [Int32] = [0, 0]
-        guard pipe(&pipeEnds) == 0 else {
-            let code = errno
+        let pipeEnds: (reader: Int32, writer: Int32)
+        do throws(KernelErrno) {
+            pipeEnds = try Self.wakePipe()
+        } catch {
             nl_socket_free(socket)
-            throw KernelErrno(code)
+            throw error
         }
         self.socket = socket
-        for end in pipeEnds {
-            _ = fcntl(end, F_SETFL, O_NONBLOCK)
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-        }
-        self.wakeReader = pipeEnds[0]
-        self.wakeWriter = pipeEnds[1]
+        self.wakeReader = pipeEnds.reader
+        self.wakeWriter = pipeEnds.writer
     }
 
     deinit {
+        // close's result is not checked: Linux releases the descriptor even
+        // when close reports an error, and nothing was written that could be lost.
         close(wakeReader)
         close(wakeWriter)
         nl_socket_free(socket)
+    }
+
+    /// A pipe with both ends non-blocking, so `interrupt()` never blocks on
+    /// a full pipe, and close-on-exec, so spawned processes do not inherit it.
+    private static func wakePipe() throws(KernelErrno) -> (reader: Int32, writer: Int32) {
+        var ends: [Int32] = [0, 0]
+        try SystemCall.check("create", "the wake pipe of an rtnetlink event socket") { pipe(&ends) }
+        do throws(KernelErrno) {
+            for end in ends {
+                try SystemCall.check("set O_NONBLOCK on", "the wake pipe") { fcntl(end, F_SETFL, O_NONBLOCK) }
+                try SystemCall.check("set FD_CLOEXEC on", "the wake pipe") { fcntl(end, F_SETFD, FD_CLOEXEC) }
+            }
+        } catch {
+            for end in ends { close(end) }
+            throw error
+        }
+        return (ends[0], ends[1])
     }
 
     /// Waits up to `timeoutMilliseconds` for events or `interrupt()`, then
@@ -71,10 +87,13 @@ final class RouteEventSocket {
             pollfd(fd: nl_socket_get_fd(socket), events: Int16(POLLIN), revents: 0),
             pollfd(fd: wakeReader, events: Int16(POLLIN), revents: 0),
         ]
-        let ready = poll(&descriptors, nfds_t(descriptors.count), timeoutMilliseconds)
-        if ready < 0 {
-            if errno == EINTR { return .timedOut }
-            throw KernelErrno(errno)
+        do throws(KernelErrno) {
+            try SystemCall.check("poll", "an rtnetlink event socket") {
+                poll(&descriptors, nfds_t(descriptors.count), timeoutMilliseconds)
+            }
+        } catch let error where error.errno == EINTR {
+            // A signal arrived; the owner's loop decides what it means.
+            return .timedOut
         }
         if descriptors[1].revents != 0 { return .interrupted }
         guard descriptors[0].revents != 0 else { return .timedOut }
@@ -85,7 +104,13 @@ final class RouteEventSocket {
     /// (nothing reads it), so every later wait returns `.interrupted` too.
     func interrupt() {
         var byte: UInt8 = 1
-        _ = write(wakeWriter, &byte, 1)
+        do throws(KernelErrno) {
+            try SystemCall.check("write to", "the wake pipe") { write(wakeWriter, &byte, 1) }
+        } catch {
+            // Harmless: on a non-blocking pipe this socket owns, the one
+            // failure is EAGAIN, a full pipe, and a full pipe is readable,
+            // so every wait returns `.interrupted` anyway.
+        }
     }
 
     /// Reads every queued event; true when the kernel reported an

@@ -7,32 +7,13 @@ import Glibc
 /// (RTM_GETNEXTHOP, `NexthopObjects.swift`). Messages are built and read
 /// with libnl's raw message functions; every pointer stays in Internals.
 ///
-/// Replies are kept in step with requests as in `GenericNetlinkSocket`:
-/// libnl asks for an ACK on everything it sends, so each exchange reads
-/// until its ACK, NLMSG_DONE or error.
+/// The exchange itself (replies kept in step with requests, the kernel's
+/// own errno) is `NetlinkRequestSocket`'s, shared with IPVS.
 final class RouteQuerySocket {
-    private var socket: OpaquePointer
-    private let callbacks: OpaquePointer
-    private let collector = RouteReplyCollector()
-    private var isOutOfStep = false
-
-    /// Bounds the damage of a bug; the kernel answers in microseconds.
-    private static let replyTimeoutSeconds = 10
+    private let requests: NetlinkRequestSocket
 
     init() throws(KernelErrno) {
-        let socket = try Self.connectedSocket()
-        guard let callbacks = nl_cb_alloc(NL_CB_DEFAULT) else {
-            nl_socket_free(socket)
-            throw KernelErrno(ENOMEM)
-        }
-        self.socket = socket
-        self.callbacks = callbacks
-        installCallbacks()
-    }
-
-    deinit {
-        nl_cb_put(callbacks)
-        nl_socket_free(socket)
+        requests = try NetlinkRequestSocket(protocol: NETLINK_ROUTE)
     }
 
     /// A route as the kernel's RTM_NEWROUTE reply describes it, before the
@@ -103,9 +84,8 @@ final class RouteQuerySocket {
     func exchange<Header>(
         type: Int32, flags: Int32 = 0, header: Header,
         attributes: (OpaquePointer) -> Int32 = { _ in 0 },
-        onReply: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void
+        onReply: (UnsafeMutablePointer<nlmsghdr>) -> Void
     ) throws(KernelErrno) {
-        if isOutOfStep { try reconnect() }
         guard let message = nlmsg_alloc_simple(type, flags) else { throw KernelErrno(ENOMEM) }
         defer { nlmsg_free(message) }
         var fixed = header
@@ -113,16 +93,7 @@ final class RouteQuerySocket {
             nlmsg_append(message, $0.baseAddress, $0.count, Int32(NLMSG_ALIGNTO))
         }
         guard appended >= 0, attributes(message) >= 0 else { throw KernelErrno(EMSGSIZE) }
-
-        collector.begin(onReply: onReply)
-        defer { collector.end() }
-        do {
-            try sendAndReceive(message, on: socket, callbacks: callbacks) { collector.isFinished }
-        } catch {
-            isOutOfStep = true
-            throw error
-        }
-        if collector.kernelErrno != 0 { throw KernelErrno(collector.kernelErrno) }
+        try requests.exchange(message, onReply: onReply)
     }
 
     /// The interface's name for a nexthop, or "" when it is gone.
@@ -189,72 +160,4 @@ final class RouteQuerySocket {
         RTPROT_KEEPALIVED: "keepalived", RTPROT_BABEL: "babel", RTPROT_OPENR: "openr", RTPROT_BGP: "bgp",
         RTPROT_ISIS: "isis", RTPROT_OSPF: "ospf", RTPROT_RIP: "rip", RTPROT_EIGRP: "eigrp",
     ]
-
-    private func reconnect() throws(KernelErrno) {
-        let fresh = try Self.connectedSocket()
-        nl_socket_free(socket)
-        socket = fresh
-        isOutOfStep = false
-    }
-
-    private static func connectedSocket() throws(KernelErrno) -> OpaquePointer {
-        guard let socket = nl_socket_alloc() else { throw KernelErrno(ENOMEM) }
-        let status = nl_connect(socket, NETLINK_ROUTE)
-        guard status == 0 else {
-            nl_socket_free(socket)
-            throw KernelErrno(libnlCode: status)
-        }
-        var timeout = timeval(tv_sec: replyTimeoutSeconds, tv_usec: 0)
-        _ = setsockopt(nl_socket_get_fd(socket), SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        return socket
-    }
-
-    /// Unretained is safe: the collector lives as long as this socket, and
-    /// the callbacks only run inside `nl_recvmsgs_report` in `exchange`.
-    private func installCallbacks() {
-        let context = Unmanaged.passUnretained(collector).toOpaque()
-        nl_cb_set(callbacks, NL_CB_VALID, NL_CB_CUSTOM, { message, context in
-            if let header = nlmsg_hdr(message) { RouteReplyCollector.from(context).deliver(header) }
-            return Int32(NL_OK.rawValue)
-        }, context)
-        nl_cb_set(callbacks, NL_CB_ACK, NL_CB_CUSTOM, { _, context in
-            RouteReplyCollector.from(context).finish(kernelErrno: 0)
-            return Int32(NL_STOP.rawValue)
-        }, context)
-        nl_cb_set(callbacks, NL_CB_FINISH, NL_CB_CUSTOM, { _, context in
-            RouteReplyCollector.from(context).finish(kernelErrno: 0)
-            return Int32(NL_STOP.rawValue)
-        }, context)
-        nl_cb_err(callbacks, NL_CB_CUSTOM, { _, error, context in
-            let code = error?.pointee.error ?? -EPROTO
-            RouteReplyCollector.from(context).finish(kernelErrno: code < 0 ? -code : code)
-            return Int32(NL_STOP.rawValue)
-        }, context)
-    }
-}
-
-/// The state of one exchange, reached from libnl's callbacks.
-private final class RouteReplyCollector {
-    private(set) var isFinished = false
-    private(set) var kernelErrno: Int32 = 0
-    private var onReply: ((UnsafeMutablePointer<nlmsghdr>) -> Void)?
-
-    static func from(_ context: UnsafeMutableRawPointer?) -> RouteReplyCollector {
-        Unmanaged<RouteReplyCollector>.fromOpaque(context!).takeUnretainedValue()
-    }
-
-    func begin(onReply: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) {
-        isFinished = false
-        kernelErrno = 0
-        self.onReply = onReply
-    }
-
-    func end() { onReply = nil }
-
-    func deliver(_ header: UnsafeMutablePointer<nlmsghdr>) { onReply?(header) }
-
-    func finish(kernelErrno: Int32) {
-        isFinished = true
-        self.kernelErrno = kernelErrno
-    }
 }
