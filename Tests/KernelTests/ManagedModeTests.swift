@@ -232,7 +232,7 @@ final class ManagedModeTests: XCTestCase {
         let detected = try NetnsLab.waitFor("rs1 at weight 0 on both directors", timeout: .seconds(15), interval: .milliseconds(100)) {
             try lab.weights(1, port: 80) == [rs1: 0, rs2: 1, rs3: 1] && lab.weights(2, port: 80) == [rs1: 0, rs2: 1, rs3: 1]
         }
-        print("managed: rs1 dead -> weight 0 on both directors after \(detected) (interval 1s x fall 2 + timeout 1s)")
+        print("managed: rs1 dead -> weight 0 on both directors after \(detected) (interval 1s x fall 2; a refused connect fails at once)")
         XCTAssertEqual(try lab.weights(1, port: 9000), ["198.18.0.4:9000": 1, "198.18.0.5:9000": 1, "198.18.0.6:9000": 1],
                        "the echo service's checks still pass")
         XCTAssertTrue(try lab.routerHas(2), "live real servers keep the VIP announced")

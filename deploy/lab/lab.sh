@@ -133,8 +133,10 @@ EOF
 
 write_managed_config() {  # N
   local n=$1 node=d$1 fleet=true scheduler=""
-  local http="{ type: http, path: /, interval: 1s, timeout: 1s, fall: 2, rise: 2 }"
-  local tcp="{ type: tcp, interval: 1s, timeout: 1s, fall: 2, rise: 2 }"
+  # A 2 s timeout: python's single-threaded http.server under an emulated
+  # CPU sometimes needs more than a second, and a false down flaps IPVS.
+  local http="{ type: http, path: /, interval: 1s, timeout: 2s, fall: 2, rise: 2 }"
+  local tcp="{ type: tcp, interval: 1s, timeout: 2s, fall: 2, rise: 2 }"
   if [ "$FLEET" != 1 ]; then fleet=false; scheduler="scheduler: $SCHEDULER, "; fi
   cat > "$DIR/$node/ecmpd.yaml" <<EOF
 # Director $n of the lab (deploy/lab/lab.sh), managed mode.
