@@ -141,6 +141,7 @@ final class LocalAttackerInstallTests: XCTestCase {
             let config = try config(hostname: "director-\(round)")
             let result = try render(["--config", config, "--write", routingDirectory])
             XCTAssertEqual(result.status, 0, result.output)
+            XCTAssertFalse(result.output.contains("root only"), "FRR was made to read the victim: \(result.output)")
             if let compromise = compromise() { wins.append("round \(round): \(compromise)") }
             XCTAssertTrue(text("\(routingDirectory)/zebra.conf").contains("hostname director-\(round)\n"))
             XCTAssertTrue(text("\(routingDirectory)/ospfd.conf").contains("hostname director-\(round)\n"))
