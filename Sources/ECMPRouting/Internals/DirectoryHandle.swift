@@ -14,6 +14,7 @@ final class DirectoryHandle: Sendable {
         self.path = path
     }
 
+    // A directory descriptor has nothing to flush: close(2) cannot lose anything.
     deinit { close(descriptor) }
 
     /// Opens `path` as a directory; with `followingSymlink` false a

@@ -13,6 +13,9 @@ final class OpenFile: Sendable {
         self.path = path
     }
 
+    // Nothing is lost to an unchecked close(2): written files were fsync'ed
+    // (which reports any write error), and Linux frees the descriptor even
+    // when close reports one.
     deinit { close(descriptor) }
 
     func status() throws -> stat {
