@@ -132,7 +132,8 @@ public actor RoutingCoordinator: Service {
             }
             guard let job = await take() else { continue }
             let previous = await lastInstalled
-            let outcome = await queue.run { Self.sync(job, previous: previous) }
+            let logger = logger
+            let outcome = await queue.run { Self.sync(job, previous: previous, logger: logger) }
             await finish(outcome, job: job)
         }
     }
@@ -163,13 +164,18 @@ public actor RoutingCoordinator: Service {
         case failed(String, forceReload: Set<String>)
     }
 
-    private static func sync(_ job: Job, previous: RoutingRenderer.Output?) -> Outcome {
+    /// `logger` gets what went wrong after the files were installed (a
+    /// staging folder another user moved away, a backup not pruned).
+    private static func sync(_ job: Job, previous: RoutingRenderer.Output?, logger: Logger) -> Outcome {
         let sync = RoutingSync(loaded: job.inputs.loaded, loopbackCost: job.inputs.loopbackCost)
         do {
             let network = try NetworkDetector.snapshot()
             let (output, secrets) = try sync.render(network: network, hostname: HostName.system(), withKey: true)
             if output == previous && job.forceReload.isEmpty { return .unchanged }
-            return .applied(output, try sync.install(output, secrets: secrets, reload: true, forceReload: job.forceReload, notRunning: job.notRunning))
+            let result = try sync.install(
+                output, secrets: secrets, reload: true, forceReload: job.forceReload, notRunning: job.notRunning
+            ) { logger.warning("routing install", metadata: ["detail": "\($0)"]) }
+            return .applied(output, result)
         } catch RoutingFileError.reloadFailed(let daemon, let command, let status, let output) {
             // Daemons are reloaded in order and the first failure stops the
             // rest: the failed one and those after it may lag their files.

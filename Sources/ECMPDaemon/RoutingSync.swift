@@ -95,11 +95,18 @@ public struct RoutingSync {
             warn("warning: \(RoutingFileError.integratedConfig(path: integrated))")
         }
         let validator = FRRValidator(vtysh: settings.vtysh)
-        let installer = RoutingConfigInstaller(directory: directory, user: settings.user, group: settings.group, backups: settings.backups) { path, daemon in
-            if settings.flavour == .frr { try validator.validate(file: path, daemon: daemon, secrets: secrets) }
-        }
         let files = [RoutingConfigInstaller.File(daemon: "zebra", content: output.zebra), RoutingConfigInstaller.File(daemon: "ospfd", content: output.ospfd)]
-        var result = Result(installed: try installer.install(files), reloaded: [])
+        let installed = try withoutActuallyEscaping(warn) { warn in
+            let installer = RoutingConfigInstaller(
+                directory: directory, user: settings.user, group: settings.group, backups: settings.backups,
+                warn: { warn("warning: \($0)") }
+            ) { descriptor, daemon in
+                guard settings.flavour == .frr else { return }
+                try validator.validate(descriptor: descriptor, daemon: daemon, secrets: secrets)
+            }
+            return try installer.install(files)
+        }
+        var result = Result(installed: installed, reloaded: [])
         guard reload else { return result }
         for file in files where result.installed[file.name] != .unchanged || forceReload.contains(file.daemon) {
             let path = "\(directory)/\(file.name)"

@@ -16,20 +16,26 @@ public struct FRRValidator: Sendable {
         self.daemonDirectory = daemonDirectory
     }
 
-    /// `secrets` (the OSPF key) are masked in FRR's messages, which quote
-    /// the offending line.
-    public func validate(file: String, daemon: String, secrets: [String] = []) throws {
-        var syntax = try ProcessRunner.run([vtysh, "-C", "-f", file], timeout: .seconds(30))
+    /// Checks the open file `descriptor`, which FRR reads as
+    /// /proc/self/fd/3 (`ProcessRunner`'s `passing:`), never by a name
+    /// another user could point elsewhere. `secrets` (the OSPF key) are
+    /// masked in FRR's messages, which quote the offending line.
+    public func validate(descriptor: Int32, daemon: String, secrets: [String] = []) throws {
+        let file = "/proc/self/fd/\(ProcessRunner.passedDescriptor)"
+        var syntax = try ProcessRunner.run([vtysh, "-C", "-f", file], timeout: .seconds(30), passing: descriptor)
         syntax.output = Self.redact(syntax.output, secrets)
         if syntax.status != 0 || syntax.output.contains("% Unknown command") || syntax.output.contains("% Command incomplete") {
             throw RoutingFileError.validationFailed(file: daemon + ".conf", tool: "vtysh -C -f", output: syntax.output)
         }
         let binary = "\(daemonDirectory)/\(daemon)"
         guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: binary) else { return }
-        var own = try ProcessRunner.run([binary, "-C", "-f", file], timeout: .seconds(30))
+        var own = try ProcessRunner.run([binary, "-C", "-f", file], timeout: .seconds(30), passing: descriptor)
         own.output = Self.redact(own.output, secrets)
+        // "can't open configuration file": the daemon read nothing (it
+        // opens the file after dropping to user frr), so it checked nothing.
         let complaints = own.output.split(separator: "\n").filter { line in
             line.contains("Unknown command") || line.contains("rror") || line.contains("% ")
+                || line.contains("open configuration file")
         }
         if own.status != 0 || !complaints.isEmpty {
             throw RoutingFileError.validationFailed(file: daemon + ".conf", tool: "\(daemon) -C", output: own.output)

@@ -23,7 +23,16 @@ public enum ProcessRunner {
     /// At most this much of a program's output is kept.
     public static let outputLimit = 64 * 1024
 
-    public static func run(_ argv: [String], timeout: Duration = .seconds(60), outputLimit: Int = outputLimit) throws -> Result {
+    /// The descriptor a program run with `passing:` finds its file on.
+    public static let passedDescriptor: Int32 = 3
+
+    /// With `passing`, the program gets that open file as its descriptor
+    /// 3 (`passedDescriptor`) and can open it as /proc/self/fd/3: a file
+    /// handed over that way cannot be swapped by renaming a path.
+    public static func run(
+        _ argv: [String], timeout: Duration = .seconds(60), outputLimit: Int = outputLimit,
+        passing descriptor: Int32? = nil
+    ) throws -> Result {
         precondition(!argv.isEmpty, "an argv needs a program")
         var template = Array("/tmp/ecmpd-output-XXXXXX".utf8CString)
         let outputFile = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
@@ -37,6 +46,16 @@ public enum ProcessRunner {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outputFile, 1)
         posix_spawn_file_actions_adddup2(&actions, outputFile, 2)
+        var passed: Int32 = -1
+        defer { if passed >= 0 { close(passed) } }
+        if let descriptor {
+            // A duplicate above 3, so the dup2 onto 3 always makes a new,
+            // inheritable descriptor (dup2 of a descriptor onto itself
+            // would leave its close-on-exec flag set).
+            passed = fcntl(descriptor, F_DUPFD_CLOEXEC, 10)
+            guard passed >= 0 else { throw LaunchError(program: argv[0], errno: errno) }
+            posix_spawn_file_actions_adddup2(&actions, passed, Self.passedDescriptor)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

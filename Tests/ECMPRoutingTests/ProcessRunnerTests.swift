@@ -36,4 +36,16 @@ final class ProcessRunnerTests: XCTestCase {
         XCTAssertFalse(result.timedOut)
         XCTAssertEqual(result.output, "started\n")
     }
+
+    func testAPassedDescriptorIsTheProgramsDescriptor3() throws {
+        let path = NSTemporaryDirectory() + "ecmpd-passed-\(UUID().uuidString)"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("passed\n".utf8)))
+        defer { unlink(path) }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        defer { close(descriptor) }
+        unlink(path)
+        let result = try ProcessRunner.run(["/bin/cat", "/proc/self/fd/3"], passing: descriptor)
+        XCTAssertEqual(result.output, "passed\n", "the file is reached by its descriptor after its name is gone")
+    }
 }
