@@ -69,6 +69,17 @@ final class KeepalivedBadInputTests: XCTestCase {
         }
     }
 
+    func testVirtualServerFromABlockThatCannotBeAVIPIsRefusedWithItsValue() {
+        let blocks = ["255.255.255.255": "255.255.255.255/32", "169.254.1.1": "169.254.0.0/16",
+                      "240.0.0.1": "240.0.0.0/4"]
+        for (address, block) in blocks {
+            let found = refusal(virtualServer(address, "80"))
+            XCTAssertEqual(found.map(\.value), [address])
+            XCTAssertEqual(found.map(\.line), [1])
+            XCTAssertTrue(found.first?.message.hasPrefix("in \(block)") == true, "\(found)")
+        }
+    }
+
     func testPortsZeroAndAbove65535AreRefused() {
         for port in ["0", "65536"] {
             XCTAssertEqual(refusal(virtualServer("198.18.0.1", port)).map(\.line), [1], port)

@@ -241,8 +241,8 @@ public enum ConfigParser {
                 continue
             }
             guard let address = r.ipv4(addressNode, f.path("address")) else { continue }
-            if address.isUnspecified || address.isLoopback || address.isMulticast {
-                r.report(addressNode, f.path("address"), value: "\(address)", "a VIP must be a unicast address outside 127.0.0.0/8")
+            if let block = ReservedIPv4Block.containing(address) {
+                r.report(addressNode, f.path("address"), value: "\(address)", block.refusal)
                 continue
             }
             if let first = seen[address] {

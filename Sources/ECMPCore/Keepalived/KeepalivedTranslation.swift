@@ -139,11 +139,11 @@ final class KeepalivedTranslation {
     func fwmarkServicesVIP() -> IPv4Address? {
         let fwmarkServices = services.filter { $0.vip == nil }
         guard let first = fwmarkServices.first else { return nil }
-        func usable(_ address: IPv4Address) -> Bool { !(address.isUnspecified || address.isLoopback || address.isMulticast) }
+        func usable(_ address: IPv4Address) -> Bool { ReservedIPv4Block.containing(address) == nil }
         if let fwmarkVIP {
-            if usable(fwmarkVIP) { return fwmarkVIP }
+            guard let block = ReservedIPv4Block.containing(fwmarkVIP) else { return fwmarkVIP }
             for service in fwmarkServices {
-                error(service.statement, value: "\(fwmarkVIP)", "the VIP given for fwmark services must be a unicast address outside 127.0.0.0/8")
+                error(service.statement, value: "\(fwmarkVIP)", "the VIP given for fwmark services is \(block.refusal)")
             }
             return nil
         }
