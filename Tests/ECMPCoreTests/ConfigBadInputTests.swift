@@ -197,4 +197,64 @@ final class ConfigBadInputTests: XCTestCase {
         XCTAssertTrue(found[1].message.hasPrefix("is inside 198.18.5.0/31, a connected prefix of eth2"),
                       found[1].message)
     }
+
+    // MARK: Files that are not ecmpd configs
+
+    /// A unique token in every line, so a leak of any part of a line shows.
+    let token = "Zq7tokenXk2"
+
+    func assertOneErrorLeakingNothing(
+        _ text: String, _ what: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        let problems: [ConfigProblem]
+        do {
+            _ = try ConfigParser.parse(text, file: "t.yaml")
+            return XCTFail("parsed", file: file, line: line)
+        } catch {
+            problems = error.problems
+        }
+        XCTAssertEqual(problems.count, 1, "one error for the whole file: \(problems.prefix(3))", file: file, line: line)
+        XCTAssertEqual(problems.first?.file, "t.yaml", file: file, line: line)
+        XCTAssertTrue(problems.first?.message.contains(what) == true, "\(problems.prefix(3))", file: file, line: line)
+        for problem in problems {
+            XCTAssertFalse(problem.description.contains(token), "echoes the file: \(problem)", file: file, line: line)
+        }
+    }
+
+    func testShadowLikeFileIsRefusedWithOneErrorThatEchoesNoLine() {
+        let text = (1...6).map { "user\($0):$6$\(token)salt$\(token)hash\($0):19700:0:99999:7:::\n" }.joined()
+        assertOneErrorLeakingNothing(text, "does not look like an ecmpd config")
+        assertOneErrorLeakingNothing("password: \(token)\n", "does not look like an ecmpd config")
+    }
+
+    func testFileOfOneValueOrAListIsRefusedWithOneErrorThatEchoesNothing() {
+        assertOneErrorLeakingNothing("ghp_\(token)\(token)\n", "does not look like an ecmpd config")
+        let key = "-----BEGIN OPENSSH PRIVATE KEY-----\n\(token)\n-----END OPENSSH PRIVATE KEY-----\n"
+        assertOneErrorLeakingNothing(key, "does not look like an ecmpd config")
+        assertOneErrorLeakingNothing("- \(token)\n- \(token)\n", "does not look like an ecmpd config")
+    }
+
+    func testBinaryContentIsRefusedWithOneErrorThatEchoesNothing() {
+        let environ = "PATH=/usr/bin\u{0}SECRET=\(token)\u{0}HOME=/root\u{0}"
+        assertOneErrorLeakingNothing(environ, "does not look like an ecmpd config")
+        assertOneErrorLeakingNothing("vips: []\n\u{1b}[2J\(token)\n", "does not look like an ecmpd config")
+    }
+
+    func testUnknownKeyIsNamedTruncatedAndInPrintableASCIIOnly() {
+        let key = "k\(token)" + String(repeating: "x", count: 40) + "\u{e9}\(token)"
+        let found = refusal("vips:\n  - address: 198.18.0.1\n    \"\(key)\": 1\n")
+        XCTAssertEqual(found.count, 1, "\(found)")
+        let value = found.first?.value ?? ""
+        XCTAssertTrue(value.hasPrefix("k\(token)xxx"), value)
+        XCTAssertLessThanOrEqual(value.count, 35, value)
+        XCTAssertTrue(value.allSatisfy { $0.isASCII && !$0.isWhitespace || $0 == " " }, value)
+        XCTAssertFalse(found.first?.description.contains("x\(token)") == true, "\(found)")
+    }
+
+    func testATypoInTheOnlyTopLevelKeyStillGetsADidYouMean() {
+        XCTAssertEqual(refusal("vip: [{ address: 198.18.0.1 }]\n").map(\.description), [
+            "t.yaml:1:1: error: vip: \"vip\": unknown key; did you mean 'vips'?",
+            "t.yaml:1:1: error: vips: missing: list at least one VIP",
+        ])
+    }
 }

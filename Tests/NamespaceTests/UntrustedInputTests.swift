@@ -3,11 +3,15 @@ import Foundation
 import XCTest
 
 /// Namespace tier, the built `ecmpd` on files a local attacker or a careless
-/// operator hands it: VIPs that no director can serve on this namespace's
-/// own networks. Needs root and iproute2; no FRR daemon runs.
+/// operator hands it: an import whose include names a secret file, `check`
+/// and `render` on files that are not ecmpd configs, and VIPs that no
+/// director can serve on this namespace's own networks. Needs root and
+/// iproute2; no FRR daemon runs. The secret files are the test's own, each
+/// line carrying a token unique to the run, so any echo of a line shows.
 final class UntrustedInputTests: XCTestCase {
     var lab: NetnsLab!
     var director = ""
+    let token = "leak" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16)
 
     override func setUpWithError() throws {
         if let missing = NetnsLab.prerequisites() { XCTFail(missing); throw XCTSkip(missing) }
@@ -18,6 +22,78 @@ final class UntrustedInputTests: XCTestCase {
 
     override func tearDown() {
         lab?.tearDown()
+    }
+
+    // MARK: Secret files
+
+    /// Lines shaped like /etc/shadow, the token in the salt and the hash.
+    func writeShadow() throws -> String {
+        try lab.write("secret/shadow", (1...8).map {
+            "user\($0):$6$\(token)s\($0)$\(token)h\($0)/Ab.c:19700:0:99999:7:::\n"
+        }.joined())
+    }
+
+    /// Shaped like /proc/self/environ: NUL-separated, no newline.
+    func writeEnviron() throws -> String {
+        try lab.write("secret/environ", "PATH=/usr/bin\u{0}API_TOKEN=\(token)\u{0}HOME=/root\u{0}")
+    }
+
+    func assertLeaksNothing(_ text: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertFalse(text.contains(token), "\(what) echoes the secret file:\n\(text)", file: file, line: line)
+        XCTAssertFalse(text.contains("19700:0:99999"), "\(what) echoes a line of the secret file:\n\(text)",
+                       file: file, line: line)
+    }
+
+    func keepalivedConfig(including secret: String) throws -> String {
+        try lab.write("keepalived.conf", """
+        virtual_server 198.18.0.100 80 {
+            lb_algo rr
+            lb_kind DR
+            protocol TCP
+            real_server 198.18.0.4 80 {
+                TCP_CHECK {
+                    connect_timeout 3
+                }
+            }
+        }
+        include \(secret)
+
+        """)
+    }
+
+    func testImportOfAConfigIncludingASecretFileLeaksNoLineOfItToStdoutStderrOrTheYAML() throws {
+        for secret in [try writeShadow(), try writeEnviron()] {
+            let config = try keepalivedConfig(including: secret)
+            let output = lab.path("imported.yaml")
+            let written = try Command.run([Command.ecmpd, "import-keepalived", config, "--output", output],
+                                          allowFailure: true)
+            let printed = try Command.run([Command.ecmpd, "import-keepalived", config], allowFailure: true)
+            for (result, how) in [(written, "with --output"), (printed, "to stdout")] {
+                XCTAssertEqual(result.status, 1, "\(secret) \(how): the import stops:\n\(result.output)")
+                assertLeaksNothing(result.output, "import-keepalived \(how) of \(secret)")
+                let errors = result.output.split(separator: "\n").filter { $0.contains(": error: ") }
+                XCTAssertEqual(errors.count, 1, "one error, no line-by-line warnings:\n\(result.output)")
+                let expected = "\(secret):1: error: does not look like a keepalived config"
+                XCTAssertTrue(errors.first?.hasPrefix(expected) == true, result.output)
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output), "no YAML written for a stopped import")
+        }
+    }
+
+    func testCheckAndRenderOfAFileThatIsNotAnEcmpdConfigLeakNoLineOfIt() throws {
+        let oneLine = try lab.write("secret/token", "ghp_\(token)\n")
+        for secret in [try writeShadow(), try writeEnviron(), oneLine] {
+            for command in [["check", "--config", secret], ["check", "--no-network", "--config", secret],
+                            ["render", "--config", secret]] {
+                let result = try lab.exec(director, [Command.ecmpd] + command, allowFailure: true)
+                XCTAssertEqual(result.status, 1, "\(command): \(result.output)")
+                assertLeaksNothing(result.output, command.joined(separator: " "))
+                let errors = result.output.split(separator: "\n").filter { $0.contains(": error: ") }
+                XCTAssertEqual(errors.count, 1, "one error, no line-by-line ones: \(command):\n\(result.output)")
+                let expected = "\(secret):1: error: does not look like an ecmpd config"
+                XCTAssertTrue(errors.first?.hasPrefix(expected) == true, "\(command):\n\(result.output)")
+            }
+        }
     }
 
     // MARK: VIPs
