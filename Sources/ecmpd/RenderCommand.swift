@@ -40,6 +40,14 @@ struct RenderCommand: ParsableCommand {
             Output.error("ecmpd render: \(error)")
             throw ExitCode(1)
         }
+        // What `check` and `run` refuse on this host's network (a VIP that is
+        // an interface's address, the gateway, a subnet's network or
+        // broadcast address) is not rendered either; warnings are `check`'s.
+        let conflicts = NetworkConfigValidator.problems(loaded, network: network).filter { $0.severity == .error }
+        if !conflicts.isEmpty {
+            for problem in conflicts { Output.error(problem.description) }
+            throw ExitCode(1)
+        }
         let sync = RoutingSync(loaded: loaded, role: role, directory: write, allowIntegrated: allowIntegrated)
         do {
             let (output, secrets) = try sync.render(network: network, hostname: Output.systemHostname(), withKey: write != nil)

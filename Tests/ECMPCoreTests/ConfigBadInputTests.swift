@@ -120,4 +120,141 @@ final class ConfigBadInputTests: XCTestCase {
         XCTAssertEqual(errors.map(\.line), [3])
         XCTAssertTrue(errors.first?.message.hasPrefix("is an address of interface eth0") == true, "\(errors)")
     }
+
+    // MARK: VIPs that cannot be VIPs
+
+    func testVIPFromABlockThatCannotBeAVIPIsRefusedWithFieldAndValue() {
+        let blocks = [
+            "255.255.255.255": "255.255.255.255/32", "0.0.0.0": "0.0.0.0/8", "0.1.2.3": "0.0.0.0/8",
+            "240.0.0.1": "240.0.0.0/4", "254.255.255.255": "240.0.0.0/4", "169.254.1.1": "169.254.0.0/16",
+            "224.0.0.5": "224.0.0.0/4", "239.255.255.250": "224.0.0.0/4", "127.0.0.1": "127.0.0.0/8",
+        ]
+        for (address, block) in blocks {
+            let found = refusal(vip(address))
+            XCTAssertEqual(found.map(\.field), ["vips[0].address"], address)
+            XCTAssertEqual(found.map(\.value), [address])
+            XCTAssertEqual(found.map(\.line), [2])
+            XCTAssertTrue(found.first?.message.contains(block) == true, "\(address): \(found)")
+        }
+        let neighbours = ["169.253.255.255", "169.255.0.0", "1.0.0.0", "223.255.255.255", "126.255.255.255",
+                          "128.0.0.0"]
+        for address in neighbours {
+            XCTAssertNoThrow(try ConfigParser.parse(vip(address), file: "t.yaml"), address)
+        }
+    }
+
+    /// eth0 198.18.0.2/24 with the default route via 198.18.0.1, eth1
+    /// 198.18.4.1/30, eth2 198.18.5.0/31 (RFC 3021: no network or
+    /// broadcast address) and the VIP 198.18.0.100 on lo.
+    func connectedNetwork() -> NetworkSnapshot {
+        func addresses(_ prefixes: String...) -> [InterfaceAddress] {
+            prefixes.map { InterfaceAddress(network: IPv4Network($0)!) }
+        }
+        return NetworkSnapshot(interfaces: [
+            NetworkInterface(index: 1, name: "lo", isUp: true, isLoopback: true,
+                             addresses: addresses("127.0.0.1/8", "198.18.0.100/32")),
+            NetworkInterface(index: 2, name: "eth0", isUp: true, addresses: addresses("198.18.0.2/24")),
+            NetworkInterface(index: 3, name: "eth1", isUp: true, addresses: addresses("198.18.4.1/30")),
+            NetworkInterface(index: 4, name: "eth2", isUp: true, addresses: addresses("198.18.5.0/31")),
+        ], defaultRoute: DefaultRoute(interfaceIndex: 2, gateway: IPv4Address("198.18.0.1")))
+    }
+
+    func hostProblems(_ addresses: [String]) throws -> [ConfigProblem] {
+        let text = "vips:\n" + addresses.map { "  - address: \($0)\n" }.joined()
+        let loaded = try ConfigParser.parse(text, file: "t.yaml")
+        return NetworkConfigValidator.problems(loaded, network: connectedNetwork())
+    }
+
+    func testVIPThatIsTheNetworkOrBroadcastAddressOfAConnectedSubnetIsRefusedWithFieldAndValue() throws {
+        let found = try hostProblems(["198.18.0.0", "198.18.0.255", "198.18.4.0", "198.18.4.3"])
+        XCTAssertEqual(found.map(\.severity), [.error, .error, .error, .error], "\(found)")
+        XCTAssertEqual(found.map(\.field), (0..<4).map { "vips[\($0)].address" })
+        XCTAssertEqual(found.map(\.value), ["198.18.0.0", "198.18.0.255", "198.18.4.0", "198.18.4.3"])
+        XCTAssertEqual(found.map(\.line), [2, 3, 4, 5])
+        guard found.count == 4 else { return }
+        XCTAssertTrue(found[0].message.hasPrefix("is the network address of 198.18.0.0/24 (eth0)"), found[0].message)
+        XCTAssertTrue(found[1].message.hasPrefix("is the broadcast address of 198.18.0.0/24 (eth0)"), found[1].message)
+        XCTAssertTrue(found[3].message.hasPrefix("is the broadcast address of 198.18.4.0/30 (eth1)"), found[3].message)
+    }
+
+    func testVIPThatIsTheDefaultGatewayIsRefusedWithFieldAndValue() throws {
+        let found = try hostProblems(["198.18.0.1"])
+        XCTAssertEqual(found.map(\.severity), [.error])
+        XCTAssertEqual(found.map(\.field), ["vips[0].address"])
+        XCTAssertEqual(found.map(\.value), ["198.18.0.1"])
+        XCTAssertTrue(found.first?.message.hasPrefix("is the default gateway") == true, "\(found)")
+    }
+
+    func testVIPInsideAConnectedPrefixIsAWarningNamingThePrefix() throws {
+        // 198.18.5.1 is the other end of a /31: RFC 3021 gives it no network or broadcast address.
+        let found = try hostProblems(["198.18.0.100", "198.18.5.1", "198.18.9.1"])
+        XCTAssertEqual(found.map(\.severity), [.warning, .warning], "\(found)")
+        XCTAssertEqual(found.map(\.field), ["vips[0].address", "vips[1].address"])
+        XCTAssertEqual(found.map(\.value), ["198.18.0.100", "198.18.5.1"])
+        guard found.count == 2 else { return }
+        XCTAssertTrue(found[0].message.hasPrefix("is inside 198.18.0.0/24, a connected prefix of eth0"),
+                      found[0].message)
+        XCTAssertTrue(found[1].message.hasPrefix("is inside 198.18.5.0/31, a connected prefix of eth2"),
+                      found[1].message)
+    }
+
+    // MARK: Files that are not ecmpd configs
+
+    /// A unique token in every line, so a leak of any part of a line shows.
+    let token = "Zq7tokenXk2"
+
+    func assertOneErrorLeakingNothing(
+        _ text: String, _ what: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        let problems: [ConfigProblem]
+        do {
+            _ = try ConfigParser.parse(text, file: "t.yaml")
+            return XCTFail("parsed", file: file, line: line)
+        } catch {
+            problems = error.problems
+        }
+        XCTAssertEqual(problems.count, 1, "one error for the whole file: \(problems.prefix(3))", file: file, line: line)
+        XCTAssertEqual(problems.first?.file, "t.yaml", file: file, line: line)
+        XCTAssertTrue(problems.first?.message.contains(what) == true, "\(problems.prefix(3))", file: file, line: line)
+        for problem in problems {
+            XCTAssertFalse(problem.description.contains(token), "echoes the file: \(problem)", file: file, line: line)
+        }
+    }
+
+    func testShadowLikeFileIsRefusedWithOneErrorThatEchoesNoLine() {
+        let text = (1...6).map { "user\($0):$6$\(token)salt$\(token)hash\($0):19700:0:99999:7:::\n" }.joined()
+        assertOneErrorLeakingNothing(text, "does not look like an ecmpd config")
+        assertOneErrorLeakingNothing("password: \(token)\n", "does not look like an ecmpd config")
+    }
+
+    func testFileOfOneValueOrAListIsRefusedWithOneErrorThatEchoesNothing() {
+        assertOneErrorLeakingNothing("ghp_\(token)\(token)\n", "does not look like an ecmpd config")
+        let key = "-----BEGIN OPENSSH PRIVATE KEY-----\n\(token)\n-----END OPENSSH PRIVATE KEY-----\n"
+        assertOneErrorLeakingNothing(key, "does not look like an ecmpd config")
+        assertOneErrorLeakingNothing("- \(token)\n- \(token)\n", "does not look like an ecmpd config")
+    }
+
+    func testBinaryContentIsRefusedWithOneErrorThatEchoesNothing() {
+        let environ = "PATH=/usr/bin\u{0}SECRET=\(token)\u{0}HOME=/root\u{0}"
+        assertOneErrorLeakingNothing(environ, "does not look like an ecmpd config")
+        assertOneErrorLeakingNothing("vips: []\n\u{1b}[2J\(token)\n", "does not look like an ecmpd config")
+    }
+
+    func testUnknownKeyIsNamedTruncatedAndInPrintableASCIIOnly() {
+        let key = "k\(token)" + String(repeating: "x", count: 40) + "\u{e9}\(token)"
+        let found = refusal("vips:\n  - address: 198.18.0.1\n    \"\(key)\": 1\n")
+        XCTAssertEqual(found.count, 1, "\(found)")
+        let value = found.first?.value ?? ""
+        XCTAssertTrue(value.hasPrefix("k\(token)xxx"), value)
+        XCTAssertLessThanOrEqual(value.count, 35, value)
+        XCTAssertTrue(value.allSatisfy { $0.isASCII && !$0.isWhitespace || $0 == " " }, value)
+        XCTAssertFalse(found.first?.description.contains("x\(token)") == true, "\(found)")
+    }
+
+    func testATypoInTheOnlyTopLevelKeyStillGetsADidYouMean() {
+        XCTAssertEqual(refusal("vip: [{ address: 198.18.0.1 }]\n").map(\.description), [
+            "t.yaml:1:1: error: vip: \"vip\": unknown key; did you mean 'vips'?",
+            "t.yaml:1:1: error: vips: missing: list at least one VIP",
+        ])
+    }
 }

@@ -69,6 +69,17 @@ final class KeepalivedBadInputTests: XCTestCase {
         }
     }
 
+    func testVirtualServerFromABlockThatCannotBeAVIPIsRefusedWithItsValue() {
+        let blocks = ["255.255.255.255": "255.255.255.255/32", "169.254.1.1": "169.254.0.0/16",
+                      "240.0.0.1": "240.0.0.0/4"]
+        for (address, block) in blocks {
+            let found = refusal(virtualServer(address, "80"))
+            XCTAssertEqual(found.map(\.value), [address])
+            XCTAssertEqual(found.map(\.line), [1])
+            XCTAssertTrue(found.first?.message.hasPrefix("in \(block)") == true, "\(found)")
+        }
+    }
+
     func testPortsZeroAndAbove65535AreRefused() {
         for port in ["0", "65536"] {
             XCTAssertEqual(refusal(virtualServer("198.18.0.1", port)).map(\.line), [1], port)
@@ -119,5 +130,99 @@ final class KeepalivedBadInputTests: XCTestCase {
             XCTAssertEqual(problems.map(\.value), ["part-6.conf"])
             XCTAssertEqual(problems.map(\.line), [1])
         }
+    }
+
+    // MARK: Files that are not keepalived configs
+
+    /// A unique token in every secret line, so a leak of any part shows.
+    let token = "Zq7tokenXk2"
+    var shadow: String { (1...6).map { "user\($0):$6$\(token)salt$\(token)hash\($0):19700:0:99999:7:::\n" }.joined() }
+
+    func assertOneErrorLeakingNothing(
+        _ text: String, includes: [String: String] = [:], about file: String,
+        file callerFile: StaticString = #filePath, line: UInt = #line
+    ) {
+        let found = problems(text, includes: includes, file: callerFile, line: line)
+        XCTAssertEqual(found.count, 1, "one error, no line-by-line warnings: \(found.prefix(3))",
+                       file: callerFile, line: line)
+        XCTAssertEqual(found.first?.severity, .error, file: callerFile, line: line)
+        XCTAssertEqual(found.first?.file, file, file: callerFile, line: line)
+        XCTAssertTrue(found.first?.message.contains("does not look like a keepalived config") == true,
+                      "\(found.prefix(3))", file: callerFile, line: line)
+        for problem in found {
+            XCTAssertFalse(problem.description.contains(token), "echoes the file: \(problem)",
+                           file: callerFile, line: line)
+        }
+    }
+
+    func testIncludedFileThatIsNotAKeepalivedConfigStopsTheImportWithOneErrorEchoingNoLine() {
+        let text = virtualServer("198.18.0.1", "80") + "include /etc/shadow\n"
+        assertOneErrorLeakingNothing(text, includes: ["/etc/shadow": shadow], about: "/etc/shadow")
+        // Shorter than the statements judged: every statement it has is unknown.
+        assertOneErrorLeakingNothing(text, includes: ["/etc/shadow": "ghp_\(token)\n"], about: "/etc/shadow")
+    }
+
+    func testIncludedFileInsideABlockIsJudgedTheSame() {
+        let text = "virtual_server 198.18.0.1 80 {\n  include /etc/shadow\n  lb_algo rr\n}\n"
+        assertOneErrorLeakingNothing(text, includes: ["/etc/shadow": shadow], about: "/etc/shadow")
+    }
+
+    func testFileThatIsNotAKeepalivedConfigIsRefusedWithOneErrorEchoingNoLine() {
+        assertOneErrorLeakingNothing(shadow, about: "keepalived.conf")
+        let environment = "AWS_SECRET_ACCESS_KEY=\(token)\nexport TOKEN=\(token)\n"
+        assertOneErrorLeakingNothing(environment, about: "keepalived.conf")
+    }
+
+    func testBinaryContentIsRefusedWithOneErrorEchoingNothing() {
+        let environ = "PATH=/usr/bin\u{0}SECRET=\(token)\u{0}HOME=/root\u{0}"
+        assertOneErrorLeakingNothing(environ, about: "keepalived.conf")
+        let text = virtualServer("198.18.0.1", "80") + "include /proc/self/environ\n"
+        assertOneErrorLeakingNothing(text, includes: ["/proc/self/environ": environ], about: "/proc/self/environ")
+    }
+
+    func testIncludedListOfAddressesOrNamesIsNotMistakenForANonConfig() throws {
+        let text = "vrrp_instance VI_1 {\n  virtual_ipaddress {\n    include vips.conf\n  }\n"
+            + "  track_script {\n    include scripts.conf\n  }\n}\n"
+            + "virtual_server_group web {\n  include group.conf\n}\n"
+            + "virtual_server group web {\n  lb_algo rr\n"
+            + "  real_server 198.18.1.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n"
+        let includes = [
+            "vips.conf": "198.18.0.1/24 dev eth0\n198.18.0.2\n",
+            "scripts.conf": "chk_haproxy\nchk_nginx\n",
+            "group.conf": "198.18.0.1 80\n198.18.0.2-3 80\n",
+        ]
+        let imported = try KeepalivedImporter.importConfig(text: text, file: "keepalived.conf") { path in
+            includes[path].map { [(file: path, text: $0)] } ?? []
+        }
+        XCTAssertEqual(imported.config.vips.map(\.address.description), ["198.18.0.1", "198.18.0.2", "198.18.0.3"])
+    }
+
+    func testUnknownKeywordIsNamedTruncatedAndInPrintableASCIIOnly() throws {
+        let keyword = "k\(token)" + String(repeating: "x", count: 40) + "\u{e9}\(token)"
+        let text = virtualServer("198.18.0.1", "80")
+            .replacingOccurrences(of: "  lb_algo rr\n", with: "  lb_algo rr\n  \(keyword) \(token)\n")
+        let imported = try KeepalivedImporter.importConfig(text: text, file: "keepalived.conf")
+        let unknown = try XCTUnwrap(imported.warnings.first { $0.message.hasPrefix("unknown keyword") },
+                                    "\(imported.warnings)")
+        let field = unknown.field ?? ""
+        XCTAssertTrue(field.hasPrefix("k\(token)xxx"), field)
+        XCTAssertLessThanOrEqual(field.count, 35, field)
+        XCTAssertTrue(field.allSatisfy { $0.isASCII }, field)
+        XCTAssertFalse(unknown.description.contains("x\(token)"), unknown.description)
+        XCTAssertFalse(unknown.description.contains(" \(token)"), "the arguments are not shown: \(unknown.description)")
+    }
+
+    func testGeneratedYAMLCopiesNoUnknownLineAndNoSecretArgument() throws {
+        let text = "vrrp_instance VI_1 {\n  authentication {\n    auth_type PASS\n    auth_pass \(token)\n  }\n}\n"
+            + "auth_pass \(token)\n"
+            + virtualServer("198.18.0.1", "80")
+                .replacingOccurrences(of: "  lb_algo rr\n", with: "  lb_algo rr\n  persistance_timeout 30\n")
+        let imported = try KeepalivedImporter.importConfig(text: text, file: "keepalived.conf")
+        XCTAssertTrue(imported.warnings.contains { $0.field == "persistance_timeout" },
+                      "still said on stderr: \(imported.warnings)")
+        let yaml = ConfigEmitter.yaml(imported.config, header: imported.header(source: "keepalived.conf"))
+        XCTAssertFalse(yaml.contains(token), yaml)
+        XCTAssertFalse(yaml.contains("persistance_timeout"), "an unknown keyword is not copied into the YAML: \(yaml)")
+        XCTAssertTrue(yaml.contains("vrrp_instance"), "known keywords ecmpd does not support are still named: \(yaml)")
     }
 }

@@ -495,8 +495,11 @@ final class KeepalivedImportTests: XCTestCase {
 
     func testFwmarkVIPGivenByTheCallerMustBeUsableAsAVIP() {
         XCTAssertEqual(errors(fwmarkService, fwmarkVIP: IPv4Address(127, 0, 0, 1)), [
-            "keepalived.conf:1: error: virtual_server: \"127.0.0.1\": the VIP given for fwmark services must be a unicast address outside 127.0.0.0/8",
+            "keepalived.conf:1: error: virtual_server: \"127.0.0.1\": the VIP given for fwmark services is in "
+                + "127.0.0.0/8, loopback (RFC 1122): it never leaves a host; "
+                + "a VIP must be a unicast address that routers forward",
         ])
+        XCTAssertEqual(errors(fwmarkService, fwmarkVIP: IPv4Address(169, 254, 1, 1)).count, 1)
     }
 
     func testFwmarkServiceJoinsTheVIPOfAnAddressService() throws {

@@ -22,6 +22,9 @@ public enum ConfigParser {
     public static func parse(_ text: String, file: String) throws(ConfigErrors) -> LoadedConfig {
         _ = nestingLimit
         if let problem = SourceText.sizeProblem(text.utf8, file: file) { throw ConfigErrors([problem]) }
+        if let line = UntrustedText.binaryLine(text) {
+            throw ConfigErrors([UntrustedText.notAConfig(file, line: line, kind, UntrustedText.binaryReason)])
+        }
         let reader = YAMLReader(file: file)
         let root: Node?
         do {
@@ -37,11 +40,44 @@ public enum ConfigParser {
         guard let root else {
             throw ConfigErrors([ConfigProblem(file: file, line: 1, message: "the file is empty; at least `vips:` is needed")])
         }
+        if let reason = notAConfigReason(root) {
+            throw ConfigErrors([UntrustedText.notAConfig(file, line: root.mark?.line ?? 1, kind, reason)])
+        }
         let config = readConfig(root, reader)
         if reader.hasErrors || config == nil {
             throw ConfigErrors(reader.problems)
         }
         return LoadedConfig(config: config!, file: file, warnings: reader.problems, locations: reader.locations)
+    }
+
+    static let kind = "an ecmpd config"
+    static let sections = ["node", "mode", "ospf", "routing", "status", "controller", "vips"]
+
+    /// Why the document is plainly not an ecmpd config (/etc/shadow reads
+    /// as a mapping of whole lines, a token file as one value), or nil.
+    /// A misspelt section still gets its did-you-mean: only keys near no
+    /// section count as foreign.
+    static func notAConfigReason(_ root: Node) -> String? {
+        let expected = "a mapping of sections (\(sections.joined(separator: ", ")))"
+        switch root {
+        case .scalar: return "it is a single value, not \(expected)"
+        case .sequence: return "it is a list, not \(expected)"
+        case .alias: return "it is an alias, not \(expected)"
+        case .mapping(let mapping):
+            var keys: [String?] = []
+            for (key, _) in mapping {
+                if keys.count == UntrustedText.judgedStatements { break }
+                keys.append(key.scalar?.string)
+            }
+            let foreign = keys.allSatisfy { key in
+                guard let key else { return true }
+                return !sections.contains(key) && Suggestion.closest(to: key, among: sections) == nil
+            }
+            guard !keys.isEmpty, foreign else { return nil }
+            let which = keys.count == 1 && mapping.count == 1 ? "its only key is not"
+                : keys.count < mapping.count ? "none of its first \(keys.count) keys is" : "none of its \(keys.count) keys is"
+            return "\(which) a section of one (\(sections.joined(separator: ", ")))"
+        }
     }
 
     static func yamlProblem(_ error: YamlError, in text: String, file: String) -> ConfigProblem {
@@ -52,7 +88,9 @@ public enum ConfigParser {
             return ConfigProblem(file: file, line: mark.line, column: mark.column, message: "YAML structure: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return ConfigProblem(file: file, line: context.mark.line, column: context.mark.column,
-                                 value: duplicates.joined(separator: ", "), message: "duplicate key in the mapping that starts here; YAML parsers differ on which one wins")
+                                 value: duplicates.prefix(3).map(UntrustedText.keyword).joined(separator: ", "),
+                                 message: "duplicate key in the mapping that starts here; "
+                                    + "YAML parsers differ on which one wins")
         case .reader(let problem, let offset, _, _):
             // libyaml's reader knows only the byte offset; the line is what an editor jumps to.
             let (line, column) = SourceText.position(ofByte: offset ?? 0, in: text.utf8)
@@ -66,7 +104,7 @@ public enum ConfigParser {
     // MARK: Sections
 
     static func readConfig(_ root: Node, _ r: YAMLReader) -> Config? {
-        guard let top = r.mapping(root, "", allowed: ["node", "mode", "ospf", "routing", "status", "controller", "vips"]) else { return nil }
+        guard let top = r.mapping(root, "", allowed: sections) else { return nil }
         var config = Config()
         if let node = top["node"] { config.node = readNode(node, top.path("node"), r) }
         if let node = top["mode"], let mode = r.choice(node, "mode", ControlMode.self) { config.mode = mode }
@@ -241,8 +279,8 @@ public enum ConfigParser {
                 continue
             }
             guard let address = r.ipv4(addressNode, f.path("address")) else { continue }
-            if address.isUnspecified || address.isLoopback || address.isMulticast {
-                r.report(addressNode, f.path("address"), value: "\(address)", "a VIP must be a unicast address outside 127.0.0.0/8")
+            if let block = ReservedIPv4Block.containing(address) {
+                r.report(addressNode, f.path("address"), value: "\(address)", block.refusal)
                 continue
             }
             if let first = seen[address] {

@@ -3,7 +3,8 @@ import Yams
 /// Reads a composed YAML tree field by field, collecting problems with their
 /// line and column instead of stopping at the first one, and remembering
 /// where each field stood. Unknown keys are errors with a did-you-mean, so a
-/// typo never silently falls back to a default.
+/// typo never silently falls back to a default; they are named as
+/// `UntrustedText.keyword` shows them, never whole.
 final class YAMLReader {
     let file: String
     private(set) var problems: [ConfigProblem] = []
@@ -46,14 +47,17 @@ final class YAMLReader {
                 report(key, field, "keys must be plain words")
                 continue
             }
-            let path = field.isEmpty ? name : "\(field).\(name)"
+            // A key that is not one of `allowed` may be a line of some other
+            // file: named only by a short printable prefix (`UntrustedText`).
+            let shown = allowed.contains(name) ? name : UntrustedText.keyword(name)
+            let path = field.isEmpty ? shown : "\(field).\(shown)"
             if entries[name] != nil {
                 report(key, path, "duplicate key (the first one is at line \(entries[name]!.key.mark?.line ?? 0))")
                 continue
             }
             guard allowed.contains(name) else {
                 let hint = Suggestion.closest(to: name, among: allowed).map { "; did you mean '\($0)'?" } ?? "; known keys: \(allowed.joined(separator: ", "))"
-                report(key, path, value: name, "unknown key\(hint)")
+                report(key, path, value: shown, "unknown key\(hint)")
                 continue
             }
             entries[name] = (key, value)

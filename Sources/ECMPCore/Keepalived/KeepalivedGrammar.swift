@@ -227,6 +227,27 @@ extension KeepalivedGrammar {
         "vrrp_track_process", "vrrp_version", "vrrp_vmac_garp_intvl", "warmup", "weight"
     ]
 
+    /// Whether `word` is a keyword keepalived knows (at some level, or
+    /// once knew): safe to show and to copy into the generated YAML.
+    static func isKeyword(_ word: String) -> Bool {
+        allKeywords.contains(word) || removed[word] != nil || word == "include"
+    }
+
+    /// Keywords whose arguments are secrets: never shown as a value, on
+    /// stderr or in the generated YAML (VRRP's password; the SSL block's
+    /// key passphrase).
+    static let secretArguments: Set<String> = ["auth_pass", "password"]
+
+    /// Whether a statement can start a line of a keepalived config: a
+    /// keyword in any case (a misspelt one is reported as such), or an
+    /// address as `virtual_server_group` entries start with. A file whose
+    /// first statements are none of these is something else.
+    static func isPlausibleStatement(_ word: String) -> Bool {
+        if isKeyword(word) || allKeywordsByLowercase[word.lowercased()] != nil { return true }
+        let address = word.prefix { $0 != "/" && $0 != "-" }
+        return IPv4Address(String(address)) != nil || (word.contains(":") && IPAddress(String(address)) != nil)
+    }
+
     /// `allKeywords` by lower-case spelling.
     static let allKeywordsByLowercase: [String: String] = Dictionary(
         allKeywords.sorted().map { ($0.lowercased(), $0) }, uniquingKeysWith: { first, _ in first }

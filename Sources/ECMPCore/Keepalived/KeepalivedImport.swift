@@ -17,7 +17,10 @@ public struct KeepalivedImport: Sendable {
 
     /// Comment lines for the top of the generated YAML: where it came from,
     /// how keepalived's check timing was carried over, and the warnings,
-    /// so the file itself tells a reviewer what to look at.
+    /// so the file itself tells a reviewer what to look at. A warning about
+    /// a keyword keepalived does not know is only counted: that line may
+    /// come from a file that is not a keepalived config at all, and the
+    /// YAML is meant to be installed and read by others.
     public func header(source: String) -> [String] {
         var lines = [
             "Imported from \(source) by `ecmpd import-keepalived`.",
@@ -25,10 +28,16 @@ public struct KeepalivedImport: Sendable {
             "(MISC_CHECK: misc_timeout), retries = keepalived's retry + 1 attempts,",
             "retry_delay = delay_before_retry, rise = fall = 1.",
         ]
+        let copied = warnings.filter { warning in warning.field.map(KeepalivedGrammar.isKeyword) ?? true }
+        let unknown = warnings.count - copied.count
         if !warnings.isEmpty {
             lines.append("")
             lines.append("Review before use (\(warnings.count) warning\(warnings.count == 1 ? "" : "s")):")
-            lines += warnings.map { "  " + $0.description }
+            lines += copied.map { "  " + $0.description }
+        }
+        if unknown > 0 {
+            let about = unknown == 1 ? "1 about a keyword" : "\(unknown) about keywords"
+            lines.append("  and \(about) keepalived does not know, not copied here: see the import's stderr")
         }
         return lines
     }

@@ -12,6 +12,9 @@
 ///   does not know them and loses their whole block.
 /// - Unknown keywords are warnings (keepalived ignores them too), unless they
 ///   open a block, whose settings would be lost: then they are errors.
+/// - A file that is plainly not a keepalived config (binary, or its first
+///   statements all unknown), the main one or an included one, stops the
+///   import with one error that shows none of its lines.
 public enum KeepalivedImporter {
     /// Returns the files an `include` names, as (name, text) pairs in the
     /// order keepalived reads them (glob order). The path is already
@@ -34,6 +37,9 @@ public enum KeepalivedImporter {
         if let problem = SourceText.sizeProblem(text.utf8, file: file) { throw ConfigErrors([problem]) }
         var lexer = KeepalivedLexer(configID: configID)
         lexer.read(text: text, file: file, includeLoader: includeLoader)
+        // Nothing else is said: every other problem would be about lines of
+        // a file that may hold secrets.
+        if let notAConfig = lexer.notAConfig { throw ConfigErrors([notAConfig]) }
         let tree = KeepalivedStatement.tree(lexer.tokens)
         let translation = KeepalivedTranslation(fwmarkVIP: fwmarkVIP)
         translation.translate(tree.statements)

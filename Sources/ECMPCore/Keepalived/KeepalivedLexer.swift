@@ -15,6 +15,11 @@
 /// - `$NAME=value` defines, `$NAME` and `${NAME}` expand, on one line.
 ///
 /// The lexer does no I/O: included files come from the importer's loader.
+///
+/// A file that is plainly not a keepalived config (binary data, or first
+/// statements that are all unknown: /etc/shadow, /proc/self/environ, a
+/// token) stops the reading with one problem, `notAConfig`, that shows
+/// none of its lines (`UntrustedText`).
 struct KeepalivedLexer {
     enum Token {
         case words([String], raw: String, at: KeepalivedLocation)
@@ -43,6 +48,23 @@ struct KeepalivedLexer {
     /// Set at the first include past a limit: said once, then every
     /// include still open stops without reading more.
     private var stoppedIncluding = false
+    /// The file that is not a keepalived config, once one is found; every
+    /// file still open then stops reading.
+    private(set) var notAConfig: ConfigProblem?
+    /// The keyword before each open `{` (nil for a `{` after no keyword),
+    /// so an include knows the block it is read into.
+    private var openBlocks: [String?] = []
+    private var lastKeyword: String?
+
+    /// Blocks that hold lists of values (addresses, names, routes) rather
+    /// than keywords. An included file there is not judged by its
+    /// keywords; its lines are only ever checked for keyword spelling, so
+    /// nothing of them is shown.
+    static let valueListBlocks: Set<String> = [
+        "virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes", "virtual_rules", "static_ipaddress",
+        "static_routes", "static_rules", "notification_email", "track_interface", "track_script", "track_process",
+        "track_file", "track_bfd", "unicast_peer", "group", "interfaces", "linkbeat_interfaces",
+    ]
 
     init(configID: String?) { self.configID = configID }
 
@@ -52,9 +74,16 @@ struct KeepalivedLexer {
     }
 
     private mutating func read(text: String, file: String, openFiles: [String], loader: KeepalivedImporter.IncludeLoader) {
+        if let line = UntrustedText.binaryLine(text) {
+            return refuse(file, line: line, UntrustedText.binaryReason)
+        }
+        let judged = openBlocks.last.flatMap { $0 }.map { !Self.valueListBlocks.contains($0) } ?? true
+        var verdict = KeywordVerdict(judging: judged)
         // "\r\n" is one Character in Swift, so it must be a separator of its own.
         let physicalLines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
         for (index, physical) in physicalLines.enumerated() {
+            guard notAConfig == nil else { return }
+            if verdict.isForeign { return refuse(file, line: verdict.firstLine, verdict.reason) }
             let at = KeepalivedLocation(file: file, line: index + 1)
             var line = Self.decomment(String(physical))
             if line.unterminatedQuote { report(.error, at, nil, "a double quote is not closed on this line") }
@@ -66,7 +95,8 @@ struct KeepalivedLexer {
             }
             if line.text.hasPrefix("$"), let (name, value) = Self.definition(line.text) {
                 if value.hasSuffix("\\") {
-                    report(.error, at, "$\(name)", "multi-line definitions are not supported by the importer; expand it in the file first")
+                    report(.error, at, UntrustedText.keyword("$\(name)"),
+                           "multi-line definitions are not supported by the importer; expand it in the file first")
                 } else {
                     definitions[name] = value
                 }
@@ -88,8 +118,46 @@ struct KeepalivedLexer {
                 include(pattern, at, openFiles: openFiles, loader: loader)
                 continue
             }
-            splitBraces(line.text, at)
+            for keyword in splitBraces(line.text, at) { verdict.add(keyword, at: at.line) }
         }
+        if notAConfig == nil, verdict.isForeign || verdict.allForeignSoFar {
+            refuse(file, line: verdict.firstLine, verdict.reason)
+        }
+    }
+
+    /// Whether a file's first statements are keepalived's: decided at the
+    /// first known one, or after `UntrustedText.judgedStatements` unknown
+    /// ones. A file with fewer statements, all unknown, is foreign too.
+    private struct KeywordVerdict {
+        var judging: Bool
+        var foreign = 0
+        /// The line of the first statement, where the file stops looking
+        /// like a keepalived config.
+        var firstLine = 1
+
+        mutating func add(_ keyword: String, at line: Int) {
+            guard judging, !isForeign else { return }
+            if KeepalivedGrammar.isPlausibleStatement(keyword) {
+                judging = false
+            } else {
+                if foreign == 0 { firstLine = line }
+                foreign += 1
+            }
+        }
+
+        var isForeign: Bool { judging && foreign >= UntrustedText.judgedStatements }
+        var allForeignSoFar: Bool { judging && foreign > 0 }
+        var reason: String {
+            if isForeign { return "none of its first \(foreign) statements is a keepalived keyword" }
+            return foreign == 1 ? "its only statement is not a keepalived keyword"
+                : "none of its \(foreign) statements is a keepalived keyword"
+        }
+    }
+
+    /// Stops the import at `file`: one problem, no line of it.
+    private mutating func refuse(_ file: String, line: Int, _ reason: String) {
+        notAConfig = UntrustedText.notAConfig(file, line: line, "a keepalived config", reason)
+        stoppedIncluding = true
     }
 
     // MARK: Comments and quotes
@@ -156,19 +224,28 @@ struct KeepalivedLexer {
     // MARK: Braces
 
     /// Every `{` and `}` outside quotes becomes a token of its own; the text
-    /// between them becomes keyword lines.
-    private mutating func splitBraces(_ text: String, _ at: KeepalivedLocation) {
+    /// between them becomes keyword lines. Returns the keywords of those.
+    private mutating func splitBraces(_ text: String, _ at: KeepalivedLocation) -> [String] {
+        var keywords: [String] = []
         var rest = Substring(text)
         while !rest.isEmpty {
             guard let brace = Self.firstBrace(in: rest) else {
-                emitWords(String(rest), at)
-                return
+                keywords += emitWords(String(rest), at)
+                break
             }
             let before = rest[..<brace]
-            if !before.allSatisfy(Self.isBlank) { emitWords(String(before), at) }
-            tokens.append(rest[brace] == "{" ? .open(at) : .close(at))
+            if !before.allSatisfy(Self.isBlank) { keywords += emitWords(String(before), at) }
+            if rest[brace] == "{" {
+                tokens.append(.open(at))
+                openBlocks.append(lastKeyword)
+            } else {
+                tokens.append(.close(at))
+                _ = openBlocks.popLast()
+            }
+            lastKeyword = nil
             rest = rest[rest.index(after: brace)...].drop(while: Self.isBlank)
         }
+        return keywords
     }
 
     static func firstBrace(in text: Substring) -> Substring.Index? {
@@ -180,12 +257,14 @@ struct KeepalivedLexer {
         return nil
     }
 
-    private mutating func emitWords(_ text: String, _ at: KeepalivedLocation) {
+    private mutating func emitWords(_ text: String, _ at: KeepalivedLocation) -> [String] {
         let trimmed = String(text.reversed().drop(while: Self.isBlank).reversed())
         // An unclosed quote was reported with the whole line (`decomment`).
         let words = Self.words(trimmed)
-        guard !words.isEmpty else { return }
+        guard !words.isEmpty else { return [] }
         tokens.append(.words(words, raw: trimmed, at: at))
+        lastKeyword = words[0]
+        return [words[0]]
     }
 
     // MARK: Conditional lines and definitions

@@ -113,8 +113,8 @@ extension KeepalivedTranslation {
                 error(statement, value: first, message)
                 return []
             }
-            if address.isUnspecified || address.isLoopback || address.isMulticast {
-                error(statement, value: first, "a VIP must be a unicast address outside 127.0.0.0/8")
+            if let block = ReservedIPv4Block.containing(address) {
+                error(statement, value: first, block.refusal)
                 return []
             }
             guard arguments.count >= 2, let port = Int(arguments[1]), (1...65535).contains(port) else {

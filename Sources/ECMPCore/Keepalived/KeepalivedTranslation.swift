@@ -74,7 +74,8 @@ final class KeepalivedTranslation {
             return nil
         }
         if let right = grammar.caseVariant(of: word) {
-            error(statement, "keywords are case-sensitive and keepalived does not know '\(word)'; did you mean '\(right)'?")
+            error(statement, "keywords are case-sensitive and keepalived does not know '\(shown(word))'; "
+                  + "did you mean '\(right)'?")
             return grammar.handled.contains(right) ? right : nil
         }
         if let why = KeepalivedGrammar.removed[word] {
@@ -82,7 +83,8 @@ final class KeepalivedTranslation {
             return nil
         }
         if !KeepalivedGrammar.allKeywords.contains(word), let right = KeepalivedGrammar.allKeywordsByLowercase[word.lowercased()] {
-            error(statement, "keywords are case-sensitive and keepalived does not know '\(word)'; did you mean '\(right)'? (keepalived does not know that in \(grammar.block) either)")
+            error(statement, "keywords are case-sensitive and keepalived does not know '\(shown(word))'; "
+                  + "did you mean '\(right)'? (keepalived does not know that in \(grammar.block) either)")
             return nil
         }
         suggestionsLeft -= 1
@@ -105,7 +107,8 @@ final class KeepalivedTranslation {
         for statement in block {
             let word = statement.keyword
             if !KeepalivedGrammar.allKeywords.contains(word), let right = KeepalivedGrammar.allKeywordsByLowercase[word.lowercased()] {
-                error(statement, "keywords are case-sensitive and keepalived does not know '\(word)'; did you mean '\(right)'?")
+                error(statement, "keywords are case-sensitive and keepalived does not know '\(shown(word))'; "
+                      + "did you mean '\(right)'?")
             }
             if let inner = statement.block { checkCapitalisation(in: inner) }
         }
@@ -139,11 +142,11 @@ final class KeepalivedTranslation {
     func fwmarkServicesVIP() -> IPv4Address? {
         let fwmarkServices = services.filter { $0.vip == nil }
         guard let first = fwmarkServices.first else { return nil }
-        func usable(_ address: IPv4Address) -> Bool { !(address.isUnspecified || address.isLoopback || address.isMulticast) }
+        func usable(_ address: IPv4Address) -> Bool { ReservedIPv4Block.containing(address) == nil }
         if let fwmarkVIP {
-            if usable(fwmarkVIP) { return fwmarkVIP }
+            guard let block = ReservedIPv4Block.containing(fwmarkVIP) else { return fwmarkVIP }
             for service in fwmarkServices {
-                error(service.statement, value: "\(fwmarkVIP)", "the VIP given for fwmark services must be a unicast address outside 127.0.0.0/8")
+                error(service.statement, value: "\(fwmarkVIP)", "the VIP given for fwmark services is \(block.refusal)")
             }
             return nil
         }
@@ -178,7 +181,9 @@ final class KeepalivedTranslation {
                 guard let address = IPv4Address(String(parts[0])) else { continue }
                 // keepalived refuses the address when the prefix is not 0-32; so must the VIP guess.
                 if parts.count == 2, Int(parts[1]).map({ !(0...32).contains($0) }) ?? true {
-                    warn(entry, value: entry.keyword, "not an IPv4 address with a prefix length 0-32; keepalived skips it, and it is not taken as the fwmark VIP")
+                    warn(entry, field: "virtual_ipaddress", value: shown(entry.keyword),
+                         "not an IPv4 address with a prefix length 0-32; keepalived skips it, "
+                            + "and it is not taken as the fwmark VIP")
                     continue
                 }
                 vrrpAddresses.append(VRRPAddress(address: address, instance: name, statement: entry))
@@ -204,19 +209,21 @@ final class KeepalivedTranslation {
                 let message = IPAddress(String(range[0])) != nil || entry.keyword.contains(":")
                     ? "VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2)"
                     : "expected A.B.C.D PORT, A.B.C.D-E PORT (a range of the last byte) or fwmark N"
-                error(entry, field: "virtual_server_group", value: entry.keyword, message)
+                error(entry, field: "virtual_server_group", value: shown(entry.keyword), message)
                 continue
             }
             var addresses = [first]
             if range.count == 2 {
                 guard let last = UInt32(range[1]), last <= 255, last >= first.value & 0xff else {
-                    error(entry, field: "virtual_server_group", value: entry.keyword, "the range end must be a last byte from \(first.value & 0xff) to 255")
+                    error(entry, field: "virtual_server_group", value: shown(entry.keyword),
+                          "the range end must be a last byte from \(first.value & 0xff) to 255")
                     continue
                 }
                 addresses = ((first.value & 0xff)...last).map { IPv4Address(first.value & 0xffff_ff00 | $0) }
             }
             guard entry.arguments.count >= 1, let port = Int(entry.arguments[0]), (1...65535).contains(port) else {
-                error(entry, field: "virtual_server_group", value: entry.keyword, "needs a port from 1 to 65535 after the address; ecmpd services are address and port, or fwmark")
+                error(entry, field: "virtual_server_group", value: shown(entry.keyword),
+                      "needs a port from 1 to 65535 after the address; ecmpd services are address and port, or fwmark")
                 continue
             }
             entries.append(.addresses(addresses, port: port))
@@ -307,9 +314,23 @@ final class KeepalivedTranslation {
         add(.warning, statement, field: field, value: value, message)
     }
 
-    private func add(_ severity: ConfigProblem.Severity, _ statement: KeepalivedStatement, field: String?, value: String?, _ message: String) {
+    /// Every problem names its statement's keyword (as `shown` shows it),
+    /// never the arguments of a keyword whose arguments are secrets.
+    private func add(
+        _ severity: ConfigProblem.Severity, _ statement: KeepalivedStatement,
+        field: String?, value: String?, _ message: String
+    ) {
+        let secret = KeepalivedGrammar.secretArguments.contains(statement.keyword)
         let problem = ConfigProblem(severity, file: statement.location.file, line: statement.location.line,
-                                    field: field ?? statement.keyword, value: value, message: message)
+                                    field: field ?? shown(statement.keyword), value: secret ? nil : value,
+                                    message: message)
         problems.append((statement.order, problem))
+    }
+
+    /// A keyword as problems name it: whole when keepalived knows it, else
+    /// as `UntrustedText.keyword` shows a word from a file that may be
+    /// something else.
+    func shown(_ word: String) -> String {
+        KeepalivedGrammar.isKeyword(word) ? word : UntrustedText.keyword(word)
     }
 }

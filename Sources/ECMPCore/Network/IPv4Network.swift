@@ -27,6 +27,8 @@ public struct IPv4Network: Hashable, Comparable, Sendable, CustomStringConvertib
     public var mask: UInt32 { prefixLength == 0 ? 0 : UInt32.max << (32 - prefixLength) }
     public var netmask: IPv4Address { IPv4Address(mask) }
     public var network: IPv4Network { IPv4Network(address: IPv4Address(address.value & mask), prefixLength: prefixLength) }
+    /// The last address of the prefix (all host bits set).
+    public var broadcast: IPv4Address { IPv4Address(address.value | ~mask) }
 
     public func contains(_ other: IPv4Address) -> Bool { other.value & mask == address.value & mask }
 
