@@ -77,6 +77,7 @@ public struct Daemon {
     }
 
     public func run() async throws {
+        try StateDirectory(loaded.config.node.stateDirectory).prepare()
         try Self.preflight(loaded)
         try Self.refuseNetworkConflicts(loaded)
         ProcessMemory.limitArenas()
