@@ -18,13 +18,8 @@ final class HostileStateFileTests: DaemonTestCase {
         try Data(#"{"version": 1, "director": false, "vips": ["\#(vip)"]}"#.utf8).write(to: URL(fileURLWithPath: drain))
         XCTAssertEqual(chown(drain, 65534, 65534), 0)
         try lab.exec(director, ["ip", "addr", "add", "\(vip)/32", "dev", "lo"])
-        try writeConfig(fall: 1000, pollInterval: "50ms")
-        try startDaemon()
-
-        try waitFor("a state-file event") { try !events("state-file").isEmpty }
-        let reason = try XCTUnwrap(try events("state-file").first?["reason"] as? String)
+        let reason = try startAndWaitForRefusal()
         XCTAssertTrue(reason.contains("\(drain): it belongs to uid 65534"), reason)
-        XCTAssertTrue(log().contains("state file refused"), log())
         XCTAssertEqual(state(of: vip), "announced", "not drained")
         XCTAssertTrue(try loopback().contains("\(vip)/32"))
         XCTAssertEqual(try events("drain").count, 0)
@@ -36,17 +31,22 @@ final class HostileStateFileTests: DaemonTestCase {
         let record = "\(stateDirectory)/loopback.json"
         try FileManager.default.createSymbolicLink(atPath: record, withDestinationPath: planted)
         try lab.exec(director, ["ip", "addr", "add", "\(foreign)/32", "dev", "lo"])
-        try writeConfig(fall: 1000, pollInterval: "50ms")
-        try startDaemon()
-
-        try waitFor("a state-file event") { try !events("state-file").isEmpty }
-        let reason = try XCTUnwrap(try events("state-file").first?["reason"] as? String)
+        let reason = try startAndWaitForRefusal()
         XCTAssertTrue(reason.contains("loopback.json: it is a symbolic link"), reason)
-        XCTAssertTrue(log().contains("state file refused"), log())
         // Start-up (done once /status answers) is where the planted list
         // removed the address; later cycles only remove what ecmpd owns.
         XCTAssertTrue(try loopback().contains("\(foreign)/32"), "an address named only by the planted list stays on lo")
         XCTAssertEqual(try String(contentsOfFile: planted, encoding: .utf8), list)
+    }
+
+    /// Starts the daemon (the VIP announced for 50 s unless drained) and
+    /// waits for the refusal in the history and the log; its reason.
+    private func startAndWaitForRefusal() throws -> String {
+        try writeConfig(fall: 1000, pollInterval: "50ms")
+        try startDaemon()
+        try waitFor("a state-file event") { try !events("state-file").isEmpty }
+        XCTAssertTrue(log().contains("state file refused"), log())
+        return try XCTUnwrap(try events("state-file").first?["reason"] as? String)
     }
 
     func testADrainLockSymlinkMakesRootCreateNothingElsewhere() throws {
