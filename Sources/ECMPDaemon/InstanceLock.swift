@@ -12,12 +12,15 @@ import Logging
 public final class InstanceLock {
     public static let fileName = "run.lock"
 
-    private let file: LockFile
+    /// nil on a read-only state directory.
+    private let file: LockFile?
 
     /// Takes the lock or throws `.held` naming the running instance's pid.
     /// The pid is written for the next one to name; when it cannot be (a
-    /// full or read-only state directory) the lock still holds, and the
-    /// failure is logged.
+    /// full state directory) the lock still holds, and the failure is
+    /// logged. A state directory mounted read-only (a fault the event store
+    /// rides out, docs/reliability.md) gets no lock, with a warning: ecmpd
+    /// runs on and holds nothing open there, so it can be remounted.
     public init(
         stateDirectory: String, trust: FileTrust = FileTrust(effectiveUser: geteuid()), logger: Logger
     ) throws(InstanceLockError) {
@@ -26,6 +29,11 @@ public final class InstanceLock {
         do throws(StateFileError) {
             file = try LockFile(path: path, trust: trust)
             acquired = try file.tryLock()
+        } catch where error.code == EROFS {
+            logger.warning("state directory read-only: no instance lock, so a second ecmpd run would not be refused",
+                           metadata: ["error": "\(error)"])
+            self.file = nil
+            return
         } catch {
             throw .file(error)
         }
@@ -35,10 +43,7 @@ public final class InstanceLock {
             throw .held(path: path, pid: pid)
         }
         self.file = file
-        do throws(StateFileError) {
-            guard !file.isReadOnly else { throw StateFileError("write lock file", path, errno: EROFS) }
-            try file.replaceContents("\(getpid())\n")
-        } catch {
+        do throws(StateFileError) { try file.replaceContents("\(getpid())\n") } catch {
             logger.warning("instance lock taken; its pid not written, so a second instance cannot name this one",
                            metadata: ["error": "\(error)"])
         }
@@ -47,7 +52,7 @@ public final class InstanceLock {
     /// Releases the lock (as exiting would); a failure is logged, since
     /// the process is stopping anyway.
     public func release(logger: Logger) {
-        do { try file.close() } catch {
+        do { try file?.close() } catch {
             logger.warning("instance lock not released cleanly", metadata: ["error": "\(error)"])
         }
     }

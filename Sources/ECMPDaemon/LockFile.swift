@@ -16,22 +16,11 @@ public final class LockFile {
         self.path = path
         // O_CREAT without O_EXCL: an existing lock file is reused, but
         // O_NOFOLLOW still refuses a symbolic link, dangling or not.
-        do throws(StateFileError) {
-            guard let opened = try TrustedOpen.open(path, flags: O_RDWR | O_CREAT, mode: 0o600, trust: trust) else {
-                throw StateFileError("open lock file", path, errno: ENOENT)
-            }
-            descriptor = opened
-        } catch where error.code == EROFS {
-            // A state directory mounted read-only (a fault the event store
-            // rides out): an existing lock file still takes an flock.
-            guard let opened = try TrustedOpen.open(path, flags: O_RDONLY, trust: trust) else { throw error }
-            descriptor = opened
-            isReadOnly = true
+        guard let opened = try TrustedOpen.open(path, flags: O_RDWR | O_CREAT, mode: 0o600, trust: trust) else {
+            throw StateFileError("open lock file", path, errno: ENOENT)
         }
+        descriptor = opened
     }
-
-    /// Opened read-only on a read-only file system: it can be locked but not written.
-    public private(set) var isReadOnly = false
 
     deinit {
         if descriptor >= 0 { _ = Glibc.close(descriptor) }
