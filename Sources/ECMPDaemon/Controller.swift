@@ -107,7 +107,9 @@ public actor Controller {
     /// a missing one waits for `rise` good observations. Reads the owned
     /// record and the drain record, and applies a drain found there.
     public func start() async throws {
-        recorded = try ownedFile.read()?.addresses ?? []
+        recorded = try ownedFile.readTreatingRefusalAsAbsent(events: events, logger: logger, consequence:
+            "read as absent: ecmpd owns only the configured VIPs and removes no other address from lo")?
+            .addresses ?? []
         readDrainRecord(force: true)
         let onLoopback = try loopback.addresses()
         let ownership = AddressOwnership(configured: Set(config.vips.map(\.address)), recorded: recorded, onLoopback: onLoopback)
@@ -389,7 +391,8 @@ public actor Controller {
         guard force || stamp != drainStamp else { return }
         drainStamp = stamp
         do {
-            let record = try drainFile.read() ?? DrainRecord()
+            let record = try drainFile.readReportingRefusal(events: events, logger: logger, consequence:
+                "not obeyed: drains stay as they were") ?? DrainRecord()
             if record != drain {
                 logger.notice("drain record changed", metadata: ["director": "\(record.director)", "vips": "\(record.vips)"])
                 let configured = Set(config.vips.map(\.address))

@@ -77,6 +77,10 @@ public struct Daemon {
     }
 
     public func run() async throws {
+        // First, so a second instance stops before it touches lo, IPVS or a routing file.
+        try StateDirectory(loaded.config.node.stateDirectory).prepare()
+        let instance = try InstanceLock(stateDirectory: loaded.config.node.stateDirectory, logger: logger)
+        defer { instance.release(logger: logger) }
         try Self.preflight(loaded)
         try Self.refuseNetworkConflicts(loaded)
         ProcessMemory.limitArenas()

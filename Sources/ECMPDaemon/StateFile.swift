@@ -1,36 +1,48 @@
+import ECMPCore
 import Foundation
 
 /// A small JSON file in which a command records what it changed, so a
 /// later run undoes exactly that. Written atomically (temporary file in the
 /// same directory, fsync, rename, fsync of the directory) with mode 0600: a
 /// crash leaves the old record or the new one, never half of either.
+/// Read only when it is a regular file owned by ecmpd's user or root, and
+/// never through a symbolic link (`TrustedOpen`): the record decides which
+/// addresses leave lo and which VIPs are drained.
 public struct StateFile<Record: Codable> {
-    public init(path: String) { self.path = path }
+    public init(path: String, trust: FileTrust = FileTrust(effectiveUser: geteuid())) {
+        self.path = path
+        self.trust = trust
+    }
 
     public var path: String
+    /// Whose file is read: a symbolic link, or a file another user wrote
+    /// into the state directory, is refused (`StateFileError.isRefusal`).
+    public var trust: FileTrust
 
-    public struct Failure: Error, CustomStringConvertible {
-        public var operation: String
-        public var path: String
-        public var reason: String
-        public var description: String { "\(operation) \(path): \(reason)" }
+    public typealias Failure = StateFileError
 
-        init(_ operation: String, _ path: String, errno: Int32) {
-            self.init(operation, path, reason: String(cString: strerror(errno)))
-        }
-
-        init(_ operation: String, _ path: String, reason: String) {
-            self.operation = operation
-            self.path = path
-            self.reason = reason
-        }
-    }
+    /// Records are a few hundred bytes; anything far larger was not written by ecmpd.
+    static var sizeLimit: Int { 1 << 20 }
 
     /// The record, or nil when the file does not exist.
     public func read() throws(Failure) -> Record? {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if access(path, F_OK) != 0, errno == ENOENT { return nil }
-            throw Failure("read state file", path, errno: errno == 0 ? EACCES : errno)
+        guard let descriptor = try TrustedOpen.open(path, flags: O_RDONLY, trust: trust) else { return nil }
+        // Read-only: a failed close cannot lose data, so its result is not an error.
+        defer { _ = close(descriptor) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = Glibc.read(descriptor, &buffer, buffer.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Failure("read state file", path, errno: errno)
+            }
+            if count == 0 { break }
+            data.append(contentsOf: buffer[..<count])
+            guard data.count <= Self.sizeLimit else {
+                throw Failure("read state file", path,
+                              reason: "larger than \(Self.sizeLimit) bytes; not a record this ecmpd wrote")
+            }
         }
         do {
             return try JSONDecoder().decode(Record.self, from: data)
@@ -64,19 +76,20 @@ public struct StateFile<Record: Codable> {
         closed = true
         guard close(descriptor) == 0 else { throw Failure("close", temporary, errno: errno) }
         guard rename(temporary, path) == 0 else { throw Failure("replace", path, errno: errno) }
-        syncDirectory(directory)
+        try syncDirectory(directory)
     }
 
     /// Removes the file; a missing file is fine.
     public func remove() throws(Failure) {
         if unlink(path) != 0, errno != ENOENT { throw Failure("remove state file", path, errno: errno) }
-        syncDirectory((path as NSString).deletingLastPathComponent)
+        try syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
-    private func syncDirectory(_ directory: String) {
-        let descriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY)
-        guard descriptor >= 0 else { return }
-        fsync(descriptor)
-        close(descriptor)
+    private func syncDirectory(_ directory: String) throws(Failure) {
+        let name = directory.isEmpty ? "." : directory
+        let descriptor = open(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Failure("open directory to sync", name, errno: errno) }
+        defer { _ = close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw Failure("sync directory", name, errno: errno) }
     }
 }

@@ -8,13 +8,14 @@ public struct EventHistoryReader: Sendable {
     private let database: DatabaseQueue
 
     /// Opens `path` read-only. Throws `EventStoreError` when the file is
-    /// missing, unreadable, or not an ecmpd event database.
+    /// missing, unreadable, a symbolic link, or not an ecmpd event database.
     public init(path: String) throws {
         self.path = path
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(2)
         do {
+            try DatabaseFile.refuseSymbolicLink(path)
             database = try DatabaseQueue(path: path, configuration: configuration)
             let hasTable = try database.read { db in try db.tableExists("event") }
             guard hasTable else {

@@ -15,6 +15,10 @@ import GRDB
 /// The database uses WAL so `ecmpd history` can read while the daemon writes,
 /// and a short busy timeout so a reader or a stray `sqlite3` holding a lock
 /// delays a write by at most `busyTimeout` before the event is queued instead.
+///
+/// The file and its -wal and -shm are 0600 whatever the umask, and a
+/// symbolic link or another user's file at the path is refused, not adopted
+/// (`DatabaseFile`): the store stays unwritable and says why.
 public actor EventStore {
     public nonisolated let path: String
     public let retention: EventRetention
@@ -150,6 +154,7 @@ public actor EventStore {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         do {
+            try DatabaseFile.prepare(path, trust: FileTrust(effectiveUser: geteuid()))
             let database = try DatabaseQueue(path: path, configuration: configuration)
             try EventTable.migrator.migrate(database)
             try database.write { db in _ = try EventTable.prune(db, retention: retention, now: now()) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ECMPCore
+import ECMPDaemon
 import ECMPNetlink
 import ECMPRouting
 import Foundation
@@ -69,7 +70,8 @@ struct CheckCommand: ParsableCommand {
     }
 
     /// Problems only this host can reveal: a VIP that is also an interface
-    /// address, interfaces that do not exist, a key file others can read.
+    /// address, interfaces that do not exist, a key file others can read,
+    /// a state directory others can write.
     func hostProblems(_ loaded: LoadedConfig) -> [ConfigProblem] {
         var problems: [ConfigProblem] = []
         do {
@@ -90,6 +92,7 @@ struct CheckCommand: ParsableCommand {
         }
         problems += fleetConsistencySysctls(loaded)
         problems += maglevWithoutFallback(loaded)
+        problems += StateDirectory.checkProblems(loaded)
         do { _ = try TemplateLocator.templates(for: role, configured: loaded.config.routing.templatesDirectory) } catch {
             problems.append(loaded.problem(field: "routing.templates_dir", value: loaded.config.routing.templatesDirectory, message: "\(error)"))
         }

@@ -95,25 +95,23 @@ enum DrainFiles {
     }
 
     /// Read, change and write drain.json under an exclusive lock, so two
-    /// operators draining at once both count.
+    /// operators draining at once both count. The state directory and the
+    /// lock file are vetted as `ecmpd run` vets them (root also trusting
+    /// the directory's owner, the daemon's user): a symbolic link planted
+    /// as drain.json.lock is refused, never followed.
     static func update(_ loaded: LoadedConfig, _ change: (inout DrainRecord) -> Void) throws -> DrainRecord {
         let directory = loaded.config.node.stateDirectory
         let path = DrainRecord.path(stateDirectory: directory)
-        if mkdir(directory, 0o700) != 0, errno != EEXIST {
-            Output.error("ecmpd: cannot create \(directory): \(String(cString: strerror(errno)))")
-            throw ExitCode(1)
-        }
-        let lock = open("\(path).lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lock >= 0, flock(lock, LOCK_EX) == 0 else {
-            Output.error("ecmpd: cannot lock \(path).lock: \(String(cString: strerror(errno)))")
-            throw ExitCode(1)
-        }
-        defer { close(lock) }
-        let file = StateFile<DrainRecord>(path: path)
         do {
+            let stateDirectory = StateDirectory.forOperator(directory)
+            try stateDirectory.prepare()
+            let lock = try LockFile(path: "\(path).lock", trust: stateDirectory.trust)
+            try lock.lock()
+            let file = StateFile<DrainRecord>(path: path, trust: stateDirectory.trust)
             var record = try file.read() ?? DrainRecord()
             change(&record)
             if record.isEmpty { try file.remove() } else { try file.write(record) }
+            try lock.close()
             return record
         } catch {
             Output.error("ecmpd: \(error)")

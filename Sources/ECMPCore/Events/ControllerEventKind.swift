@@ -19,4 +19,7 @@ public enum ControllerEventKind: String, Sendable, Hashable, Codable, CaseIterab
     case quorum
     /// Managed mode: changes written to IPVS in one cycle.
     case ipvs
+    /// A file in the state directory was refused: a symbolic link, not a
+    /// regular file, or written by another user. Never obeyed.
+    case stateFile = "state-file"
 }
