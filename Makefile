@@ -5,7 +5,7 @@ BUILD := .build/debug
 # minutes planning the package under TCG before each boot's first test.
 XCTEST := Tests/kernel/xctest.sh
 
-.PHONY: all deps build demo test test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed fuzz clean
+.PHONY: all deps build demo test lint format test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed fuzz clean
 
 all: build
 
@@ -37,6 +37,16 @@ test: deps
 	$(TIMED) build $(SWIFT) build --build-tests
 	$(MAKE) test-unit test-netns test-kernel
 	@echo "tier times:" && cat .build/tier-times
+
+# The toolchain's formatter with the repository's .swift-format (line length
+# 120, 4 spaces; the style rules are off, the layout is enforced): `make lint`
+# fails on any file `make format` would change.
+FORMATTED := Package.swift Sources Tests
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(FORMATTED)
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(FORMATTED)
 
 # Tier 1: pure logic, golden files. No root needed.
 test-unit:
