@@ -1,6 +1,5 @@
 import ECMPCore
 import ECMPHealth
-import ECMPNetlink
 import Foundation
 import Logging
 
@@ -56,44 +55,44 @@ public actor Controller {
     /// A managed cycle reads the whole IPVS table at least this often, so
     /// a destination another program changed is put back within it.
     static let managedAuditInterval = Duration.seconds(10)
-    private let checker: HealthChecker?
+    private let checker: (any CheckVerdictSource)?
     /// Managed mode's configured real servers with their labels, made again
     /// only when the configuration changes.
     private var realServerEntries: [RealServerView.Entry]
 
-    private let clock = ContinuousClock()
-    private let loopback: LoopbackAddresses
-    private var ipvs: IPVSClient?
+    private let clock: any ControllerClock
+    private let loopback: any LoopbackEdge
+    private let ipvs: any IPVSEdge
+    private let ownedFile: any RecordFile<LoopbackRecord>
+    private let drainFile: any RecordFile<DrainRecord>
     private let announcers: (any AnnouncerSource)?
-    private let events: EventSink
+    private let events: any EventRecorder
     private let status: ControllerStatus
     private let metrics: ControllerMetrics
-    private let routing: RoutingCoordinator
+    private let routing: any RoutingRequester
     private let logger: Logger
 
-    public init(
-        loaded: LoadedConfig, events: EventSink, status: ControllerStatus, metrics: ControllerMetrics,
-        routing: RoutingCoordinator, announcers: (any AnnouncerSource)?, checker: HealthChecker? = nil, logger: Logger
-    ) throws {
+    /// Every edge comes in `edges`: `ControllerEdges.system` in the daemon,
+    /// fakes in tests.
+    public init(loaded: LoadedConfig, edges: ControllerEdges, status: ControllerStatus, metrics: ControllerMetrics,
+                logger: Logger) {
         self.loaded = loaded
-        self.checker = checker
-        realServerEntries = checker == nil ? [] : RealServerView.entries(for: loaded.config)
-        self.events = events
+        checker = edges.checker
+        realServerEntries = edges.checker == nil ? [] : RealServerView.entries(for: loaded.config)
+        loopback = edges.loopback
+        ipvs = edges.ipvs
+        ownedFile = edges.ownedRecord
+        drainFile = edges.drainRecord
+        events = edges.events
+        routing = edges.routing
+        announcers = edges.announcers
+        clock = edges.clock
         self.status = status
         self.metrics = metrics
-        self.routing = routing
-        self.announcers = announcers
         self.logger = logger
-        stateDirectory = loaded.config.node.stateDirectory
-        loopback = try LoopbackAddresses()
     }
 
     private var config: Config { loaded.config }
-    /// Read once: the history database stays where it was opened, so the
-    /// records next to it do too until a restart.
-    private let stateDirectory: String
-    private var ownedFile: StateFile<LoopbackRecord> { StateFile(path: LoopbackRecord.path(stateDirectory: stateDirectory)) }
-    private var drainFile: StateFile<DrainRecord> { StateFile(path: DrainRecord.path(stateDirectory: stateDirectory)) }
 
     /// The routing configs as they should be now: the drain cost on lo
     /// while the whole director is drained.
@@ -120,7 +119,7 @@ public actor Controller {
             // crash during the wait) waits again before removing them.
             let step = policy(for: vip).adopt(onLoopback: present, drained: drainedVIPs.contains(vip.address) || (drain.director && !present), at: now)
             states[vip.address] = step.state
-            lastChange[vip.address] = Date()
+            lastChange[vip.address] = clock.wallTime
             if let transition = step.transition { record(transition, vip: vip.address) }
         }
         if drain.director {
@@ -224,7 +223,7 @@ public actor Controller {
         for vip in config.vips where !old.contains(vip.address) {
             let step = policy(for: vip).adopt(onLoopback: hosts.contains(vip.address), drained: drain.drainedVIPs.contains(vip.address), at: now)
             states[vip.address] = step.state
-            lastChange[vip.address] = Date()
+            lastChange[vip.address] = clock.wallTime
         }
         let current = Set(config.vips.map(\.address))
         for gone in old.subtracting(current) {
@@ -251,8 +250,7 @@ public actor Controller {
 
     private func dumpIPVS() -> IPVSTable {
         do {
-            if ipvs == nil { ipvs = try IPVSClient() }
-            let table = try ipvs!.table()
+            let table = try ipvs.table()
             if lastDumpError != nil {
                 logger.notice("IPVS readable again")
                 lastDumpError = nil
@@ -262,7 +260,6 @@ public actor Controller {
             // Counted as no backends: a director that cannot see its IPVS
             // table cannot vouch for it. `fall` still applies.
             metrics.recordNetlinkError(operation: "dump-ipvs")
-            ipvs = nil
             if lastDumpError != "\(error)" {
                 logger.error("IPVS table not readable; counting no backends", metadata: ["error": "\(error)"])
                 lastDumpError = "\(error)"
@@ -277,7 +274,8 @@ public actor Controller {
     /// A table that cannot be read is neither written nor vouched for: every
     /// VIP counts none usable. A service whose write failed counts none
     /// usable this cycle; the next cycle plans again from what the kernel has.
-    private func manage(_ table: IPVSTable, checker: HealthChecker) async -> [IPv4Address: BackendCounter.Count] {
+    private func manage(_ table: IPVSTable, checker: any CheckVerdictSource) async
+        -> [IPv4Address: BackendCounter.Count] {
         // Before the verdicts: a change in between makes the next cycle plan again.
         let version = checker.verdictVersion
         let plan = ManagedPlanner.plan(config, verdicts: checker.verdicts, actual: table, quorum: quorum)
@@ -292,7 +290,7 @@ public actor Controller {
         }
         var failed: Set<IPVSServiceIdentity> = []
         let readable = lastDumpError == nil
-        if readable, let ipvs {
+        if readable {
             var applied: [IPVSChange] = []
             for change in IPVSReconcilePlan(desired: plan.desired.table, actual: table, ownership: plan.desired.ownership).changes {
                 do {
@@ -334,8 +332,8 @@ public actor Controller {
     /// the same verdicts and config, the audit interval not yet over, and
     /// the kernel's services (one small dump) exactly the planned ones. nil
     /// means read the whole table and plan again.
-    private func unchangedPlan(_ checker: HealthChecker) -> [IPv4Address: BackendCounter.Count]? {
-        guard let last = lastPlanned, let ipvs, last.verdictVersion == checker.verdictVersion,
+    private func unchangedPlan(_ checker: any CheckVerdictSource) -> [IPv4Address: BackendCounter.Count]? {
+        guard let last = lastPlanned, last.verdictVersion == checker.verdictVersion,
               clock.now - last.at < Self.managedAuditInterval else { return nil }
         guard let services = try? ipvs.services() else { return nil }  // the full read reports it
         var matched = 0
@@ -355,9 +353,8 @@ public actor Controller {
     private func othersAnnounce(_ pending: [(VIPConfig, VIPObservation)]) async -> [IPv4Address: Bool?] {
         guard config.controller.guardLastAnnouncer, let announcers else { return [:] }
         let atRisk = pending.filter { vip, observation in
-            guard let state = states[vip.address], state.isAnnounced, !state.isDrained else { return false }
-            let policy = policy(for: vip)
-            return !policy.isGood(observation) && state.consecutiveBad + 1 >= policy.health.fall
+            guard let state = states[vip.address] else { return false }
+            return policy(for: vip).wouldWithdraw(observation, in: state)
         }.map(\.0.address)
         guard !atRisk.isEmpty else { return [:] }
         return await announcers.othersAnnounce(atRisk)
@@ -369,7 +366,7 @@ public actor Controller {
         if let transition = step.transition { record(transition, vip: vip) }
         if before?.status != step.state.status, step.transition == nil, case .heldByLastAnnouncerGuard(let reason) = step.state.status {
             logger.warning("withdrawal held: no other director announces the VIP", metadata: ["vip": "\(vip)", "reason": "\(reason)"])
-            lastChange[vip] = Date()
+            lastChange[vip] = clock.wallTime
         }
     }
 
@@ -378,14 +375,13 @@ public actor Controller {
         let count = counts[vip].map { BackendCount(usable: $0.usable, total: $0.total) }
         events.record(ControllerEvent(kind: kind, vip: vip.description, reason: transition.reason, backends: count))
         metrics.recordTransition(vip: vip.description, direction: transition.action == .announce ? .announce : .withdraw)
-        lastChange[vip] = Date()
+        lastChange[vip] = clock.wallTime
         logger.notice("\(kind.rawValue) \(vip)", metadata: ["reason": "\(transition.reason)"])
     }
 
     /// Re-reads drain.json when its size or mtime changed.
     private func readDrainRecord(force: Bool) {
-        let path = DrainRecord.path(stateDirectory: stateDirectory)
-        let stamp = FileStamp(path: path)
+        let stamp = drainFile.stamp()
         guard force || stamp != drainStamp else { return }
         drainStamp = stamp
         do {
@@ -419,13 +415,13 @@ public actor Controller {
             let until = now + config.controller.drainWait
             directorDrain = .raisingCost(until: until)
             events.record(ControllerEvent(kind: .drain, reason: "director drain: lo cost raised to \(config.controller.drainCost); VIPs leave lo in \(DurationParser.format(config.controller.drainWait))"))
-            await routing.request(routingInputs, reason: "director drain")
+            await routing.request(routingInputs, reason: "director drain", after: .zero)
         case (true, .raisingCost(let until)) where now >= until:
             directorDrain = .drained
         case (false, .raisingCost), (false, .drained):
             directorDrain = .none
             events.record(ControllerEvent(kind: .undrain, reason: "director undrain: lo cost back to \(config.ospf.loopbackCost); VIPs return when healthy"))
-            await routing.request(routingInputs, reason: "director undrain")
+            await routing.request(routingInputs, reason: "director undrain", after: .zero)
         default:
             break
         }
@@ -481,7 +477,7 @@ public actor Controller {
             }
             return VIPStatus(vip: vip.address.description, name: vip.name ?? "", state: shown,
                              reason: state?.withdrawalReason?.description, usable: count?.usable ?? 0, total: count?.total ?? 0,
-                             lastChange: lastChange[vip.address] ?? Date())
+                             lastChange: lastChange[vip.address] ?? clock.wallTime)
         }
         await status.publish(statuses)
     }
@@ -491,27 +487,5 @@ public actor Controller {
         return count.services.map { service in
             service.total == 0 && service.usable == 0 ? "\(service.identity): missing or empty" : "\(service.identity): \(service.usable)/\(service.total) usable"
         }.joined(separator: ", ")
-    }
-}
-
-/// Size and modification time of a file, to notice it changed without
-/// reading it; nil fields when it does not exist.
-struct FileStamp: Equatable {
-    var size: Int64?
-    var modified: timespec?
-    var inode: UInt64?
-
-    init(path: String) {
-        var info = stat()
-        if stat(path, &info) == 0 {
-            size = Int64(info.st_size)
-            modified = info.st_mtim
-            inode = UInt64(info.st_ino)
-        }
-    }
-
-    static func == (lhs: FileStamp, rhs: FileStamp) -> Bool {
-        lhs.size == rhs.size && lhs.inode == rhs.inode
-            && lhs.modified?.tv_sec == rhs.modified?.tv_sec && lhs.modified?.tv_nsec == rhs.modified?.tv_nsec
     }
 }

@@ -100,8 +100,9 @@ public struct Daemon {
             checker = started
             logger.notice("managed mode: checking \(CheckTarget.all(in: config).count) real servers")
         }
-        let controller = try Controller(loaded: loaded, events: events, status: status, metrics: metrics,
-                                        routing: routing, announcers: announcers, checker: checker, logger: logger)
+        let edges = try ControllerEdges.system(stateDirectory: config.node.stateDirectory, routing: routing,
+                                               events: events, announcers: announcers, checker: checker)
+        let controller = Controller(loaded: loaded, edges: edges, status: status, metrics: metrics, logger: logger)
         try await controller.start()
         await routing.request(await controller.routingInputs, reason: "start")
         events.record(ControllerEvent(kind: .configReload, reason: "ecmpd \(ECMPDVersion.current) started with \(loaded.file) (\(config.vips.count) VIPs)", outcome: .ok))
