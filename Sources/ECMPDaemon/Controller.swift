@@ -10,51 +10,28 @@ import Logging
 /// Managed mode reads the whole IPVS table and plans again when a check
 /// verdict or the config changed, when the kernel's services differ from
 /// the plan (a flush, another program), and at least every
-/// `managedAuditInterval`; other cycles read the services only, since the
-/// whole table is the cycle's largest cost at thousands of real servers.
+/// `ManagedPlanCache.auditInterval`; other cycles read the services only.
 ///
 /// Nothing here waits on the routing daemon or the event database: routing
 /// work goes to `RoutingCoordinator` on its own thread, events to
 /// `EventSink`, so a slow vtysh or a locked SQLite file never delays a
-/// withdrawal.
+/// withdrawal. Every edge (lo, IPVS, the state records, routing, events,
+/// the clock) comes in through `ControllerEdges`, so the decisions run in
+/// tests with fakes and a manual clock.
 public actor Controller {
-    /// Where a whole-director drain is.
-    enum DirectorDrain: Equatable {
-        case none
-        /// lo's cost raised; the VIPs leave lo at `until`.
-        case raisingCost(until: ContinuousClock.Instant)
-        /// The VIPs are off lo.
-        case drained
-    }
-
     private var loaded: LoadedConfig
     private var states: [IPv4Address: VIPState] = [:]
     private var counts: [IPv4Address: BackendCounter.Count] = [:]
     private var lastChange: [IPv4Address: Date] = [:]
-    private var drain = DrainRecord()
-    private var drainStamp: FileStamp?
-    private var directorDrain = DirectorDrain.none
+    private var drains = OperatorDrains()
     private var recorded: Set<IPv4Address> = []
     private var reportedConflicts: Set<IPv4Address> = []
     private var lastDumpError: String?
     /// Managed mode: quorum held per service (keepalived's quorum_state).
     private var quorum: [IPVSServiceIdentity: Bool] = [:]
     /// Managed mode: the last full cycle whose writes all succeeded.
-    private var lastPlanned: PlannedCycle?
+    private var managedPlan = ManagedPlanCache()
 
-    /// What a managed cycle that read everything decided, reused while the
-    /// verdicts, the config and the kernel's services stay as they were.
-    private struct PlannedCycle {
-        var verdictVersion: Int
-        var ownership: IPVSOwnership
-        var services: [IPVSServiceIdentity: IPVSService]
-        var counts: [IPv4Address: BackendCounter.Count]
-        var at: ContinuousClock.Instant
-    }
-
-    /// A managed cycle reads the whole IPVS table at least this often, so
-    /// a destination another program changed is put back within it.
-    static let managedAuditInterval = Duration.seconds(10)
     private let checker: (any CheckVerdictSource)?
     /// Managed mode's configured real servers with their labels, made again
     /// only when the configuration changes.
@@ -97,7 +74,8 @@ public actor Controller {
     /// The routing configs as they should be now: the drain cost on lo
     /// while the whole director is drained.
     public var routingInputs: RoutingCoordinator.Inputs {
-        RoutingCoordinator.Inputs(loaded: loaded, loopbackCost: drain.director ? config.controller.drainCost : nil)
+        RoutingCoordinator.Inputs(loaded: loaded,
+                                  loopbackCost: drains.record.director ? config.controller.drainCost : nil)
     }
 
     // MARK: Start, cycle, stop
@@ -112,19 +90,19 @@ public actor Controller {
         let ownership = AddressOwnership(configured: Set(config.vips.map(\.address)), recorded: recorded, onLoopback: onLoopback)
         let hosts = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
         let now = clock.now
-        let drainedVIPs = drain.drainedVIPs
+        let drainedVIPs = drains.record.drainedVIPs
         for vip in config.vips {
             let present = hosts.contains(vip.address) && ownership.owned.contains(vip.address)
             // A director drain found at start-up with VIPs still on lo (a
             // crash during the wait) waits again before removing them.
-            let step = policy(for: vip).adopt(onLoopback: present, drained: drainedVIPs.contains(vip.address) || (drain.director && !present), at: now)
+            let drained = drainedVIPs.contains(vip.address) || (drains.record.director && !present)
+            let step = policy(for: vip).adopt(onLoopback: present, drained: drained, at: now)
             states[vip.address] = step.state
             lastChange[vip.address] = clock.wallTime
             if let transition = step.transition { record(transition, vip: vip.address) }
         }
-        if drain.director {
-            directorDrain = states.values.contains(where: \.isAnnounced) ? .raisingCost(until: now + config.controller.drainWait) : .drained
-        }
+        drains.resume(anyAnnounced: states.values.contains(where: \.isAnnounced), now: now,
+                      wait: config.controller.drainWait)
         for vip in ownership.adopted.sorted() {
             logger.info("adopted VIP already on lo", metadata: ["vip": "\(vip)"])
         }
@@ -139,7 +117,9 @@ public actor Controller {
         readDrainRecord(force: false)
         var managed: [IPv4Address: BackendCounter.Count]?
         let table: IPVSTable
-        if config.mode == .managed, let checker, let unchanged = unchangedPlan(checker) {
+        if config.mode == .managed, let checker,
+           let unchanged = managedPlan.counts(verdictVersion: checker.verdictVersion, now: clock.now,
+                                              services: { try ipvs.services() }) {
             managed = unchanged
             table = IPVSTable()
         } else {
@@ -214,14 +194,15 @@ public actor Controller {
     public func apply(_ newConfig: LoadedConfig) async throws {
         let old = Set(config.vips.map(\.address))
         loaded = newConfig
-        lastPlanned = nil
+        managedPlan.forget()
         if checker != nil { realServerEntries = RealServerView.entries(for: newConfig.config) }
         if config.mode == .managed { checker?.update(CheckTarget.all(in: config)) }
         let onLoopback = try loopback.addresses()
         let hosts = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
         let now = clock.now
         for vip in config.vips where !old.contains(vip.address) {
-            let step = policy(for: vip).adopt(onLoopback: hosts.contains(vip.address), drained: drain.drainedVIPs.contains(vip.address), at: now)
+            let step = policy(for: vip).adopt(onLoopback: hosts.contains(vip.address),
+                                              drained: drains.record.drainedVIPs.contains(vip.address), at: now)
             states[vip.address] = step.state
             lastChange[vip.address] = clock.wallTime
         }
@@ -320,32 +301,12 @@ public actor Controller {
             }
             counts[vip.address] = count
         }
-        lastPlanned = readable && failed.isEmpty
-            ? PlannedCycle(verdictVersion: version, ownership: plan.desired.ownership,
-                           services: Dictionary(plan.desired.table.entries.map { ($0.service.identity, $0.service) }, uniquingKeysWith: { first, _ in first }),
-                           counts: counts, at: clock.now)
-            : nil
-        return counts
-    }
-
-    /// The last plan's counts when nothing it was made from has changed:
-    /// the same verdicts and config, the audit interval not yet over, and
-    /// the kernel's services (one small dump) exactly the planned ones. nil
-    /// means read the whole table and plan again.
-    private func unchangedPlan(_ checker: any CheckVerdictSource) -> [IPv4Address: BackendCounter.Count]? {
-        guard let last = lastPlanned, last.verdictVersion == checker.verdictVersion,
-              clock.now - last.at < Self.managedAuditInterval else { return nil }
-        guard let services = try? ipvs.services() else { return nil }  // the full read reports it
-        var matched = 0
-        for service in services {
-            guard let wanted = last.services[service.identity] else {
-                if last.ownership.owns(service.identity) { return nil }
-                continue
-            }
-            guard wanted.settings(differingFrom: service).isEmpty else { return nil }
-            matched += 1
+        if readable && failed.isEmpty {
+            managedPlan.remember(verdictVersion: version, desired: plan.desired, counts: counts, at: clock.now)
+        } else {
+            managedPlan.forget()
         }
-        return matched == last.services.count ? last.counts : nil
+        return counts
     }
 
     /// The last-announcer guard's input, read only when a VIP is about to
@@ -379,27 +340,22 @@ public actor Controller {
         logger.notice("\(kind.rawValue) \(vip)", metadata: ["reason": "\(transition.reason)"])
     }
 
-    /// Re-reads drain.json when its size or mtime changed.
+    /// Re-reads drain.json when its stamp moved.
     private func readDrainRecord(force: Bool) {
-        let stamp = drainFile.stamp()
-        guard force || stamp != drainStamp else { return }
-        drainStamp = stamp
         do {
-            let record = try drainFile.read() ?? DrainRecord()
-            if record != drain {
-                logger.notice("drain record changed", metadata: ["director": "\(record.director)", "vips": "\(record.vips)"])
-                let configured = Set(config.vips.map(\.address))
-                // At start-up (force) the record is what was already in force.
-                if !force {
-                    for vip in record.drainedVIPs.subtracting(drain.drainedVIPs).intersection(configured).sorted() {
-                        events.record(ControllerEvent(kind: .drain, vip: vip.description, reason: "drained by an operator"))
-                    }
-                    for vip in drain.drainedVIPs.subtracting(record.drainedVIPs).intersection(configured).sorted() {
-                        events.record(ControllerEvent(kind: .undrain, vip: vip.description, reason: "undrained by an operator"))
-                    }
-                }
+            guard let previous = try drains.reread(drainFile, force: force) else { return }
+            let record = drains.record
+            logger.notice("drain record changed",
+                          metadata: ["director": "\(record.director)", "vips": "\(record.vips)"])
+            // At start-up (force) the record is what was already in force.
+            guard !force else { return }
+            let configured = Set(config.vips.map(\.address))
+            for vip in record.drainedVIPs.subtracting(previous.drainedVIPs).intersection(configured).sorted() {
+                events.record(ControllerEvent(kind: .drain, vip: vip.description, reason: "drained by an operator"))
             }
-            drain = record
+            for vip in previous.drainedVIPs.subtracting(record.drainedVIPs).intersection(configured).sorted() {
+                events.record(ControllerEvent(kind: .undrain, vip: vip.description, reason: "undrained by an operator"))
+            }
         } catch {
             logger.error("drain record not readable; keeping the previous one", metadata: ["error": "\(error)"])
         }
@@ -409,27 +365,24 @@ public actor Controller {
     /// the whole director in two phases (cost first, VIPs after the wait).
     private func applyDrains() async {
         let now = clock.now
-        let wanted = drain.drainedVIPs
-        switch (drain.director, directorDrain) {
-        case (true, .none):
-            let until = now + config.controller.drainWait
-            directorDrain = .raisingCost(until: until)
-            events.record(ControllerEvent(kind: .drain, reason: "director drain: lo cost raised to \(config.controller.drainCost); VIPs leave lo in \(DurationParser.format(config.controller.drainWait))"))
+        let wait = config.controller.drainWait
+        switch drains.advance(now: now, wait: wait) {
+        case .raiseCost?:
+            let reason = "director drain: lo cost raised to \(config.controller.drainCost); "
+                + "VIPs leave lo in \(DurationParser.format(wait))"
+            events.record(ControllerEvent(kind: .drain, reason: reason))
             await routing.request(routingInputs, reason: "director drain", after: .zero)
-        case (true, .raisingCost(let until)) where now >= until:
-            directorDrain = .drained
-        case (false, .raisingCost), (false, .drained):
-            directorDrain = .none
-            events.record(ControllerEvent(kind: .undrain, reason: "director undrain: lo cost back to \(config.ospf.loopbackCost); VIPs return when healthy"))
+        case .restoreCost?:
+            let reason = "director undrain: lo cost back to \(config.ospf.loopbackCost); VIPs return when healthy"
+            events.record(ControllerEvent(kind: .undrain, reason: reason))
             await routing.request(routingInputs, reason: "director undrain", after: .zero)
-        default:
+        case nil:
             break
         }
-        let directorDrained = directorDrain == .drained
         for vipConfig in config.vips {
             let vip = vipConfig.address
             guard let state = states[vip] else { continue }
-            let shouldDrain = directorDrained || wanted.contains(vip)
+            let shouldDrain = drains.drains(vip)
             if shouldDrain && !state.isDrained {
                 apply(policy(for: vipConfig).drain(state, at: now), vip: vip)
             } else if !shouldDrain && state.isDrained {

@@ -321,7 +321,7 @@ final class ControllerTests: XCTestCase {
         director.checker.set(verdicts(up: 3))
         await cycles(controller, 1, clock: director.clock)
         XCTAssertEqual(director.ipvs.tableReads, 2)
-        await cycles(controller, 1, clock: director.clock, every: Controller.managedAuditInterval)
+        await cycles(controller, 1, clock: director.clock, every: ManagedPlanCache.auditInterval)
         XCTAssertEqual(director.ipvs.tableReads, 3, "the audit interval is over")
         let writes = director.ipvs.applied.count
         director.ipvs.set(IPVSTable())
