@@ -1,6 +1,5 @@
 import ECMPCore
 import ECMPHealth
-import ECMPNetlink
 import Foundation
 import Logging
 
@@ -11,94 +10,72 @@ import Logging
 /// Managed mode reads the whole IPVS table and plans again when a check
 /// verdict or the config changed, when the kernel's services differ from
 /// the plan (a flush, another program), and at least every
-/// `managedAuditInterval`; other cycles read the services only, since the
-/// whole table is the cycle's largest cost at thousands of real servers.
+/// `ManagedPlanCache.auditInterval`; other cycles read the services only.
 ///
 /// Nothing here waits on the routing daemon or the event database: routing
 /// work goes to `RoutingCoordinator` on its own thread, events to
 /// `EventSink`, so a slow vtysh or a locked SQLite file never delays a
-/// withdrawal.
+/// withdrawal. Every edge (lo, IPVS, the state records, routing, events,
+/// the clock) comes in through `ControllerEdges`, so the decisions run in
+/// tests with fakes and a manual clock.
 public actor Controller {
-    /// Where a whole-director drain is.
-    enum DirectorDrain: Equatable {
-        case none
-        /// lo's cost raised; the VIPs leave lo at `until`.
-        case raisingCost(until: ContinuousClock.Instant)
-        /// The VIPs are off lo.
-        case drained
-    }
-
     private var loaded: LoadedConfig
     private var states: [IPv4Address: VIPState] = [:]
     private var counts: [IPv4Address: BackendCounter.Count] = [:]
     private var lastChange: [IPv4Address: Date] = [:]
-    private var drain = DrainRecord()
-    private var drainStamp: FileStamp?
-    private var directorDrain = DirectorDrain.none
+    private var drains = OperatorDrains()
     private var recorded: Set<IPv4Address> = []
     private var reportedConflicts: Set<IPv4Address> = []
     private var lastDumpError: String?
     /// Managed mode: quorum held per service (keepalived's quorum_state).
     private var quorum: [IPVSServiceIdentity: Bool] = [:]
     /// Managed mode: the last full cycle whose writes all succeeded.
-    private var lastPlanned: PlannedCycle?
+    private var managedPlan = ManagedPlanCache()
 
-    /// What a managed cycle that read everything decided, reused while the
-    /// verdicts, the config and the kernel's services stay as they were.
-    private struct PlannedCycle {
-        var verdictVersion: Int
-        var ownership: IPVSOwnership
-        var services: [IPVSServiceIdentity: IPVSService]
-        var counts: [IPv4Address: BackendCounter.Count]
-        var at: ContinuousClock.Instant
-    }
-
-    /// A managed cycle reads the whole IPVS table at least this often, so
-    /// a destination another program changed is put back within it.
-    static let managedAuditInterval = Duration.seconds(10)
-    private let checker: HealthChecker?
+    private let checker: (any CheckVerdictSource)?
     /// Managed mode's configured real servers with their labels, made again
     /// only when the configuration changes.
     private var realServerEntries: [RealServerView.Entry]
 
-    private let clock = ContinuousClock()
-    private let loopback: LoopbackAddresses
-    private var ipvs: IPVSClient?
+    private let clock: any ControllerClock
+    private let loopback: any LoopbackEdge
+    private let ipvs: any IPVSEdge
+    private let ownedFile: any RecordFile<LoopbackRecord>
+    private let drainFile: any RecordFile<DrainRecord>
     private let announcers: (any AnnouncerSource)?
-    private let events: EventSink
+    private let events: any EventRecorder
     private let status: ControllerStatus
     private let metrics: ControllerMetrics
-    private let routing: RoutingCoordinator
+    private let routing: any RoutingRequester
     private let logger: Logger
 
-    public init(
-        loaded: LoadedConfig, events: EventSink, status: ControllerStatus, metrics: ControllerMetrics,
-        routing: RoutingCoordinator, announcers: (any AnnouncerSource)?, checker: HealthChecker? = nil, logger: Logger
-    ) throws {
+    /// Every edge comes in `edges`: `ControllerEdges.system` in the daemon,
+    /// fakes in tests.
+    public init(loaded: LoadedConfig, edges: ControllerEdges, status: ControllerStatus, metrics: ControllerMetrics,
+                logger: Logger) {
         self.loaded = loaded
-        self.checker = checker
-        realServerEntries = checker == nil ? [] : RealServerView.entries(for: loaded.config)
-        self.events = events
+        checker = edges.checker
+        realServerEntries = edges.checker == nil ? [] : RealServerView.entries(for: loaded.config)
+        loopback = edges.loopback
+        ipvs = edges.ipvs
+        ownedFile = edges.ownedRecord
+        drainFile = edges.drainRecord
+        events = edges.events
+        routing = edges.routing
+        announcers = edges.announcers
+        clock = edges.clock
         self.status = status
         self.metrics = metrics
-        self.routing = routing
-        self.announcers = announcers
         self.logger = logger
-        stateDirectory = loaded.config.node.stateDirectory
-        loopback = try LoopbackAddresses()
     }
 
     private var config: Config { loaded.config }
-    /// Read once: the history database stays where it was opened, so the
-    /// records next to it do too until a restart.
-    private let stateDirectory: String
-    private var ownedFile: StateFile<LoopbackRecord> { StateFile(path: LoopbackRecord.path(stateDirectory: stateDirectory)) }
-    private var drainFile: StateFile<DrainRecord> { StateFile(path: DrainRecord.path(stateDirectory: stateDirectory)) }
 
     /// The routing configs as they should be now: the drain cost on lo
     /// while the whole director is drained.
     public var routingInputs: RoutingCoordinator.Inputs {
-        RoutingCoordinator.Inputs(loaded: loaded, loopbackCost: drain.director ? config.controller.drainCost : nil)
+        RoutingCoordinator.Inputs(loaded: loaded,
+                                  loopbackCost: drains.record.director ? config.controller.drainCost : nil)
     }
 
     // MARK: Start, cycle, stop
@@ -115,19 +92,19 @@ public actor Controller {
         let ownership = AddressOwnership(configured: Set(config.vips.map(\.address)), recorded: recorded, onLoopback: onLoopback)
         let hosts = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
         let now = clock.now
-        let drainedVIPs = drain.drainedVIPs
+        let drainedVIPs = drains.record.drainedVIPs
         for vip in config.vips {
             let present = hosts.contains(vip.address) && ownership.owned.contains(vip.address)
             // A director drain found at start-up with VIPs still on lo (a
             // crash during the wait) waits again before removing them.
-            let step = policy(for: vip).adopt(onLoopback: present, drained: drainedVIPs.contains(vip.address) || (drain.director && !present), at: now)
+            let drained = drainedVIPs.contains(vip.address) || (drains.record.director && !present)
+            let step = policy(for: vip).adopt(onLoopback: present, drained: drained, at: now)
             states[vip.address] = step.state
-            lastChange[vip.address] = Date()
+            lastChange[vip.address] = clock.wallTime
             if let transition = step.transition { record(transition, vip: vip.address) }
         }
-        if drain.director {
-            directorDrain = states.values.contains(where: \.isAnnounced) ? .raisingCost(until: now + config.controller.drainWait) : .drained
-        }
+        drains.resume(anyAnnounced: states.values.contains(where: \.isAnnounced), now: now,
+                      wait: config.controller.drainWait)
         for vip in ownership.adopted.sorted() {
             logger.info("adopted VIP already on lo", metadata: ["vip": "\(vip)"])
         }
@@ -142,7 +119,9 @@ public actor Controller {
         readDrainRecord(force: false)
         var managed: [IPv4Address: BackendCounter.Count]?
         let table: IPVSTable
-        if config.mode == .managed, let checker, let unchanged = unchangedPlan(checker) {
+        if config.mode == .managed, let checker,
+           let unchanged = managedPlan.counts(verdictVersion: checker.verdictVersion, now: clock.now,
+                                              services: { try ipvs.services() }) {
             managed = unchanged
             table = IPVSTable()
         } else {
@@ -217,16 +196,17 @@ public actor Controller {
     public func apply(_ newConfig: LoadedConfig) async throws {
         let old = Set(config.vips.map(\.address))
         loaded = newConfig
-        lastPlanned = nil
+        managedPlan.forget()
         if checker != nil { realServerEntries = RealServerView.entries(for: newConfig.config) }
         if config.mode == .managed { checker?.update(CheckTarget.all(in: config)) }
         let onLoopback = try loopback.addresses()
         let hosts = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
         let now = clock.now
         for vip in config.vips where !old.contains(vip.address) {
-            let step = policy(for: vip).adopt(onLoopback: hosts.contains(vip.address), drained: drain.drainedVIPs.contains(vip.address), at: now)
+            let step = policy(for: vip).adopt(onLoopback: hosts.contains(vip.address),
+                                              drained: drains.record.drainedVIPs.contains(vip.address), at: now)
             states[vip.address] = step.state
-            lastChange[vip.address] = Date()
+            lastChange[vip.address] = clock.wallTime
         }
         let current = Set(config.vips.map(\.address))
         for gone in old.subtracting(current) {
@@ -253,8 +233,7 @@ public actor Controller {
 
     private func dumpIPVS() -> IPVSTable {
         do {
-            if ipvs == nil { ipvs = try IPVSClient() }
-            let table = try ipvs!.table()
+            let table = try ipvs.table()
             if lastDumpError != nil {
                 logger.notice("IPVS readable again")
                 lastDumpError = nil
@@ -264,7 +243,6 @@ public actor Controller {
             // Counted as no backends: a director that cannot see its IPVS
             // table cannot vouch for it. `fall` still applies.
             metrics.recordNetlinkError(operation: "dump-ipvs")
-            ipvs = nil
             if lastDumpError != "\(error)" {
                 logger.error("IPVS table not readable; counting no backends", metadata: ["error": "\(error)"])
                 lastDumpError = "\(error)"
@@ -279,7 +257,8 @@ public actor Controller {
     /// A table that cannot be read is neither written nor vouched for: every
     /// VIP counts none usable. A service whose write failed counts none
     /// usable this cycle; the next cycle plans again from what the kernel has.
-    private func manage(_ table: IPVSTable, checker: HealthChecker) async -> [IPv4Address: BackendCounter.Count] {
+    private func manage(_ table: IPVSTable, checker: any CheckVerdictSource) async
+        -> [IPv4Address: BackendCounter.Count] {
         // Before the verdicts: a change in between makes the next cycle plan again.
         let version = checker.verdictVersion
         let plan = ManagedPlanner.plan(config, verdicts: checker.verdicts, actual: table, quorum: quorum)
@@ -294,7 +273,7 @@ public actor Controller {
         }
         var failed: Set<IPVSServiceIdentity> = []
         let readable = lastDumpError == nil
-        if readable, let ipvs {
+        if readable {
             var applied: [IPVSChange] = []
             for change in IPVSReconcilePlan(desired: plan.desired.table, actual: table, ownership: plan.desired.ownership).changes {
                 do {
@@ -324,32 +303,12 @@ public actor Controller {
             }
             counts[vip.address] = count
         }
-        lastPlanned = readable && failed.isEmpty
-            ? PlannedCycle(verdictVersion: version, ownership: plan.desired.ownership,
-                           services: Dictionary(plan.desired.table.entries.map { ($0.service.identity, $0.service) }, uniquingKeysWith: { first, _ in first }),
-                           counts: counts, at: clock.now)
-            : nil
-        return counts
-    }
-
-    /// The last plan's counts when nothing it was made from has changed:
-    /// the same verdicts and config, the audit interval not yet over, and
-    /// the kernel's services (one small dump) exactly the planned ones. nil
-    /// means read the whole table and plan again.
-    private func unchangedPlan(_ checker: HealthChecker) -> [IPv4Address: BackendCounter.Count]? {
-        guard let last = lastPlanned, let ipvs, last.verdictVersion == checker.verdictVersion,
-              clock.now - last.at < Self.managedAuditInterval else { return nil }
-        guard let services = try? ipvs.services() else { return nil }  // the full read reports it
-        var matched = 0
-        for service in services {
-            guard let wanted = last.services[service.identity] else {
-                if last.ownership.owns(service.identity) { return nil }
-                continue
-            }
-            guard wanted.settings(differingFrom: service).isEmpty else { return nil }
-            matched += 1
+        if readable && failed.isEmpty {
+            managedPlan.remember(verdictVersion: version, desired: plan.desired, counts: counts, at: clock.now)
+        } else {
+            managedPlan.forget()
         }
-        return matched == last.services.count ? last.counts : nil
+        return counts
     }
 
     /// The last-announcer guard's input, read only when a VIP is about to
@@ -357,9 +316,8 @@ public actor Controller {
     private func othersAnnounce(_ pending: [(VIPConfig, VIPObservation)]) async -> [IPv4Address: Bool?] {
         guard config.controller.guardLastAnnouncer, let announcers else { return [:] }
         let atRisk = pending.filter { vip, observation in
-            guard let state = states[vip.address], state.isAnnounced, !state.isDrained else { return false }
-            let policy = policy(for: vip)
-            return !policy.isGood(observation) && state.consecutiveBad + 1 >= policy.health.fall
+            guard let state = states[vip.address] else { return false }
+            return policy(for: vip).wouldWithdraw(observation, in: state)
         }.map(\.0.address)
         guard !atRisk.isEmpty else { return [:] }
         return await announcers.othersAnnounce(atRisk)
@@ -371,7 +329,7 @@ public actor Controller {
         if let transition = step.transition { record(transition, vip: vip) }
         if before?.status != step.state.status, step.transition == nil, case .heldByLastAnnouncerGuard(let reason) = step.state.status {
             logger.warning("withdrawal held: no other director announces the VIP", metadata: ["vip": "\(vip)", "reason": "\(reason)"])
-            lastChange[vip] = Date()
+            lastChange[vip] = clock.wallTime
         }
     }
 
@@ -380,34 +338,28 @@ public actor Controller {
         let count = counts[vip].map { BackendCount(usable: $0.usable, total: $0.total) }
         events.record(ControllerEvent(kind: kind, vip: vip.description, reason: transition.reason, backends: count))
         metrics.recordTransition(vip: vip.description, direction: transition.action == .announce ? .announce : .withdraw)
-        lastChange[vip] = Date()
+        lastChange[vip] = clock.wallTime
         logger.notice("\(kind.rawValue) \(vip)", metadata: ["reason": "\(transition.reason)"])
     }
 
-    /// Re-reads drain.json when its size or mtime changed.
+    /// Re-reads drain.json when its stamp moved.
     private func readDrainRecord(force: Bool) {
-        let path = DrainRecord.path(stateDirectory: stateDirectory)
-        let stamp = FileStamp(path: path)
-        guard force || stamp != drainStamp else { return }
-        drainStamp = stamp
         do {
-            let record = try drainFile.readReportingRefusal(events: events, logger: logger, consequence:
-                "not obeyed: drains stay as they were") ?? DrainRecord()
-            if record != drain {
-                logger.notice("drain record changed", metadata: ["director": "\(record.director)", "vips": "\(record.vips)"])
-                let configured = Set(config.vips.map(\.address))
-                // At start-up (force) the record is what was already in force.
-                if !force {
-                    for vip in record.drainedVIPs.subtracting(drain.drainedVIPs).intersection(configured).sorted() {
-                        events.record(ControllerEvent(kind: .drain, vip: vip.description, reason: "drained by an operator"))
-                    }
-                    for vip in drain.drainedVIPs.subtracting(record.drainedVIPs).intersection(configured).sorted() {
-                        events.record(ControllerEvent(kind: .undrain, vip: vip.description, reason: "undrained by an operator"))
-                    }
-                }
+            guard let previous = try drains.reread(drainFile, force: force) else { return }
+            let record = drains.record
+            logger.notice("drain record changed",
+                          metadata: ["director": "\(record.director)", "vips": "\(record.vips)"])
+            // At start-up (force) the record is what was already in force.
+            guard !force else { return }
+            let configured = Set(config.vips.map(\.address))
+            for vip in record.drainedVIPs.subtracting(previous.drainedVIPs).intersection(configured).sorted() {
+                events.record(ControllerEvent(kind: .drain, vip: vip.description, reason: "drained by an operator"))
             }
-            drain = record
+            for vip in previous.drainedVIPs.subtracting(record.drainedVIPs).intersection(configured).sorted() {
+                events.record(ControllerEvent(kind: .undrain, vip: vip.description, reason: "undrained by an operator"))
+            }
         } catch {
+            drainFile.reportRefusal(error, consequence: "not obeyed: drains stay as they were", events: events, logger: logger)
             logger.error("drain record not readable; keeping the previous one", metadata: ["error": "\(error)"])
         }
     }
@@ -416,27 +368,24 @@ public actor Controller {
     /// the whole director in two phases (cost first, VIPs after the wait).
     private func applyDrains() async {
         let now = clock.now
-        let wanted = drain.drainedVIPs
-        switch (drain.director, directorDrain) {
-        case (true, .none):
-            let until = now + config.controller.drainWait
-            directorDrain = .raisingCost(until: until)
-            events.record(ControllerEvent(kind: .drain, reason: "director drain: lo cost raised to \(config.controller.drainCost); VIPs leave lo in \(DurationParser.format(config.controller.drainWait))"))
-            await routing.request(routingInputs, reason: "director drain")
-        case (true, .raisingCost(let until)) where now >= until:
-            directorDrain = .drained
-        case (false, .raisingCost), (false, .drained):
-            directorDrain = .none
-            events.record(ControllerEvent(kind: .undrain, reason: "director undrain: lo cost back to \(config.ospf.loopbackCost); VIPs return when healthy"))
-            await routing.request(routingInputs, reason: "director undrain")
-        default:
+        let wait = config.controller.drainWait
+        switch drains.advance(now: now, wait: wait) {
+        case .raiseCost?:
+            let reason = "director drain: lo cost raised to \(config.controller.drainCost); "
+                + "VIPs leave lo in \(DurationParser.format(wait))"
+            events.record(ControllerEvent(kind: .drain, reason: reason))
+            await routing.request(routingInputs, reason: "director drain", after: .zero)
+        case .restoreCost?:
+            let reason = "director undrain: lo cost back to \(config.ospf.loopbackCost); VIPs return when healthy"
+            events.record(ControllerEvent(kind: .undrain, reason: reason))
+            await routing.request(routingInputs, reason: "director undrain", after: .zero)
+        case nil:
             break
         }
-        let directorDrained = directorDrain == .drained
         for vipConfig in config.vips {
             let vip = vipConfig.address
             guard let state = states[vip] else { continue }
-            let shouldDrain = directorDrained || wanted.contains(vip)
+            let shouldDrain = drains.drains(vip)
             if shouldDrain && !state.isDrained {
                 apply(policy(for: vipConfig).drain(state, at: now), vip: vip)
             } else if !shouldDrain && state.isDrained {
@@ -484,7 +433,7 @@ public actor Controller {
             }
             return VIPStatus(vip: vip.address.description, name: vip.name ?? "", state: shown,
                              reason: state?.withdrawalReason?.description, usable: count?.usable ?? 0, total: count?.total ?? 0,
-                             lastChange: lastChange[vip.address] ?? Date())
+                             lastChange: lastChange[vip.address] ?? clock.wallTime)
         }
         await status.publish(statuses)
     }
@@ -494,27 +443,5 @@ public actor Controller {
         return count.services.map { service in
             service.total == 0 && service.usable == 0 ? "\(service.identity): missing or empty" : "\(service.identity): \(service.usable)/\(service.total) usable"
         }.joined(separator: ", ")
-    }
-}
-
-/// Size and modification time of a file, to notice it changed without
-/// reading it; nil fields when it does not exist.
-struct FileStamp: Equatable {
-    var size: Int64?
-    var modified: timespec?
-    var inode: UInt64?
-
-    init(path: String) {
-        var info = stat()
-        if stat(path, &info) == 0 {
-            size = Int64(info.st_size)
-            modified = info.st_mtim
-            inode = UInt64(info.st_ino)
-        }
-    }
-
-    static func == (lhs: FileStamp, rhs: FileStamp) -> Bool {
-        lhs.size == rhs.size && lhs.inode == rhs.inode
-            && lhs.modified?.tv_sec == rhs.modified?.tv_sec && lhs.modified?.tv_nsec == rhs.modified?.tv_nsec
     }
 }

@@ -2,7 +2,7 @@ import ECMPCore
 import ECMPStore
 import Logging
 import ServiceLifecycle
-import Foundation
+import Synchronization
 
 /// Hands controller events to the SQLite store in order, without the
 /// reconcile loop ever waiting for a write: `record` only enqueues.
@@ -19,7 +19,8 @@ public final class EventSink: Service, Sendable {
     private let status: ControllerStatus
     private let metrics: ControllerMetrics?
     private let logger: Logger
-    private let reported = ReportedStoreHealth()
+    /// The store health last published, to report changes once.
+    private let reported = Mutex<StoreHealth?>(nil)
 
     public init(store: EventStore, status: ControllerStatus, metrics: ControllerMetrics? = nil, logger: Logger = Logger(label: "ecmpd.events")) {
         (stream, continuation) = AsyncStream.makeStream(of: ControllerEvent.self, bufferingPolicy: .bufferingNewest(100_000))
@@ -55,8 +56,7 @@ public final class EventSink: Service, Sendable {
 
     /// Retries events held in memory while the database was unwritable.
     func retryLoop(every interval: Duration) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
+        await ServiceLoop.repeating(every: interval) {
             await store.flush()
             await publishHealth()
         }
@@ -64,7 +64,10 @@ public final class EventSink: Service, Sendable {
 
     private func publishHealth() async {
         let health = await store.health
-        let previous = reported.exchange(health)
+        let previous = reported.withLock { last in
+            defer { last = health }
+            return last
+        }
         metrics?.recordStore(health, previous: previous)
         if previous?.writable ?? true, !health.writable {
             logger.error("event store not writable; events are held in memory and written when it recovers; VIP decisions go on", metadata: [
@@ -80,18 +83,5 @@ public final class EventSink: Service, Sendable {
             ? "writable; \(health.queued) queued, \(health.dropped) dropped"
             : "not writable: \(health.lastError ?? "unknown error"); \(health.queued) events held in memory, \(health.dropped) dropped"
         await status.setStore(ComponentHealth(healthy: health.writable, detail: detail))
-    }
-}
-
-/// The store health last published, to report changes once.
-private final class ReportedStoreHealth: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last: StoreHealth?
-
-    func exchange(_ health: StoreHealth) -> StoreHealth? {
-        lock.withLock {
-            defer { last = health }
-            return last
-        }
     }
 }

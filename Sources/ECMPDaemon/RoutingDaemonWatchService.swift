@@ -21,15 +21,10 @@ struct RoutingDaemonWatchService: Service {
     static let defaultInterval = Duration.seconds(2)
 
     func run() async throws {
-        let clock = ContinuousClock()
-        var next = clock.now
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        await ServiceLoop.repeating(every: interval) {
             let settings = await routing.routingSettings
             let look = settings.reload == .none ? nil : RoutingDaemonProbe(settings: settings).look()
             await routing.observeDaemons(look)
-            next += interval
-            if next < clock.now { next = clock.now }
-            try? await gracefulSleep(until: next, clock: clock)
         }
     }
 }

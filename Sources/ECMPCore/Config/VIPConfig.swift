@@ -40,7 +40,8 @@ public struct HealthPolicy: Sendable, Equatable {
 }
 
 /// A minimum of usable backends: an absolute count, or a percentage of the
-/// configured ones (rounded up, never below 1).
+/// configured ones (rounded up). Whether a VIP meets it, never below one
+/// backend, is decided in one place: `HealthPolicy.meetsMinimum`.
 public enum BackendThreshold: Sendable, Equatable, CustomStringConvertible {
     case count(Int)
     case percent(Int)
@@ -48,7 +49,7 @@ public enum BackendThreshold: Sendable, Equatable, CustomStringConvertible {
     public func required(ofTotal total: Int) -> Int {
         switch self {
         case .count(let n): return n
-        case .percent(let p): return max(1, (total * p + 99) / 100)
+        case .percent(let p): return (total * p + 99) / 100
         }
     }
 

@@ -67,8 +67,7 @@ public enum BackendCounter {
     /// from check verdicts rather than from the kernel's table.
     public static func aggregate(_ services: [(identity: IPVSServiceIdentity, usable: Int, total: Int)], health: HealthPolicy) -> Count {
         if services.isEmpty { return Count(usable: 0, total: 0, services: []) }
-        let required = { (total: Int) in max(1, health.minimumHealthy.required(ofTotal: total)) }
-        if let failing = services.first(where: { $0.usable < required($0.total) }) {
+        if let failing = services.first(where: { !health.meetsMinimum(usable: $0.usable, total: $0.total) }) {
             return Count(usable: failing.usable, total: failing.total, services: services)
         }
         return Count(usable: services.reduce(0) { $0 + $1.usable }, total: services.reduce(0) { $0 + $1.total }, services: services)

@@ -76,7 +76,17 @@ public struct VIPPolicy: Sendable, Equatable {
     /// Whether an observation has enough usable backends. No backends at all
     /// is never enough: the VIP would lead to a director with nothing behind it.
     public func isGood(_ observation: VIPObservation) -> Bool {
-        observation.usable >= required(ofTotal: observation.total)
+        health.meetsMinimum(usable: observation.usable, total: observation.total)
+    }
+
+    /// Whether `observation` would withdraw the VIP for health, were no
+    /// guard to hold it: the last-announcer guard asks who else announces
+    /// the VIP only then. A drained VIP is off lo whatever its health.
+    public func wouldWithdraw(_ observation: VIPObservation, in state: VIPState) -> Bool {
+        guard !state.isDrained else { return false }
+        var unguarded = observation
+        unguarded.othersAnnounce = nil
+        return observe(unguarded, in: state).transition?.action == .withdraw
     }
 
     /// The level-triggered core: from counters and flags, where the VIP
@@ -128,20 +138,15 @@ public struct VIPPolicy: Sendable, Equatable {
         return withdrawn + health.holdDown
     }
 
-    /// The minimum as a count; a threshold of 0 still needs one backend.
-    private func required(ofTotal total: Int) -> Int {
-        max(1, health.minimumHealthy.required(ofTotal: total))
-    }
-
     private func lastBadReason(_ state: VIPState) -> WithdrawalReason? {
         guard let observation = state.lastObservation, state.consecutiveBad > 0 else { return nil }
         return .belowMinimum(usable: observation.usable, total: observation.total,
-                             required: required(ofTotal: observation.total),
+                             required: health.requiredUsable(ofTotal: observation.total),
                              observations: state.consecutiveBad)
     }
 
     private func goodReason(_ observation: VIPObservation, observations: Int) -> String {
-        let minimum = required(ofTotal: observation.total)
+        let minimum = health.requiredUsable(ofTotal: observation.total)
         return "\(observation.usable) of \(observation.total) backend\(observation.total == 1 ? "" : "s") usable, "
             + "at least minimum \(minimum), for \(observations) observation\(observations == 1 ? "" : "s")"
     }
