@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "ECMPRouting",
             dependencies: [
-                "ECMPCore",
+                "ECMPCore", "CGlibcExtras",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "ECMPHealthTests",
             dependencies: [
-                "ECMPHealth",
+                "ECMPHealth", "ECMPRouting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

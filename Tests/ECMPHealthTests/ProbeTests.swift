@@ -1,5 +1,6 @@
 @testable import ECMPCore
 @testable import ECMPHealth
+import ECMPRouting
 import NIOCore
 import NIOPosix
 import XCTest
@@ -180,10 +181,17 @@ final class ProbeTests: XCTestCase {
         let outcome = try exec(["/usr/bin/yes"], timeout: .seconds(2))
         let peak = watcher.stop()
         print("exec check `yes` for 2s: output file peaked at \(peak.allocated) bytes on disk (size \(peak.size)), \(peak.samples) samples")
-        XCTAssertEqual(outcome.failure, .execTimeout(.seconds(2)))
+        // Cut back every 2 ms, `yes` runs into its timeout. With the CPU
+        // taken by other work the poll can come so late that the file
+        // reaches ProcessRunner.fileSizeBackstop first, and the kernel ends
+        // `yes` with SIGXFSZ (exit status 128 + 25): a failure either way,
+        // and never more on disk than the backstop.
+        let ended = outcome.failure == .execTimeout(.seconds(2))
+            || outcome.failure.map { if case .exitStatus(128 + SIGXFSZ, _) = $0 { true } else { false } } == true
+        XCTAssertTrue(ended, "\(String(describing: outcome.failure))")
         XCTAssertGreaterThan(peak.samples, 10, "the watcher saw the output file while `yes` ran")
         // Unbounded, `yes` writes 150 MB-2 GB a second here.
-        XCTAssertLessThan(peak.allocated, 32 << 20)
+        XCTAssertLessThanOrEqual(peak.allocated, ProcessRunner.fileSizeBackstop + (1 << 20))
     }
 }
 
