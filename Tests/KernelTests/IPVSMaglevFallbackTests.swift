@@ -40,8 +40,10 @@ final class IPVSMaglevFallbackTests: IPVSKernelTestCase {
         return plan
     }
 
-    /// New connection attempts and where IPVS put them, minus what was there.
-    func newConnections(_ lab: TrafficLab, since before: [String: Int] = [:]) throws -> [String: Int] {
+    /// New connection attempts and where IPVS put them: the entries they
+    /// added (an earlier test's entries live on for a minute).
+    func newConnections(_ lab: TrafficLab) throws -> [String: Int] {
+        let before = try lab.connectionEntries(port: 80)
         try lab.sendSYNs(to: 80, count: attempts)
         var entries = try lab.connectionEntries(port: 80)
         for (server, count) in before { entries[server, default: 0] -= count }
@@ -67,9 +69,8 @@ final class IPVSMaglevFallbackTests: IPVSKernelTestCase {
         XCTAssertGreaterThan(spread["198.18.1.3:80"] ?? 0, 0, "\(spread)")
 
         // The contrast, the same table without the flag: what shipped before.
-        let before = try lab.connectionEntries(port: 80)
         _ = try apply(try config(flags: "mh-port", fleet: true), down: ["198.18.1.1"])
-        let dropped = try newConnections(lab, since: before)
+        let dropped = try newConnections(lab)
         print("BENCH mh without fallback, failed check: \(attempts) attempts -> \(dropped)")
         XCTAssertLessThan(total(dropped), attempts, "without mh-fallback the failed server's slots drop new connections")
         XCTAssertNil(dropped["198.18.1.1:80"])
@@ -84,11 +85,12 @@ final class IPVSMaglevFallbackTests: IPVSKernelTestCase {
         let existing = try newConnections(lab)
         let onDrained = existing["198.18.1.1:80"] ?? 0
         XCTAssertGreaterThan(onDrained, 0, "the server to drain had connections: \(existing)")
+        let entriesBefore = try lab.connectionEntries(port: 80)["198.18.1.1:80"]
 
         _ = try apply(try config(flags: "mh-port, mh-fallback", fleet: true, weights: [0, 1, 1]), down: [])
         let after = try lab.connectionEntries(port: 80)
-        XCTAssertEqual(after["198.18.1.1:80"], onDrained, "its connection entries survived the drain")
-        let fresh = try newConnections(lab, since: after)
+        XCTAssertEqual(after["198.18.1.1:80"], entriesBefore, "its connection entries survived the drain")
+        let fresh = try newConnections(lab)
         print("BENCH mh-fallback drained server: \(attempts) attempts -> \(fresh)")
         XCTAssertEqual(total(fresh), attempts, "\(fresh)")
         XCTAssertNil(fresh["198.18.1.1:80"], "a drained server takes no new connection: \(fresh)")
@@ -108,9 +110,8 @@ final class IPVSMaglevFallbackTests: IPVSKernelTestCase {
         print("BENCH mh-fallback quorum lost, sorry server: \(attempts) attempts -> \(spread)")
         XCTAssertEqual(spread, ["\(sorry):80": attempts], "every new connection to the sorry server")
 
-        let before = try lab.connectionEntries(port: 80)
         _ = try apply(try config(flags: "mh-port", extra: extra), down: ["198.18.1.1"], quorum: lost.quorum)
-        let without = try newConnections(lab, since: before)
+        let without = try newConnections(lab)
         print("BENCH mh without fallback, quorum lost, sorry server: \(attempts) attempts -> \(without)")
         XCTAssertLessThan(total(without), attempts, "without fallback the sorry server gets only its own slots")
     }

@@ -42,23 +42,33 @@ struct TrafficLab {
         }
     }
 
+    /// Source ports not used before in this process: an attempt from a port
+    /// that an earlier attempt's IPVS entry still holds (SYN_RECV lasts a
+    /// minute) would be forwarded on that entry instead of scheduled.
+    nonisolated(unsafe) private static var nextSourcePort = 30_000
+
     /// `count` connection attempts at once from one process, each from its
-    /// own source port (one SYN each, retransmitted once), then left: a
-    /// scheduled attempt leaves an IPVS connection entry for its real
-    /// server, one IPVS could not schedule leaves none. Seconds, not one
-    /// process start per attempt.
+    /// own, never used source port (one SYN each, retransmitted once), then
+    /// left: a scheduled attempt leaves an IPVS connection entry for its
+    /// real server, one IPVS could not schedule leaves none. Seconds, not
+    /// one process start per attempt.
     func sendSYNs(to port: UInt16, count: Int) throws {
+        let first = Self.nextSourcePort
+        Self.nextSourcePort += count
+        precondition(Self.nextSourcePort < 60_000, "out of fresh source ports")
         let script = """
             import socket, sys, time
             sockets = []
-            for _ in range(int(sys.argv[3])):
+            first = int(sys.argv[4])
+            for i in range(int(sys.argv[3])):
                 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.bind(("0.0.0.0", first + i))
                 s.setblocking(False)
                 s.connect_ex((sys.argv[1], int(sys.argv[2])))
                 sockets.append(s)
             time.sleep(1.5)
             """
-        try inClient(["python3", "-c", script, "\(vip)", "\(port)", "\(count)"])
+        try inClient(["python3", "-c", script, "\(vip)", "\(port)", "\(count)", "\(first)"])
     }
 
     /// IPVS's connection entries for VIP:port, counted by real server
