@@ -34,6 +34,7 @@ demo: build
 TIMED := scripts/timed.sh
 test: deps
 	@mkdir -p .build && rm -f .build/tier-times
+	$(TIMED) lint $(MAKE) lint
 	$(TIMED) build $(SWIFT) build --build-tests
 	$(MAKE) test-unit test-netns test-kernel
 	@echo "tier times:" && cat .build/tier-times

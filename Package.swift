@@ -5,7 +5,7 @@ let package = Package(
     name: "ecmpd",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "ecmpd", targets: ["ecmpd"]),
+        .executable(name: "ecmpd", targets: ["ecmpd"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -162,7 +162,9 @@ if Context.environment["ECMPD_FUZZ"] == "1" {
     package.targets += [
         .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
         .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Tests/Fuzz/FuzzSupport"),
-        .executableTarget(name: "ConfigFuzzer", dependencies: ["ECMPCore", "FuzzSupport"], path: "Tests/Fuzz/ConfigFuzzer"),
-        .executableTarget(name: "KeepalivedFuzzer", dependencies: ["ECMPCore", "FuzzSupport"], path: "Tests/Fuzz/KeepalivedFuzzer"),
+        .executableTarget(
+            name: "ConfigFuzzer", dependencies: ["ECMPCore", "FuzzSupport"], path: "Tests/Fuzz/ConfigFuzzer"),
+        .executableTarget(
+            name: "KeepalivedFuzzer", dependencies: ["ECMPCore", "FuzzSupport"], path: "Tests/Fuzz/KeepalivedFuzzer"),
     ]
 }

@@ -31,7 +31,8 @@ public struct LSDBAnnouncers: AnnouncerSource {
         case .success(let database):
             return Dictionary(uniqueKeysWithValues: vips.map { ($0, database.othersAnnounce($0)) })
         case .failure(let error):
-            logger.warning("last-announcer guard: ospfd's database not readable; not holding", metadata: ["error": "\(error)"])
+            logger.warning(
+                "last-announcer guard: ospfd's database not readable; not holding", metadata: ["error": "\(error)"])
             return Dictionary(uniqueKeysWithValues: vips.map { ($0, Bool?.none) })
         }
     }

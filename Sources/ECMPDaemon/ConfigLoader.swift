@@ -16,7 +16,8 @@ public enum ConfigLoader {
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-            let reason = !exists ? "no such file" : isDirectory.boolValue ? "is a directory" : "cannot read it (permissions?)"
+            let reason =
+                !exists ? "no such file" : isDirectory.boolValue ? "is a directory" : "cannot read it (permissions?)"
             throw ConfigErrors([ConfigProblem(file: path, message: reason)])
         }
         return try SourceText.decode([UInt8](data), file: path)

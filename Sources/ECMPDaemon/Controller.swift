@@ -51,8 +51,10 @@ public actor Controller {
 
     /// Every edge comes in `edges`: `ControllerEdges.system` in the daemon,
     /// fakes in tests.
-    public init(loaded: LoadedConfig, edges: ControllerEdges, status: ControllerStatus, metrics: ControllerMetrics,
-                logger: Logger) {
+    public init(
+        loaded: LoadedConfig, edges: ControllerEdges, status: ControllerStatus, metrics: ControllerMetrics,
+        logger: Logger
+    ) {
         self.loaded = loaded
         checker = edges.checker
         realServerEntries = edges.checker == nil ? [] : RealServerView.entries(for: loaded.config)
@@ -74,8 +76,9 @@ public actor Controller {
     /// The routing configs as they should be now: the drain cost on lo
     /// while the whole director is drained.
     public var routingInputs: RoutingCoordinator.Inputs {
-        RoutingCoordinator.Inputs(loaded: loaded,
-                                  loopbackCost: drains.record.director ? config.controller.drainCost : nil)
+        RoutingCoordinator.Inputs(
+            loaded: loaded,
+            loopbackCost: drains.record.director ? config.controller.drainCost : nil)
     }
 
     // MARK: Start, cycle, stop
@@ -84,12 +87,16 @@ public actor Controller {
     /// a missing one waits for `rise` good observations. Reads the owned
     /// record and the drain record, and applies a drain found there.
     public func start() async throws {
-        recorded = try ownedFile.readTreatingRefusalAsAbsent(events: events, logger: logger, consequence:
-            "read as absent: ecmpd owns only the configured VIPs and removes no other address from lo")?
+        recorded =
+            try ownedFile.readTreatingRefusalAsAbsent(
+                events: events, logger: logger,
+                consequence:
+                    "read as absent: ecmpd owns only the configured VIPs and removes no other address from lo")?
             .addresses ?? []
         readDrainRecord(force: true)
         let onLoopback = try loopback.addresses()
-        let ownership = AddressOwnership(configured: Set(config.vips.map(\.address)), recorded: recorded, onLoopback: onLoopback)
+        let ownership = AddressOwnership(
+            configured: Set(config.vips.map(\.address)), recorded: recorded, onLoopback: onLoopback)
         let hosts = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
         let now = clock.now
         let drainedVIPs = drains.record.drainedVIPs
@@ -103,8 +110,9 @@ public actor Controller {
             lastChange[vip.address] = clock.wallTime
             if let transition = step.transition { record(transition, vip: vip.address) }
         }
-        drains.resume(anyAnnounced: states.values.contains(where: \.isAnnounced), now: now,
-                      wait: config.controller.drainWait)
+        drains.resume(
+            anyAnnounced: states.values.contains(where: \.isAnnounced), now: now,
+            wait: config.controller.drainWait)
         for vip in ownership.adopted.sorted() {
             logger.info("adopted VIP already on lo", metadata: ["vip": "\(vip)"])
         }
@@ -120,8 +128,10 @@ public actor Controller {
         var managed: [IPv4Address: BackendCounter.Count]?
         let table: IPVSTable
         if config.mode == .managed, let checker,
-           let unchanged = managedPlan.counts(verdictVersion: checker.verdictVersion, now: clock.now,
-                                              services: { try ipvs.services() }) {
+            let unchanged = managedPlan.counts(
+                verdictVersion: checker.verdictVersion, now: clock.now,
+                services: { try ipvs.services() })
+        {
             managed = unchanged
             table = IPVSTable()
         } else {
@@ -133,8 +143,10 @@ public actor Controller {
         for vip in config.vips {
             let count = observed[vip.address] ?? BackendCounter.count(vip, in: table)
             if counts[vip.address].map({ $0.usable != count.usable || $0.total != count.total }) ?? true {
-                events.record(ControllerEvent(kind: .backendCount, vip: vip.address.description,
-                                              reason: describe(count), backends: BackendCount(usable: count.usable, total: count.total)))
+                events.record(
+                    ControllerEvent(
+                        kind: .backendCount, vip: vip.address.description,
+                        reason: describe(count), backends: BackendCount(usable: count.usable, total: count.total)))
             }
             counts[vip.address] = count
             pending.append((vip, VIPObservation(usable: count.usable, total: count.total, at: clock.now)))
@@ -157,7 +169,8 @@ public actor Controller {
     public func repairLoopback() async {
         do {
             let onLoopback = try loopback.addresses()
-            let ownership = AddressOwnership(configured: Set(config.vips.map(\.address)), recorded: recorded, onLoopback: onLoopback)
+            let ownership = AddressOwnership(
+                configured: Set(config.vips.map(\.address)), recorded: recorded, onLoopback: onLoopback)
             try reconcileLoopback(ownership: ownership, onLoopback: onLoopback)
         } catch {
             logger.error("lo not reconciled", metadata: ["error": "\(error)"])
@@ -180,7 +193,8 @@ public actor Controller {
         }
         do {
             let onLoopback = try loopback.addresses()
-            let ownership = AddressOwnership(configured: Set(config.vips.map(\.address)), recorded: recorded, onLoopback: onLoopback)
+            let ownership = AddressOwnership(
+                configured: Set(config.vips.map(\.address)), recorded: recorded, onLoopback: onLoopback)
             try reconcileLoopback(ownership: ownership, onLoopback: onLoopback)
         } catch {
             logger.error("VIPs not withdrawn on stop", metadata: ["error": "\(error)"])
@@ -203,8 +217,9 @@ public actor Controller {
         let hosts = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
         let now = clock.now
         for vip in config.vips where !old.contains(vip.address) {
-            let step = policy(for: vip).adopt(onLoopback: hosts.contains(vip.address),
-                                              drained: drains.record.drainedVIPs.contains(vip.address), at: now)
+            let step = policy(for: vip).adopt(
+                onLoopback: hosts.contains(vip.address),
+                drained: drains.record.drainedVIPs.contains(vip.address), at: now)
             states[vip.address] = step.state
             lastChange[vip.address] = clock.wallTime
         }
@@ -258,24 +273,32 @@ public actor Controller {
     /// VIP counts none usable. A service whose write failed counts none
     /// usable this cycle; the next cycle plans again from what the kernel has.
     private func manage(_ table: IPVSTable, checker: any CheckVerdictSource) async
-        -> [IPv4Address: BackendCounter.Count] {
+        -> [IPv4Address: BackendCounter.Count]
+    {
         // Before the verdicts: a change in between makes the next cycle plan again.
         let version = checker.verdictVersion
         let plan = ManagedPlanner.plan(config, verdicts: checker.verdicts, actual: table, quorum: quorum)
         quorum = plan.quorum
         for change in plan.quorumChanges {
-            let sorry = change.sorryServer.map { change.held ? "; sorry server \($0) removed" : "; sorry server \($0) added" } ?? ""
-            let reason = change.held
+            let sorry =
+                change.sorryServer.map { change.held ? "; sorry server \($0) removed" : "; sorry server \($0) added" }
+                ?? ""
+            let reason =
+                change.held
                 ? "\(change.service): quorum regained, live weight \(change.liveWeight) >= \(change.threshold)\(sorry)"
                 : "\(change.service): quorum lost, live weight \(change.liveWeight) < \(change.threshold)\(sorry)"
             events.record(ControllerEvent(kind: .quorum, vip: change.vip.description, reason: reason))
-            logger.notice("quorum \(change.held ? "regained" : "lost")", metadata: ["service": "\(change.service)", "reason": "\(reason)"])
+            logger.notice(
+                "quorum \(change.held ? "regained" : "lost")",
+                metadata: ["service": "\(change.service)", "reason": "\(reason)"])
         }
         var failed: Set<IPVSServiceIdentity> = []
         let readable = lastDumpError == nil
         if readable {
             var applied: [IPVSChange] = []
-            for change in IPVSReconcilePlan(desired: plan.desired.table, actual: table, ownership: plan.desired.ownership).changes {
+            for change in IPVSReconcilePlan(
+                desired: plan.desired.table, actual: table, ownership: plan.desired.ownership
+            ).changes {
                 do {
                     try ipvs.apply(IPVSReconcilePlan(changes: [change]))
                     metrics.recordIPVSWrite(operation: change.operation)
@@ -283,23 +306,33 @@ public actor Controller {
                 } catch {
                     failed.insert(change.service)
                     metrics.recordNetlinkError(operation: change.operation)
-                    logger.error("IPVS change not applied; planning again next cycle", metadata: ["change": "\(change)", "error": "\(error)"])
+                    logger.error(
+                        "IPVS change not applied; planning again next cycle",
+                        metadata: ["change": "\(change)", "error": "\(error)"])
                 }
             }
             if !applied.isEmpty {
                 let shown = applied.prefix(20).map(\.description).joined(separator: "; ")
                 let more = applied.count > 20 ? "; and \(applied.count - 20) more" : ""
-                events.record(ControllerEvent(kind: .ipvs, reason: "\(shown)\(more)", outcome: failed.isEmpty ? .ok : .failed(message: "some changes failed")))
+                events.record(
+                    ControllerEvent(
+                        kind: .ipvs, reason: "\(shown)\(more)",
+                        outcome: failed.isEmpty ? .ok : .failed(message: "some changes failed")))
             }
         }
-        await status.publishRealServers(RealServerView(entries: realServerEntries, health: { checker.snapshot() }, programmed: plan.desired.table))
+        await status.publishRealServers(
+            RealServerView(entries: realServerEntries, health: { checker.snapshot() }, programmed: plan.desired.table))
         var counts: [IPv4Address: BackendCounter.Count] = [:]
         for vip in config.vips {
             guard var count = plan.counts[vip.address] else { continue }
             if !readable || !failed.isEmpty {
-                count = BackendCounter.aggregate(count.services.map { service in
-                    (service.identity, readable && !failed.contains(service.identity) ? service.usable : 0, service.total)
-                }, health: vip.health)
+                count = BackendCounter.aggregate(
+                    count.services.map { service in
+                        (
+                            service.identity, readable && !failed.contains(service.identity) ? service.usable : 0,
+                            service.total
+                        )
+                    }, health: vip.health)
             }
             counts[vip.address] = count
         }
@@ -327,8 +360,12 @@ public actor Controller {
         let before = states[vip]
         states[vip] = step.state
         if let transition = step.transition { record(transition, vip: vip) }
-        if before?.status != step.state.status, step.transition == nil, case .heldByLastAnnouncerGuard(let reason) = step.state.status {
-            logger.warning("withdrawal held: no other director announces the VIP", metadata: ["vip": "\(vip)", "reason": "\(reason)"])
+        if before?.status != step.state.status, step.transition == nil,
+            case .heldByLastAnnouncerGuard(let reason) = step.state.status
+        {
+            logger.warning(
+                "withdrawal held: no other director announces the VIP",
+                metadata: ["vip": "\(vip)", "reason": "\(reason)"])
             lastChange[vip] = clock.wallTime
         }
     }
@@ -337,7 +374,8 @@ public actor Controller {
         let kind: ControllerEventKind = transition.action == .announce ? .announce : .withdraw
         let count = counts[vip].map { BackendCount(usable: $0.usable, total: $0.total) }
         events.record(ControllerEvent(kind: kind, vip: vip.description, reason: transition.reason, backends: count))
-        metrics.recordTransition(vip: vip.description, direction: transition.action == .announce ? .announce : .withdraw)
+        metrics.recordTransition(
+            vip: vip.description, direction: transition.action == .announce ? .announce : .withdraw)
         lastChange[vip] = clock.wallTime
         logger.notice("\(kind.rawValue) \(vip)", metadata: ["reason": "\(transition.reason)"])
     }
@@ -347,8 +385,9 @@ public actor Controller {
         do {
             guard let previous = try drains.reread(drainFile, force: force) else { return }
             let record = drains.record
-            logger.notice("drain record changed",
-                          metadata: ["director": "\(record.director)", "vips": "\(record.vips)"])
+            logger.notice(
+                "drain record changed",
+                metadata: ["director": "\(record.director)", "vips": "\(record.vips)"])
             // At start-up (force) the record is what was already in force.
             guard !force else { return }
             let configured = Set(config.vips.map(\.address))
@@ -359,7 +398,8 @@ public actor Controller {
                 events.record(ControllerEvent(kind: .undrain, vip: vip.description, reason: "undrained by an operator"))
             }
         } catch {
-            drainFile.reportRefusal(error, consequence: "not obeyed: drains stay as they were", events: events, logger: logger)
+            drainFile.reportRefusal(
+                error, consequence: "not obeyed: drains stay as they were", events: events, logger: logger)
             logger.error("drain record not readable; keeping the previous one", metadata: ["error": "\(error)"])
         }
     }
@@ -371,7 +411,8 @@ public actor Controller {
         let wait = config.controller.drainWait
         switch drains.advance(now: now, wait: wait) {
         case .raiseCost?:
-            let reason = "director drain: lo cost raised to \(config.controller.drainCost); "
+            let reason =
+                "director drain: lo cost raised to \(config.controller.drainCost); "
                 + "VIPs leave lo in \(DurationParser.format(wait))"
             events.record(ControllerEvent(kind: .drain, reason: reason))
             await routing.request(routingInputs, reason: "director drain", after: .zero)
@@ -401,7 +442,9 @@ public actor Controller {
             recorded = ownership.owned
         }
         for conflict in ownership.conflicts where !reportedConflicts.contains(conflict.address) {
-            logger.error("VIP on lo with another prefix length: not ecmpd's, left alone and not managed", metadata: ["address": "\(conflict.network)"])
+            logger.error(
+                "VIP on lo with another prefix length: not ecmpd's, left alone and not managed",
+                metadata: ["address": "\(conflict.network)"])
             reportedConflicts.insert(conflict.address)
         }
         let announced = Set(states.filter { $0.value.isAnnounced }.keys)
@@ -431,9 +474,10 @@ public actor Controller {
             case .withdrawn(.drained)?: shown = .draining
             default: shown = .withdrawn
             }
-            return VIPStatus(vip: vip.address.description, name: vip.name ?? "", state: shown,
-                             reason: state?.withdrawalReason?.description, usable: count?.usable ?? 0, total: count?.total ?? 0,
-                             lastChange: lastChange[vip.address] ?? clock.wallTime)
+            return VIPStatus(
+                vip: vip.address.description, name: vip.name ?? "", state: shown,
+                reason: state?.withdrawalReason?.description, usable: count?.usable ?? 0, total: count?.total ?? 0,
+                lastChange: lastChange[vip.address] ?? clock.wallTime)
         }
         await status.publish(statuses)
     }
@@ -441,7 +485,9 @@ public actor Controller {
     private func describe(_ count: BackendCounter.Count) -> String {
         if count.services.isEmpty { return "no IPVS service on this VIP" }
         return count.services.map { service in
-            service.total == 0 && service.usable == 0 ? "\(service.identity): missing or empty" : "\(service.identity): \(service.usable)/\(service.total) usable"
+            service.total == 0 && service.usable == 0
+                ? "\(service.identity): missing or empty"
+                : "\(service.identity): \(service.usable)/\(service.total) usable"
         }.joined(separator: ", ")
     }
 }

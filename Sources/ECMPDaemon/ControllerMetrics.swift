@@ -16,7 +16,8 @@ public final class ControllerMetrics: Sendable {
     /// milliseconds normally, seconds only when the kernel is struggling.
     public static let reconcileDurationBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+        .seconds(10),
     ]
 
     static var vipAnnounced: MetricNameDescriptor {
@@ -32,39 +33,61 @@ public final class ControllerMetrics: Sendable {
         family("vip_transitions_total", help: "Times the VIP was put on or taken off lo, by direction.")
     }
     static var reconcileDuration: MetricNameDescriptor {
-        family("reconcile_duration", unit: "seconds", help: "Time one reconcile cycle took, observation to applied changes.")
+        family(
+            "reconcile_duration", unit: "seconds",
+            help: "Time one reconcile cycle took, observation to applied changes.")
     }
     static var netlinkErrors: MetricNameDescriptor {
-        family("netlink_errors_total", help: "Netlink requests the kernel refused or that could not be sent, by operation.")
+        family(
+            "netlink_errors_total", help: "Netlink requests the kernel refused or that could not be sent, by operation."
+        )
     }
     static var routingDaemonUp: MetricNameDescriptor {
-        family("routing_daemon_up", help: "1 while the routing daemon (zebra, ospfd) runs, 0 while it does not; absent with routing.reload: none.")
+        family(
+            "routing_daemon_up",
+            help:
+                "1 while the routing daemon (zebra, ospfd) runs, 0 while it does not; absent with routing.reload: none."
+        )
     }
     static var routingFailures: MetricNameDescriptor {
-        family("routing_failures_total", help: "Routing config renders, validations, installs or reloads that failed; each is retried with back-off.")
+        family(
+            "routing_failures_total",
+            help: "Routing config renders, validations, installs or reloads that failed; each is retried with back-off."
+        )
     }
     static var netlinkEventOverflows: MetricNameDescriptor {
-        family("netlink_event_overflows_total", help: "Times the kernel dropped rtnetlink events for ecmpd (ENOBUFS); each is followed by a full resync.")
+        family(
+            "netlink_event_overflows_total",
+            help: "Times the kernel dropped rtnetlink events for ecmpd (ENOBUFS); each is followed by a full resync.")
     }
 
     static var realServerTransitions: MetricNameDescriptor {
         family("realserver_transitions_total", help: "Managed mode: check verdict changes, by new state and reason.")
     }
     static var ipvsWrites: MetricNameDescriptor {
-        family("ipvs_writes_total", help: "Managed mode: IPVS changes written over netlink, by operation; flat while nothing changes.")
+        family(
+            "ipvs_writes_total",
+            help: "Managed mode: IPVS changes written over netlink, by operation; flat while nothing changes.")
     }
 
     static var storeWritable: MetricNameDescriptor {
-        family("store_writable", help: "1 when the last write to the event database succeeded, 0 while events are held in memory.")
+        family(
+            "store_writable",
+            help: "1 when the last write to the event database succeeded, 0 while events are held in memory.")
     }
     static var storeQueued: MetricNameDescriptor {
-        family("store_events_queued", help: "Events held in memory because the event database could not be written yet.")
+        family(
+            "store_events_queued", help: "Events held in memory because the event database could not be written yet.")
     }
     static var storeFailures: MetricNameDescriptor {
-        family("store_write_failures_total", help: "Attempts to open or write the event database that failed (locked, full, read-only, corrupt).")
+        family(
+            "store_write_failures_total",
+            help: "Attempts to open or write the event database that failed (locked, full, read-only, corrupt).")
     }
     static var storeDropped: MetricNameDescriptor {
-        family("store_events_dropped_total", help: "Events lost because the in-memory queue was full while the database failed.")
+        family(
+            "store_events_dropped_total",
+            help: "Events lost because the in-memory queue was full while the database failed.")
     }
     static var storeMovedAside: MetricNameDescriptor {
         family("store_files_moved_aside_total", help: "Corrupt event databases moved aside and rebuilt.")
@@ -91,7 +114,8 @@ public final class ControllerMetrics: Sendable {
     public func record(_ status: VIPStatus) {
         registry.makeGauge(descriptor: Self.vipAnnounced, labels: [("vip", status.vip)])
             .set(to: status.state.isAnnounced ? 1 : 0)
-        registry.makeGauge(descriptor: Self.backendsUsable, labels: [("vip", status.vip)]).set(to: Double(status.usable))
+        registry.makeGauge(descriptor: Self.backendsUsable, labels: [("vip", status.vip)]).set(
+            to: Double(status.usable))
         registry.makeGauge(descriptor: Self.backendsTotal, labels: [("vip", status.vip)]).set(to: Double(status.total))
     }
 
@@ -106,7 +130,8 @@ public final class ControllerMetrics: Sendable {
 
     /// `state` is up or down; `reason` a `CheckFailure.label` (or "ok").
     public func recordRealServerTransition(state: String, reason: String) {
-        registry.makeCounter(descriptor: Self.realServerTransitions, labels: [("state", state), ("reason", reason)]).increment()
+        registry.makeCounter(descriptor: Self.realServerTransitions, labels: [("state", state), ("reason", reason)])
+            .increment()
     }
 
     /// `operation`: add-service, edit-service, delete-service, add-destination, ...
@@ -115,8 +140,10 @@ public final class ControllerMetrics: Sendable {
     }
 
     public func recordTransition(vip: String, direction: TransitionDirection) {
-        registry.makeCounter(descriptor: Self.vipTransitions, labels: [("vip", vip), ("direction", direction.rawValue)])
-            .increment()
+        registry.makeCounter(
+            descriptor: Self.vipTransitions, labels: [("vip", vip), ("direction", direction.rawValue)]
+        )
+        .increment()
     }
 
     public func recordReconcile(duration: Duration) {

@@ -66,6 +66,8 @@ public actor ControllerStatus {
             default: return lhs.vip < rhs.vip
             }
         }
-        return StatusSnapshot(vips: ordered, routingDaemon: routingDaemon, routingDaemons: routingDaemons, store: store, realServers: realServers?.rows())
+        return StatusSnapshot(
+            vips: ordered, routingDaemon: routingDaemon, routingDaemons: routingDaemons, store: store,
+            realServers: realServers?.rows())
     }
 }

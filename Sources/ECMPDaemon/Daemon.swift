@@ -22,7 +22,9 @@ public struct Daemon {
     /// Called with the status endpoint's bound port (tests bind port 0).
     public var onStatusListening: @Sendable (Int) async -> Void
 
-    public init(loaded: LoadedConfig, logger: Logger, onStatusListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+    public init(
+        loaded: LoadedConfig, logger: Logger, onStatusListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) {
         self.loaded = loaded
         self.logger = logger
         self.onStatusListening = onStatusListening
@@ -31,7 +33,9 @@ public struct Daemon {
     /// Refusals before anything is touched: no CAP_NET_ADMIN, a mode this
     /// build cannot run, or a keepalived that would never bring a withdrawn
     /// VIP back.
-    public static func preflight(_ loaded: LoadedConfig, capabilities: ProcessCapabilities? = .current()) throws(StartupError) {
+    public static func preflight(_ loaded: LoadedConfig, capabilities: ProcessCapabilities? = .current())
+        throws(StartupError)
+    {
         if let capabilities, !capabilities.hasNetAdmin {
             throw StartupError(Self.missingNetAdmin(capabilities, uid: geteuid()))
         }
@@ -40,18 +44,22 @@ public struct Daemon {
         // not ecmpd's concern then (two programs must not program one table).
         guard config.mode == .observe else { return }
         let keepalived = config.controller.keepalivedConfig ?? ControllerSettings.defaultKeepalivedConfig
-        guard let data = FileManager.default.contents(atPath: keepalived), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: keepalived),
+            let text = String(data: data, encoding: .utf8)
+        else {
             if config.controller.keepalivedConfig != nil {
                 throw StartupError("\(loaded.file): controller.keepalived_config: cannot read '\(keepalived)'")
             }
             return
         }
-        let found = KeepalivedImporter.haSuspendLocations(text: text, file: keepalived, configID: HostName.system(),
-                                                           includeLoader: KeepalivedFiles.include)
+        let found = KeepalivedImporter.haSuspendLocations(
+            text: text, file: keepalived, configID: HostName.system(),
+            includeLoader: KeepalivedFiles.include)
         if !found.isEmpty {
-            throw StartupError(found.map {
-                "\($0): ha_suspend: keepalived stops checking a virtual server while its VIP is not on this host, so a VIP ecmpd withdraws would never come back; remove ha_suspend"
-            }.joined(separator: "\n"))
+            throw StartupError(
+                found.map {
+                    "\($0): ha_suspend: keepalived stops checking a virtual server while its VIP is not on this host, so a VIP ecmpd withdraws would never come back; remove ha_suspend"
+                }.joined(separator: "\n"))
         }
     }
 
@@ -89,49 +97,74 @@ public struct Daemon {
         let status = ControllerStatus(metrics: metrics)
         let store = EventStore(path: "\(config.node.stateDirectory)/history.sqlite")
         let events = EventSink(store: store, status: status, metrics: metrics, logger: logger)
-        let routing = RoutingCoordinator(inputs: .init(loaded: loaded), events: events, status: status, metrics: metrics, logger: logger)
-        let announcers: (any AnnouncerSource)? = config.controller.guardLastAnnouncer ? LSDBAnnouncers(settings: config.routing, logger: logger) : nil
+        let routing = RoutingCoordinator(
+            inputs: .init(loaded: loaded), events: events, status: status, metrics: metrics, logger: logger)
+        let announcers: (any AnnouncerSource)? =
+            config.controller.guardLastAnnouncer ? LSDBAnnouncers(settings: config.routing, logger: logger) : nil
         var checker: HealthChecker?
         if config.mode == .managed {
             let started = try HealthChecker(logger: logger) { health, transition in
                 let up = transition.to == .up
-                let reason = up ? "check passes (\(health.target.kindLabel))" : "check fails: \(transition.failure?.description ?? "unknown")"
-                events.record(ControllerEvent(kind: up ? .realServerUp : .realServerDown, vip: health.target.key.service.endpoint.map { "\($0.address)" },
-                                              reason: "\(health.target.key): \(reason)"))
-                metrics.recordRealServerTransition(state: transition.to.rawValue, reason: transition.failure?.label ?? "ok")
+                let reason =
+                    up
+                    ? "check passes (\(health.target.kindLabel))"
+                    : "check fails: \(transition.failure?.description ?? "unknown")"
+                events.record(
+                    ControllerEvent(
+                        kind: up ? .realServerUp : .realServerDown,
+                        vip: health.target.key.service.endpoint.map { "\($0.address)" },
+                        reason: "\(health.target.key): \(reason)"))
+                metrics.recordRealServerTransition(
+                    state: transition.to.rawValue, reason: transition.failure?.label ?? "ok")
             }
             started.update(CheckTarget.all(in: config))
             checker = started
             logger.notice("managed mode: checking \(CheckTarget.all(in: config).count) real servers")
         }
-        let edges = try ControllerEdges.system(stateDirectory: config.node.stateDirectory, routing: routing,
-                                               events: events, announcers: announcers, checker: checker)
+        let edges = try ControllerEdges.system(
+            stateDirectory: config.node.stateDirectory, routing: routing,
+            events: events, announcers: announcers, checker: checker)
         let controller = Controller(loaded: loaded, edges: edges, status: status, metrics: metrics, logger: logger)
         try await controller.start()
         await routing.request(await controller.routingInputs, reason: "start")
-        events.record(ControllerEvent(kind: .configReload, reason: "ecmpd \(ECMPDVersion.current) started with \(loaded.file) (\(config.vips.count) VIPs)", outcome: .ok))
+        events.record(
+            ControllerEvent(
+                kind: .configReload,
+                reason: "ecmpd \(ECMPDVersion.current) started with \(loaded.file) (\(config.vips.count) VIPs)",
+                outcome: .ok))
 
         guard let (host, port) = StatusListenAddress.split(config.status.listen) else {
             throw StartupError("\(loaded.file): status.listen: '\(config.status.listen)' is not ADDRESS:PORT")
         }
-        let server = StatusServer(host: host, port: port, status: status, metrics: metrics, logger: logger, onServerRunning: onStatusListening)
-        let reconcile = ReconcileService(controller: controller, interval: config.controller.pollInterval, logger: logger)
-        let network = NetworkWatchService(routing: routing, controller: controller, events: events, metrics: metrics, logger: logger)
-        let daemons = RoutingDaemonWatchService(routing: routing, interval: RoutingDaemonWatchService.defaultInterval, logger: logger)
+        let server = StatusServer(
+            host: host, port: port, status: status, metrics: metrics, logger: logger, onServerRunning: onStatusListening
+        )
+        let reconcile = ReconcileService(
+            controller: controller, interval: config.controller.pollInterval, logger: logger)
+        let network = NetworkWatchService(
+            routing: routing, controller: controller, events: events, metrics: metrics, logger: logger)
+        let daemons = RoutingDaemonWatchService(
+            routing: routing, interval: RoutingDaemonWatchService.defaultInterval, logger: logger)
         let reload = ReloadService(controller: controller, routing: routing, events: events, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: events),
-                .init(service: RetryingService(name: "status endpoint on \(config.status.listen)", wrapped: server, retry: .seconds(5), logger: logger)),
-                .init(service: routing),
-                .init(service: daemons),
-                .init(service: network),
-                .init(service: reload),
-                .init(service: reconcile, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        ))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: events),
+                    .init(
+                        service: RetryingService(
+                            name: "status endpoint on \(config.status.listen)", wrapped: server, retry: .seconds(5),
+                            logger: logger)),
+                    .init(service: routing),
+                    .init(service: daemons),
+                    .init(service: network),
+                    .init(service: reload),
+                    .init(
+                        service: reconcile, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            ))
         try await group.run()
         await checker?.shutdown()
         await store.close()

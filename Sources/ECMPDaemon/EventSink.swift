@@ -22,8 +22,12 @@ public final class EventSink: Service, Sendable {
     /// The store health last published, to report changes once.
     private let reported = Mutex<StoreHealth?>(nil)
 
-    public init(store: EventStore, status: ControllerStatus, metrics: ControllerMetrics? = nil, logger: Logger = Logger(label: "ecmpd.events")) {
-        (stream, continuation) = AsyncStream.makeStream(of: ControllerEvent.self, bufferingPolicy: .bufferingNewest(100_000))
+    public init(
+        store: EventStore, status: ControllerStatus, metrics: ControllerMetrics? = nil,
+        logger: Logger = Logger(label: "ecmpd.events")
+    ) {
+        (stream, continuation) = AsyncStream.makeStream(
+            of: ControllerEvent.self, bufferingPolicy: .bufferingNewest(100_000))
         self.store = store
         self.status = status
         self.metrics = metrics
@@ -70,16 +74,22 @@ public final class EventSink: Service, Sendable {
         }
         metrics?.recordStore(health, previous: previous)
         if previous?.writable ?? true, !health.writable {
-            logger.error("event store not writable; events are held in memory and written when it recovers; VIP decisions go on", metadata: [
-                "path": "\(store.path)", "error": "\(health.lastError ?? "unknown")", "queued": "\(health.queued)",
-            ])
+            logger.error(
+                "event store not writable; events are held in memory and written when it recovers; VIP decisions go on",
+                metadata: [
+                    "path": "\(store.path)", "error": "\(health.lastError ?? "unknown")", "queued": "\(health.queued)",
+                ])
         } else if previous?.writable == false, health.writable {
-            logger.notice("event store writable again", metadata: ["path": "\(store.path)", "dropped": "\(health.dropped)"])
+            logger.notice(
+                "event store writable again", metadata: ["path": "\(store.path)", "dropped": "\(health.dropped)"])
         }
         for file in health.movedAside.dropFirst(previous?.movedAside.count ?? 0) {
-            logger.error("event store was corrupt; moved it aside and started a new file", metadata: ["path": "\(store.path)", "moved_to": "\(file)"])
+            logger.error(
+                "event store was corrupt; moved it aside and started a new file",
+                metadata: ["path": "\(store.path)", "moved_to": "\(file)"])
         }
-        let detail = health.writable
+        let detail =
+            health.writable
             ? "writable; \(health.queued) queued, \(health.dropped) dropped"
             : "not writable: \(health.lastError ?? "unknown error"); \(health.queued) events held in memory, \(health.dropped) dropped"
         await status.setStore(ComponentHealth(healthy: health.writable, detail: detail))

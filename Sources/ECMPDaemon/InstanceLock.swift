@@ -29,9 +29,10 @@ public final class InstanceLock {
         do throws(StateFileError) {
             file = try LockFile(path: path, trust: trust)
             acquired = try file.tryLock()
-        } catch where error.code == EROFS {
-            logger.warning("state directory read-only: no instance lock, so a second ecmpd run would not be refused",
-                           metadata: ["error": "\(error)"])
+        } catch  where error.code == EROFS {
+            logger.warning(
+                "state directory read-only: no instance lock, so a second ecmpd run would not be refused",
+                metadata: ["error": "\(error)"])
             self.file = nil
             return
         } catch {
@@ -44,8 +45,9 @@ public final class InstanceLock {
         }
         self.file = file
         do throws(StateFileError) { try file.replaceContents("\(getpid())\n") } catch {
-            logger.warning("instance lock taken; its pid not written, so a second instance cannot name this one",
-                           metadata: ["error": "\(error)"])
+            logger.warning(
+                "instance lock taken; its pid not written, so a second instance cannot name this one",
+                metadata: ["error": "\(error)"])
         }
     }
 

@@ -22,13 +22,17 @@ public enum KeepalivedFiles {
         defer { globfree(&matches) }
         let status = glob(pattern, 0, nil, &matches)
         if status == GLOB_NOMATCH { return [] }
-        guard status == 0 else { throw FileError(path: pattern, reason: "cannot expand the pattern (glob error \(status))") }
+        guard status == 0 else {
+            throw FileError(path: pattern, reason: "cannot expand the pattern (glob error \(status))")
+        }
         var files: [(file: String, text: String)] = []
         for index in 0..<Int(matches.gl_pathc) {
             guard let pointer = matches.gl_pathv[index] else { continue }
             let path = String(cString: pointer)
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { continue }
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                continue
+            }
             files.append((path, try read(path)))
         }
         return files
@@ -37,9 +41,13 @@ public enum KeepalivedFiles {
     /// Temp file beside the target, mode 0640 whatever the umask, fsync,
     /// rename: the target is either the old file or the whole new one.
     public static func writeAtomically(_ text: String, to path: String) throws(FileError) {
-        func failure(_ step: String) -> FileError { FileError(path: path, reason: "\(step): \(String(cString: strerror(errno)))") }
+        func failure(_ step: String) -> FileError {
+            FileError(path: path, reason: "\(step): \(String(cString: strerror(errno)))")
+        }
         let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(
+            ".\(url.lastPathComponent).\(getpid()).tmp"
+        ).path
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw failure("cannot create \(temporary) beside it") }
         var renamed = false

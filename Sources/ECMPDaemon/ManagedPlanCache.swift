@@ -23,10 +23,12 @@ struct ManagedPlanCache {
         verdictVersion: Int, desired: IPVSDesiredTable, counts: [IPv4Address: BackendCounter.Count],
         at now: ContinuousClock.Instant
     ) {
-        let services = Dictionary(desired.table.entries.map { ($0.service.identity, $0.service) },
-                                  uniquingKeysWith: { first, _ in first })
-        last = Plan(verdictVersion: verdictVersion, ownership: desired.ownership, services: services, counts: counts,
-                    at: now)
+        let services = Dictionary(
+            desired.table.entries.map { ($0.service.identity, $0.service) },
+            uniquingKeysWith: { first, _ in first })
+        last = Plan(
+            verdictVersion: verdictVersion, ownership: desired.ownership, services: services, counts: counts,
+            at: now)
     }
 
     mutating func forget() { last = nil }

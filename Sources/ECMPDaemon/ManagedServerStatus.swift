@@ -19,8 +19,10 @@ public struct ManagedServerStatus: Sendable, Equatable, Codable {
     /// the failure is then in the log and metrics); nil when not in the table.
     public var weight: Int?
 
-    public init(service: String, server: String, check: String, state: String, lastError: String? = nil,
-                latencyMilliseconds: Double? = nil, flaps: Int = 0, checks: Int = 0, weight: Int? = nil) {
+    public init(
+        service: String, server: String, check: String, state: String, lastError: String? = nil,
+        latencyMilliseconds: Double? = nil, flaps: Int = 0, checks: Int = 0, weight: Int? = nil
+    ) {
         self.service = service
         self.server = server
         self.check = check

@@ -39,8 +39,9 @@ struct NetworkWatchService: Service {
             }
             try await watch()
         } failed: { error in
-            logger.error("rtnetlink watch failed; resubscribing and re-reading the network",
-                         metadata: ["error": "\(error)"])
+            logger.error(
+                "rtnetlink watch failed; resubscribing and re-reading the network",
+                metadata: ["error": "\(error)"])
         }
     }
 
@@ -95,7 +96,8 @@ struct NetworkWatchService: Service {
     /// Events were lost: re-read everything now rather than trust that the
     /// events that did arrive said all that changed.
     private func resync(_ inputs: RoutingCoordinator.Inputs) async {
-        let reason = "the kernel dropped rtnetlink events (receive buffer full, ENOBUFS); full resync: "
+        let reason =
+            "the kernel dropped rtnetlink events (receive buffer full, ENOBUFS); full resync: "
             + "network re-read, routing configs re-rendered, lo reconciled"
         logger.warning("rtnetlink events lost; re-reading the network and lo", metadata: ["reason": "\(reason)"])
         events.record(ControllerEvent(kind: .networkResync, reason: reason))

@@ -16,7 +16,8 @@ public struct ProcessCapabilities: Sendable, Equatable {
     /// nil when the text has no readable `CapEff:` line.
     public init?(procStatus text: String) {
         for line in text.split(separator: "\n") where line.hasPrefix("CapEff:") {
-            guard let mask = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16) else { return nil }
+            guard let mask = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+            else { return nil }
             self.init(effective: mask)
             return
         }
@@ -26,7 +27,9 @@ public struct ProcessCapabilities: Sendable, Equatable {
     /// This process's set; nil where /proc is not mounted (then nothing is
     /// refused: the kernel's EPERM still names CAP_NET_ADMIN).
     public static func current() -> ProcessCapabilities? {
-        (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)).flatMap { ProcessCapabilities(procStatus: $0) }
+        (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)).flatMap {
+            ProcessCapabilities(procStatus: $0)
+        }
     }
 
     public func has(_ capability: Int) -> Bool { effective & (UInt64(1) << UInt64(capability)) != 0 }

@@ -2,7 +2,7 @@ import CGlibcExtras
 import ECMPCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Keeps a long-running daemon's resident memory near its working set. At

@@ -34,9 +34,12 @@ public struct RealServerView: Sendable {
                 let serviceText = identity.description
                 for server in service.realServers {
                     let port = server.port ?? service.listener.defaultRealServerPort
-                    let key = RealServerKey(service: identity, destination: IPVSDestinationKey(server.address, port: UInt16(port)))
+                    let key = RealServerKey(
+                        service: identity, destination: IPVSDestinationKey(server.address, port: UInt16(port)))
                     guard entries[key] == nil else { continue }
-                    entries[key] = Entry(key: key, service: serviceText, server: key.destination.description, checked: server.check != nil)
+                    entries[key] = Entry(
+                        key: key, service: serviceText, server: key.destination.description,
+                        checked: server.check != nil)
                 }
             }
         }
@@ -65,9 +68,12 @@ public struct RealServerView: Sendable {
     /// Label values are configured addresses only.
     func metricsText() -> String {
         guard !entries.isEmpty else { return "" }
-        var up = "# HELP ecmpd_realserver_up Managed mode: 1 when the real server's check passes, 0 when it fails, -1 before its first result.\n# TYPE ecmpd_realserver_up gauge\n"
-        var latency = "# HELP ecmpd_realserver_check_latency_seconds Managed mode: duration of the real server's last check.\n# TYPE ecmpd_realserver_check_latency_seconds gauge\n"
-        var flaps = "# HELP ecmpd_realserver_flaps Managed mode: times the real server went between up and down since ecmpd started.\n# TYPE ecmpd_realserver_flaps gauge\n"
+        var up =
+            "# HELP ecmpd_realserver_up Managed mode: 1 when the real server's check passes, 0 when it fails, -1 before its first result.\n# TYPE ecmpd_realserver_up gauge\n"
+        var latency =
+            "# HELP ecmpd_realserver_check_latency_seconds Managed mode: duration of the real server's last check.\n# TYPE ecmpd_realserver_check_latency_seconds gauge\n"
+        var flaps =
+            "# HELP ecmpd_realserver_flaps Managed mode: times the real server went between up and down since ecmpd started.\n# TYPE ecmpd_realserver_flaps gauge\n"
         up.reserveCapacity(entries.count * 80)
         let health = health()
         for entry in entries {
@@ -96,7 +102,8 @@ public struct RealServerView: Sendable {
         var weights: [RealServerKey: Int32] = [:]
         for entry in programmed.entries {
             for destination in entry.destinations {
-                weights[RealServerKey(service: entry.service.identity, destination: destination.key)] = destination.weight
+                weights[RealServerKey(service: entry.service.identity, destination: destination.key)] =
+                    destination.weight
             }
         }
         return weights

@@ -44,13 +44,18 @@ struct ReloadService: Service {
             for problem in errors.problems { logger.error("\(problem)") }
             let first = errors.problems.first(where: { $0.severity == .error }).map(\.description) ?? "invalid"
             logger.error("config not reloaded; the running config stays", metadata: ["file": "\(file)"])
-            events.record(ControllerEvent(kind: .configReload, reason: "\(file) rejected; running config kept",
-                                          outcome: .failed(message: first)))
+            events.record(
+                ControllerEvent(
+                    kind: .configReload, reason: "\(file) rejected; running config kept",
+                    outcome: .failed(message: first)))
         } catch {
-            logger.error("config not reloaded; the running config stays",
-                         metadata: ["file": "\(file)", "error": "\(error)"])
-            events.record(ControllerEvent(kind: .configReload, reason: "\(file) rejected; running config kept",
-                                          outcome: .failed(message: "\(error)")))
+            logger.error(
+                "config not reloaded; the running config stays",
+                metadata: ["file": "\(file)", "error": "\(error)"])
+            events.record(
+                ControllerEvent(
+                    kind: .configReload, reason: "\(file) rejected; running config kept",
+                    outcome: .failed(message: "\(error)")))
         }
     }
 

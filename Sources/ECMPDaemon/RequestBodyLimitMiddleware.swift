@@ -6,7 +6,9 @@ import Hummingbird
 struct RequestBodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let maxBytes: Int
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBytes {
             throw HTTPError(.contentTooLarge)
         }

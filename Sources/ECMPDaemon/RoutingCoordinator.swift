@@ -33,7 +33,8 @@ public actor RoutingCoordinator: Service {
         }
 
         public static func == (lhs: Inputs, rhs: Inputs) -> Bool {
-            lhs.loaded.config == rhs.loaded.config && lhs.loaded.file == rhs.loaded.file && lhs.loopbackCost == rhs.loopbackCost
+            lhs.loaded.config == rhs.loaded.config && lhs.loaded.file == rhs.loaded.file
+                && lhs.loopbackCost == rhs.loopbackCost
         }
     }
 
@@ -60,7 +61,9 @@ public actor RoutingCoordinator: Service {
     public private(set) var renders = 0
     public private(set) var installs = 0
 
-    public init(inputs: Inputs, events: EventSink, status: ControllerStatus, metrics: ControllerMetrics? = nil, logger: Logger) {
+    public init(
+        inputs: Inputs, events: EventSink, status: ControllerStatus, metrics: ControllerMetrics? = nil, logger: Logger
+    ) {
         self.inputs = inputs
         self.events = events
         self.status = status
@@ -91,7 +94,8 @@ public actor RoutingCoordinator: Service {
     /// watched. Publishes the rows and gauges, records a daemon stopping or
     /// returning, and asks for a forced reload of one that returned.
     public func observeDaemons(_ look: [RoutingDaemonProbe.Observation]?) async {
-        let changes = liveness.observe(Dictionary((look ?? []).map { ($0.daemon, $0.running) }, uniquingKeysWith: { $1 }))
+        let changes = liveness.observe(
+            Dictionary((look ?? []).map { ($0.daemon, $0.running) }, uniquingKeysWith: { $1 }))
         guard let look else {
             daemonRows = [:]
             await status.setRoutingDaemons(nil)
@@ -99,9 +103,11 @@ public actor RoutingCoordinator: Service {
         }
         var rows: [String: RoutingDaemonStatus] = [:]
         for observation in look {
-            let since = daemonRows[observation.daemon].flatMap { $0.running == observation.running ? $0.since : nil } ?? Date()
-            rows[observation.daemon] = RoutingDaemonStatus(daemon: observation.daemon, running: observation.running, pid: observation.pid,
-                                                           detail: observation.detail, since: since)
+            let since =
+                daemonRows[observation.daemon].flatMap { $0.running == observation.running ? $0.since : nil } ?? Date()
+            rows[observation.daemon] = RoutingDaemonStatus(
+                daemon: observation.daemon, running: observation.running, pid: observation.pid,
+                detail: observation.detail, since: since)
         }
         daemonRows = rows
         await status.setRoutingDaemons(look.compactMap { rows[$0.daemon] })
@@ -109,12 +115,21 @@ public actor RoutingCoordinator: Service {
             switch change {
             case .wentDown(let daemon):
                 let detail = rows[daemon]?.detail ?? "not running"
-                logger.error("routing daemon stopped; VIPs stay as decided, its config is reloaded when it returns", metadata: ["daemon": "\(daemon)", "detail": "\(detail)"])
-                events.record(ControllerEvent(kind: .routingDaemon, reason: "\(daemon) stopped", outcome: .failed(message: detail)))
+                logger.error(
+                    "routing daemon stopped; VIPs stay as decided, its config is reloaded when it returns",
+                    metadata: ["daemon": "\(daemon)", "detail": "\(detail)"])
+                events.record(
+                    ControllerEvent(
+                        kind: .routingDaemon, reason: "\(daemon) stopped", outcome: .failed(message: detail)))
             case .cameBack(let daemon):
                 let detail = rows[daemon]?.detail ?? "running"
-                logger.notice("routing daemon running again; reloading its config", metadata: ["daemon": "\(daemon)", "detail": "\(detail)"])
-                events.record(ControllerEvent(kind: .routingDaemon, reason: "\(daemon) running again (\(detail)); reloading its config", outcome: .ok))
+                logger.notice(
+                    "routing daemon running again; reloading its config",
+                    metadata: ["daemon": "\(daemon)", "detail": "\(detail)"])
+                events.record(
+                    ControllerEvent(
+                        kind: .routingDaemon, reason: "\(daemon) running again (\(detail)); reloading its config",
+                        outcome: .ok))
                 forcedReload.insert(daemon)
                 request(reason: "\(daemon) restarted")
             }
@@ -152,8 +167,9 @@ public actor RoutingCoordinator: Service {
             reasons = []
             forcedReload = []
         }
-        return Job(inputs: inputs, reasons: reasons, forceReload: forcedReload,
-                   notRunning: Set(liveness.running.filter { !$0.value }.keys))
+        return Job(
+            inputs: inputs, reasons: reasons, forceReload: forcedReload,
+            notRunning: Set(liveness.running.filter { !$0.value }.keys))
     }
 
     enum Outcome: Sendable {
@@ -204,10 +220,15 @@ public actor RoutingCoordinator: Service {
             if result.changed { installs += 1 }
             let changedFiles = result.installed.filter { $0.value != .unchanged }.keys.sorted()
             let files = changedFiles.isEmpty ? "files unchanged" : "installed \(changedFiles.joined(separator: ", "))"
-            var reloaded = result.reloaded.isEmpty ? "no reload configured" : "reloaded \(result.reloaded.joined(separator: ", "))"
-            if !result.deferred.isEmpty { reloaded += "; \(result.deferred.joined(separator: ", ")) not running, reloaded when it returns" }
+            var reloaded =
+                result.reloaded.isEmpty ? "no reload configured" : "reloaded \(result.reloaded.joined(separator: ", "))"
+            if !result.deferred.isEmpty {
+                reloaded += "; \(result.deferred.joined(separator: ", ")) not running, reloaded when it returns"
+            }
             let text = "\(why): \(files); \(reloaded)"
-            logger.notice("routing configs installed", metadata: ["reason": "\(why)", "files": "\(files)", "reload": "\(reloaded)"])
+            logger.notice(
+                "routing configs installed",
+                metadata: ["reason": "\(why)", "files": "\(files)", "reload": "\(reloaded)"])
             events.record(ControllerEvent(kind: .routingReload, reason: text, outcome: .ok))
             await status.setRoutingDaemon(ComponentHealth(healthy: true, detail: text))
         case .failed(let message, let forceReload):
@@ -217,9 +238,15 @@ public actor RoutingCoordinator: Service {
             let delay = backoff.delay(afterFailures: consecutiveFailures)
             let retry = "retrying in \(DurationParser.format(delay))"
             scheduleRetry(after: delay)
-            logger.error("routing configs not applied; the installed ones stay", metadata: ["reason": "\(why)", "error": "\(message)", "retry": "\(retry)"])
-            events.record(ControllerEvent(kind: .routingReload, reason: "\(why); \(retry)", outcome: .failed(message: message)))
-            await status.setRoutingDaemon(ComponentHealth(healthy: false, detail: "last render or reload failed (\(consecutiveFailures) in a row, \(retry)): \(message)"))
+            logger.error(
+                "routing configs not applied; the installed ones stay",
+                metadata: ["reason": "\(why)", "error": "\(message)", "retry": "\(retry)"])
+            events.record(
+                ControllerEvent(kind: .routingReload, reason: "\(why); \(retry)", outcome: .failed(message: message)))
+            await status.setRoutingDaemon(
+                ComponentHealth(
+                    healthy: false,
+                    detail: "last render or reload failed (\(consecutiveFailures) in a row, \(retry)): \(message)"))
         }
     }
 

@@ -41,7 +41,10 @@ public struct RoutingSync {
     public var config: Config { loaded.config }
     public var configFile: String { loaded.file }
 
-    public init(loaded: LoadedConfig, role: RoutingRole = .director, directory: String? = nil, allowIntegrated: Bool = false, loopbackCost: Int? = nil) {
+    public init(
+        loaded: LoadedConfig, role: RoutingRole = .director, directory: String? = nil, allowIntegrated: Bool = false,
+        loopbackCost: Int? = nil
+    ) {
         self.loaded = loaded
         self.loopbackCost = loopbackCost
         self.role = role
@@ -51,7 +54,9 @@ public struct RoutingSync {
 
     /// The rendered files for `network`; with `withKey`, the OSPF key read
     /// from its file (for installing), else a placeholder (for printing).
-    public func render(network: NetworkSnapshot, hostname: String, withKey: Bool) throws -> (output: RoutingRenderer.Output, secrets: [String]) {
+    public func render(network: NetworkSnapshot, hostname: String, withKey: Bool) throws -> (
+        output: RoutingRenderer.Output, secrets: [String]
+    ) {
         var effective = config
         if let loopbackCost { effective.ospf.loopbackCost = loopbackCost }
         let plan: OSPFPlan
@@ -60,7 +65,8 @@ public struct RoutingSync {
         } catch {
             throw Failure(loaded.problem(field: error.field, value: nil, message: error.message).description)
         }
-        let renderer = try RoutingRenderer(templates: TemplateLocator.templates(for: role, configured: config.routing.templatesDirectory))
+        let renderer = try RoutingRenderer(
+            templates: TemplateLocator.templates(for: role, configured: config.routing.templatesDirectory))
         var key: RoutingRenderer.AuthenticationKey?
         var secrets: [String] = []
         if let authentication = config.ospf.authentication {
@@ -83,7 +89,8 @@ public struct RoutingSync {
     /// file was installed. Daemons in `notRunning` are not reloaded at all
     /// (a reload of a stopped daemon can only fail); they are `deferred`.
     public func install(
-        _ output: RoutingRenderer.Output, secrets: [String], reload: Bool, forceReload: Set<String> = [], notRunning: Set<String> = [],
+        _ output: RoutingRenderer.Output, secrets: [String], reload: Bool, forceReload: Set<String> = [],
+        notRunning: Set<String> = [],
         warn: (String) -> Void = { _ in }
     ) throws -> Result {
         let settings = config.routing
@@ -95,7 +102,10 @@ public struct RoutingSync {
             warn("warning: \(RoutingFileError.integratedConfig(path: integrated))")
         }
         let validator = FRRValidator(vtysh: settings.vtysh)
-        let files = [RoutingConfigInstaller.File(daemon: "zebra", content: output.zebra), RoutingConfigInstaller.File(daemon: "ospfd", content: output.ospfd)]
+        let files = [
+            RoutingConfigInstaller.File(daemon: "zebra", content: output.zebra),
+            RoutingConfigInstaller.File(daemon: "ospfd", content: output.ospfd),
+        ]
         let installed = try withoutActuallyEscaping(warn) { warn in
             let installer = RoutingConfigInstaller(
                 directory: directory, user: settings.user, group: settings.group, backups: settings.backups,

@@ -78,9 +78,10 @@ public struct StateDirectory: Sendable {
         }
         let mode = info.st_mode
         if let problem = trust.problem(directoryOwner: info.st_uid, mode: mode, isStateDirectory: isStateDirectory) {
-            throw .unsafe(StateDirectoryError.Unsafe(
-                stateDirectory: path, directory: directory, isStateDirectory: isStateDirectory, owner: info.st_uid,
-                mode: info.st_mode & 0o7777, problem: problem, effectiveUser: trust.effectiveUser))
+            throw .unsafe(
+                StateDirectoryError.Unsafe(
+                    stateDirectory: path, directory: directory, isStateDirectory: isStateDirectory, owner: info.st_uid,
+                    mode: info.st_mode & 0o7777, problem: problem, effectiveUser: trust.effectiveUser))
         }
     }
 
@@ -107,13 +108,19 @@ public struct StateDirectory: Sendable {
             guard case .unsafe(let unsafe) = error else {
                 return [loaded.problem(.warning, field: field, value: value, message: "\(error); not checked")]
             }
-            let serviceUserOnly = FileTrust(effectiveUser: unsafe.owner)
+            let serviceUserOnly =
+                FileTrust(effectiveUser: unsafe.owner)
                 .problem(directoryOwner: unsafe.owner, mode: unsafe.mode, isStateDirectory: true) == nil
             if directory.trust.effectiveUser == 0, unsafe.isStateDirectory, unsafe.problem == .ownedByAnotherUser,
-               serviceUserOnly {
-                return [loaded.problem(.warning, field: field, value: value, message:
-                    "owned by \(Account.describe(unsafe.owner)): `ecmpd run` accepts it only when it runs as that user "
-                        + "(as deploy/systemd/ecmpd.service does) and refuses it as root")]
+                serviceUserOnly
+            {
+                return [
+                    loaded.problem(
+                        .warning, field: field, value: value,
+                        message:
+                            "owned by \(Account.describe(unsafe.owner)): `ecmpd run` accepts it only when it runs as that user "
+                            + "(as deploy/systemd/ecmpd.service does) and refuses it as root")
+                ]
             }
             return [loaded.problem(field: field, value: value, message: unsafe.reason)]
         }

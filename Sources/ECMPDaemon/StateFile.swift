@@ -40,14 +40,16 @@ public struct StateFile<Record: Codable> {
             if count == 0 { break }
             data.append(contentsOf: buffer[..<count])
             guard data.count <= Self.sizeLimit else {
-                throw Failure("read state file", path,
-                              reason: "larger than \(Self.sizeLimit) bytes; not a record this ecmpd wrote")
+                throw Failure(
+                    "read state file", path,
+                    reason: "larger than \(Self.sizeLimit) bytes; not a record this ecmpd wrote")
             }
         }
         do {
             return try JSONDecoder().decode(Record.self, from: data)
         } catch {
-            throw Failure("read state file", path, reason: "not a record this ecmpd wrote (\(error)); move it away to start over")
+            throw Failure(
+                "read state file", path, reason: "not a record this ecmpd wrote (\(error)); move it away to start over")
         }
     }
 
@@ -58,7 +60,8 @@ public struct StateFile<Record: Codable> {
         do { data = try encoder.encode(record) + Data("\n".utf8) } catch {
             throw Failure("encode state for", path, reason: "\(error)")
         }
-        let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let directory =
+            (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
         if mkdir(directory, 0o700) != 0, errno != EEXIST { throw Failure("create directory for", path, errno: errno) }
         var template = Array("\(directory)/.\((path as NSString).lastPathComponent).XXXXXX".utf8CString)
         let descriptor = mkstemp(&template)

@@ -67,7 +67,8 @@ enum TrustedOpen {
         guard fstat(descriptor, &info) == 0 else { throw StateFileError("inspect", path, errno: errno) }
         guard info.st_mode & S_IFMT == S_IFREG else { throw .refused(path, "it is not a regular file") }
         guard trust.trusts(owner: info.st_uid) else {
-            let me = trust.effectiveUser == 0
+            let me =
+                trust.effectiveUser == 0
                 ? "root" : "ecmpd's user (\(Account.describe(trust.effectiveUser))) or root"
             throw .refused(path, "it belongs to \(Account.describe(info.st_uid)), not to \(me)")
         }

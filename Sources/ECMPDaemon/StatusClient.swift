@@ -39,7 +39,9 @@ public struct StatusClient: Sendable {
     public func get(_ path: String) throws(Failure) -> Response {
         let socket = try connect()
         defer { close(socket) }
-        try send(socket, Array("GET \(path) HTTP/1.1\r\nHost: \(addressText)\r\nConnection: close\r\nAccept: */*\r\n\r\n".utf8))
+        try send(
+            socket,
+            Array("GET \(path) HTTP/1.1\r\nHost: \(addressText)\r\nConnection: close\r\nAccept: */*\r\n\r\n".utf8))
         return try parse(try receiveAll(socket))
     }
 
@@ -108,9 +110,13 @@ public struct StatusClient: Sendable {
     private func send(_ socket: Int32, _ bytes: [UInt8]) throws(Failure) {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard sent > 0 else {
-                throw failure(errno == EAGAIN || errno == EWOULDBLOCK ? "send timed out after \(timeout)" : "send: \(errnoText())")
+                throw failure(
+                    errno == EAGAIN || errno == EWOULDBLOCK ? "send timed out after \(timeout)" : "send: \(errnoText())"
+                )
             }
             offset += sent
         }
@@ -127,16 +133,21 @@ public struct StatusClient: Sendable {
             let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
             if count == 0 { return received }
             guard count > 0 else {
-                throw failure(errno == EAGAIN || errno == EWOULDBLOCK ? "no response within \(timeout)" : "recv: \(errnoText())")
+                throw failure(
+                    errno == EAGAIN || errno == EWOULDBLOCK ? "no response within \(timeout)" : "recv: \(errnoText())")
             }
             received += chunk[..<count]
-            guard received.count <= maxResponseBytes else { throw failure("response larger than \(maxResponseBytes) bytes") }
+            guard received.count <= maxResponseBytes else {
+                throw failure("response larger than \(maxResponseBytes) bytes")
+            }
             guard ContinuousClock.now < deadline else { throw failure("response not complete within \(timeout)") }
         }
     }
 
     private func parse(_ bytes: [UInt8]) throws(Failure) -> Response {
-        guard let headEnd = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else { throw failure("malformed HTTP response (no header end)") }
+        guard let headEnd = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else {
+            throw failure("malformed HTTP response (no header end)")
+        }
         let head = String(decoding: bytes[..<headEnd.lowerBound], as: UTF8.self)
         var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
         let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2)
@@ -163,8 +174,9 @@ public struct StatusClient: Sendable {
         let crlf: [UInt8] = [13, 10]
         while true {
             guard let lineEnd = rest.firstRange(of: crlf),
-                  let size = Int(String(decoding: rest[..<lineEnd.lowerBound], as: UTF8.self)
-                      .split(separator: ";").first ?? "", radix: 16)
+                let size = Int(
+                    String(decoding: rest[..<lineEnd.lowerBound], as: UTF8.self)
+                        .split(separator: ";").first ?? "", radix: 16)
             else { throw failure("malformed chunked body") }
             rest = rest[lineEnd.upperBound...]
             if size == 0 { return body }

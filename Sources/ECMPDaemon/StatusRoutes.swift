@@ -14,15 +14,21 @@ public enum StatusRoutes {
         let router = Router()
         router.add(middleware: RequestBodyLimitMiddleware(maxBytes: maxRequestBodyBytes))
         router.get("/healthz") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
         router.get("/status") { _, _ in
             let body = try StatusSnapshot.makeEncoder().encode(await status.snapshot())
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.get("/metrics") { _, _ in
             let text = metrics.render() + (await status.realServerMetrics())
-            return Response(status: .ok, headers: [.contentType: metricsContentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+            return Response(
+                status: .ok, headers: [.contentType: metricsContentType],
+                body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         return router
     }

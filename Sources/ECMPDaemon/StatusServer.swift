@@ -19,7 +19,9 @@ public struct StatusServer: Service {
         public var maxHeaderBytes: Int
         public var idleTimeout: Duration
 
-        public init(maxRequestBodyBytes: Int = 1024, maxHeaderBytes: Int = 8 * 1024, idleTimeout: Duration = .seconds(10)) {
+        public init(
+            maxRequestBodyBytes: Int = 1024, maxHeaderBytes: Int = 8 * 1024, idleTimeout: Duration = .seconds(10)
+        ) {
             self.maxRequestBodyBytes = maxRequestBodyBytes
             self.maxHeaderBytes = maxHeaderBytes
             self.idleTimeout = idleTimeout
@@ -50,7 +52,8 @@ public struct StatusServer: Service {
     ///   socket is listening (port 0 binds an ephemeral one).
     public init(
         host: String, port: Int, status: ControllerStatus, metrics: ControllerMetrics,
-        limits: Limits = Limits(), logger: Logger, onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+        limits: Limits = Limits(), logger: Logger,
+        onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) {
         self.host = host
         self.port = port
@@ -81,11 +84,14 @@ public struct StatusServer: Service {
     /// The Hummingbird application behind `run()`; tests drive it with
     /// HummingbirdTesting's clients.
     public func makeApplication() -> some ApplicationProtocol {
-        let router = StatusRoutes.makeRouter(status: status, metrics: metrics, maxRequestBodyBytes: limits.maxRequestBodyBytes)
+        let router = StatusRoutes.makeRouter(
+            status: status, metrics: metrics, maxRequestBodyBytes: limits.maxRequestBodyBytes)
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
-            maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes, maxHeaderFieldCount: 100)
-        let idle = TimeAmount.nanoseconds(Int64(limits.idleTimeout.components.seconds) * 1_000_000_000
-            + limits.idleTimeout.components.attoseconds / 1_000_000_000)
+            maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,
+            maxHeaderFieldCount: 100)
+        let idle = TimeAmount.nanoseconds(
+            Int64(limits.idleTimeout.components.seconds) * 1_000_000_000
+                + limits.idleTimeout.components.attoseconds / 1_000_000_000)
         let onServerRunning = self.onServerRunning
         let logger = self.logger
         return Application(
@@ -93,7 +99,9 @@ public struct StatusServer: Service {
             server: .http1(configuration: .init(idleTimeout: idle, httpDecoderConfiguration: decoder)),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
-                logger.info("status endpoint listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                logger.info(
+                    "status endpoint listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"]
+                )
                 await onServerRunning(channel.localAddress?.port ?? 0)
             },
             logger: logger

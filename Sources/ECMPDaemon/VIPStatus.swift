@@ -29,7 +29,9 @@ public struct VIPStatus: Sendable, Equatable, Codable {
     /// compared with other hosts' logs, so not a monotonic instant.
     public var lastChange: Date
 
-    public init(vip: String, name: String = "", state: State, reason: String? = nil, usable: Int, total: Int, lastChange: Date) {
+    public init(
+        vip: String, name: String = "", state: State, reason: String? = nil, usable: Int, total: Int, lastChange: Date
+    ) {
         self.vip = vip
         self.name = name
         self.state = state

@@ -17,7 +17,9 @@ public struct CheckTarget: Sendable, Equatable {
 
     /// Every check a config asks for.
     public static func all(in config: Config) -> [CheckTarget] {
-        ManagedPlanner.checkTargets(config).map { CheckTarget(key: $0.key, address: $0.address, port: $0.port, check: $0.check) }
+        ManagedPlanner.checkTargets(config).map {
+            CheckTarget(key: $0.key, address: $0.address, port: $0.port, check: $0.check)
+        }
     }
 
     /// Where in each interval this target's checks start: a fixed point

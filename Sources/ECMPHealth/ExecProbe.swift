@@ -18,19 +18,26 @@ import NIOPosix
 enum ExecProbe {
     static let outputLimit = 4096
 
-    static func run(_ target: CheckTarget, argv: [String], pool: NIOThreadPool, on loop: any EventLoop) -> EventLoopFuture<CheckOutcome> {
+    static func run(_ target: CheckTarget, argv: [String], pool: NIOThreadPool, on loop: any EventLoop)
+        -> EventLoopFuture<CheckOutcome>
+    {
         let timeout = target.check.timeout
         let started = ContinuousClock.now
         return pool.runIfActive(eventLoop: loop) { () -> CheckOutcome in
             do {
                 guard ecmpd_clear_inherited_capabilities() == 0 else {
-                    return .failure(.execFailed("cannot drop inherited capabilities before running \(argv[0]): \(String(cString: strerror(errno)))"),
-                                    latency: ContinuousClock.now - started)
+                    return .failure(
+                        .execFailed(
+                            "cannot drop inherited capabilities before running \(argv[0]): \(String(cString: strerror(errno)))"
+                        ),
+                        latency: ContinuousClock.now - started)
                 }
                 let result = try ProcessRunner.run(argv, timeout: timeout, outputLimit: outputLimit)
                 let latency = ContinuousClock.now - started
                 if result.timedOut { return .failure(.execTimeout(timeout), latency: latency) }
-                if result.status != 0 { return .failure(.exitStatus(result.status, output: result.output), latency: latency) }
+                if result.status != 0 {
+                    return .failure(.exitStatus(result.status, output: result.output), latency: latency)
+                }
                 return .success(latency: latency)
             } catch {
                 return .failure(.execFailed("\(error)"), latency: ContinuousClock.now - started)

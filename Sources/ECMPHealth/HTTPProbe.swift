@@ -10,14 +10,17 @@ import NIOSSL
 /// server that sends headers and then stalls is as useless to a client as
 /// one that never answers.
 enum HTTPProbe {
-    static func run(_ target: CheckTarget, http: HTTPCheck, tls: TLSContexts, on loop: any EventLoop) -> EventLoopFuture<CheckOutcome> {
+    static func run(_ target: CheckTarget, http: HTTPCheck, tls: TLSContexts, on loop: any EventLoop)
+        -> EventLoopFuture<CheckOutcome>
+    {
         let started = ContinuousClock.now
         let timeout = target.check.timeout
         let address: SocketAddress
         do {
             address = try SocketAddress(ipAddress: target.address.description, port: target.port)
         } catch {
-            return loop.makeSucceededFuture(.failure(.network("bad address \(target.address):\(target.port)"), latency: .zero))
+            return loop.makeSucceededFuture(
+                .failure(.network("bad address \(target.address):\(target.port)"), latency: .zero))
         }
         let request = Self.request(http, target: target)
         let promise = loop.makePromise(of: HTTPResponseParser.Response.self)
@@ -62,8 +65,9 @@ enum HTTPProbe {
             return .success(latency: latency)
         }.recover { error in
             deadline.cancel()
-            return .failure(ProbeError.failure(error, timeout: timeout, connected: handler.connected, received: handler.received),
-                            latency: ContinuousClock.now - started)
+            return .failure(
+                ProbeError.failure(error, timeout: timeout, connected: handler.connected, received: handler.received),
+                latency: ContinuousClock.now - started)
         }
     }
 
@@ -72,8 +76,9 @@ enum HTTPProbe {
     static func request(_ http: HTTPCheck, target: CheckTarget) -> String {
         let defaultPort = http.tls ? 443 : 80
         let hostHeader: String
-        if let host = http.host { hostHeader = host }
-        else {
+        if let host = http.host {
+            hostHeader = host
+        } else {
             let address: String
             switch target.address {
             case .v4: address = target.address.description
@@ -81,7 +86,8 @@ enum HTTPProbe {
             }
             hostHeader = target.port == defaultPort ? address : "\(address):\(target.port)"
         }
-        return "GET \(http.path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: ecmpd-check\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        return
+            "GET \(http.path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: ecmpd-check\r\nAccept: */*\r\nConnection: close\r\n\r\n"
     }
 }
 

@@ -48,11 +48,13 @@ public final class HealthChecker: Sendable {
 
         /// Puts `target` in a slot (its old one when replacing) under a new generation.
         mutating func insert(_ target: CheckTarget, tracker: CheckTracker) -> Int {
-            let index = indexOfKey[target.key] ?? free.popLast() ?? {
-                entries.append(nil)
-                generations.append(0)
-                return entries.count - 1
-            }()
+            let index =
+                indexOfKey[target.key] ?? free.popLast()
+                ?? {
+                    entries.append(nil)
+                    generations.append(0)
+                    return entries.count - 1
+                }()
             sequence += 1
             let generation = sequence << 32 | index
             entries[index] = Running(target: target, tracker: tracker)
@@ -91,7 +93,9 @@ public final class HealthChecker: Sendable {
 
     /// Throws when the TCP reactor's epoll or eventfd cannot be made (out of
     /// descriptors).
-    public init(execThreads: Int = 4, logger: Logger, onTransition: @escaping TransitionHandler = { _, _ in }) throws(CheckFailure) {
+    public init(execThreads: Int = 4, logger: Logger, onTransition: @escaping TransitionHandler = { _, _ in })
+        throws(CheckFailure)
+    {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         loop = group.next()
         pool = NIOThreadPool(numberOfThreads: execThreads)
@@ -124,7 +128,8 @@ public final class HealthChecker: Sendable {
                 }
                 var tracker = CheckTracker(replacement.check)
                 if entry.target.check.kind == replacement.check.kind && entry.target.address == replacement.address
-                    && entry.target.port == replacement.port {
+                    && entry.target.port == replacement.port
+                {
                     tracker = entry.tracker.retuned(rise: replacement.check.rise, fall: replacement.check.fall)
                 }
                 toStart.append((replacement, table.insert(replacement, tracker: tracker)))
@@ -183,17 +188,18 @@ public final class HealthChecker: Sendable {
     private func schedule(_ target: CheckTarget, generation: Int, at deadline: NIODeadline) {
         let task = loop.scheduleTask(deadline: deadline) { [self] in
             // One interval after this start was due, not after the loop got to it.
-            let next = NIODeadline.uptimeNanoseconds(FixedRate.next(
-                due: deadline.uptimeNanoseconds, started: NIODeadline.now().uptimeNanoseconds,
-                interval: UInt64(max(0, target.check.interval.nanoseconds))).start)
+            let next = NIODeadline.uptimeNanoseconds(
+                FixedRate.next(
+                    due: deadline.uptimeNanoseconds, started: NIODeadline.now().uptimeNanoseconds,
+                    interval: UInt64(max(0, target.check.interval.nanoseconds))
+                ).start)
             attempt(target, number: 1).whenSuccess { [self] outcome in
                 guard record(outcome, generation: generation) else { return }
                 schedule(target, generation: generation, at: max(next, NIODeadline.now()))
             }
         }
         state.withLockedValue { table in
-            if let index = table.slot(of: generation) { table.entries[index]!.scheduled = task }
-            else { task.cancel() }
+            if let index = table.slot(of: generation) { table.entries[index]!.scheduled = task } else { task.cancel() }
         }
     }
 
@@ -229,7 +235,10 @@ public final class HealthChecker: Sendable {
         }
         guard let result else { return false }
         if let (health, transition) = result {
-            var metadata: Logger.Metadata = ["server": "\(health.target.key)", "from": "\(transition.from.rawValue)", "to": "\(transition.to.rawValue)"]
+            var metadata: Logger.Metadata = [
+                "server": "\(health.target.key)", "from": "\(transition.from.rawValue)",
+                "to": "\(transition.to.rawValue)",
+            ]
             if let failure = transition.failure { metadata["reason"] = "\(failure)" }
             logger.notice("real server \(transition.to.rawValue)", metadata: metadata)
             onTransition(health, transition)

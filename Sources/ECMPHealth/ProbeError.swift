@@ -3,7 +3,7 @@ import NIOCore
 import NIOSSL
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Socket and TLS errors as check failures an operator can read.
@@ -30,7 +30,8 @@ enum ProbeError {
     static func failure(errno code: Int32, connected: Bool, received: Int) -> CheckFailure {
         switch code {
         case ECONNREFUSED: return .connectionRefused
-        case ECONNRESET: return connected ? .network("connection reset after \(received) bytes") : .network("connection reset")
+        case ECONNRESET:
+            return connected ? .network("connection reset after \(received) bytes") : .network("connection reset")
         case EHOSTUNREACH: return .network("host unreachable")
         case ENETUNREACH: return .network("network unreachable")
         default: return .network(String(cString: strerror(code)))

@@ -242,11 +242,12 @@ final class TCPCheckReactor: @unchecked Sendable {
                     let timeout = TCPCheckReactor.nanoseconds(check.timeout)
                     let interval = TCPCheckReactor.nanoseconds(check.interval)
                     let retryDelay = TCPCheckReactor.nanoseconds(check.retryDelay)
-                    let slot = Slot(key: target.key, generation: generation,
-                                    endpoint: ConnectSyscalls.Endpoint(target.address, port: target.port),
-                                    interval: interval, timeout: timeout, timeoutDuration: check.timeout, retryDelay: retryDelay,
-                                    timeoutQueue: timeouts.queue(for: timeout), cycleQueue: cycles.queue(for: interval),
-                                    retryQueue: retryQueues.queue(for: retryDelay), retries: max(1, check.retries))
+                    let slot = Slot(
+                        key: target.key, generation: generation,
+                        endpoint: ConnectSyscalls.Endpoint(target.address, port: target.port),
+                        interval: interval, timeout: timeout, timeoutDuration: check.timeout, retryDelay: retryDelay,
+                        timeoutQueue: timeouts.queue(for: timeout), cycleQueue: cycles.queue(for: interval),
+                        retryQueue: retryQueues.queue(for: retryDelay), retries: max(1, check.retries))
                     let index: Int
                     if let free = freeSlots.popLast() {
                         slots[free] = slot
@@ -267,7 +268,9 @@ final class TCPCheckReactor: @unchecked Sendable {
 
         /// The earliest start, retry or timeout; nil when nothing is scheduled.
         func nextDeadline() -> UInt64? {
-            TCPCheckReactor.earlier(TCPCheckReactor.earlier(timers.min?.deadline, timeouts.earliest), TCPCheckReactor.earlier(cycles.earliest, retryQueues.earliest))
+            TCPCheckReactor.earlier(
+                TCPCheckReactor.earlier(timers.min?.deadline, timeouts.earliest),
+                TCPCheckReactor.earlier(cycles.earliest, retryQueues.earliest))
         }
 
         /// Ends connects whose timeout passed, then fires start timers that are
@@ -278,7 +281,9 @@ final class TCPCheckReactor: @unchecked Sendable {
             // timeout, so the timeout queues change under this loop only by it.
             while let next = timeouts.popDue(now) {
                 let index = Int(next.slot)
-                guard index < slots.count, slots[index].live, slots[index].token == next.token, slots[index].descriptor >= 0 else { continue }
+                guard index < slots.count, slots[index].live, slots[index].token == next.token,
+                    slots[index].descriptor >= 0
+                else { continue }
                 ConnectSyscalls.closeDescriptor(slots[index].descriptor)
                 slots[index].descriptor = -1
                 finish(index, failure: .connectTimeout(slots[index].timeoutDuration), now: now)
@@ -295,12 +300,17 @@ final class TCPCheckReactor: @unchecked Sendable {
                 guard first <= now else { break }
                 let next: Timer
                 let isRetry = first == retry
-                if isRetry { next = retryQueues.popDue(now)! }
-                else if first == cycle { next = cycles.popDue(now)! }
-                else { next = timers.removeMin() }
+                if isRetry {
+                    next = retryQueues.popDue(now)!
+                } else if first == cycle {
+                    next = cycles.popDue(now)!
+                } else {
+                    next = timers.removeMin()
+                }
                 let index = Int(next.slot)
                 guard index < slots.count, slots[index].live,
-                      isRetry ? slots[index].token == next.token : slots[index].cycleToken == next.token else { continue }
+                    isRetry ? slots[index].token == next.token : slots[index].cycleToken == next.token
+                else { continue }
                 if !isRetry, slots[index].inCycle {
                     // No overlap: the check still running starts the next when it ends.
                     slots[index].startWhenDone = true
@@ -328,27 +338,35 @@ final class TCPCheckReactor: @unchecked Sendable {
             case .connected:
                 finish(index, failure: nil, now: ConnectSyscalls.monotonicNanoseconds())
             case .failed(let failure):
-                finish(index, failure: ProbeError.failure(errno: failure, connected: false, received: 0), now: ConnectSyscalls.monotonicNanoseconds())
+                finish(
+                    index, failure: ProbeError.failure(errno: failure, connected: false, received: 0),
+                    now: ConnectSyscalls.monotonicNanoseconds())
             case .pending(let descriptor):
                 let token = renewToken(index)
-                let registered = ConnectSyscalls.watch(descriptor, token: UInt64(token) << 32 | UInt64(index),
-                                                       events: ConnectSyscalls.writable, on: epoll)
+                let registered = ConnectSyscalls.watch(
+                    descriptor, token: UInt64(token) << 32 | UInt64(index),
+                    events: ConnectSyscalls.writable, on: epoll)
                 guard registered == 0 else {
                     ConnectSyscalls.closeDescriptor(descriptor)
-                    finish(index, failure: ProbeError.failure(errno: registered, connected: false, received: 0), now: now)
+                    finish(
+                        index, failure: ProbeError.failure(errno: registered, connected: false, received: 0), now: now)
                     return now
                 }
                 slots[index].descriptor = descriptor
-                timeouts.queues[slots[index].timeoutQueue].append(Timer(deadline: now + slots[index].timeout, slot: Int32(index), token: token))
+                timeouts.queues[slots[index].timeoutQueue].append(
+                    Timer(deadline: now + slots[index].timeout, slot: Int32(index), token: token))
             }
             return now
         }
 
         mutating func connectCompleted(slot index: Int, token: UInt32, events: UInt32, now: UInt64) {
-            guard index < slots.count, slots[index].live, slots[index].token == token, slots[index].descriptor >= 0 else { return }
+            guard index < slots.count, slots[index].live, slots[index].token == token, slots[index].descriptor >= 0
+            else { return }
             let result = ConnectSyscalls.finishConnect(slots[index].descriptor, events: events)
             slots[index].descriptor = -1
-            finish(index, failure: result == 0 ? nil : ProbeError.failure(errno: result, connected: false, received: 0), now: now)
+            finish(
+                index, failure: result == 0 ? nil : ProbeError.failure(errno: result, connected: false, received: 0),
+                now: now)
         }
 
         /// An attempt ended at `now`: retry, or report and schedule the next check.
@@ -356,7 +374,8 @@ final class TCPCheckReactor: @unchecked Sendable {
             if failure != nil, slots[index].attempt < slots[index].retries {
                 slots[index].attempt += 1
                 let token = renewToken(index)
-                retryQueues.queues[slots[index].retryQueue].append(Timer(deadline: now + slots[index].retryDelay, slot: Int32(index), token: token))
+                retryQueues.queues[slots[index].retryQueue].append(
+                    Timer(deadline: now + slots[index].retryDelay, slot: Int32(index), token: token))
                 return
             }
             let latency = Duration.nanoseconds(Int64(now - slots[index].attemptStarted))

@@ -23,8 +23,9 @@ public final class IPVSClient {
             socket = try GenericNetlinkSocket(family: IPVSWireFormat.familyName, version: IPVSWireFormat.familyVersion)
         } catch {
             let isMissingFamily = error.errno == ENOENT && error.failedCall == nil
-            throw NetlinkError(operation: "resolve generic netlink family", object: IPVSWireFormat.familyName,
-                               error, subject: isMissingFamily ? .ipvsFamily : .ipvs)
+            throw NetlinkError(
+                operation: "resolve generic netlink family", object: IPVSWireFormat.familyName,
+                error, subject: isMissingFamily ? .ipvsFamily : .ipvs)
         }
     }
 
@@ -47,9 +48,12 @@ public final class IPVSClient {
 
     /// One service; fails with ESRCH ("no such service") if it is absent.
     public func service(_ identity: IPVSServiceIdentity) throws(NetlinkError) -> IPVSService {
-        try fetch(IPVS_CMD_GET_SERVICE, "look up service", identity.description, subject: .ipvsService(scheduler: nil),
-                  build: { message throws(KernelErrno) in try IPVSWireFormat.putServiceNest(identifying: identity, into: message) },
-                  decode: IPVSWireFormat.service(in:))
+        try fetch(
+            IPVS_CMD_GET_SERVICE, "look up service", identity.description, subject: .ipvsService(scheduler: nil),
+            build: { message throws(KernelErrno) in
+                try IPVSWireFormat.putServiceNest(identifying: identity, into: message)
+            },
+            decode: IPVSWireFormat.service(in:))
     }
 
     /// The destinations of one service, newest first (the kernel's list
@@ -79,8 +83,10 @@ public final class IPVSClient {
     // MARK: Writing
 
     public func addService(_ service: IPVSService) throws(NetlinkError) {
-        try send(IPVS_CMD_NEW_SERVICE, "add service", service.identity.description,
-                 subject: .ipvsService(scheduler: service.scheduler)) { message throws(KernelErrno) in
+        try send(
+            IPVS_CMD_NEW_SERVICE, "add service", service.identity.description,
+            subject: .ipvsService(scheduler: service.scheduler)
+        ) { message throws(KernelErrno) in
             try IPVSWireFormat.putServiceNest(service, into: message)
         }
     }
@@ -88,23 +94,29 @@ public final class IPVSClient {
     /// Sets every setting of an existing service to `service`'s; the kernel
     /// swaps the scheduler in place, keeping destinations and connections.
     public func editService(_ service: IPVSService) throws(NetlinkError) {
-        try send(IPVS_CMD_SET_SERVICE, "edit service", service.identity.description,
-                 subject: .ipvsService(scheduler: service.scheduler)) { message throws(KernelErrno) in
+        try send(
+            IPVS_CMD_SET_SERVICE, "edit service", service.identity.description,
+            subject: .ipvsService(scheduler: service.scheduler)
+        ) { message throws(KernelErrno) in
             try IPVSWireFormat.putServiceNest(service, into: message)
         }
     }
 
     /// Deletes a service with its destinations.
     public func deleteService(_ identity: IPVSServiceIdentity) throws(NetlinkError) {
-        try send(IPVS_CMD_DEL_SERVICE, "delete service", identity.description,
-                 subject: .ipvsService(scheduler: nil)) { message throws(KernelErrno) in
+        try send(
+            IPVS_CMD_DEL_SERVICE, "delete service", identity.description,
+            subject: .ipvsService(scheduler: nil)
+        ) { message throws(KernelErrno) in
             try IPVSWireFormat.putServiceNest(identifying: identity, into: message)
         }
     }
 
     public func addDestination(_ destination: IPVSDestination, to service: IPVSServiceIdentity) throws(NetlinkError) {
-        try send(IPVS_CMD_NEW_DEST, "add destination", "\(destination.key) to \(service)",
-                 subject: .ipvsDestination) { message throws(KernelErrno) in
+        try send(
+            IPVS_CMD_NEW_DEST, "add destination", "\(destination.key) to \(service)",
+            subject: .ipvsDestination
+        ) { message throws(KernelErrno) in
             try IPVSWireFormat.putServiceNest(identifying: service, into: message)
             try IPVSWireFormat.putDestinationNest(destination, into: message)
         }
@@ -113,16 +125,20 @@ public final class IPVSClient {
     /// Sets forwarding, weight and thresholds of an existing destination in
     /// place: its connections and counters survive, unlike delete + add.
     public func editDestination(_ destination: IPVSDestination, of service: IPVSServiceIdentity) throws(NetlinkError) {
-        try send(IPVS_CMD_SET_DEST, "edit destination", "\(destination.key) of \(service)",
-                 subject: .ipvsDestination) { message throws(KernelErrno) in
+        try send(
+            IPVS_CMD_SET_DEST, "edit destination", "\(destination.key) of \(service)",
+            subject: .ipvsDestination
+        ) { message throws(KernelErrno) in
             try IPVSWireFormat.putServiceNest(identifying: service, into: message)
             try IPVSWireFormat.putDestinationNest(destination, into: message)
         }
     }
 
     public func deleteDestination(_ key: IPVSDestinationKey, from service: IPVSServiceIdentity) throws(NetlinkError) {
-        try send(IPVS_CMD_DEL_DEST, "delete destination", "\(key) from \(service)",
-                 subject: .ipvsDestination) { message throws(KernelErrno) in
+        try send(
+            IPVS_CMD_DEL_DEST, "delete destination", "\(key) from \(service)",
+            subject: .ipvsDestination
+        ) { message throws(KernelErrno) in
             try IPVSWireFormat.putServiceNest(identifying: service, into: message)
             try IPVSWireFormat.putDestinationNest(identifying: key, into: message)
         }
@@ -135,7 +151,8 @@ public final class IPVSClient {
 
     /// Sets the connection timeouts; a 0 field leaves that timeout unchanged.
     public func setTimeouts(_ timeouts: IPVSTimeouts) throws(NetlinkError) {
-        try send(IPVS_CMD_SET_CONFIG, "set", "IPVS timeouts (\(timeouts))", subject: .ipvs) { message throws(KernelErrno) in
+        try send(IPVS_CMD_SET_CONFIG, "set", "IPVS timeouts (\(timeouts))", subject: .ipvs) {
+            message throws(KernelErrno) in
             try IPVSWireFormat.putTimeouts(timeouts, into: message)
         }
     }
@@ -161,10 +178,14 @@ public final class IPVSClient {
 
     private func dumpDestinations(of identity: IPVSServiceIdentity) throws(NetlinkError) -> [IPVSDestination] {
         var destinations: [IPVSDestination] = []
-        try perform("list destinations of", identity.description, subject: .ipvsService(scheduler: nil)) { () throws(KernelErrno) in
-            try collect(IPVS_CMD_GET_DEST, into: &destinations, build: { message throws(KernelErrno) in
-                try IPVSWireFormat.putServiceNest(identifying: identity, into: message)
-            }) {
+        try perform("list destinations of", identity.description, subject: .ipvsService(scheduler: nil)) {
+            () throws(KernelErrno) in
+            try collect(
+                IPVS_CMD_GET_DEST, into: &destinations,
+                build: { message throws(KernelErrno) in
+                    try IPVSWireFormat.putServiceNest(identifying: identity, into: message)
+                }
+            ) {
                 IPVSWireFormat.destination(in: $0, serviceFamily: identity.family)
             }
         }
@@ -201,7 +222,8 @@ public final class IPVSClient {
         var decoded: [Value] = []
         var unreadable = 0
         try withoutActuallyEscaping(decode) { decode throws(KernelErrno) in
-            try socket.exchange(command, kind: .dump, maxAttribute: IPVSWireFormat.maxReplyAttribute, build: build) { reply in
+            try socket.exchange(command, kind: .dump, maxAttribute: IPVSWireFormat.maxReplyAttribute, build: build) {
+                reply in
                 if let value = decode(reply) { decoded.append(value) } else { unreadable += 1 }
             }
         }

@@ -43,14 +43,16 @@ public final class LoopbackAddresses {
     /// Adds `vip/32` (scope global, ecmpd's label) to lo. Adding one that is
     /// there already succeeds and leaves it in place.
     public func add(_ vip: IPv4Address) throws(NetlinkError) {
-        try writer.add(vip, prefixLength: 32, interfaceIndex: interfaceIndex, label: Self.label(for: interfaceName),
-                       describedAs: "\(vip)/32 to \(interfaceName)")
+        try writer.add(
+            vip, prefixLength: 32, interfaceIndex: interfaceIndex, label: Self.label(for: interfaceName),
+            describedAs: "\(vip)/32 to \(interfaceName)")
     }
 
     /// Removes `vip/32` from lo. Returns false when it was not there.
     @discardableResult
     public func remove(_ vip: IPv4Address) throws(NetlinkError) -> Bool {
-        try writer.delete(vip, prefixLength: 32, interfaceIndex: interfaceIndex, describedAs: "\(vip)/32 from \(interfaceName)")
+        try writer.delete(
+            vip, prefixLength: 32, interfaceIndex: interfaceIndex, describedAs: "\(vip)/32 from \(interfaceName)")
     }
 
     /// The label ecmpd's addresses carry (`lo:ecmpd`), so

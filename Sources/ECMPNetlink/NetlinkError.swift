@@ -89,8 +89,9 @@ public struct NetlinkError: Error, Sendable, Equatable, CustomStringConvertible 
 extension NetlinkError {
     /// An internal failure, named for the request that met it.
     init(operation: String, object: String, _ error: KernelErrno, subject: Subject = .other) {
-        self.init(operation: operation, object: object, errno: error.errno, subject: subject,
-                  failedCall: error.failedCall)
+        self.init(
+            operation: operation, object: object, errno: error.errno, subject: subject,
+            failedCall: error.failedCall)
     }
 
     /// For failures libnl reports with its own negative NLE_* code, where the

@@ -78,9 +78,10 @@ public final class RouteReader {
             paths = try socket.paths(ofNexthopObject: id)
             source = .nexthopObjects
         }
-        let nexthops = RouteNexthops(paths.map {
-            RouteNexthops.Nexthop(gateway: $0.gateway, interface: socket.interfaceName($0.interfaceIndex))
-        })
+        let nexthops = RouteNexthops(
+            paths.map {
+                RouteNexthops.Nexthop(gateway: $0.gateway, interface: socket.interfaceName($0.interfaceIndex))
+            })
         return KernelRoute(
             prefix: message.prefix, nexthops: nexthops, source: source, nexthopObjectID: message.nexthopObjectID,
             protocolName: message.protocolName, typeName: message.typeName, table: message.table, metric: message.metric

@@ -24,7 +24,9 @@ public struct FRRValidator: Sendable {
         let file = "/proc/self/fd/\(ProcessRunner.passedDescriptor)"
         var syntax = try ProcessRunner.run([vtysh, "-C", "-f", file], timeout: .seconds(30), passing: descriptor)
         syntax.output = Self.redact(syntax.output, secrets)
-        if syntax.status != 0 || syntax.output.contains("% Unknown command") || syntax.output.contains("% Command incomplete") {
+        if syntax.status != 0 || syntax.output.contains("% Unknown command")
+            || syntax.output.contains("% Command incomplete")
+        {
             throw RoutingFileError.validationFailed(file: daemon + ".conf", tool: "vtysh -C -f", output: syntax.output)
         }
         let binary = "\(daemonDirectory)/\(daemon)"

@@ -18,15 +18,22 @@ public enum OSPFKeyFile {
         let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
             // O_NOFOLLOW fails a final symlink with ELOOP.
-            let reason = errno == ELOOP ? "is a symbolic link; point key_file at the file itself" : String(cString: strerror(errno))
+            let reason =
+                errno == ELOOP
+                ? "is a symbolic link; point key_file at the file itself" : String(cString: strerror(errno))
             throw .keyFile(path: path, reason: reason)
         }
         defer { close(descriptor) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw .keyFile(path: path, reason: String(cString: strerror(errno))) }
+        guard fstat(descriptor, &info) == 0 else {
+            throw .keyFile(path: path, reason: String(cString: strerror(errno)))
+        }
         guard info.st_mode & S_IFMT == S_IFREG else { throw .keyFile(path: path, reason: "not a regular file") }
         guard info.st_mode & 0o007 == 0 else {
-            throw .keyFile(path: path, reason: "others may read or change it (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 0600 or 0640")
+            throw .keyFile(
+                path: path,
+                reason:
+                    "others may read or change it (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 0600 or 0640")
         }
         guard Int(info.st_size) <= sizeLimit else {
             throw .keyFile(path: path, reason: "\(info.st_size) bytes is not a key (at most 16 characters)")
@@ -40,7 +47,8 @@ public enum OSPFKeyFile {
         let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
         // RFC 2328 D.3: the MD5 key is 16 octets; FRR takes up to 16 characters.
         guard (1...16).contains(key.utf8.count),
-              key.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7f }) else {
+            key.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7f })
+        else {
             throw .keyFile(path: path, reason: "the key must be 1-16 printable ASCII characters without spaces")
         }
         return key

@@ -100,7 +100,9 @@ public enum ProcessRunner {
             }
             usleep(2_000)
         }
-        return Result(status: exitStatus(waitStatus), output: readBack(outputFile, limit: outputLimit, truncated: truncated), timedOut: timedOut)
+        return Result(
+            status: exitStatus(waitStatus), output: readBack(outputFile, limit: outputLimit, truncated: truncated),
+            timedOut: timedOut)
     }
 
     /// Exit status as a shell reports it: the code, or 128 + signal.

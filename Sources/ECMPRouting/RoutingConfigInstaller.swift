@@ -130,7 +130,8 @@ public struct RoutingConfigInstaller {
     func isInstalled(_ file: File, in folder: DirectoryHandle) -> Bool {
         let content = Array(file.content.utf8)
         guard let current = try? folder.openFile(file.name), let info = try? current.status(),
-              info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) == content.count else { return false }
+            info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) == content.count
+        else { return false }
         return (try? current.readAll()) == content
     }
 
@@ -150,8 +151,10 @@ public struct RoutingConfigInstaller {
         let routingUser = getpwnam(user)?.pointee.pw_uid
         let routingGroup = getgrnam(group)?.pointee.gr_gid
         let owners: Set<uid_t> = Set([0, geteuid()] + (routingUser.map { [$0] } ?? []))
-        if let reason = Self.unsafeReason(owner: info.st_uid, group: info.st_gid, mode: info.st_mode,
-                                          trustedOwners: owners, routingGroup: routingGroup) {
+        if let reason = Self.unsafeReason(
+            owner: info.st_uid, group: info.st_gid, mode: info.st_mode,
+            trustedOwners: owners, routingGroup: routingGroup)
+        {
             throw RoutingFileError.unsafeConfigDirectory(path: directory, reason: reason)
         }
         return folder
@@ -160,7 +163,8 @@ public struct RoutingConfigInstaller {
     /// Why a config folder with this owner, group and mode lets a user
     /// other than the trusted ones write it, or nil when it does not.
     static func unsafeReason(owner: uid_t, group: gid_t, mode: mode_t, trustedOwners: Set<uid_t>, routingGroup: gid_t?)
-        -> String? {
+        -> String?
+    {
         let shown = "mode " + String(format: "%04o", mode & 0o7777)
         if mode & S_IWOTH != 0 { return "it is writable by every user (\(shown))" }
         if mode & S_IWGRP != 0 && group != routingGroup {
@@ -205,8 +209,9 @@ public struct RoutingConfigInstaller {
         guard let ownership else { return }
         let info = try file.status()
         if info.st_gid == ownership.gid && (ownership.uid == nil || info.st_uid == ownership.uid) { return }
-        try file.changeOwner(uid: ownership.uid, gid: ownership.gid,
-                             describedAs: ownership.uid == nil ? ":\(group)" : "\(user):\(group)")
+        try file.changeOwner(
+            uid: ownership.uid, gid: ownership.gid,
+            describedAs: ownership.uid == nil ? ":\(group)" : "\(user):\(group)")
     }
 
     /// Whether this process has `gid` as its effective or a supplementary group.
@@ -226,8 +231,10 @@ public struct RoutingConfigInstaller {
     /// when there is none. A hard link, or where fs.protected_hardlinks (on
     /// by default) forbids linking a file another user owns without write
     /// access to it (a non-root ecmpd over files root or FRR wrote), a copy.
-    private func keepPrevious(_ name: String, of folder: DirectoryHandle, in staging: DirectoryHandle,
-                              _ ownership: (uid: uid_t?, gid: gid_t)?) throws -> Bool {
+    private func keepPrevious(
+        _ name: String, of folder: DirectoryHandle, in staging: DirectoryHandle,
+        _ ownership: (uid: uid_t?, gid: gid_t)?
+    ) throws -> Bool {
         guard try folder.status(of: name) != nil else { return false }
         do {
             try folder.link(name, to: staging, as: Self.previousName(name))
@@ -253,7 +260,8 @@ public struct RoutingConfigInstaller {
     /// NAME.YYYYmmddTHHMMSS-RANDOM: linkat(2) neither follows nor replaces
     /// what is at the name. Returns the name used.
     private func backUp(_ name: String, from staging: DirectoryHandle, into folder: DirectoryHandle, now: Date) throws
-        -> String {
+        -> String
+    {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -268,15 +276,18 @@ public struct RoutingConfigInstaller {
                 candidate = "\(stamped)-\(DirectoryHandle.unpredictableSuffix())"
             }
         }
-        throw RoutingFileError.fileSystem(operation: "back up the previous version (16 names taken) as",
-                                          path: folder.entryPath(stamped), errno: EEXIST)
+        throw RoutingFileError.fileSystem(
+            operation: "back up the previous version (16 names taken) as",
+            path: folder.entryPath(stamped), errno: EEXIST)
     }
 
     /// After a failed rename: the files already renamed get their previous
     /// version back (or are removed, if there was none), and the backups of
     /// this install go. Returns the error to throw: `cause`, or both.
-    private func putBack(_ renamed: [String], previous: Set<String>, backups: [String], _ staging: DirectoryHandle,
-                         _ folder: DirectoryHandle, cause: Error) -> Error {
+    private func putBack(
+        _ renamed: [String], previous: Set<String>, backups: [String], _ staging: DirectoryHandle,
+        _ folder: DirectoryHandle, cause: Error
+    ) -> Error {
         var failures: [String] = []
         for name in renamed.reversed() {
             do {
@@ -320,7 +331,9 @@ public struct RoutingConfigInstaller {
             if let there = try folder.status(of: name), there.st_dev == ours.st_dev, there.st_ino == ours.st_ino {
                 try folder.remove(name, directory: true)
             } else {
-                warn("the staging directory \(folder.entryPath(name)) was moved by another user; left (empty) where it went")
+                warn(
+                    "the staging directory \(folder.entryPath(name)) was moved by another user; left (empty) where it went"
+                )
             }
         } catch {
             warn("the staging directory \(folder.entryPath(name)) was not removed: \(error)")

@@ -62,10 +62,13 @@ public struct RoutingDaemonProbe: Sendable {
         // The kernel truncates comm to 15 bytes; FRR's daemon names are shorter.
         let command = Self.read("\(procDirectory)/\(pid)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let command else {
-            return Observation(daemon: daemon, running: false, pid: pid, detail: "not running: pid \(pid) from \(pidFile) has exited")
+            return Observation(
+                daemon: daemon, running: false, pid: pid, detail: "not running: pid \(pid) from \(pidFile) has exited")
         }
         guard command == daemon else {
-            return Observation(daemon: daemon, running: false, pid: pid, detail: "not running: pid \(pid) from \(pidFile) is now \(command)")
+            return Observation(
+                daemon: daemon, running: false, pid: pid,
+                detail: "not running: pid \(pid) from \(pidFile) is now \(command)")
         }
         return Observation(daemon: daemon, running: true, pid: pid, detail: "running, pid \(pid)")
     }

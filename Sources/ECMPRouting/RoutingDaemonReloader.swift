@@ -22,12 +22,20 @@ public struct RoutingDaemonReloader: Sendable {
         case .none:
             return nil
         case .frrReload:
-            var argv = ["/usr/bin/python3", frrReloadScript, "--reload", "--stdout", "--rundir", runDirectory, "--daemon", daemon]
+            var argv = [
+                "/usr/bin/python3", frrReloadScript, "--reload", "--stdout", "--rundir", runDirectory, "--daemon",
+                daemon,
+            ]
             if let pathspace = settings.pathspace { argv += ["--pathspace", pathspace] }
-            argv += ["--bindir", URL(fileURLWithPath: settings.vtysh).deletingLastPathComponent().path, "--confdir", settings.configDirectory, file]
+            argv += [
+                "--bindir", URL(fileURLWithPath: settings.vtysh).deletingLastPathComponent().path, "--confdir",
+                settings.configDirectory, file,
+            ]
             return argv
         case .command(let template):
-            return template.map { $0.replacingOccurrences(of: "{daemon}", with: daemon).replacingOccurrences(of: "{file}", with: file) }
+            return template.map {
+                $0.replacingOccurrences(of: "{daemon}", with: daemon).replacingOccurrences(of: "{file}", with: file)
+            }
         }
     }
 
@@ -37,8 +45,9 @@ public struct RoutingDaemonReloader: Sendable {
         guard let argv = command(daemon: daemon, file: file, runDirectory: runDirectory) else { return }
         let result = try ProcessRunner.run(argv, timeout: .seconds(120))
         guard result.status == 0, !result.timedOut else {
-            throw RoutingFileError.reloadFailed(daemon: daemon, command: argv, status: result.status,
-                                                output: FRRValidator.redact(result.output, secrets))
+            throw RoutingFileError.reloadFailed(
+                daemon: daemon, command: argv, status: result.status,
+                output: FRRValidator.redact(result.output, secrets))
         }
     }
 
@@ -48,7 +57,9 @@ public struct RoutingDaemonReloader: Sendable {
     static func privateDirectory() throws -> String {
         var template = Array((NSTemporaryDirectory() + "ecmpd-reload-XXXXXX").utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw RoutingFileError.writeFailed(path: NSTemporaryDirectory(), reason: "create a folder for frr-reload.py: \(String(cString: strerror(errno)))")
+            throw RoutingFileError.writeFailed(
+                path: NSTemporaryDirectory(),
+                reason: "create a folder for frr-reload.py: \(String(cString: strerror(errno)))")
         }
         return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }

@@ -23,9 +23,11 @@ public enum RoutingFileError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .templatesNotFound(let role, let searched):
-            return "no \(role.rawValue) templates (ospfd.conf.mustache, zebra.conf.mustache) in: \(searched.joined(separator: ", ")); set routing.templates_dir"
+            return
+                "no \(role.rawValue) templates (ospfd.conf.mustache, zebra.conf.mustache) in: \(searched.joined(separator: ", ")); set routing.templates_dir"
         case .validationFailed(let file, let tool, let output):
-            return "FRR rejected the rendered \(file) (\(tool)); nothing was installed:\n\(output.trimmingCharacters(in: .whitespacesAndNewlines))"
+            return
+                "FRR rejected the rendered \(file) (\(tool)); nothing was installed:\n\(output.trimmingCharacters(in: .whitespacesAndNewlines))"
         case .writeFailed(let path, let reason):
             return "cannot write \(path): \(reason)"
         case .fileSystem(let operation, let path, let errno):
@@ -37,11 +39,13 @@ public enum RoutingFileError: Error, CustomStringConvertible {
             return "refusing templates \(path): \(reason). Running as root, ecmpd renders only templates "
                 + "that root owns and no one else can write (chown -R root:root, chmod -R go-w)"
         case .reloadFailed(let daemon, let command, let status, let output):
-            return "reloading \(daemon) failed (exit \(status)) running \(command.joined(separator: " ")):\n\(output.trimmingCharacters(in: .whitespacesAndNewlines))"
+            return
+                "reloading \(daemon) failed (exit \(status)) running \(command.joined(separator: " ")):\n\(output.trimmingCharacters(in: .whitespacesAndNewlines))"
         case .keyFile(let path, let reason):
             return "OSPF key file \(path): \(reason)"
         case .integratedConfig(let path):
-            return "\(path) exists and Debian's FRR runs in integrated mode (`service integrated-vtysh-config`): daemons started without -f ignore zebra.conf/ospfd.conf. Move \(path) away and add `-f /etc/frr/zebra.conf` / `-f /etc/frr/ospfd.conf` to zebra_options / ospfd_options in /etc/frr/daemons (docs/operator-guide.md, \"FRR in split-file mode\")"
+            return
+                "\(path) exists and Debian's FRR runs in integrated mode (`service integrated-vtysh-config`): daemons started without -f ignore zebra.conf/ospfd.conf. Move \(path) away and add `-f /etc/frr/zebra.conf` / `-f /etc/frr/ospfd.conf` to zebra_options / ospfd_options in /etc/frr/daemons (docs/operator-guide.md, \"FRR in split-file mode\")"
         }
     }
 }

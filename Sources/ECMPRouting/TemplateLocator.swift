@@ -9,11 +9,13 @@ public enum TemplateLocator {
         var path: [String] = []
         if let configured { return [configured] }
         if let environment = ProcessInfo.processInfo.environment["ECMPD_TEMPLATES"] { path.append(environment) }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
         path.append(executable.appendingPathComponent("../share/ecmpd/quagga-templates").standardized.path)
         path.append("/usr/share/ecmpd/quagga-templates")
         // The source tree this binary was built from (development and tests).
-        let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         path.append(sourceRoot.appendingPathComponent("quagga-templates").path)
         return path
     }

@@ -50,8 +50,9 @@ enum DatabaseFile {
         default: throw refusal(path, "it is not a regular file")
         }
         guard trust.trusts(owner: info.st_uid) else {
-            throw refusal(path,
-                          "it belongs to uid \(info.st_uid), not to ecmpd's user (uid \(trust.effectiveUser)) or root")
+            throw refusal(
+                path,
+                "it belongs to uid \(info.st_uid), not to ecmpd's user (uid \(trust.effectiveUser)) or root")
         }
         if info.st_mode & 0o7777 != 0o600, fchmodat(AT_FDCWD, path, 0o600, AT_SYMLINK_NOFOLLOW) != 0 {
             throw failure(path, "set mode 0600 on", errno)
@@ -63,7 +64,8 @@ enum DatabaseFile {
     }
 
     private static func failure(_ path: String, _ operation: String, _ code: Int32) -> EventStoreError {
-        EventStoreError(operation: .open, path: path,
-                        message: "\(operation): \(String(cString: strerror(code))) (errno \(code))")
+        EventStoreError(
+            operation: .open, path: path,
+            message: "\(operation): \(String(cString: strerror(code))) (errno \(code))")
     }
 }

@@ -19,7 +19,8 @@ public struct EventHistoryReader: Sendable {
             database = try DatabaseQueue(path: path, configuration: configuration)
             let hasTable = try database.read { db in try db.tableExists("event") }
             guard hasTable else {
-                throw EventStoreError(operation: .read, path: path, message: "it has no event table (not an ecmpd event database?)")
+                throw EventStoreError(
+                    operation: .read, path: path, message: "it has no event table (not an ecmpd event database?)")
             }
         } catch {
             throw EventStoreError(operation: .read, path: path, error: error)

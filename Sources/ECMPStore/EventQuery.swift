@@ -26,7 +26,8 @@ public struct EventQuery: Sendable, Hashable {
         guard let unit = text.last, let scale = units[unit] else { return nil }
         let digits = text.dropLast()
         guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
-              let value = Int64(digits), value <= 100 * 365 * 86_400 / scale else { return nil }
+            let value = Int64(digits), value <= 100 * 365 * 86_400 / scale
+        else { return nil }
         return .seconds(value * scale)
     }
 

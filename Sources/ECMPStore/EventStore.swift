@@ -184,7 +184,8 @@ public actor EventStore {
                 state.lastError = "\(state.lastError ?? ""); \(moveError)"
             }
         } else if error.sqliteCode != ResultCode.SQLITE_BUSY.rawValue,
-                  error.sqliteCode != ResultCode.SQLITE_FULL.rawValue {
+            error.sqliteCode != ResultCode.SQLITE_FULL.rawValue
+        {
             close()
         }
         return false

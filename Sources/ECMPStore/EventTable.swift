@@ -29,10 +29,11 @@ enum EventTable {
     }
 
     static func insert(_ event: ControllerEvent, into db: Database) throws {
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO event (timestamp_ms, kind, vip, reason, backends_usable, backends_total, outcome, outcome_message)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO event (timestamp_ms, kind, vip, reason, backends_usable, backends_total, outcome, outcome_message)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         var outcome: String?
         var outcomeMessage: String?
         switch event.outcome {

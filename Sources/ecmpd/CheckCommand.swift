@@ -54,17 +54,26 @@ struct CheckCommand: ParsableCommand {
         }
         if role == .router {
             // A router is meant to be the DR and announces no VIPs itself.
-            problems.removeAll { $0.severity == .warning && ($0.field == "ospf.priority" || $0.field?.hasSuffix(".services") == true) }
+            problems.removeAll {
+                $0.severity == .warning && ($0.field == "ospf.priority" || $0.field?.hasSuffix(".services") == true)
+            }
         }
         let errors = problems.filter { $0.severity == .error }.count
         if json {
-            try Output.json(Report(file: config, valid: errors == 0, problems: problems.map {
-                Report.Problem(severity: $0.severity.rawValue, line: $0.line, column: $0.column, field: $0.field, value: $0.value, message: $0.message)
-            }))
+            try Output.json(
+                Report(
+                    file: config, valid: errors == 0,
+                    problems: problems.map {
+                        Report.Problem(
+                            severity: $0.severity.rawValue, line: $0.line, column: $0.column, field: $0.field,
+                            value: $0.value, message: $0.message)
+                    }))
         } else {
             for problem in problems { print(problem.description) }
             let warnings = problems.count - errors
-            print("\(config): \(errors == 0 ? "valid" : "invalid"), \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
+            print(
+                "\(config): \(errors == 0 ? "valid" : "invalid"), \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
+            )
         }
         if errors > 0 { throw ExitCode(1) }
     }
@@ -78,23 +87,34 @@ struct CheckCommand: ParsableCommand {
             let network = try NetworkDetector.snapshot()
             problems += NetworkConfigValidator.problems(loaded, network: network)
             do {
-                _ = try OSPFPlanner.plan(role: role, config: loaded.config, network: network, systemHostname: Output.systemHostname())
+                _ = try OSPFPlanner.plan(
+                    role: role, config: loaded.config, network: network, systemHostname: Output.systemHostname())
             } catch {
                 problems.append(loaded.problem(field: error.field, value: nil, message: error.message))
             }
         } catch {
-            problems.append(ConfigProblem(.warning, file: loaded.file, message: "could not read this host's network (\(error)); skipped the checks against it"))
+            problems.append(
+                ConfigProblem(
+                    .warning, file: loaded.file,
+                    message: "could not read this host's network (\(error)); skipped the checks against it"))
         }
         if let authentication = loaded.config.ospf.authentication {
             do { _ = try OSPFKeyFile.read(authentication.keyFile) } catch {
-                problems.append(loaded.problem(field: "ospf.authentication.key_file", value: authentication.keyFile, message: error.description))
+                problems.append(
+                    loaded.problem(
+                        field: "ospf.authentication.key_file", value: authentication.keyFile, message: error.description
+                    ))
             }
         }
         problems += fleetConsistencySysctls(loaded)
         problems += maglevWithoutFallback(loaded)
         problems += StateDirectory.checkProblems(loaded)
-        do { _ = try TemplateLocator.templates(for: role, configured: loaded.config.routing.templatesDirectory) } catch {
-            problems.append(loaded.problem(field: "routing.templates_dir", value: loaded.config.routing.templatesDirectory, message: "\(error)"))
+        do { _ = try TemplateLocator.templates(for: role, configured: loaded.config.routing.templatesDirectory) } catch
+        {
+            problems.append(
+                loaded.problem(
+                    field: "routing.templates_dir", value: loaded.config.routing.templatesDirectory, message: "\(error)"
+                ))
         }
         return problems
     }
@@ -128,12 +148,19 @@ struct CheckCommand: ParsableCommand {
         return names.compactMap { name in
             let path = "/proc/sys/net/ipv4/vs/\(name)"
             guard let data = FileManager.default.contents(atPath: path) else {
-                return ConfigProblem(.warning, file: loaded.file, message: "fleet_consistent VIPs need net.ipv4.vs.\(name)=1, and \(path) cannot be read (is ip_vs loaded?)")
+                return ConfigProblem(
+                    .warning, file: loaded.file,
+                    message:
+                        "fleet_consistent VIPs need net.ipv4.vs.\(name)=1, and \(path) cannot be read (is ip_vs loaded?)"
+                )
             }
             let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard value != "1" else { return nil }
-            return ConfigProblem(.warning, file: loaded.file,
-                                 message: "fleet_consistent VIPs need net.ipv4.vs.\(name)=1 (it is \(value)): flows moved here from another director would be reset; see deploy/sysctl/90-ecmpd-director.conf")
+            return ConfigProblem(
+                .warning, file: loaded.file,
+                message:
+                    "fleet_consistent VIPs need net.ipv4.vs.\(name)=1 (it is \(value)): flows moved here from another director would be reset; see deploy/sysctl/90-ecmpd-director.conf"
+            )
         }
     }
 }

@@ -9,7 +9,8 @@ import Foundation
 struct DrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drain",
-        abstract: "Withdraw VIPs on purpose until `ecmpd undrain` (the whole director: lo's cost first, then the VIPs).",
+        abstract:
+            "Withdraw VIPs on purpose until `ecmpd undrain` (the whole director: lo's cost first, then the VIPs).",
         discussion: """
             Without --vip the whole director drains in two phases: lo's OSPF cost is raised to \
             controller.drain_cost, so the router moves flows to the other directors, and after \
@@ -32,11 +33,14 @@ struct DrainCommand: ParsableCommand {
         let vips = try DrainFiles.configuredVIPs(vip, in: loaded)
         let record = try DrainFiles.update(loaded) { record in
             if vips.isEmpty { record.director = true }
-            record.vips = Array(Set(record.vips).union(vips.map(\.description))).sorted { IPv4Address($0)! < IPv4Address($1)! }
+            record.vips = Array(Set(record.vips).union(vips.map(\.description))).sorted {
+                IPv4Address($0)! < IPv4Address($1)!
+            }
         }
-        print(vips.isEmpty
-            ? "director drained: lo cost goes to \(loaded.config.controller.drainCost), VIPs leave lo after \(DurationParser.format(loaded.config.controller.drainWait))"
-            : "drained \(vips.map(\.description).joined(separator: ", "))")
+        print(
+            vips.isEmpty
+                ? "director drained: lo cost goes to \(loaded.config.controller.drainCost), VIPs leave lo after \(DurationParser.format(loaded.config.controller.drainWait))"
+                : "drained \(vips.map(\.description).joined(separator: ", "))")
         if wait {
             let targets = vips.isEmpty ? loaded.config.vips.map(\.address) : vips
             let limit = loaded.config.controller.drainWait + .seconds(30)
@@ -74,7 +78,9 @@ struct UndrainCommand: ParsableCommand {
         if !vips.isEmpty && record.director {
             print("note: the whole director is still drained; `ecmpd undrain` without --vip ends that")
         }
-        print(vips.isEmpty ? "director and every VIP undrained" : "undrained \(vips.map(\.description).joined(separator: ", "))")
+        print(
+            vips.isEmpty
+                ? "director and every VIP undrained" : "undrained \(vips.map(\.description).joined(separator: ", "))")
         if wait {
             let targets = vips.isEmpty ? loaded.config.vips.map(\.address) : vips
             try DrainFiles.waitFor(loaded, targets, drained: false, within: .seconds(120))
@@ -86,7 +92,9 @@ enum DrainFiles {
     static func configuredVIPs(_ texts: [String], in loaded: LoadedConfig) throws -> [IPv4Address] {
         let configured = Set(loaded.config.vips.map(\.address))
         return try texts.map { text in
-            guard let address = IPv4Address(text) else { throw ValidationError("--vip '\(text)' is not an IPv4 address") }
+            guard let address = IPv4Address(text) else {
+                throw ValidationError("--vip '\(text)' is not an IPv4 address")
+            }
             guard configured.contains(address) else {
                 throw ValidationError("--vip \(text) is not a VIP in \(loaded.file)")
             }
@@ -121,15 +129,18 @@ enum DrainFiles {
 
     /// Polls the daemon's /status until every target is (or is no longer)
     /// drained.
-    static func waitFor(_ loaded: LoadedConfig, _ targets: [IPv4Address], drained: Bool, within limit: Duration) throws {
+    static func waitFor(_ loaded: LoadedConfig, _ targets: [IPv4Address], drained: Bool, within limit: Duration) throws
+    {
         guard let (host, port) = StatusListenAddress.split(loaded.config.status.listen) else { return }
         let clock = ContinuousClock()
         let deadline = clock.now + limit
         let wanted = Set(targets.map(\.description))
         var last = "no answer from the daemon at \(loaded.config.status.listen)"
         while clock.now < deadline {
-            if let response = try? StatusClient(host: host, port: port, timeout: .seconds(2)).get("/status"), response.status == 200,
-               let snapshot = try? StatusSnapshot.makeDecoder().decode(StatusSnapshot.self, from: Data(response.body)) {
+            if let response = try? StatusClient(host: host, port: port, timeout: .seconds(2)).get("/status"),
+                response.status == 200,
+                let snapshot = try? StatusSnapshot.makeDecoder().decode(StatusSnapshot.self, from: Data(response.body))
+            {
                 let relevant = snapshot.vips.filter { wanted.contains($0.vip) }
                 let done = relevant.allSatisfy { drained ? $0.state == .draining : $0.state != .draining }
                 if done && relevant.count == wanted.count { return }

@@ -82,14 +82,17 @@ struct HistoryCommand: ParsableCommand {
         let rows = events.map { event in
             let detail = [event.backends.map { "backends \($0)" }, event.outcome.map(\.description)]
                 .compactMap { $0 }.joined(separator: ", ")
-            return [timestamp(event.timestamp), event.kind.rawValue, event.vip ?? "-", detail.isEmpty ? "-" : detail,
-                    event.reason]
+            return [
+                timestamp(event.timestamp), event.kind.rawValue, event.vip ?? "-", detail.isEmpty ? "-" : detail,
+                event.reason,
+            ]
         }
         let all = [header] + rows
         let widths = (0..<header.count - 1).map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
-            zip(row.dropLast(), widths).map { cell, width in cell.padding(toLength: width, withPad: " ", startingAt: 0) }
-                .joined(separator: "  ") + "  " + row[row.count - 1] + "\n"
+            zip(row.dropLast(), widths).map { cell, width in cell.padding(toLength: width, withPad: " ", startingAt: 0)
+            }
+            .joined(separator: "  ") + "  " + row[row.count - 1] + "\n"
         }.joined()
     }
 

@@ -50,7 +50,11 @@ struct IPVSApplyCommand: ParsableCommand {
         let client = try IPVSCommand.kernel { () throws(NetlinkError) in try IPVSClient() }
         phases.end("connect")
         let actual = try IPVSCommand.kernel { () throws(NetlinkError) in try client.table() }
-        phases.end("read", detail: "\(actual.entries.count) services, \(actual.entries.map(\.destinations.count).reduce(0, +)) destinations")
+        phases.end(
+            "read",
+            detail:
+                "\(actual.entries.count) services, \(actual.entries.map(\.destinations.count).reduce(0, +)) destinations"
+        )
         let plan = IPVSReconcilePlan(desired: desired.table, actual: actual, ownership: desired.ownership)
         let lines = PlanLines(plan: plan, actual: actual)
         phases.end("plan", detail: "\(plan.changes.count) changes")
@@ -58,7 +62,11 @@ struct IPVSApplyCommand: ParsableCommand {
         if !json {
             // Before applying, so the operator sees what is about to happen.
             for change in lines.changes { print(change.text) }
-            if plan.isEmpty { print("no changes") } else if dryRun { print("dry run: \(plan.changes.count) changes not applied") }
+            if plan.isEmpty {
+                print("no changes")
+            } else if dryRun {
+                print("dry run: \(plan.changes.count) changes not applied")
+            }
             fflush(nil)  // nil: every stream; the C global `stdout` is not concurrency-safe in Swift 6
         }
         var applied = 0
@@ -77,13 +85,17 @@ struct IPVSApplyCommand: ParsableCommand {
             phases.end("apply", detail: "\(applied) requests")
         }
         if json {
-            try Output.json(Report(config: config, dryRun: dryRun, changes: lines.changes, applied: applied,
-                                   error: failure?.description))
+            try Output.json(
+                Report(
+                    config: config, dryRun: dryRun, changes: lines.changes, applied: applied,
+                    error: failure?.description))
         }
         if timing { Output.error(phases.summary) }
         if let failure {
             Output.error("error: \(failure)")
-            Output.error("applied \(applied) of \(plan.changes.count) changes before the failure; the next apply plans from there")
+            Output.error(
+                "applied \(applied) of \(plan.changes.count) changes before the failure; the next apply plans from there"
+            )
             throw ExitCode(1)
         }
     }
@@ -115,7 +127,8 @@ extension IPVSApplyCommand {
         var changes: [Change]
 
         init(plan: IPVSReconcilePlan, actual: IPVSTable) {
-            let current = Dictionary(actual.entries.map { ($0.service.identity, $0) }, uniquingKeysWith: { first, _ in first })
+            let current = Dictionary(
+                actual.entries.map { ($0.service.identity, $0) }, uniquingKeysWith: { first, _ in first })
             changes = plan.changes.map { change in
                 let service = change.service
                 switch change {
@@ -123,39 +136,55 @@ extension IPVSApplyCommand {
                     return Change(action: "add", kind: "service", service: "\(service)", text: "+ service \(added)")
                 case .editService(let edited, let changed):
                     let before = current[service]?.service ?? edited
-                    return Change(action: "edit", kind: "service", service: "\(service)",
-                                  text: "~ service \(service): " + Self.differences(changed, from: before, to: edited))
+                    return Change(
+                        action: "edit", kind: "service", service: "\(service)",
+                        text: "~ service \(service): " + Self.differences(changed, from: before, to: edited))
                 case .deleteService:
-                    return Change(action: "delete", kind: "service", service: "\(service)", text: "- service \(service)")
+                    return Change(
+                        action: "delete", kind: "service", service: "\(service)", text: "- service \(service)")
                 case .addDestination(let added, _):
-                    return Change(action: "add", kind: "destination", service: "\(service)", destination: "\(added.key)",
-                                  text: "+ destination \(added) in \(service)")
+                    return Change(
+                        action: "add", kind: "destination", service: "\(service)", destination: "\(added.key)",
+                        text: "+ destination \(added) in \(service)")
                 case .editDestination(let edited, _, let changed):
                     let before = current[service]?.destinations.first { $0.key == edited.key } ?? edited
-                    return Change(action: "edit", kind: "destination", service: "\(service)", destination: "\(edited.key)",
-                                  text: "~ destination \(edited.key) in \(service): " + Self.differences(changed, from: before, to: edited))
+                    return Change(
+                        action: "edit", kind: "destination", service: "\(service)", destination: "\(edited.key)",
+                        text: "~ destination \(edited.key) in \(service): "
+                            + Self.differences(changed, from: before, to: edited))
                 case .deleteDestination(let key, _):
-                    return Change(action: "delete", kind: "destination", service: "\(service)", destination: "\(key)",
-                                  text: "- destination \(key) in \(service)")
+                    return Change(
+                        action: "delete", kind: "destination", service: "\(service)", destination: "\(key)",
+                        text: "- destination \(key) in \(service)")
                 }
             }
         }
 
-        private static func differences(_ changed: IPVSService.Settings, from old: IPVSService, to new: IPVSService) -> String {
+        private static func differences(_ changed: IPVSService.Settings, from old: IPVSService, to new: IPVSService)
+            -> String
+        {
             var parts: [String] = []
             if changed.contains(.scheduler) { parts.append("scheduler \(old.scheduler) -> \(new.scheduler)") }
             if changed.contains(.flags) { parts.append("flags \(old.flags.configured) -> \(new.flags.configured)") }
-            if changed.contains(.persistenceTimeout) { parts.append("persistence \(old.persistenceTimeout)s -> \(new.persistenceTimeout)s") }
+            if changed.contains(.persistenceTimeout) {
+                parts.append("persistence \(old.persistenceTimeout)s -> \(new.persistenceTimeout)s")
+            }
             if changed.contains(.netmask) { parts.append("netmask \(old.netmask) -> \(new.netmask)") }
             return parts.joined(separator: ", ")
         }
 
-        private static func differences(_ changed: IPVSDestination.Settings, from old: IPVSDestination, to new: IPVSDestination) -> String {
+        private static func differences(
+            _ changed: IPVSDestination.Settings, from old: IPVSDestination, to new: IPVSDestination
+        ) -> String {
             var parts: [String] = []
             if changed.contains(.forwarding) { parts.append("forwarding \(old.forwarding) -> \(new.forwarding)") }
             if changed.contains(.weight) { parts.append("weight \(old.weight) -> \(new.weight)") }
-            if changed.contains(.upperThreshold) { parts.append("upper threshold \(old.upperThreshold) -> \(new.upperThreshold)") }
-            if changed.contains(.lowerThreshold) { parts.append("lower threshold \(old.lowerThreshold) -> \(new.lowerThreshold)") }
+            if changed.contains(.upperThreshold) {
+                parts.append("upper threshold \(old.upperThreshold) -> \(new.upperThreshold)")
+            }
+            if changed.contains(.lowerThreshold) {
+                parts.append("lower threshold \(old.lowerThreshold) -> \(new.lowerThreshold)")
+            }
             return parts.joined(separator: ", ")
         }
     }
@@ -179,7 +208,9 @@ extension IPVSApplyCommand {
         }
 
         /// `timing: config 12.3 ms, connect 0.4 ms, read 80.1 ms (1000 services, ...), ..., total 95.0 ms`.
-        var summary: String { "timing: " + (phases + ["total \(Self.milliseconds(last - start))"]).joined(separator: ", ") }
+        var summary: String {
+            "timing: " + (phases + ["total \(Self.milliseconds(last - start))"]).joined(separator: ", ")
+        }
 
         private static func milliseconds(_ duration: Duration) -> String {
             let (seconds, attoseconds) = duration.components

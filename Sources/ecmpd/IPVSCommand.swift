@@ -7,7 +7,8 @@ struct IPVSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipvs",
         abstract: "Read and program the kernel's IPVS table over generic netlink.",
-        discussion: "Needs root (CAP_NET_ADMIN) and the ip_vs module. Exit status: 0 ok, 1 a kernel request failed, 2 usage.",
+        discussion:
+            "Needs root (CAP_NET_ADMIN) and the ip_vs module. Exit status: 0 ok, 1 a kernel request failed, 2 usage.",
         subcommands: [IPVSListCommand.self, IPVSApplyCommand.self]
     )
 

@@ -138,15 +138,21 @@ struct IPVSListCommand: ParsableCommand {
     /// `--exact`), numbers right-aligned.
     static func text(info: IPVSInfo, table: IPVSTable) -> String {
         var rows: [[String]] = [
-            ["Prot LocalAddress:Port Scheduler Flags", "", "", "", "", "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"],
+            [
+                "Prot LocalAddress:Port Scheduler Flags", "", "", "", "", "Conns", "InPkts", "OutPkts", "InBytes",
+                "OutBytes",
+            ],
             ["  -> RemoteAddress:Port", "Forward", "Weight", "ActiveConn", "InActConn", "", "", "", "", ""],
         ]
         for entry in table.entries.sorted(by: { $0.service.identity < $1.service.identity }) {
             rows.append([label(entry.service), "", "", "", ""] + counters(entry.service.stats))
             for destination in entry.destinations.sorted(by: { $0.key < $1.key }) {
                 let connections = destination.connections ?? IPVSConnectionCounts()
-                rows.append(["  -> \(destination.key)", destination.forwarding.description, "\(destination.weight)",
-                             "\(connections.active)", "\(connections.inactive)"] + counters(destination.stats))
+                rows.append(
+                    [
+                        "  -> \(destination.key)", destination.forwarding.description, "\(destination.weight)",
+                        "\(connections.active)", "\(connections.inactive)",
+                    ] + counters(destination.stats))
             }
         }
         // ASCII only, so UTF-8 length is the column width (and cheap to count).
@@ -167,8 +173,10 @@ struct IPVSListCommand: ParsableCommand {
 
     private static func counters(_ stats: IPVSStats?) -> [String] {
         let stats = stats ?? IPVSStats()
-        return [stats.connections, stats.incomingPackets, stats.outgoingPackets, stats.incomingBytes, stats.outgoingBytes]
-            .map(String.init)
+        return [
+            stats.connections, stats.incomingPackets, stats.outgoingPackets, stats.incomingBytes, stats.outgoingBytes,
+        ]
+        .map(String.init)
     }
 
     /// `TCP  198.18.0.1:80 mh (mh-fallback,mh-port) persistent 60 mask 255.255.255.0 ops`, in ipvsadm's words.
@@ -176,7 +184,8 @@ struct IPVSListCommand: ParsableCommand {
         var text = service.identity.protocolName.padding(toLength: 4) + " "
         switch service.identity {
         case .fwmark(let mark, let family): text += family == .ipv4 ? "\(mark)" : "\(mark) IPv6"
-        default: text += service.identity.endpoint.map { IPVSDestinationKey($0.address, port: $0.port).description } ?? ""
+        default:
+            text += service.identity.endpoint.map { IPVSDestinationKey($0.address, port: $0.port).description } ?? ""
         }
         text += " \(service.scheduler)"
         let schedulerFlags = Listing.flagNames(service).filter { $0 != "one-packet" }

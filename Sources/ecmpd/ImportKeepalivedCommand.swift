@@ -24,10 +24,15 @@ struct ImportKeepalivedCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the YAML to this file (atomically, mode 0640) instead of stdout.")
     var output: String?
 
-    @Option(help: ArgumentHelp("The VIP that fwmark virtual servers belong to (keepalived gives them no address).", valueName: "address"))
+    @Option(
+        help: ArgumentHelp(
+            "The VIP that fwmark virtual servers belong to (keepalived gives them no address).", valueName: "address"))
     var fwmarkVIP: String?
 
-    @Option(help: ArgumentHelp("keepalived's -i id, which decides the lines starting with '@' (default: this host's short hostname, as keepalived).", valueName: "id"))
+    @Option(
+        help: ArgumentHelp(
+            "keepalived's -i id, which decides the lines starting with '@' (default: this host's short hostname, as keepalived).",
+            valueName: "id"))
     var configID: String?
 
     func validate() throws {

@@ -14,10 +14,14 @@ struct LoopbackApplyCommand: ParsableCommand {
         abstract: "Make lo's VIP /32s match the announced set, touching only addresses ecmpd owns."
     )
 
-    @Option(name: .customLong("configured"), help: "A configured VIP (repeat); ecmpd owns these.", transform: VIPArgument.parse)
+    @Option(
+        name: .customLong("configured"), help: "A configured VIP (repeat); ecmpd owns these.",
+        transform: VIPArgument.parse)
     var configured: [IPv4Address] = []
 
-    @Option(name: .customLong("announce"), help: "A configured VIP that belongs on lo now (repeat).", transform: VIPArgument.parse)
+    @Option(
+        name: .customLong("announce"), help: "A configured VIP that belongs on lo now (repeat).",
+        transform: VIPArgument.parse)
     var announced: [IPv4Address] = []
 
     @Option(help: "The record of the VIPs ecmpd owns on lo.")
@@ -38,7 +42,9 @@ struct LoopbackApplyCommand: ParsableCommand {
     func validate() throws {
         let unconfigured = Set(announced).subtracting(configured)
         if !unconfigured.isEmpty {
-            throw ValidationError("--announce names VIPs that are not --configured: \(unconfigured.sorted().map(\.description).joined(separator: ", "))")
+            throw ValidationError(
+                "--announce names VIPs that are not --configured: \(unconfigured.sorted().map(\.description).joined(separator: ", "))"
+            )
         }
     }
 
@@ -51,13 +57,16 @@ struct LoopbackApplyCommand: ParsableCommand {
             let ownership = AddressOwnership(configured: Set(configured), recorded: recorded, onLoopback: onLoopback)
             let plan = LoopbackPlan(ownership: ownership, announced: Set(announced), onLoopback: onLoopback)
             // Recorded before adding, so a crash never leaks an address.
-            if ownership.owned != recorded { try store.write(LoopbackRecord(owned: ownership.owned.sorted().map(\.description))) }
+            if ownership.owned != recorded {
+                try store.write(LoopbackRecord(owned: ownership.owned.sorted().map(\.description)))
+            }
             for vip in plan.additions { try loopback.add(vip) }
             for vip in plan.removals { try loopback.remove(vip) }
             return Report(
                 adopted: ownership.adopted.sorted().map(\.description), added: plan.additions.map(\.description),
                 removed: plan.removals.map(\.description), conflicts: ownership.conflicts.map(\.network.description),
-                foreign: ownership.foreign.map(\.network.description), owned: ownership.owned.sorted().map(\.description))
+                foreign: ownership.foreign.map(\.network.description),
+                owned: ownership.owned.sorted().map(\.description))
         }
         if json {
             try Output.json(report)
@@ -65,7 +74,9 @@ struct LoopbackApplyCommand: ParsableCommand {
             for vip in report.adopted { print("adopted \(vip)/32 (already on lo)") }
             for vip in report.added { print("added \(vip)/32") }
             for vip in report.removed { print("removed \(vip)/32") }
-            for network in report.conflicts { print("conflict: \(network) on lo is not ecmpd's; left alone, its /32 not managed") }
+            for network in report.conflicts {
+                print("conflict: \(network) on lo is not ecmpd's; left alone, its /32 not managed")
+            }
             for network in report.foreign { print("foreign \(network) left alone") }
         }
     }

@@ -22,12 +22,17 @@ struct LoopbackListCommand: ParsableCommand {
     func run() throws {
         let addresses = try RealServerCommand.edge { try LoopbackAddresses().addresses() }
         if json {
-            try Output.json(addresses.map {
-                Address(address: $0.address.description, prefixLength: $0.network.prefixLength, label: $0.label, secondary: $0.isSecondary)
-            })
+            try Output.json(
+                addresses.map {
+                    Address(
+                        address: $0.address.description, prefixLength: $0.network.prefixLength, label: $0.label,
+                        secondary: $0.isSecondary)
+                })
         } else {
             for address in addresses {
-                print("\(address.network)\(address.label.map { " label \($0)" } ?? "")\(address.isSecondary ? " secondary" : "")")
+                print(
+                    "\(address.network)\(address.label.map { " label \($0)" } ?? "")\(address.isSecondary ? " secondary" : "")"
+                )
             }
         }
     }

@@ -13,10 +13,14 @@ enum ProcSysctl {
 
     static func read(_ sysctl: RealServerSysctl) throws(Failure) -> Int {
         guard let data = FileManager.default.contents(atPath: sysctl.path) else {
-            throw Failure(operation: "read", sysctl: sysctl, reason: String(cString: strerror(access(sysctl.path, F_OK) == 0 ? EACCES : errno)))
+            throw Failure(
+                operation: "read", sysctl: sysctl,
+                reason: String(cString: strerror(access(sysctl.path, F_OK) == 0 ? EACCES : errno)))
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let value = Int(text) else { throw Failure(operation: "read", sysctl: sysctl, reason: "not a number: '\(text)'") }
+        guard let value = Int(text) else {
+            throw Failure(operation: "read", sysctl: sysctl, reason: "not a number: '\(text)'")
+        }
         return value
     }
 
@@ -37,7 +41,9 @@ enum ProcSysctl {
         let text = Array("\(value)\n".utf8)
         let written = text.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
         guard written == text.count else {
-            throw Failure(operation: "write \(value) to", sysctl: sysctl, reason: String(cString: strerror(written < 0 ? errno : EIO)))
+            throw Failure(
+                operation: "write \(value) to", sysctl: sysctl,
+                reason: String(cString: strerror(written < 0 ? errno : EIO)))
         }
     }
 }

@@ -33,7 +33,9 @@ struct RealServerCommand: ParsableCommand {
 
 /// The options every `realserver` subcommand takes.
 struct RealServerOptions: ParsableArguments {
-    @Option(name: .customLong("vip"), help: "A VIP this real server serves (repeat for several).", transform: VIPArgument.parse)
+    @Option(
+        name: .customLong("vip"), help: "A VIP this real server serves (repeat for several).",
+        transform: VIPArgument.parse)
     var vips: [IPv4Address] = []
 
     @Option(help: "Where `up` records what it changed, for `down`.")
@@ -50,7 +52,9 @@ struct RealServerOptions: ParsableArguments {
 /// `IPv4Address.init` ambiguous in every file of this target.
 enum VIPArgument {
     static func parse(_ text: String) throws -> IPv4Address {
-        guard let address = IPv4Address(text) else { throw ValidationError("'\(text)' is not an IPv4 address (a.b.c.d)") }
+        guard let address = IPv4Address(text) else {
+            throw ValidationError("'\(text)' is not an IPv4 address (a.b.c.d)")
+        }
         return address
     }
 }

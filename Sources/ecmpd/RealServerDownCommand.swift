@@ -40,8 +40,9 @@ struct RealServerDownCommand: ParsableCommand {
             let loopback = try LoopbackAddresses()
             let store = options.store
             let record = try store.read()
-            let plan = RealServerDownPlan(vips: options.vips.isEmpty ? nil : options.vips, onLoopback: try loopback.addresses(),
-                                          sysctls: ProcSysctl.readAll(), record: record)
+            let plan = RealServerDownPlan(
+                vips: options.vips.isEmpty ? nil : options.vips, onLoopback: try loopback.addresses(),
+                sysctls: ProcSysctl.readAll(), record: record)
             for vip in plan.removals { try loopback.remove(vip) }
             for change in plan.sysctlRestores { try ProcSysctl.write(change.sysctl, change.to) }
             if let kept = plan.record { try store.write(kept) } else if record != nil { try store.remove() }
@@ -57,7 +58,8 @@ struct RealServerDownCommand: ParsableCommand {
                 switch sysctl.action {
                 case "restored": print("\(sysctl.key): \(sysctl.value) -> \(sysctl.previous)")
                 case "unchanged": print("\(sysctl.key): already \(sysctl.previous)")
-                default: print("\(sysctl.key): left at \(sysctl.value), changed since up (was \(sysctl.previous) before)")
+                default:
+                    print("\(sysctl.key): left at \(sysctl.value), changed since up (was \(sysctl.previous) before)")
                 }
             }
             print(report.changed ? "real server down" : "real server down, nothing to undo")
@@ -71,9 +73,14 @@ extension RealServerDownCommand.Report {
         removed = plan.removals.map(\.description)
         leftInPlace = plan.notAddedByEcmpd.map(\.description)
         remaining = plan.remainingVIPs.map(\.description)
-        sysctls = plan.sysctlRestores.map { Sysctl(key: $0.sysctl.key, value: $0.from, previous: $0.to, action: "restored") }
-            + plan.sysctlsInPlace.map { Sysctl(key: $0.sysctl.key, value: $0.from, previous: $0.to, action: "unchanged") }
-            + plan.sysctlsChangedSinceUp.map { Sysctl(key: $0.sysctl.key, value: $0.from, previous: $0.to, action: "changed since up; left") }
+        sysctls =
+            plan.sysctlRestores.map { Sysctl(key: $0.sysctl.key, value: $0.from, previous: $0.to, action: "restored") }
+            + plan.sysctlsInPlace.map {
+                Sysctl(key: $0.sysctl.key, value: $0.from, previous: $0.to, action: "unchanged")
+            }
+            + plan.sysctlsChangedSinceUp.map {
+                Sysctl(key: $0.sysctl.key, value: $0.from, previous: $0.to, action: "changed since up; left")
+            }
         self.stateFile = stateFile
         recordKept = plan.record != nil
     }

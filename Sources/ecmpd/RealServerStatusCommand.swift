@@ -30,9 +30,12 @@ struct RealServerStatusCommand: ParsableCommand {
         let onLoopback = try RealServerCommand.edge { try LoopbackAddresses().addresses() }
         let status = RealServerStatus(vips: options.vips, onLoopback: onLoopback, sysctls: ProcSysctl.readAll())
         if options.json {
-            try Output.json(Report(complete: status.isComplete, pieces: status.pieces.map {
-                Report.Piece(name: $0.name, expected: $0.expected, actual: $0.actual, ok: $0.isInPlace)
-            }))
+            try Output.json(
+                Report(
+                    complete: status.isComplete,
+                    pieces: status.pieces.map {
+                        Report.Piece(name: $0.name, expected: $0.expected, actual: $0.actual, ok: $0.isInPlace)
+                    }))
         } else {
             for piece in status.pieces { print(piece.description) }
             print(status.isComplete ? "real server ready" : "real server not ready: \(status.missing.count) missing")

@@ -42,8 +42,9 @@ struct RealServerUpCommand: ParsableCommand {
         let report = try RealServerCommand.edge { () throws -> Report in
             let loopback = try LoopbackAddresses()
             let store = options.store
-            let plan = RealServerUpPlan(vips: options.vips, onLoopback: try loopback.addresses(),
-                                        sysctls: try Self.readSysctls(), record: try store.read())
+            let plan = RealServerUpPlan(
+                vips: options.vips, onLoopback: try loopback.addresses(),
+                sysctls: try Self.readSysctls(), record: try store.read())
             // Recorded before anything changes: a crash midway leaves a
             // record `down` can undo from.
             try store.write(plan.record)
@@ -55,10 +56,15 @@ struct RealServerUpCommand: ParsableCommand {
             try Output.json(report)
         } else {
             for sysctl in report.sysctls {
-                print(sysctl.action == "set" ? "\(sysctl.key): \(sysctl.previous) -> \(sysctl.value)" : "\(sysctl.key): already \(sysctl.value)")
+                print(
+                    sysctl.action == "set"
+                        ? "\(sysctl.key): \(sysctl.previous) -> \(sysctl.value)"
+                        : "\(sysctl.key): already \(sysctl.value)")
             }
             for address in report.addresses { print("\(address.address)/32 on lo: \(address.action)") }
-            print(report.changed ? "real server up (recorded in \(report.stateFile))" : "real server up, nothing to change")
+            print(
+                report.changed
+                    ? "real server up (recorded in \(report.stateFile))" : "real server up, nothing to change")
         }
     }
 
@@ -80,12 +86,16 @@ extension RealServerUpCommand.Report {
             if let write = plan.sysctlWrites.first(where: { $0.sysctl == sysctl }) {
                 return Sysctl(key: sysctl.key, previous: write.from, value: write.to, action: "set")
             }
-            return Sysctl(key: sysctl.key, previous: previous[sysctl] ?? sysctl.wanted, value: sysctl.wanted, action: "unchanged")
+            return Sysctl(
+                key: sysctl.key, previous: previous[sysctl] ?? sysctl.wanted, value: sysctl.wanted, action: "unchanged")
         }
-        addresses = plan.additions.map { Address(address: $0.description, action: "added") }
+        addresses =
+            plan.additions.map { Address(address: $0.description, action: "added") }
             + plan.addressesInPlace.map {
-                Address(address: $0.vip.description,
-                        action: $0.addedByEcmpd ? "present (added by ecmpd)" : "present (not added by ecmpd; down leaves it)")
+                Address(
+                    address: $0.vip.description,
+                    action: $0.addedByEcmpd
+                        ? "present (added by ecmpd)" : "present (not added by ecmpd; down leaves it)")
             }
         addresses.sort { IPv4Address($0.address)! < IPv4Address($1.address)! }
     }

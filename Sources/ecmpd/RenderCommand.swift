@@ -50,7 +50,8 @@ struct RenderCommand: ParsableCommand {
         }
         let sync = RoutingSync(loaded: loaded, role: role, directory: write, allowIntegrated: allowIntegrated)
         do {
-            let (output, secrets) = try sync.render(network: network, hostname: Output.systemHostname(), withKey: write != nil)
+            let (output, secrets) = try sync.render(
+                network: network, hostname: Output.systemHostname(), withKey: write != nil)
             guard let directory = write else {
                 print("==> zebra.conf <==\n\(output.zebra)\n==> ospfd.conf <==\n\(output.ospfd)", terminator: "")
                 return
@@ -58,7 +59,8 @@ struct RenderCommand: ParsableCommand {
             let result = try sync.install(output, secrets: secrets, reload: reload, warn: Output.error)
             for name in ["zebra.conf", "ospfd.conf"] {
                 switch result.installed[name] {
-                case .installed(let backup): print("\(directory)/\(name): installed" + (backup.map { " (previous kept as \($0))" } ?? ""))
+                case .installed(let backup):
+                    print("\(directory)/\(name): installed" + (backup.map { " (previous kept as \($0))" } ?? ""))
                 default: print("\(directory)/\(name): unchanged")
                 }
             }

@@ -32,7 +32,8 @@ struct StatusCommand: ParsableCommand {
     }
 
     func run() throws {
-        let address = self.address ?? config.map { ConfigFile.loadOrExit($0).config.status.listen } ?? StatusServer.defaultListen
+        let address =
+            self.address ?? config.map { ConfigFile.loadOrExit($0).config.status.listen } ?? StatusServer.defaultListen
         guard let (host, port) = StatusListenAddress.split(address) else {
             Output.error("ecmpd status: '\(address)' is not ADDRESS:PORT")
             throw ExitCode(1)
@@ -67,8 +68,10 @@ struct StatusCommand: ParsableCommand {
     static func table(_ snapshot: StatusSnapshot, now: Date) -> String {
         var rows = [["VIP", "NAME", "STATE", "USABLE", "SINCE", "REASON"]]
         for vip in snapshot.vips {
-            rows.append([vip.vip, vip.name.isEmpty ? "-" : vip.name, vip.state.rawValue, "\(vip.usable)/\(vip.total)",
-                         age(from: vip.lastChange, to: now), vip.reason ?? "-"])
+            rows.append([
+                vip.vip, vip.name.isEmpty ? "-" : vip.name, vip.state.rawValue, "\(vip.usable)/\(vip.total)",
+                age(from: vip.lastChange, to: now), vip.reason ?? "-",
+            ])
         }
         var text = columns(rows)
         if snapshot.vips.isEmpty { text += "(no VIPs configured)\n" }
@@ -78,7 +81,8 @@ struct StatusCommand: ParsableCommand {
             text += "\(label): \(health.healthy ? "ok" : "PROBLEM"): \(health.detail)\n"
         }
         for daemon in snapshot.routingDaemons ?? [] {
-            text += "\(daemon.daemon): \(daemon.running ? "up" : "DOWN") for \(age(from: daemon.since, to: now)): \(daemon.detail)\n"
+            text +=
+                "\(daemon.daemon): \(daemon.running ? "up" : "DOWN") for \(age(from: daemon.since, to: now)): \(daemon.detail)\n"
         }
         return text
     }
@@ -87,8 +91,11 @@ struct StatusCommand: ParsableCommand {
     static func realServerTable(_ servers: [ManagedServerStatus]) -> String {
         var rows = [["SERVICE", "SERVER", "CHECK", "STATE", "WEIGHT", "LATENCY", "FLAPS", "LAST ERROR"]]
         for server in servers {
-            rows.append([server.service, server.server, server.check, server.state, server.weight.map(String.init) ?? "-",
-                         server.latencyMilliseconds.map { String(format: "%.1fms", $0) } ?? "-", "\(server.flaps)", server.lastError ?? "-"])
+            rows.append([
+                server.service, server.server, server.check, server.state, server.weight.map(String.init) ?? "-",
+                server.latencyMilliseconds.map { String(format: "%.1fms", $0) } ?? "-", "\(server.flaps)",
+                server.lastError ?? "-",
+            ])
         }
         return columns(rows)
     }

@@ -13,10 +13,10 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "On the router: check the kernel's ECMP route to a VIP against FRR and an expectation.",
         discussion: """
-        Exit status: 0 the route matches (and kernel and FRR agree), 1 a mismatch, \
-        a missing route or a disagreement, 2 usage. With --watch: the status of the \
-        last state seen, or 1 when --timeout ends the watch before --count changes.
-        """
+            Exit status: 0 the route matches (and kernel and FRR agree), 1 a mismatch, \
+            a missing route or a disagreement, 2 usage. With --watch: the status of the \
+            last state seen, or 1 when --timeout ends the watch before --count changes.
+            """
     )
 
     @Option(name: .customLong("vip"), help: "The VIP whose /32 route to check.", transform: VIPArgument.parse)
@@ -47,10 +47,14 @@ struct VerifyCommand: ParsableCommand {
     var noFRR = false
 
     func validate() throws {
-        if expect != nil, expectNexthops != nil { throw ValidationError("give --expect or --expect-nexthops, not both") }
+        if expect != nil, expectNexthops != nil {
+            throw ValidationError("give --expect or --expect-nexthops, not both")
+        }
         if let expect, expect < 0 { throw ValidationError("--expect takes a number of nexthops, 0 or more") }
         if let expectNexthops {
-            do { _ = try NexthopExpectation.gateways(parsing: expectNexthops) } catch { throw ValidationError("--expect-nexthops: \(error)") }
+            do { _ = try NexthopExpectation.gateways(parsing: expectNexthops) } catch {
+                throw ValidationError("--expect-nexthops: \(error)")
+            }
         }
         if !watch, count != nil || timeout != nil { throw ValidationError("--count and --timeout go with --watch") }
         if let count, count < 1 { throw ValidationError("--count takes 1 or more") }
@@ -68,7 +72,8 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         if watch { return try runWatch() }
         let route = try RealServerCommand.edge { try RouteReader().route(to: vip) }
-        let verification = RouteVerification(prefix: prefix, kernel: nexthops(of: route), frr: frrView(), expectation: expectation)
+        let verification = RouteVerification(
+            prefix: prefix, kernel: nexthops(of: route), frr: frrView(), expectation: expectation)
         if json {
             try Output.json(Report(verification, route: route))
         } else {
@@ -135,7 +140,9 @@ struct VerifyCommand: ParsableCommand {
             print("frr: not checked: \(reason)")
         case .entries(let entries):
             if let installed = FRRRoute.installed(in: entries) {
-                print("frr: \(installed.protocolName) route installed with \(Self.count(installed.fibNexthops)) in the FIB")
+                print(
+                    "frr: \(installed.protocolName) route installed with \(Self.count(installed.fibNexthops)) in the FIB"
+                )
             } else if let selected = entries.first(where: \.isSelected) {
                 print("frr: \(selected.protocolName) route selected but not installed")
             } else {
@@ -144,7 +151,10 @@ struct VerifyCommand: ParsableCommand {
             if verification.agreement == .agree { print("frr: agrees with the kernel") }
         }
         for problem in verification.problems { print("problem: \(problem)") }
-        print(verification.isOK ? "ok: \(verification.expectation)" : "mismatch: \(verification.problems.count) problem\(verification.problems.count == 1 ? "" : "s")")
+        print(
+            verification.isOK
+                ? "ok: \(verification.expectation)"
+                : "mismatch: \(verification.problems.count) problem\(verification.problems.count == 1 ? "" : "s")")
     }
 
     static func count(_ nexthops: RouteNexthops) -> String {
@@ -155,7 +165,9 @@ struct VerifyCommand: ParsableCommand {
         var parts = ["proto \(route.protocolName)", "metric \(route.metric)"]
         if route.typeName != "unicast" { parts.insert(route.typeName, at: 0) }
         if let id = route.nexthopObjectID {
-            parts.append("nhid \(id), read from \(route.source == .nexthopObjects ? "the nexthop objects" : "the route's compatibility copy")")
+            parts.append(
+                "nhid \(id), read from \(route.source == .nexthopObjects ? "the nexthop objects" : "the route's compatibility copy")"
+            )
         }
         return parts.joined(separator: ", ")
     }
@@ -221,16 +233,21 @@ struct VerifyCommand: ParsableCommand {
             kernel = Kernel(
                 present: verification.kernel != nil, nexthops: Self.nexthops(verification.kernel ?? .empty),
                 matchedPrefix: route?.prefix.description, protocol: route?.protocolName, type: route?.typeName,
-                metric: route?.metric, table: route?.table, nexthopObjectID: route?.nexthopObjectID, nexthopSource: route?.source.rawValue
+                metric: route?.metric, table: route?.table, nexthopObjectID: route?.nexthopObjectID,
+                nexthopSource: route?.source.rawValue
             )
             switch verification.frr {
             case .unavailable(let reason):
                 frr = FRR(available: false, reason: reason, routes: [])
             case .entries(let entries):
-                frr = FRR(available: true, reason: nil, routes: entries.map {
-                    FRR.Route(protocol: $0.protocolName, selected: $0.isSelected, installed: $0.isInstalled,
-                              fibNexthops: Self.nexthops($0.fibNexthops), activeNexthops: Self.nexthops($0.activeNexthops))
-                })
+                frr = FRR(
+                    available: true, reason: nil,
+                    routes: entries.map {
+                        FRR.Route(
+                            protocol: $0.protocolName, selected: $0.isSelected, installed: $0.isInstalled,
+                            fibNexthops: Self.nexthops($0.fibNexthops), activeNexthops: Self.nexthops($0.activeNexthops)
+                        )
+                    })
             }
         }
 
@@ -286,7 +303,8 @@ struct VerifyCommand: ParsableCommand {
             }
         }
         if let count, changes < count, let timeout {
-            Output.error("error: saw \(changes) of \(count) change\(count == 1 ? "" : "s") to \(prefix) within \(timeout) s")
+            Output.error(
+                "error: saw \(changes) of \(count) change\(count == 1 ? "" : "s") to \(prefix) within \(timeout) s")
             throw ExitCode(1)
         }
         if expectation.mismatch(in: current ?? .empty) != nil { throw ExitCode(1) }

@@ -72,6 +72,7 @@ final class AddressOwnershipTests: XCTestCase {
 
     func testAnnouncedButUnownedVIPsAreNeverAdded() {
         let ownership = AddressOwnership(configured: [vip], recorded: [], onLoopback: [localhost])
-        XCTAssertEqual(LoopbackPlan(ownership: ownership, announced: [vip, stranger], onLoopback: [localhost]).additions, [vip])
+        XCTAssertEqual(
+            LoopbackPlan(ownership: ownership, announced: [vip, stranger], onLoopback: [localhost]).additions, [vip])
     }
 }

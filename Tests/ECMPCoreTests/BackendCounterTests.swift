@@ -16,12 +16,16 @@ final class BackendCounterTests: XCTestCase {
     /// A service on `address` with one destination per weight.
     func entry(_ identity: IPVSServiceIdentity, weights: [Int32]) -> IPVSTable.Entry {
         let port = identity.endpoint?.port ?? 0
-        return IPVSTable.Entry(IPVSService(identity), destinations: weights.enumerated().map { index, weight in
-            IPVSDestination(ip("198.18.1.\(index + 1)"), port: port, weight: weight)
-        })
+        return IPVSTable.Entry(
+            IPVSService(identity),
+            destinations: weights.enumerated().map { index, weight in
+                IPVSDestination(ip("198.18.1.\(index + 1)"), port: port, weight: weight)
+            })
     }
 
-    func tcp(_ port: UInt16, on address: IPv4Address? = nil) -> IPVSServiceIdentity { .tcp(.v4(address ?? vip), port: port) }
+    func tcp(_ port: UInt16, on address: IPv4Address? = nil) -> IPVSServiceIdentity {
+        .tcp(.v4(address ?? vip), port: port)
+    }
 
     func testADestinationIsUsableOnlyWithWeightAboveZero() {
         let table = IPVSTable([entry(tcp(80), weights: [1, 0, 5, 0])])
@@ -45,7 +49,9 @@ final class BackendCounterTests: XCTestCase {
     }
 
     func testTheFirstFailingServiceInConfigurationOrderIsReported() {
-        let table = IPVSTable([entry(tcp(80), weights: [1]), entry(tcp(443), weights: [0, 0, 0]), entry(tcp(8443), weights: [0])])
+        let table = IPVSTable([
+            entry(tcp(80), weights: [1]), entry(tcp(443), weights: [0, 0, 0]), entry(tcp(8443), weights: [0]),
+        ])
         let count = BackendCounter.count(vipConfig([http(80), http(8443), http(443)]), in: table)
         XCTAssertEqual(count.usable, 0)
         XCTAssertEqual(count.total, 1, "8443 is configured before 443")
@@ -106,8 +112,9 @@ final class BackendCounterTests: XCTestCase {
             entry(tcp(80), weights: [1, 0]),
         ])
         let count = BackendCounter.count(vipConfig([]), in: table)
-        XCTAssertEqual(count.services.map(\.identity), [tcp(80), .udp(.v4(vip), port: 53)],
-                       "the VIP's own services in canonical order; another address and a mark service are not the VIP's")
+        XCTAssertEqual(
+            count.services.map(\.identity), [tcp(80), .udp(.v4(vip), port: 53)],
+            "the VIP's own services in canonical order; another address and a mark service are not the VIP's")
         XCTAssertEqual(count.usable, 2)
         XCTAssertEqual(count.total, 3)
     }
@@ -121,6 +128,7 @@ final class BackendCounterTests: XCTestCase {
 
     func testWithoutConfiguredServicesAndNoneOnTheAddressNothingCounts() {
         let table = IPVSTable([entry(tcp(80, on: IPv4Address(198, 18, 0, 101)), weights: [1])])
-        XCTAssertEqual(BackendCounter.count(vipConfig([]), in: table), BackendCounter.Count(usable: 0, total: 0, services: []))
+        XCTAssertEqual(
+            BackendCounter.count(vipConfig([]), in: table), BackendCounter.Count(usable: 0, total: 0, services: []))
     }
 }

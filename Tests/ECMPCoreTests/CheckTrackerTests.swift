@@ -12,7 +12,8 @@ final class CheckTrackerTests: XCTestCase {
         XCTAssertEqual(up.verdict, .unknown)
         XCTAssertEqual(up.record(ok), CheckTracker.Transition(from: .unknown, to: .up, failure: nil))
         var down = CheckTracker(rise: 3, fall: 3)
-        XCTAssertEqual(down.record(refused), CheckTracker.Transition(from: .unknown, to: .down, failure: .connectionRefused))
+        XCTAssertEqual(
+            down.record(refused), CheckTracker.Transition(from: .unknown, to: .down, failure: .connectionRefused))
         XCTAssertEqual(up.flaps + down.flaps, 0, "a first verdict is not a flap")
     }
 
@@ -30,7 +31,7 @@ final class CheckTrackerTests: XCTestCase {
     func testASuccessBetweenFailuresStartsTheCountAgain() {
         var tracker = CheckTracker(rise: 1, fall: 2)
         _ = tracker.record(ok)
-        for _ in 0 ..< 10 {
+        for _ in 0..<10 {
             XCTAssertNil(tracker.record(refused))
             XCTAssertNil(tracker.record(ok))
         }
@@ -53,7 +54,7 @@ final class CheckTrackerTests: XCTestCase {
 
     func testFlapsCountEveryChangeBetweenUpAndDown() {
         var tracker = CheckTracker(rise: 1, fall: 1)
-        for _ in 0 ..< 5 {
+        for _ in 0..<5 {
             _ = tracker.record(ok)
             _ = tracker.record(refused)
         }

@@ -42,12 +42,15 @@ final class ConfigBadInputTests: XCTestCase {
         let found = refusal("vips: " + String(repeating: "[", count: 50_000) + "\n")
         XCTAssertEqual(found.count, 1)
         XCTAssertEqual(found.first?.line, 1)
-        XCTAssertTrue(found.first?.message.contains("Maximum nesting level reached") == true, found.first?.message ?? "")
+        XCTAssertTrue(
+            found.first?.message.contains("Maximum nesting level reached") == true, found.first?.message ?? "")
     }
 
     func testNestingAtTheLimitStillParses() throws {
         let depth = ConfigParser.maximumNesting - 4
-        let text = "vips:\n  - address: 198.18.0.1\nnode: { hostname: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + " }\n"
+        let text =
+            "vips:\n  - address: 198.18.0.1\nnode: { hostname: " + String(repeating: "[", count: depth)
+            + String(repeating: "]", count: depth) + " }\n"
         XCTAssertEqual(refusal(text).map(\.field), ["node.hostname"], "refused for its type, not its depth")
     }
 
@@ -71,7 +74,8 @@ final class ConfigBadInputTests: XCTestCase {
         thread.start()
         wait(for: [done], timeout: 60)
         XCTAssertEqual(result.problems.map(\.line), [1])
-        XCTAssertTrue(result.problems.first?.message.contains("Maximum nesting level reached") == true, "\(result.problems)")
+        XCTAssertTrue(
+            result.problems.first?.message.contains("Maximum nesting level reached") == true, "\(result.problems)")
     }
 
     func testBlockNestingThousandsDeepIsRefusedWithoutOverflowingTheStack() {
@@ -86,7 +90,10 @@ final class ConfigBadInputTests: XCTestCase {
             XCTAssertEqual(found.map(\.value), [address])
             XCTAssertEqual(found.map(\.line), [2])
         }
-        let server = refusal(vip("198.18.0.1", services: "    services:\n      - port: 80\n        real_servers: [{ address: 300.1.1.1 }]\n"))
+        let server = refusal(
+            vip(
+                "198.18.0.1",
+                services: "    services:\n      - port: 80\n        real_servers: [{ address: 300.1.1.1 }]\n"))
         XCTAssertEqual(server.map(\.field), ["vips[0].services[0].real_servers[0].address"])
         XCTAssertEqual(server.map(\.line), [5])
     }
@@ -94,7 +101,11 @@ final class ConfigBadInputTests: XCTestCase {
     func testPortsZeroAndAbove65535AreRefused() {
         for port in ["0", "65536", "-1", "99999999999999999999"] {
             let found = refusal(vip("198.18.0.1", services: "    services:\n      - port: \(port)\n"))
-            XCTAssertEqual(found.map(\.description), ["t.yaml:4:15: error: vips[0].services[0].port: \"\(port)\": \(port.count > 10 ? "expected a whole number" : "out of range 1-65535")"])
+            XCTAssertEqual(
+                found.map(\.description),
+                [
+                    "t.yaml:4:15: error: vips[0].services[0].port: \"\(port)\": \(port.count > 10 ? "expected a whole number" : "out of range 1-65535")"
+                ])
         }
     }
 
@@ -109,10 +120,15 @@ final class ConfigBadInputTests: XCTestCase {
     }
 
     func testVIPEqualToAnInterfaceAddressIsRefusedWithFieldAndValue() throws {
-        let loaded = try ConfigParser.parse("vips:\n  - address: 198.18.0.100\n  - address: 198.18.0.2\n", file: "t.yaml")
+        let loaded = try ConfigParser.parse(
+            "vips:\n  - address: 198.18.0.100\n  - address: 198.18.0.2\n", file: "t.yaml")
         let network = NetworkSnapshot(interfaces: [
-            NetworkInterface(index: 1, name: "lo", isUp: true, isLoopback: true, addresses: [InterfaceAddress(network: IPv4Network("198.18.0.100/32")!)]),
-            NetworkInterface(index: 2, name: "eth0", isUp: true, addresses: [InterfaceAddress(network: IPv4Network("198.18.0.2/24")!)]),
+            NetworkInterface(
+                index: 1, name: "lo", isUp: true, isLoopback: true,
+                addresses: [InterfaceAddress(network: IPv4Network("198.18.0.100/32")!)]),
+            NetworkInterface(
+                index: 2, name: "eth0", isUp: true,
+                addresses: [InterfaceAddress(network: IPv4Network("198.18.0.2/24")!)]),
         ])
         let errors = NetworkConfigValidator.problems(loaded, network: network).filter { $0.severity == .error }
         XCTAssertEqual(errors.map(\.field), ["vips[1].address"], "the VIP on lo is where it belongs")
@@ -136,8 +152,10 @@ final class ConfigBadInputTests: XCTestCase {
             XCTAssertEqual(found.map(\.line), [2])
             XCTAssertTrue(found.first?.message.contains(block) == true, "\(address): \(found)")
         }
-        let neighbours = ["169.253.255.255", "169.255.0.0", "1.0.0.0", "223.255.255.255", "126.255.255.255",
-                          "128.0.0.0"]
+        let neighbours = [
+            "169.253.255.255", "169.255.0.0", "1.0.0.0", "223.255.255.255", "126.255.255.255",
+            "128.0.0.0",
+        ]
         for address in neighbours {
             XCTAssertNoThrow(try ConfigParser.parse(vip(address), file: "t.yaml"), address)
         }
@@ -150,13 +168,15 @@ final class ConfigBadInputTests: XCTestCase {
         func addresses(_ prefixes: String...) -> [InterfaceAddress] {
             prefixes.map { InterfaceAddress(network: IPv4Network($0)!) }
         }
-        return NetworkSnapshot(interfaces: [
-            NetworkInterface(index: 1, name: "lo", isUp: true, isLoopback: true,
-                             addresses: addresses("127.0.0.1/8", "198.18.0.100/32")),
-            NetworkInterface(index: 2, name: "eth0", isUp: true, addresses: addresses("198.18.0.2/24")),
-            NetworkInterface(index: 3, name: "eth1", isUp: true, addresses: addresses("198.18.4.1/30")),
-            NetworkInterface(index: 4, name: "eth2", isUp: true, addresses: addresses("198.18.5.0/31")),
-        ], defaultRoute: DefaultRoute(interfaceIndex: 2, gateway: IPv4Address("198.18.0.1")))
+        return NetworkSnapshot(
+            interfaces: [
+                NetworkInterface(
+                    index: 1, name: "lo", isUp: true, isLoopback: true,
+                    addresses: addresses("127.0.0.1/8", "198.18.0.100/32")),
+                NetworkInterface(index: 2, name: "eth0", isUp: true, addresses: addresses("198.18.0.2/24")),
+                NetworkInterface(index: 3, name: "eth1", isUp: true, addresses: addresses("198.18.4.1/30")),
+                NetworkInterface(index: 4, name: "eth2", isUp: true, addresses: addresses("198.18.5.0/31")),
+            ], defaultRoute: DefaultRoute(interfaceIndex: 2, gateway: IPv4Address("198.18.0.1")))
     }
 
     func hostProblems(_ addresses: [String]) throws -> [ConfigProblem] {
@@ -192,10 +212,12 @@ final class ConfigBadInputTests: XCTestCase {
         XCTAssertEqual(found.map(\.field), ["vips[0].address", "vips[1].address"])
         XCTAssertEqual(found.map(\.value), ["198.18.0.100", "198.18.5.1"])
         guard found.count == 2 else { return }
-        XCTAssertTrue(found[0].message.hasPrefix("is inside 198.18.0.0/24, a connected prefix of eth0"),
-                      found[0].message)
-        XCTAssertTrue(found[1].message.hasPrefix("is inside 198.18.5.0/31, a connected prefix of eth2"),
-                      found[1].message)
+        XCTAssertTrue(
+            found[0].message.hasPrefix("is inside 198.18.0.0/24, a connected prefix of eth0"),
+            found[0].message)
+        XCTAssertTrue(
+            found[1].message.hasPrefix("is inside 198.18.5.0/31, a connected prefix of eth2"),
+            found[1].message)
     }
 
     // MARK: Files that are not ecmpd configs
@@ -252,9 +274,11 @@ final class ConfigBadInputTests: XCTestCase {
     }
 
     func testATypoInTheOnlyTopLevelKeyStillGetsADidYouMean() {
-        XCTAssertEqual(refusal("vip: [{ address: 198.18.0.1 }]\n").map(\.description), [
-            "t.yaml:1:1: error: vip: \"vip\": unknown key; did you mean 'vips'?",
-            "t.yaml:1:1: error: vips: missing: list at least one VIP",
-        ])
+        XCTAssertEqual(
+            refusal("vip: [{ address: 198.18.0.1 }]\n").map(\.description),
+            [
+                "t.yaml:1:1: error: vip: \"vip\": unknown key; did you mean 'vips'?",
+                "t.yaml:1:1: error: vips: missing: list at least one VIP",
+            ])
     }
 }

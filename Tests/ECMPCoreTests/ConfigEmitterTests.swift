@@ -13,11 +13,15 @@ final class ConfigEmitterTests: XCTestCase {
     }
 
     private var web: VIPConfig {
-        VIPConfig(address: IPv4Address(198, 18, 0, 100), services: [
-            VirtualService(listener: .port(.tcp, 80), realServers: [
-                RealServer(address: .v4(IPv4Address(198, 18, 0, 11)), check: HealthCheck(kind: .tcp)),
-            ]),
-        ])
+        VIPConfig(
+            address: IPv4Address(198, 18, 0, 100),
+            services: [
+                VirtualService(
+                    listener: .port(.tcp, 80),
+                    realServers: [
+                        RealServer(address: .v4(IPv4Address(198, 18, 0, 11)), check: HealthCheck(kind: .tcp))
+                    ])
+            ])
     }
 
     func testMinimalConfigRoundTrips() {
@@ -26,7 +30,9 @@ final class ConfigEmitterTests: XCTestCase {
 
     func testMinimalConfigWritesOnlyModeAndWhatDescribesTheService() {
         let yaml = ConfigEmitter.yaml(Config(vips: [web]))
-        XCTAssertEqual(yaml, """
+        XCTAssertEqual(
+            yaml,
+            """
             mode: observe
             vips:
             - address: 198.18.0.100
@@ -58,7 +64,8 @@ final class ConfigEmitterTests: XCTestCase {
             authentication: OSPFAuthentication(keyID: 3, keyFile: "/etc/ecmpd/ospf.key"), fastConvergence: false
         )
         config.routing = RoutingDaemonSettings(
-            flavour: .frr, configDirectory: "/etc/frr/lab", user: "frrlab", group: "frrvty", vtysh: "/usr/local/bin/vtysh",
+            flavour: .frr, configDirectory: "/etc/frr/lab", user: "frrlab", group: "frrvty",
+            vtysh: "/usr/local/bin/vtysh",
             reload: .command(["/usr/local/sbin/reload-frr", "{daemon}", "{file}"]), backups: 9, pathspace: "lab1",
             templatesDirectory: "/etc/ecmpd/templates"
         )
@@ -71,22 +78,33 @@ final class ConfigEmitterTests: XCTestCase {
                     listener: .port(.udp, 53), scheduler: "mh", schedulerFlags: ["mh-port", "mh-fallback"],
                     persistence: Persistence(timeout: 600, netmask: IPv4Address(255, 255, 255, 0)), forwarding: .tunnel,
                     realServers: [
-                        RealServer(address: .v4(IPv4Address(198, 18, 1, 21)), port: 5353, weight: 0, check: HealthCheck(
-                            kind: .exec(argv: ["/usr/lib/ecmpd/check-dns", "--name", "example.net"]), interval: .milliseconds(1500),
-                            timeout: .milliseconds(700), rise: 2, fall: 3, retries: 4, retryDelay: .zero, connectPort: 53)),
+                        RealServer(
+                            address: .v4(IPv4Address(198, 18, 1, 21)), port: 5353, weight: 0,
+                            check: HealthCheck(
+                                kind: .exec(argv: ["/usr/lib/ecmpd/check-dns", "--name", "example.net"]),
+                                interval: .milliseconds(1500),
+                                timeout: .milliseconds(700), rise: 2, fall: 3, retries: 4, retryDelay: .zero,
+                                connectPort: 53)),
                         RealServer(address: IPAddress("2001:db8::21")!, weight: 7),
                     ],
-                    quorum: 2, hysteresis: 1, sorryServer: RealServerAddress(address: .v4(IPv4Address(198, 18, 1, 250)), port: 53),
+                    quorum: 2, hysteresis: 1,
+                    sorryServer: RealServerAddress(address: .v4(IPv4Address(198, 18, 1, 250)), port: 53),
                     inhibitOnFailure: true
                 ),
                 VirtualService(
                     listener: .fwmark(42), scheduler: "rr", persistence: Persistence(timeout: 30), forwarding: .nat,
                     realServers: [
-                        RealServer(address: .v4(IPv4Address(198, 18, 1, 22)), check: HealthCheck(
-                            kind: .http(HTTPCheck(path: "/health?full=1", statusCodes: [200, 204], digest: "9b3a0c85a887a256d6939da88aabd8cd",
-                                                  host: "www.example.net", tls: true, verifyCertificate: true)),
-                            connectPort: 8443)),
-                        RealServer(address: .v4(IPv4Address(198, 18, 1, 23)), check: HealthCheck(kind: .http(HTTPCheck()))),
+                        RealServer(
+                            address: .v4(IPv4Address(198, 18, 1, 22)),
+                            check: HealthCheck(
+                                kind: .http(
+                                    HTTPCheck(
+                                        path: "/health?full=1", statusCodes: [200, 204],
+                                        digest: "9b3a0c85a887a256d6939da88aabd8cd",
+                                        host: "www.example.net", tls: true, verifyCertificate: true)),
+                                connectPort: 8443)),
+                        RealServer(
+                            address: .v4(IPv4Address(198, 18, 1, 23)), check: HealthCheck(kind: .http(HTTPCheck()))),
                     ],
                     sorryServer: RealServerAddress(address: .v4(IPv4Address(198, 18, 1, 251)))
                 ),
@@ -98,7 +116,8 @@ final class ConfigEmitterTests: XCTestCase {
 
     func testQuaggaFlavourWritesOnlyWhatDiffersFromQuaggaDefaults() {
         var config = Config(vips: [web])
-        config.routing = RoutingDaemonSettings(flavour: .quagga, configDirectory: "/etc/quagga", user: "quagga", group: "quagga", reload: .none)
+        config.routing = RoutingDaemonSettings(
+            flavour: .quagga, configDirectory: "/etc/quagga", user: "quagga", group: "quagga", reload: .none)
         let yaml = ConfigEmitter.yaml(config)
         XCTAssertTrue(yaml.hasPrefix("mode: observe\nrouting:\n  flavour: quagga\nvips:\n"), yaml)
         roundTrip(config)
@@ -106,7 +125,8 @@ final class ConfigEmitterTests: XCTestCase {
 
     func testQuaggaFlavourWithFRRReloadWritesTheReload() {
         var config = Config(vips: [web])
-        config.routing = RoutingDaemonSettings(flavour: .quagga, configDirectory: "/etc/quagga", user: "quagga", group: "quagga", reload: .frrReload)
+        config.routing = RoutingDaemonSettings(
+            flavour: .quagga, configDirectory: "/etc/quagga", user: "quagga", group: "quagga", reload: .frrReload)
         XCTAssertTrue(ConfigEmitter.yaml(config).contains("  reload: frr-reload\n"))
         roundTrip(config)
     }

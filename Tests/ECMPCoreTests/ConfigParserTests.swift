@@ -24,33 +24,35 @@ final class ConfigParserTests: XCTestCase {
     }
 
     func testReadsEveryServiceField() throws {
-        let loaded = try parse("""
-        mode: managed
-        vips:
-          - address: 198.18.0.100
-            health: { min_healthy: 50%, rise: 2, fall: 3, hold_down: 1500ms }
-            services:
-              - protocol: udp
-                port: 53
-                scheduler: mh
-                scheduler_flags: [mh-port, mh-fallback]
-                persistence: { timeout: 300, netmask: 255.255.255.0 }
-                forwarding: tunnel
-                quorum: 2
-                hysteresis: 1
-                inhibit_on_failure: true
-                sorry_server: { address: 198.18.0.9, port: 53 }
-                real_servers:
-                  - address: 198.18.0.4
-                    weight: 5
-                    check: { type: http, path: /health, status_codes: [200, 204], interval: 2s, timeout: 500ms, connect_port: 8080 }
-              - fwmark: 7
-                real_servers:
-                  - address: 198.18.0.5
-                    check: { type: exec, command: [/usr/bin/true, --quiet] }
-        """)
+        let loaded = try parse(
+            """
+            mode: managed
+            vips:
+              - address: 198.18.0.100
+                health: { min_healthy: 50%, rise: 2, fall: 3, hold_down: 1500ms }
+                services:
+                  - protocol: udp
+                    port: 53
+                    scheduler: mh
+                    scheduler_flags: [mh-port, mh-fallback]
+                    persistence: { timeout: 300, netmask: 255.255.255.0 }
+                    forwarding: tunnel
+                    quorum: 2
+                    hysteresis: 1
+                    inhibit_on_failure: true
+                    sorry_server: { address: 198.18.0.9, port: 53 }
+                    real_servers:
+                      - address: 198.18.0.4
+                        weight: 5
+                        check: { type: http, path: /health, status_codes: [200, 204], interval: 2s, timeout: 500ms, connect_port: 8080 }
+                  - fwmark: 7
+                    real_servers:
+                      - address: 198.18.0.5
+                        check: { type: exec, command: [/usr/bin/true, --quiet] }
+            """)
         let vip = loaded.config.vips[0]
-        XCTAssertEqual(vip.health, HealthPolicy(minimumHealthy: .percent(50), rise: 2, fall: 3, holdDown: .milliseconds(1500)))
+        XCTAssertEqual(
+            vip.health, HealthPolicy(minimumHealthy: .percent(50), rise: 2, fall: 3, holdDown: .milliseconds(1500)))
         let service = vip.services[0]
         XCTAssertEqual(service.listener, .port(.udp, 53))
         XCTAssertEqual(service.schedulerFlags, ["mh-port", "mh-fallback"])
@@ -68,14 +70,17 @@ final class ConfigParserTests: XCTestCase {
 
     func testUnknownKeyNamesLineAndSuggestsSpelling() {
         let found = problems("vips:\n  - address: 198.18.0.100\n    helth: {}\n")
-        XCTAssertEqual(found.map(\.description), [
-            "t.yaml:3:5: error: vips[0].helth: \"helth\": unknown key; did you mean 'health'?",
-        ])
+        XCTAssertEqual(
+            found.map(\.description),
+            [
+                "t.yaml:3:5: error: vips[0].helth: \"helth\": unknown key; did you mean 'health'?"
+            ])
     }
 
     func testPortOutOfRangeNamesFieldAndValue() {
         let found = problems("vips:\n  - address: 198.18.0.100\n    services:\n      - port: 70000\n")
-        XCTAssertEqual(found.first?.description, "t.yaml:4:15: error: vips[0].services[0].port: \"70000\": out of range 1-65535")
+        XCTAssertEqual(
+            found.first?.description, "t.yaml:4:15: error: vips[0].services[0].port: \"70000\": out of range 1-65535")
     }
 
     func testBadAddressIsRefused() {
@@ -86,52 +91,65 @@ final class ConfigParserTests: XCTestCase {
     }
 
     func testDuplicateVIPAndDuplicateServiceAreErrors() {
-        let found = problems("""
-        vips:
-          - address: 198.18.0.100
-            services:
-              - { port: 80 }
-              - { port: 80, protocol: tcp }
-              - { port: 80, protocol: udp }
-          - address: 198.18.0.100
-        """)
-        XCTAssertEqual(found.map(\.message), [
-            "duplicate service on 198.18.0.100 (also vips[0].services[0])",
-            "duplicate VIP (also vips[0])",
-        ])
+        let found = problems(
+            """
+            vips:
+              - address: 198.18.0.100
+                services:
+                  - { port: 80 }
+                  - { port: 80, protocol: tcp }
+                  - { port: 80, protocol: udp }
+              - address: 198.18.0.100
+            """)
+        XCTAssertEqual(
+            found.map(\.message),
+            [
+                "duplicate service on 198.18.0.100 (also vips[0].services[0])",
+                "duplicate VIP (also vips[0])",
+            ])
         XCTAssertEqual(found.map(\.line), [5, 7])
     }
 
     func testRouterIDEqualToVIPIsRefusedAtItsLine() {
         let found = problems("ospf:\n  router_id: 198.18.0.100\nvips:\n  - address: 198.18.0.100\n")
-        XCTAssertEqual(found.map(\.description), [
-            "t.yaml:2:14: error: ospf.router_id: \"198.18.0.100\": equals a VIP: every director announces the VIP, so router-ids would collide",
-        ])
+        XCTAssertEqual(
+            found.map(\.description),
+            [
+                "t.yaml:2:14: error: ospf.router_id: \"198.18.0.100\": equals a VIP: every director announces the VIP, so router-ids would collide"
+            ])
     }
 
     func testEveryProblemIsReportedNotJustTheFirst() {
-        let found = problems("""
-        ospf:
-          hello_interval: 0
-          priority: 300
-        vips:
-          - address: nope
-          - address: 198.18.0.1
-            services:
-              - { port: 80, scheduler: wrrr }
-        """)
-        XCTAssertEqual(found.map(\.field), ["ospf.hello_interval", "ospf.priority", "vips[0].address", "vips[1].services[0].scheduler"])
+        let found = problems(
+            """
+            ospf:
+              hello_interval: 0
+              priority: 300
+            vips:
+              - address: nope
+              - address: 198.18.0.1
+                services:
+                  - { port: 80, scheduler: wrrr }
+            """)
+        XCTAssertEqual(
+            found.map(\.field),
+            ["ospf.hello_interval", "ospf.priority", "vips[0].address", "vips[1].services[0].scheduler"])
         XCTAssertTrue(found[3].message.hasPrefix("did you mean 'wrr'?"), found[3].message)
     }
 
     func testInterfaceNamesAreCheckedForLengthAndShellCharacters() {
-        let found = problems("ospf:\n  interfaces: [eth0, \"eth0;reboot\", averyveryverylongname]\nvips:\n  - address: 198.18.0.1\n")
+        let found = problems(
+            "ospf:\n  interfaces: [eth0, \"eth0;reboot\", averyveryverylongname]\nvips:\n  - address: 198.18.0.1\n")
         XCTAssertEqual(found.map(\.field), ["ospf.interfaces[1]", "ospf.interfaces[2]"])
-        XCTAssertEqual(found.map(\.message), ["interface names are letters, digits and - _ . : @ only", "longer than 15 bytes (IFNAMSIZ)"])
+        XCTAssertEqual(
+            found.map(\.message),
+            ["interface names are letters, digits and - _ . : @ only", "longer than 15 bytes (IFNAMSIZ)"])
     }
 
     func testDeadIntervalMustExceedHello() {
-        XCTAssertEqual(problems("ospf: { hello_interval: 4, dead_interval: 4 }\nvips: [{ address: 198.18.0.1 }]\n").map(\.field), ["ospf.dead_interval"])
+        XCTAssertEqual(
+            problems("ospf: { hello_interval: 4, dead_interval: 4 }\nvips: [{ address: 198.18.0.1 }]\n").map(\.field),
+            ["ospf.dead_interval"])
     }
 
     func testYAMLSyntaxErrorHasALine() {
@@ -152,15 +170,16 @@ final class ConfigParserTests: XCTestCase {
     }
 
     func testExecCheckMustNotGoThroughAShell() {
-        let found = problems("""
-        vips:
-          - address: 198.18.0.1
-            services:
-              - port: 80
-                real_servers:
-                  - address: 198.18.0.4
-                    check: { type: exec, command: ["curl -s localhost | grep ok"] }
-        """)
+        let found = problems(
+            """
+            vips:
+              - address: 198.18.0.1
+                services:
+                  - port: 80
+                    real_servers:
+                      - address: 198.18.0.4
+                        check: { type: exec, command: ["curl -s localhost | grep ok"] }
+            """)
         XCTAssertEqual(found.map(\.message), ["the first word must be an absolute path: checks run without a shell"])
     }
 
@@ -172,11 +191,13 @@ final class ConfigParserTests: XCTestCase {
 
     func testAVIPWithoutServicesWatchesItsAddressInObserveModeAndWarnsInManagedMode() throws {
         XCTAssertEqual(try parse("vips: [{address: 198.18.0.1}]\n").warnings.map(\.field), [])
-        XCTAssertEqual(try parse("mode: managed\nvips: [{address: 198.18.0.1}]\n").warnings.map(\.field), ["vips[0].services"])
+        XCTAssertEqual(
+            try parse("mode: managed\nvips: [{address: 198.18.0.1}]\n").warnings.map(\.field), ["vips[0].services"])
     }
 
     func testAuthenticationNeedsAnAbsoluteKeyFile() {
-        XCTAssertEqual(problems("ospf: { authentication: { key_file: ospf.key } }\nvips: [{address: 198.18.0.1}]\n").map(\.field),
-                       ["ospf.authentication.key_file"])
+        XCTAssertEqual(
+            problems("ospf: { authentication: { key_file: ospf.key } }\nvips: [{address: 198.18.0.1}]\n").map(\.field),
+            ["ospf.authentication.key_file"])
     }
 }

@@ -13,7 +13,8 @@ final class FuzzCorpusTests: XCTestCase {
     /// Every corpus file, both parsers' inputs alike.
     func corpusFiles() throws -> [URL] {
         let files = try ["config", "keepalived"].flatMap { directory in
-            try FileManager.default.contentsOfDirectory(at: Self.corpus.appendingPathComponent(directory), includingPropertiesForKeys: nil)
+            try FileManager.default.contentsOfDirectory(
+                at: Self.corpus.appendingPathComponent(directory), includingPropertiesForKeys: nil)
         }
         return files.sorted { $0.path < $1.path }
     }
@@ -36,9 +37,12 @@ final class FuzzCorpusTests: XCTestCase {
             let bytes = try [UInt8](Data(contentsOf: url))
             let name = url.lastPathComponent
             let outcomes = [
-                refusal(bytes, file: name) { text throws(ConfigErrors) in _ = try ConfigParser.parse(text, file: name) },
+                refusal(bytes, file: name) { text throws(ConfigErrors) in _ = try ConfigParser.parse(text, file: name)
+                },
                 refusal(bytes, file: name) { text throws(ConfigErrors) in
-                    _ = try KeepalivedImporter.importConfig(text: text, file: name, configID: "director-1") { path in [(path, text)] }
+                    _ = try KeepalivedImporter.importConfig(text: text, file: name, configID: "director-1") { path in
+                        [(path, text)]
+                    }
                 },
             ]
             for problems in outcomes.compactMap({ $0 }) {
@@ -58,13 +62,19 @@ final class FuzzCorpusTests: XCTestCase {
 
     func testEveryRegressionInputIsRefusedByItsParser() throws {
         for directory in ["config", "keepalived"] {
-            let urls = try FileManager.default.contentsOfDirectory(at: Self.corpus.appendingPathComponent(directory), includingPropertiesForKeys: nil)
+            let urls = try FileManager.default.contentsOfDirectory(
+                at: Self.corpus.appendingPathComponent(directory), includingPropertiesForKeys: nil)
             for url in urls where url.lastPathComponent.hasPrefix("regression-") {
                 let bytes = try [UInt8](Data(contentsOf: url))
                 let name = url.lastPathComponent
                 let problems = refusal(bytes, file: name) { text throws(ConfigErrors) in
-                    if directory == "config" { _ = try ConfigParser.parse(text, file: name) }
-                    else { _ = try KeepalivedImporter.importConfig(text: text, file: name, configID: "director-1") { path in [(path, text)] } }
+                    if directory == "config" {
+                        _ = try ConfigParser.parse(text, file: name)
+                    } else {
+                        _ = try KeepalivedImporter.importConfig(text: text, file: name, configID: "director-1") {
+                            path in [(path, text)]
+                        }
+                    }
                 }
                 XCTAssertNotNil(problems, "\(directory)/\(name) was accepted")
             }

@@ -5,8 +5,10 @@ import XCTest
 /// `virtual_server`, found through includes, with the file and line an
 /// operator must edit.
 final class HASuspendScanTests: XCTestCase {
-    func scan(_ text: String, file: String = "/etc/keepalived/keepalived.conf", configID: String? = nil,
-              includes: [String: [(file: String, text: String)]] = [:]) -> [String] {
+    func scan(
+        _ text: String, file: String = "/etc/keepalived/keepalived.conf", configID: String? = nil,
+        includes: [String: [(file: String, text: String)]] = [:]
+    ) -> [String] {
         KeepalivedImporter.haSuspendLocations(text: text, file: file, configID: configID) { pattern in
             includes[pattern] ?? []
         }.map(\.description)
@@ -14,52 +16,52 @@ final class HASuspendScanTests: XCTestCase {
 
     func testHASuspendInsideAVirtualServerIsFoundWithFileAndLine() {
         let text = """
-        global_defs {
-            router_id dir1
-        }
-        virtual_server 198.18.0.100 80 {
-            lb_algo rr
-            ha_suspend
-            real_server 198.18.1.1 80 {
-                TCP_CHECK {
+            global_defs {
+                router_id dir1
+            }
+            virtual_server 198.18.0.100 80 {
+                lb_algo rr
+                ha_suspend
+                real_server 198.18.1.1 80 {
+                    TCP_CHECK {
+                    }
                 }
             }
-        }
 
-        """
+            """
         XCTAssertEqual(scan(text), ["/etc/keepalived/keepalived.conf:6"])
     }
 
     func testEveryVirtualServerWithHASuspendIsNamed() {
         let text = """
-        virtual_server 198.18.0.100 80 {
-            ha_suspend
-        }
-        virtual_server 198.18.0.100 443 {
-            lb_algo rr
-        }
-        virtual_server 198.18.0.101 53 {
-            ha_suspend
-        }
+            virtual_server 198.18.0.100 80 {
+                ha_suspend
+            }
+            virtual_server 198.18.0.100 443 {
+                lb_algo rr
+            }
+            virtual_server 198.18.0.101 53 {
+                ha_suspend
+            }
 
-        """
+            """
         XCTAssertEqual(scan(text), ["/etc/keepalived/keepalived.conf:2", "/etc/keepalived/keepalived.conf:8"])
     }
 
     func testHASuspendOutsideAVirtualServerIsNotReported() {
         let text = """
-        ha_suspend
-        global_defs {
             ha_suspend
-        }
-        vrrp_instance VI_1 {
-            ha_suspend
-        }
-        virtual_server_group web {
-            198.18.0.100 80
-        }
+            global_defs {
+                ha_suspend
+            }
+            vrrp_instance VI_1 {
+                ha_suspend
+            }
+            virtual_server_group web {
+                198.18.0.100 80
+            }
 
-        """
+            """
         XCTAssertEqual(scan(text), [])
     }
 
@@ -73,28 +75,37 @@ final class HASuspendScanTests: XCTestCase {
 
     func testHASuspendInAnIncludedFileIsNamedByThatFilesPathAndLine() {
         let text = """
-        global_defs {
-        }
-        include conf.d/*.conf
+            global_defs {
+            }
+            include conf.d/*.conf
 
-        """
+            """
         let included = """
-        # web
-        virtual_server 198.18.0.100 80 {
-            ha_suspend
-        }
+            # web
+            virtual_server 198.18.0.100 80 {
+                ha_suspend
+            }
 
-        """
-        let includes = ["/etc/keepalived/conf.d/*.conf": [
-            (file: "/etc/keepalived/conf.d/dns.conf", text: "virtual_server 198.18.0.101 53 {\n    lb_algo rr\n}\n"),
-            (file: "/etc/keepalived/conf.d/web.conf", text: included),
-        ]]
+            """
+        let includes = [
+            "/etc/keepalived/conf.d/*.conf": [
+                (
+                    file: "/etc/keepalived/conf.d/dns.conf",
+                    text: "virtual_server 198.18.0.101 53 {\n    lb_algo rr\n}\n"
+                ),
+                (file: "/etc/keepalived/conf.d/web.conf", text: included),
+            ]
+        ]
         XCTAssertEqual(scan(text, includes: includes), ["/etc/keepalived/conf.d/web.conf:3"])
     }
 
     func testHASuspendIncludedInsideAVirtualServerBlockIsFound() {
         let text = "virtual_server 198.18.0.100 80 {\n    include common/vs-settings.conf\n}\n"
-        let includes = ["/etc/keepalived/common/vs-settings.conf": [(file: "/etc/keepalived/common/vs-settings.conf", text: "lb_algo rr\nha_suspend\n")]]
+        let includes = [
+            "/etc/keepalived/common/vs-settings.conf": [
+                (file: "/etc/keepalived/common/vs-settings.conf", text: "lb_algo rr\nha_suspend\n")
+            ]
+        ]
         XCTAssertEqual(scan(text, includes: includes), ["/etc/keepalived/common/vs-settings.conf:2"])
     }
 

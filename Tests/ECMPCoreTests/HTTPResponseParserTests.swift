@@ -5,13 +5,15 @@ import XCTest
 /// and a byte at a time, and the malformed answers it must refuse.
 final class HTTPResponseParserTests: XCTestCase {
     /// Feeds `text` in pieces of `piece` bytes; nil while incomplete.
-    func parse(_ text: String, piece: Int = .max, digest: Bool = true, closeAfter: Bool = false) throws -> HTTPResponseParser.Response? {
+    func parse(_ text: String, piece: Int = .max, digest: Bool = true, closeAfter: Bool = false) throws
+        -> HTTPResponseParser.Response?
+    {
         var parser = HTTPResponseParser(digestBody: digest)
         let bytes = Array(text.utf8)
         var index = 0
         while index < bytes.count {
             let end = min(bytes.count, index + min(piece, bytes.count))
-            if case .complete(let response) = try parser.feed(bytes[index ..< end]) { return response }
+            if case .complete(let response) = try parser.feed(bytes[index..<end]) { return response }
             index = end
         }
         return closeAfter ? try parser.finish() : nil
@@ -28,7 +30,8 @@ final class HTTPResponseParserTests: XCTestCase {
     }
 
     func testChunkedBodyIsJoinedBeforeTheDigest() throws {
-        let text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n"
+        let text =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n"
         for piece in [1, 2, 1000] {
             let response = try XCTUnwrap(try parse(text, piece: piece))
             XCTAssertEqual(response.bodyDigest, MD5.hexDigest(of: Array("hello, world".utf8)))
@@ -44,7 +47,8 @@ final class HTTPResponseParserTests: XCTestCase {
     }
 
     func testACloseBeforeTheBodyEndsIsTruncation() {
-        XCTAssertThrowsError(try parse("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", closeAfter: true)) { error in
+        XCTAssertThrowsError(try parse("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", closeAfter: true)) {
+            error in
             XCTAssertEqual(error as? CheckFailure, .truncatedResponse(received: 45))
         }
         XCTAssertThrowsError(try parse("HTTP/1.1 200 OK\r\nContent-Le", closeAfter: true)) { error in
@@ -69,7 +73,8 @@ final class HTTPResponseParserTests: XCTestCase {
     }
 
     func testInterimResponsesAreSkipped() throws {
-        XCTAssertEqual(try parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")?.status, 200)
+        XCTAssertEqual(
+            try parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")?.status, 200)
     }
 
     func testBareLineFeedsAreAccepted() throws {
@@ -95,7 +100,9 @@ final class HTTPResponseParserTests: XCTestCase {
     }
 
     func testAnEndlessHeadIsCutOffAtTheLimit() {
-        let text = "HTTP/1.1 200 OK\r\n" + String(repeating: "X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n", count: 500)
+        let text =
+            "HTTP/1.1 200 OK\r\n"
+            + String(repeating: "X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n", count: 500)
         XCTAssertThrowsError(try parse(text)) { error in
             XCTAssertTrue("\(error)".contains("over 16 KiB"), "\(error)")
         }

@@ -14,36 +14,43 @@ final class IPVSReconcilePlanTests: XCTestCase {
 
     /// What the kernel hands back: `hashed` set, counters and stats present.
     private func asReadBack(_ table: IPVSTable) -> IPVSTable {
-        IPVSTable(table.entries.map { entry in
-            var service = entry.service
-            service.flags.insert(.hashed)
-            service.stats = IPVSStats(connections: 42)
-            let destinations = entry.destinations.reversed().map { destination in
-                var copy = destination
-                copy.connections = IPVSConnectionCounts(active: 3, inactive: 1)
-                copy.stats = IPVSStats(connections: 7)
-                return copy
-            }
-            return IPVSTable.Entry(service, destinations: destinations)
-        })
+        IPVSTable(
+            table.entries.map { entry in
+                var service = entry.service
+                service.flags.insert(.hashed)
+                service.stats = IPVSStats(connections: 42)
+                let destinations = entry.destinations.reversed().map { destination in
+                    var copy = destination
+                    copy.connections = IPVSConnectionCounts(active: 3, inactive: 1)
+                    copy.stats = IPVSStats(connections: 7)
+                    return copy
+                }
+                return IPVSTable.Entry(service, destinations: destinations)
+            })
     }
 
     func testAddsEverythingToAnEmptyTable() {
         let service = IPVSService(web, scheduler: "mh", flags: [.mhPort])
         let desired = table(.init(service, destinations: [real(2), real(3)]))
         let plan = IPVSReconcilePlan(desired: desired, actual: IPVSTable(), ownership: .services([]))
-        XCTAssertEqual(plan.changes, [
-            .addService(service),
-            .addDestination(real(2), service: web),
-            .addDestination(real(3), service: web),
-        ])
+        XCTAssertEqual(
+            plan.changes,
+            [
+                .addService(service),
+                .addDestination(real(2), service: web),
+                .addDestination(real(3), service: web),
+            ])
     }
 
     func testPlanOfATableAgainstItselfIsEmpty() {
         let desired = table(
-            .init(IPVSService(web, scheduler: "mh", flags: [.mhPort, .mhFallback]), destinations: [real(2), real(3, weight: 5)]),
-            .init(IPVSService(dns, scheduler: "rr", flags: [.persistent, .onePacket], persistenceTimeout: 60,
-                              netmask: .ipv4(IPv4Address(255, 255, 255, 0))), destinations: [real(4)])
+            .init(
+                IPVSService(web, scheduler: "mh", flags: [.mhPort, .mhFallback]),
+                destinations: [real(2), real(3, weight: 5)]),
+            .init(
+                IPVSService(
+                    dns, scheduler: "rr", flags: [.persistent, .onePacket], persistenceTimeout: 60,
+                    netmask: .ipv4(IPv4Address(255, 255, 255, 0))), destinations: [real(4)])
         )
         XCTAssertTrue(IPVSReconcilePlan(desired: desired, actual: desired, ownership: .wholeTable).isEmpty)
         XCTAssertTrue(IPVSReconcilePlan(desired: desired, actual: asReadBack(desired), ownership: .wholeTable).isEmpty)
@@ -102,23 +109,27 @@ final class IPVSReconcilePlanTests: XCTestCase {
         let desired = table(.init(service, destinations: [v6, real(10), otherPort, real(2), real(3)]))
         let actual = table(.init(service, destinations: [real(3)]))
         let plan = IPVSReconcilePlan(desired: desired, actual: actual, ownership: .wholeTable)
-        XCTAssertEqual(plan.changes, [
-            .addDestination(real(2), service: web),
-            .addDestination(otherPort, service: web),
-            .addDestination(real(10), service: web),
-            .addDestination(v6, service: web),
-        ])
+        XCTAssertEqual(
+            plan.changes,
+            [
+                .addDestination(real(2), service: web),
+                .addDestination(otherPort, service: web),
+                .addDestination(real(10), service: web),
+                .addDestination(v6, service: web),
+            ])
     }
 
     func testServicesAreAddedInCanonicalOrderAfterDeletions() {
         let desired = table(.init(IPVSService(dns, scheduler: "rr")), .init(IPVSService(web, scheduler: "rr")))
         let actual = table(.init(IPVSService(stranger, scheduler: "rr")))
         let plan = IPVSReconcilePlan(desired: desired, actual: actual, ownership: .wholeTable)
-        XCTAssertEqual(plan.changes, [
-            .deleteService(stranger),
-            .addService(IPVSService(web, scheduler: "rr")),
-            .addService(IPVSService(dns, scheduler: "rr")),
-        ])
+        XCTAssertEqual(
+            plan.changes,
+            [
+                .deleteService(stranger),
+                .addService(IPVSService(web, scheduler: "rr")),
+                .addService(IPVSService(dns, scheduler: "rr")),
+            ])
     }
 
     func testRemovedDestinationIsDeletedBeforeAdditions() {
@@ -126,10 +137,12 @@ final class IPVSReconcilePlanTests: XCTestCase {
         let actual = table(.init(service, destinations: [real(2), real(3)]))
         let desired = table(.init(service, destinations: [real(3), real(4)]))
         let plan = IPVSReconcilePlan(desired: desired, actual: actual, ownership: .wholeTable)
-        XCTAssertEqual(plan.changes, [
-            .deleteDestination(real(2).key, service: web),
-            .addDestination(real(4), service: web),
-        ])
+        XCTAssertEqual(
+            plan.changes,
+            [
+                .deleteDestination(real(2).key, service: web),
+                .addDestination(real(4), service: web),
+            ])
     }
 
     func testFwmarkFamiliesAreDistinctServices() {

@@ -6,9 +6,12 @@ import XCTest
 /// and what was observed are in docs/reliability.md, "Bad input".
 final class KeepalivedBadInputTests: XCTestCase {
     /// Every problem (warnings too) for `text`, failing the test if it imported.
-    func problems(_ text: String, includes: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) -> [ConfigProblem] {
+    func problems(_ text: String, includes: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line)
+        -> [ConfigProblem]
+    {
         do {
-            _ = try KeepalivedImporter.importConfig(text: text, file: "keepalived.conf", fwmarkVIP: nil, configID: nil) { path in
+            _ = try KeepalivedImporter.importConfig(text: text, file: "keepalived.conf", fwmarkVIP: nil, configID: nil)
+            { path in
                 includes[path].map { [(file: path, text: $0)] } ?? []
             }
             XCTFail("imported: the input should have been refused", file: file, line: line)
@@ -18,7 +21,9 @@ final class KeepalivedBadInputTests: XCTestCase {
         }
     }
 
-    func refusal(_ text: String, includes: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) -> [ConfigProblem] {
+    func refusal(_ text: String, includes: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line)
+        -> [ConfigProblem]
+    {
         problems(text, includes: includes, file: file, line: line).filter { $0.severity == .error }
     }
 
@@ -35,16 +40,23 @@ final class KeepalivedBadInputTests: XCTestCase {
 
     func testBracesThousandsDeepAreRefusedWithoutOverflowingTheStack() {
         let depth = 100_000
-        let text = "virtual_server 198.18.0.1 80 {\n" + String(repeating: "a {\n", count: depth) + String(repeating: "}\n", count: depth + 1)
+        let text =
+            "virtual_server 198.18.0.1 80 {\n" + String(repeating: "a {\n", count: depth)
+            + String(repeating: "}\n", count: depth + 1)
         let found = refusal(text)
-        let tooDeep = found.filter { $0.message.hasPrefix("blocks nest deeper than \(KeepalivedStatement.maximumDepth) levels") }
+        let tooDeep = found.filter {
+            $0.message.hasPrefix("blocks nest deeper than \(KeepalivedStatement.maximumDepth) levels")
+        }
         XCTAssertEqual(tooDeep.map(\.line), [KeepalivedStatement.maximumDepth + 1])
-        XCTAssertFalse(found.contains { $0.message.contains("never closed") || $0.message.contains("extra '}'") }, "\(found)")
+        XCTAssertFalse(
+            found.contains { $0.message.contains("never closed") || $0.message.contains("extra '}'") }, "\(found)")
     }
 
     func testUnclosedBracesThousandsDeepAreRefusedWithoutOverflowingTheStack() {
         let found = refusal("virtual_server 198.18.0.1 80 {\n" + String(repeating: "a {\n", count: 100_000))
-        XCTAssertTrue(found.contains { $0.line == KeepalivedStatement.maximumDepth + 1 && $0.message.contains("never closed") }, "\(found.prefix(3))")
+        XCTAssertTrue(
+            found.contains { $0.line == KeepalivedStatement.maximumDepth + 1 && $0.message.contains("never closed") },
+            "\(found.prefix(3))")
     }
 
     func testDefinitionsThatExpandExponentiallyAreRefusedAtTheirLine() {
@@ -55,7 +67,9 @@ final class KeepalivedBadInputTests: XCTestCase {
         text += virtualServer("198.18.0.1", "80") + "notification_email { $Q }\n"
         let found = refusal(text)
         XCTAssertEqual(found.map(\.line), [25])
-        XCTAssertEqual(found.first?.message, "longer than 64 KiB once definitions are expanded (definitions that expand into each other many times)")
+        XCTAssertEqual(
+            found.first?.message,
+            "longer than 64 KiB once definitions are expanded (definitions that expand into each other many times)")
     }
 
     func testAddressesOutOfRangeAreRefusedWithTheirValue() {
@@ -70,8 +84,10 @@ final class KeepalivedBadInputTests: XCTestCase {
     }
 
     func testVirtualServerFromABlockThatCannotBeAVIPIsRefusedWithItsValue() {
-        let blocks = ["255.255.255.255": "255.255.255.255/32", "169.254.1.1": "169.254.0.0/16",
-                      "240.0.0.1": "240.0.0.0/4"]
+        let blocks = [
+            "255.255.255.255": "255.255.255.255/32", "169.254.1.1": "169.254.0.0/16",
+            "240.0.0.1": "240.0.0.0/4",
+        ]
         for (address, block) in blocks {
             let found = refusal(virtualServer(address, "80"))
             XCTAssertEqual(found.map(\.value), [address])
@@ -84,11 +100,13 @@ final class KeepalivedBadInputTests: XCTestCase {
         for port in ["0", "65536"] {
             XCTAssertEqual(refusal(virtualServer("198.18.0.1", port)).map(\.line), [1], port)
         }
-        XCTAssertEqual(refusal(virtualServer("198.18.0.1", "80", realServer: "198.18.1.1 65536")).map(\.value), ["65536"])
+        XCTAssertEqual(
+            refusal(virtualServer("198.18.0.1", "80", realServer: "198.18.1.1 65536")).map(\.value), ["65536"])
     }
 
     func testVirtualIPAddressWithPrefixOver32IsNotTakenAsTheFwmarkVIP() {
-        let text = "vrrp_instance VI_1 {\n  virtual_ipaddress {\n    198.18.0.1/33\n  }\n}\n" + virtualServer("fwmark", "7")
+        let text =
+            "vrrp_instance VI_1 {\n  virtual_ipaddress {\n    198.18.0.1/33\n  }\n}\n" + virtualServer("fwmark", "7")
         XCTAssertEqual(refusal(text).map(\.line), [6], "the fwmark service is left without a VIP")
         let skipped = problems(text).filter { $0.severity == .warning && $0.value == "198.18.0.1/33" }
         XCTAssertEqual(skipped.map(\.line), [3])
@@ -109,12 +127,19 @@ final class KeepalivedBadInputTests: XCTestCase {
     func testFilesIncludingEachOtherByGlobAreReadAtMostTheLimitInAll() {
         let names = (1...8).map { "/etc/keepalived/conf.d/\($0).conf" }
         var reads = 0
-        XCTAssertThrowsError(try KeepalivedImporter.importConfig(text: "include conf.d/*.conf\n", file: "/etc/keepalived/keepalived.conf") { pattern in
-            XCTAssertEqual(pattern, "/etc/keepalived/conf.d/*.conf")
-            reads += 1
-            return names.map { (file: $0, text: "include *.conf\n") }
-        }) { error in
-            let tooMany = (error as? ConfigErrors)?.problems.filter { $0.message.hasPrefix("more than 1024 included files read in all") } ?? []
+        XCTAssertThrowsError(
+            try KeepalivedImporter.importConfig(
+                text: "include conf.d/*.conf\n", file: "/etc/keepalived/keepalived.conf"
+            ) { pattern in
+                XCTAssertEqual(pattern, "/etc/keepalived/conf.d/*.conf")
+                reads += 1
+                return names.map { (file: $0, text: "include *.conf\n") }
+            }
+        ) { error in
+            let tooMany =
+                (error as? ConfigErrors)?.problems.filter {
+                    $0.message.hasPrefix("more than 1024 included files read in all")
+                } ?? []
             XCTAssertEqual(tooMany.count, 1)
             XCTAssertEqual(tooMany.first?.line, 1)
         }
@@ -123,10 +148,13 @@ final class KeepalivedBadInputTests: XCTestCase {
 
     func testIncludedFilesLargerThanTheLimitInAllAreRefusedAtTheInclude() {
         let part = String(repeating: "! " + String(repeating: "x", count: 1021) + "\n", count: 3 << 10)
-        XCTAssertThrowsError(try KeepalivedImporter.importConfig(text: "include part-*.conf\n", file: "keepalived.conf") { _ in
-            (1...6).map { (file: "part-\($0).conf", text: part) }
-        }) { error in
-            let problems = (error as? ConfigErrors)?.problems.filter { $0.message.contains("MiB a config may have in all") } ?? []
+        XCTAssertThrowsError(
+            try KeepalivedImporter.importConfig(text: "include part-*.conf\n", file: "keepalived.conf") { _ in
+                (1...6).map { (file: "part-\($0).conf", text: part) }
+            }
+        ) { error in
+            let problems =
+                (error as? ConfigErrors)?.problems.filter { $0.message.contains("MiB a config may have in all") } ?? []
             XCTAssertEqual(problems.map(\.value), ["part-6.conf"])
             XCTAssertEqual(problems.map(\.line), [1])
         }
@@ -143,15 +171,18 @@ final class KeepalivedBadInputTests: XCTestCase {
         file callerFile: StaticString = #filePath, line: UInt = #line
     ) {
         let found = problems(text, includes: includes, file: callerFile, line: line)
-        XCTAssertEqual(found.count, 1, "one error, no line-by-line warnings: \(found.prefix(3))",
-                       file: callerFile, line: line)
+        XCTAssertEqual(
+            found.count, 1, "one error, no line-by-line warnings: \(found.prefix(3))",
+            file: callerFile, line: line)
         XCTAssertEqual(found.first?.severity, .error, file: callerFile, line: line)
         XCTAssertEqual(found.first?.file, file, file: callerFile, line: line)
-        XCTAssertTrue(found.first?.message.contains("does not look like a keepalived config") == true,
-                      "\(found.prefix(3))", file: callerFile, line: line)
+        XCTAssertTrue(
+            found.first?.message.contains("does not look like a keepalived config") == true,
+            "\(found.prefix(3))", file: callerFile, line: line)
         for problem in found {
-            XCTAssertFalse(problem.description.contains(token), "echoes the file: \(problem)",
-                           file: callerFile, line: line)
+            XCTAssertFalse(
+                problem.description.contains(token), "echoes the file: \(problem)",
+                file: callerFile, line: line)
         }
     }
 
@@ -181,7 +212,8 @@ final class KeepalivedBadInputTests: XCTestCase {
     }
 
     func testIncludedListOfAddressesOrNamesIsNotMistakenForANonConfig() throws {
-        let text = "vrrp_instance VI_1 {\n  virtual_ipaddress {\n    include vips.conf\n  }\n"
+        let text =
+            "vrrp_instance VI_1 {\n  virtual_ipaddress {\n    include vips.conf\n  }\n"
             + "  track_script {\n    include scripts.conf\n  }\n}\n"
             + "virtual_server_group web {\n  include group.conf\n}\n"
             + "virtual_server group web {\n  lb_algo rr\n"
@@ -202,8 +234,9 @@ final class KeepalivedBadInputTests: XCTestCase {
         let text = virtualServer("198.18.0.1", "80")
             .replacingOccurrences(of: "  lb_algo rr\n", with: "  lb_algo rr\n  \(keyword) \(token)\n")
         let imported = try KeepalivedImporter.importConfig(text: text, file: "keepalived.conf")
-        let unknown = try XCTUnwrap(imported.warnings.first { $0.message.hasPrefix("unknown keyword") },
-                                    "\(imported.warnings)")
+        let unknown = try XCTUnwrap(
+            imported.warnings.first { $0.message.hasPrefix("unknown keyword") },
+            "\(imported.warnings)")
         let field = unknown.field ?? ""
         XCTAssertTrue(field.hasPrefix("k\(token)xxx"), field)
         XCTAssertLessThanOrEqual(field.count, 35, field)
@@ -213,13 +246,15 @@ final class KeepalivedBadInputTests: XCTestCase {
     }
 
     func testGeneratedYAMLCopiesNoUnknownLineAndNoSecretArgument() throws {
-        let text = "vrrp_instance VI_1 {\n  authentication {\n    auth_type PASS\n    auth_pass \(token)\n  }\n}\n"
+        let text =
+            "vrrp_instance VI_1 {\n  authentication {\n    auth_type PASS\n    auth_pass \(token)\n  }\n}\n"
             + "auth_pass \(token)\n"
             + virtualServer("198.18.0.1", "80")
-                .replacingOccurrences(of: "  lb_algo rr\n", with: "  lb_algo rr\n  persistance_timeout 30\n")
+            .replacingOccurrences(of: "  lb_algo rr\n", with: "  lb_algo rr\n  persistance_timeout 30\n")
         let imported = try KeepalivedImporter.importConfig(text: text, file: "keepalived.conf")
-        XCTAssertTrue(imported.warnings.contains { $0.field == "persistance_timeout" },
-                      "still said on stderr: \(imported.warnings)")
+        XCTAssertTrue(
+            imported.warnings.contains { $0.field == "persistance_timeout" },
+            "still said on stderr: \(imported.warnings)")
         let yaml = ConfigEmitter.yaml(imported.config, header: imported.header(source: "keepalived.conf"))
         XCTAssertFalse(yaml.contains(token), yaml)
         XCTAssertFalse(yaml.contains("persistance_timeout"), "an unknown keyword is not copied into the YAML: \(yaml)")

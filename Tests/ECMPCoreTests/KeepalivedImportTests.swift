@@ -6,7 +6,8 @@ import XCTest
 /// imports to `NAME.yaml`, warnings in its header. Run with
 /// `ECMPD_UPDATE_GOLDEN=1` to rewrite them, then review the diff like code.
 final class KeepalivedImportTests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/keepalived")
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Fixtures/keepalived")
 
     /// Reads includes from the fixtures directory, naming files relative to
     /// it, as the CLI names them relative to where it was started.
@@ -23,10 +24,13 @@ final class KeepalivedImportTests: XCTestCase {
 
     private func importFixture(_ name: String, fwmarkVIP: IPv4Address? = nil) throws -> KeepalivedImport {
         let text = try String(contentsOf: Self.fixtures.appendingPathComponent(name), encoding: .utf8)
-        return try KeepalivedImporter.importConfig(text: text, file: name, fwmarkVIP: fwmarkVIP, includeLoader: Self.loadFixtures)
+        return try KeepalivedImporter.importConfig(
+            text: text, file: name, fwmarkVIP: fwmarkVIP, includeLoader: Self.loadFixtures)
     }
 
-    private func assertMatchesGolden(_ input: String, golden: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertMatchesGolden(
+        _ input: String, golden: String, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let result = try importFixture(input)
         let yaml = ConfigEmitter.yaml(result.config, header: result.header(source: input))
         let goldenURL = Self.fixtures.appendingPathComponent(golden)
@@ -35,19 +39,26 @@ final class KeepalivedImportTests: XCTestCase {
             return
         }
         let expected = try String(contentsOf: goldenURL, encoding: .utf8)
-        XCTAssertEqual(yaml, expected, "\(input) no longer imports to \(golden); rerun with ECMPD_UPDATE_GOLDEN=1 and review the diff", file: file, line: line)
+        XCTAssertEqual(
+            yaml, expected,
+            "\(input) no longer imports to \(golden); rerun with ECMPD_UPDATE_GOLDEN=1 and review the diff", file: file,
+            line: line)
     }
 
-    private func importText(_ text: String, file: String = "keepalived.conf", fwmarkVIP: IPv4Address? = nil, configID: String? = nil,
-                            includes: [String: String] = [:]) throws(ConfigErrors) -> KeepalivedImport {
+    private func importText(
+        _ text: String, file: String = "keepalived.conf", fwmarkVIP: IPv4Address? = nil, configID: String? = nil,
+        includes: [String: String] = [:]
+    ) throws(ConfigErrors) -> KeepalivedImport {
         try KeepalivedImporter.importConfig(text: text, file: file, fwmarkVIP: fwmarkVIP, configID: configID) { path in
             includes.filter { $0.key == path }.map { (file: $0.key, text: $0.value) }
         }
     }
 
     /// The problems of an import that must fail, as printed.
-    private func errors(_ text: String, fwmarkVIP: IPv4Address? = nil, includes: [String: String] = [:],
-                        file: StaticString = #filePath, line: UInt = #line) -> [String] {
+    private func errors(
+        _ text: String, fwmarkVIP: IPv4Address? = nil, includes: [String: String] = [:],
+        file: StaticString = #filePath, line: UInt = #line
+    ) -> [String] {
         do {
             _ = try importText(text, fwmarkVIP: fwmarkVIP, includes: includes)
             XCTFail("imported without errors", file: file, line: line)
@@ -129,7 +140,11 @@ final class KeepalivedImportTests: XCTestCase {
     }
 
     func testEveryGoldenFileReadsBackAsTheImportedConfig() throws {
-        let cases = ["01-director-tcp", "02-http-nat-mask", "03-ospf-ha-suspend", "06-fwmark-misc-ssl", "07-comments-unknown", "08-group-definitions"]
+        let cases =
+            [
+                "01-director-tcp", "02-http-nat-mask", "03-ospf-ha-suspend", "06-fwmark-misc-ssl",
+                "07-comments-unknown", "08-group-definitions",
+            ]
             .map { ("\($0).conf", "\($0).yaml") } + [("05-include/keepalived.conf", "05-include.yaml")]
         for (input, golden) in cases {
             let imported = try importFixture(input).config
@@ -145,28 +160,30 @@ final class KeepalivedImportTests: XCTestCase {
         XCTAssertThrowsError(try importText(text, file: "04-capitalised.conf")) { error in
             let errors = (error as! ConfigErrors).problems.filter { $0.severity == .error }.map(\.description)
             let hint = "keywords are case-sensitive and keepalived does not know"
-            XCTAssertEqual(errors, [
-                "04-capitalised.conf:2: error: Global_defs: \(hint) 'Global_defs'; did you mean 'global_defs'?",
-                "04-capitalised.conf:3: error: Notification_email: \(hint) 'Notification_email'; did you mean 'notification_email'?",
-                "04-capitalised.conf:6: error: Router_id: \(hint) 'Router_id'; did you mean 'router_id'?",
-                "04-capitalised.conf:10: error: Vrrp_instance: \(hint) 'Vrrp_instance'; did you mean 'vrrp_instance'?",
-                "04-capitalised.conf:11: error: State: \(hint) 'State'; did you mean 'state'?",
-                "04-capitalised.conf:12: error: Interface: \(hint) 'Interface'; did you mean 'interface'?",
-                "04-capitalised.conf:13: error: Virtual_router_id: \(hint) 'Virtual_router_id'; did you mean 'virtual_router_id'?",
-                "04-capitalised.conf:14: error: Priority: \(hint) 'Priority'; did you mean 'priority'?",
-                "04-capitalised.conf:15: error: Virtual_ipaddress: \(hint) 'Virtual_ipaddress'; did you mean 'virtual_ipaddress'?",
-                "04-capitalised.conf:21: error: Virtual_server: \(hint) 'Virtual_server'; did you mean 'virtual_server'?",
-                "04-capitalised.conf:22: error: Delay_loop: \(hint) 'Delay_loop'; did you mean 'delay_loop'?",
-                "04-capitalised.conf:23: error: Lb_algo: \(hint) 'Lb_algo'; did you mean 'lb_algo'?",
-                "04-capitalised.conf:24: error: Lb_kind: \(hint) 'Lb_kind'; did you mean 'lb_kind'?",
-                "04-capitalised.conf:25: error: Nat_mask: \(hint) 'Nat_mask'; did you mean 'nat_mask'?",
-                "04-capitalised.conf:26: error: Protocol: \(hint) 'Protocol'; did you mean 'protocol'?",
-                "04-capitalised.conf:27: error: Real_server: \(hint) 'Real_server'; did you mean 'real_server'?",
-                "04-capitalised.conf:28: error: Weight: \(hint) 'Weight'; did you mean 'weight'?",
-                "04-capitalised.conf:30: error: Connect_timeout: \(hint) 'Connect_timeout'; did you mean 'connect_timeout'?",
-                "04-capitalised.conf:31: error: Nb_get_retry: \(hint) 'Nb_get_retry'; did you mean 'nb_get_retry'? (keepalived does not know that in TCP_CHECK either)",
-                "04-capitalised.conf:32: error: Delay_before_retry: \(hint) 'Delay_before_retry'; did you mean 'delay_before_retry'?",
-            ])
+            XCTAssertEqual(
+                errors,
+                [
+                    "04-capitalised.conf:2: error: Global_defs: \(hint) 'Global_defs'; did you mean 'global_defs'?",
+                    "04-capitalised.conf:3: error: Notification_email: \(hint) 'Notification_email'; did you mean 'notification_email'?",
+                    "04-capitalised.conf:6: error: Router_id: \(hint) 'Router_id'; did you mean 'router_id'?",
+                    "04-capitalised.conf:10: error: Vrrp_instance: \(hint) 'Vrrp_instance'; did you mean 'vrrp_instance'?",
+                    "04-capitalised.conf:11: error: State: \(hint) 'State'; did you mean 'state'?",
+                    "04-capitalised.conf:12: error: Interface: \(hint) 'Interface'; did you mean 'interface'?",
+                    "04-capitalised.conf:13: error: Virtual_router_id: \(hint) 'Virtual_router_id'; did you mean 'virtual_router_id'?",
+                    "04-capitalised.conf:14: error: Priority: \(hint) 'Priority'; did you mean 'priority'?",
+                    "04-capitalised.conf:15: error: Virtual_ipaddress: \(hint) 'Virtual_ipaddress'; did you mean 'virtual_ipaddress'?",
+                    "04-capitalised.conf:21: error: Virtual_server: \(hint) 'Virtual_server'; did you mean 'virtual_server'?",
+                    "04-capitalised.conf:22: error: Delay_loop: \(hint) 'Delay_loop'; did you mean 'delay_loop'?",
+                    "04-capitalised.conf:23: error: Lb_algo: \(hint) 'Lb_algo'; did you mean 'lb_algo'?",
+                    "04-capitalised.conf:24: error: Lb_kind: \(hint) 'Lb_kind'; did you mean 'lb_kind'?",
+                    "04-capitalised.conf:25: error: Nat_mask: \(hint) 'Nat_mask'; did you mean 'nat_mask'?",
+                    "04-capitalised.conf:26: error: Protocol: \(hint) 'Protocol'; did you mean 'protocol'?",
+                    "04-capitalised.conf:27: error: Real_server: \(hint) 'Real_server'; did you mean 'real_server'?",
+                    "04-capitalised.conf:28: error: Weight: \(hint) 'Weight'; did you mean 'weight'?",
+                    "04-capitalised.conf:30: error: Connect_timeout: \(hint) 'Connect_timeout'; did you mean 'connect_timeout'?",
+                    "04-capitalised.conf:31: error: Nb_get_retry: \(hint) 'Nb_get_retry'; did you mean 'nb_get_retry'? (keepalived does not know that in TCP_CHECK either)",
+                    "04-capitalised.conf:32: error: Delay_before_retry: \(hint) 'Delay_before_retry'; did you mean 'delay_before_retry'?",
+                ])
         }
     }
 
@@ -177,58 +194,85 @@ final class KeepalivedImportTests: XCTestCase {
     }
 
     func testWrongCaseInAValueIsNamedWithTheRightSpelling() {
-        XCTAssertEqual(errors(virtualServer("lb_kind dr").replacingOccurrences(of: "    lb_kind DR\n", with: "")), [
-            "keepalived.conf:4: error: lb_kind: \"dr\": did you mean 'DR'? expected DR, NAT or TUN, in upper case as keepalived requires",
-        ])
+        XCTAssertEqual(
+            errors(virtualServer("lb_kind dr").replacingOccurrences(of: "    lb_kind DR\n", with: "")),
+            [
+                "keepalived.conf:4: error: lb_kind: \"dr\": did you mean 'DR'? expected DR, NAT or TUN, in upper case as keepalived requires"
+            ])
     }
 
     // MARK: Warnings that keep the import going
 
     func testNatMaskIsAWarningWithItsLine() {
-        XCTAssertEqual(warnings(virtualServer("    nat_mask 255.255.255.0")).first { $0.contains("nat_mask") },
-                       "keepalived.conf:5: warning: nat_mask: keepalived no longer knows nat_mask (removed in 1.2.20; it only ever applied to Linux 2.2 masquerading) and ignores it; ignored")
+        XCTAssertEqual(
+            warnings(virtualServer("    nat_mask 255.255.255.0")).first { $0.contains("nat_mask") },
+            "keepalived.conf:5: warning: nat_mask: keepalived no longer knows nat_mask (removed in 1.2.20; it only ever applied to Linux 2.2 masquerading) and ignores it; ignored"
+        )
     }
 
     func testNbGetRetryIsReadAsRetryWithADeprecationWarning() {
         let text = virtualServer("", realServer: "HTTP_GET {\n url {\n path /\n }\n nb_get_retry 4\n }")
         XCTAssertEqual(check(text)?.retries, 5)
-        XCTAssertTrue(warnings(text).contains("keepalived.conf:11: warning: nb_get_retry: deprecated: keepalived says 'nb_get_retry is deprecated - please use retry'; read as retry"))
+        XCTAssertTrue(
+            warnings(text).contains(
+                "keepalived.conf:11: warning: nb_get_retry: deprecated: keepalived says 'nb_get_retry is deprecated - please use retry'; read as retry"
+            ))
     }
 
     func testUnknownKeywordIsAWarningWithDidYouMean() {
-        XCTAssertTrue(warnings(virtualServer("    persistance_timeout 30")).contains(
-            "keepalived.conf:5: warning: persistance_timeout: unknown keyword in virtual_server; did you mean 'persistence_timeout'?; keepalived ignores it, and so does the import"))
+        XCTAssertTrue(
+            warnings(virtualServer("    persistance_timeout 30")).contains(
+                "keepalived.conf:5: warning: persistance_timeout: unknown keyword in virtual_server; did you mean 'persistence_timeout'?; keepalived ignores it, and so does the import"
+            ))
     }
 
     func testUnknownKeywordOpeningABlockIsAnErrorBecauseTheBlockWouldBeLost() {
-        XCTAssertEqual(errors(virtualServer("", realServer: "TCP_CHEK {\n connect_timeout 3\n }")), [
-            "keepalived.conf:7: error: TCP_CHEK: unknown keyword in real_server; did you mean 'TCP_CHECK'?; its { } block cannot be imported",
-        ])
+        XCTAssertEqual(
+            errors(virtualServer("", realServer: "TCP_CHEK {\n connect_timeout 3\n }")),
+            [
+                "keepalived.conf:7: error: TCP_CHEK: unknown keyword in real_server; did you mean 'TCP_CHECK'?; its { } block cannot be imported"
+            ])
     }
 
     func testUnsupportedCheckerIsNamedInAWarning() {
         let text = virtualServer("", realServer: "PING_CHECK {\n }")
-        XCTAssertTrue(warnings(text).contains(
-            "keepalived.conf:7: warning: PING_CHECK: not supported by ecmpd, which has tcp, http, https and exec checks; this check is dropped"))
-        XCTAssertTrue(warnings(text).contains(
-            "keepalived.conf:6: warning: real_server: \"198.18.0.11:80\": no check: ecmpd takes this server as always healthy, as keepalived did"))
+        XCTAssertTrue(
+            warnings(text).contains(
+                "keepalived.conf:7: warning: PING_CHECK: not supported by ecmpd, which has tcp, http, https and exec checks; this check is dropped"
+            ))
+        XCTAssertTrue(
+            warnings(text).contains(
+                "keepalived.conf:6: warning: real_server: \"198.18.0.11:80\": no check: ecmpd takes this server as always healthy, as keepalived did"
+            ))
     }
 
     func testUnsupportedCheckSettingIsNamedInAWarning() {
-        XCTAssertTrue(warnings(virtualServer("", realServer: "TCP_CHECK {\n bindto 198.18.0.2\n }")).contains(
-            "keepalived.conf:8: warning: bindto: ecmpd does not bind checks to a source address"))
+        XCTAssertTrue(
+            warnings(virtualServer("", realServer: "TCP_CHECK {\n bindto 198.18.0.2\n }")).contains(
+                "keepalived.conf:8: warning: bindto: ecmpd does not bind checks to a source address"))
     }
 
     func testVRRPBlocksAreNotedAsNotNeededWithOSPF() {
-        let text = "vrrp_script chk_web {\n script \"/bin/true\"\n}\nvrrp_sync_group G {\n group {\n VI_1\n }\n}\n" + virtualServer("")
+        let text =
+            "vrrp_script chk_web {\n script \"/bin/true\"\n}\nvrrp_sync_group G {\n group {\n VI_1\n }\n}\n"
+            + virtualServer("")
         let found = warnings(text)
-        XCTAssertTrue(found.contains("keepalived.conf:1: warning: vrrp_script: \"chk_web\": not needed with OSPF ECMP: every director announces the VIP itself, so there is no VRRP master to elect; skipped"), "\(found)")
-        XCTAssertTrue(found.contains("keepalived.conf:4: warning: vrrp_sync_group: \"G\": not needed with OSPF ECMP: every director announces the VIP itself, so there is no VRRP master to elect; skipped"), "\(found)")
+        XCTAssertTrue(
+            found.contains(
+                "keepalived.conf:1: warning: vrrp_script: \"chk_web\": not needed with OSPF ECMP: every director announces the VIP itself, so there is no VRRP master to elect; skipped"
+            ), "\(found)")
+        XCTAssertTrue(
+            found.contains(
+                "keepalived.conf:4: warning: vrrp_sync_group: \"G\": not needed with OSPF ECMP: every director announces the VIP itself, so there is no VRRP master to elect; skipped"
+            ), "\(found)")
     }
 
     func testGlobalBlocksAreSkippedWithANote() {
         let found = warnings("static_ipaddress {\n 198.18.9.1/24 dev eth0\n}\n" + virtualServer(""))
-        XCTAssertEqual(found.first, "keepalived.conf:1: warning: static_ipaddress: addresses keepalived adds at start are not ecmpd's business (it manages only the VIPs on lo); keep them in the system's network configuration; skipped")
+        XCTAssertEqual(
+            found.first,
+            "keepalived.conf:1: warning: static_ipaddress: addresses keepalived adds at start are not ecmpd's business (it manages only the VIPs on lo); keep them in the system's network configuration; skipped"
+        )
     }
 
     func testHASuspendIsALoudWarningAndIsReportedWithItsLocation() throws {
@@ -241,7 +285,11 @@ final class KeepalivedImportTests: XCTestCase {
     // MARK: Timing and settings as keepalived has them
 
     func testCheckWithoutSettingsGetsKeepalivedsDefaults() {
-        XCTAssertEqual(check(virtualServer("")), HealthCheck(kind: .tcp, interval: .seconds(60), timeout: .seconds(5), rise: 1, fall: 1, retries: 2, retryDelay: .seconds(1)))
+        XCTAssertEqual(
+            check(virtualServer("")),
+            HealthCheck(
+                kind: .tcp, interval: .seconds(60), timeout: .seconds(5), rise: 1, fall: 1, retries: 2,
+                retryDelay: .seconds(1)))
     }
 
     func testRetryCountsRetriesAfterTheFirstAttempt() {
@@ -256,14 +304,24 @@ final class KeepalivedImportTests: XCTestCase {
     }
 
     func testMiscCheckDoesNotRetryAndTimesOutAfterTheDelayLoop() {
-        let misc = check(virtualServer("    delay_loop 7", realServer: "MISC_CHECK {\n misc_path /usr/lib/ecmpd/check\n }"))
-        XCTAssertEqual(misc, HealthCheck(kind: .exec(argv: ["/usr/lib/ecmpd/check"]), interval: .seconds(7), timeout: .seconds(7), rise: 1, fall: 1, retries: 1, retryDelay: .seconds(1)))
+        let misc = check(
+            virtualServer("    delay_loop 7", realServer: "MISC_CHECK {\n misc_path /usr/lib/ecmpd/check\n }"))
+        XCTAssertEqual(
+            misc,
+            HealthCheck(
+                kind: .exec(argv: ["/usr/lib/ecmpd/check"]), interval: .seconds(7), timeout: .seconds(7), rise: 1,
+                fall: 1, retries: 1, retryDelay: .seconds(1)))
     }
 
     func testCheckSettingsComeFromTheCheckerThenRealServerThenVirtualServer() {
-        let text = virtualServer("    delay_loop 9\n    connect_timeout 4\n    retry 5\n    delay_before_retry 6",
-                                 realServer: "connect_timeout 2\n retry 1\n TCP_CHECK {\n retry 2\n }")
-        XCTAssertEqual(check(text), HealthCheck(kind: .tcp, interval: .seconds(9), timeout: .seconds(2), rise: 1, fall: 1, retries: 3, retryDelay: .seconds(6)))
+        let text = virtualServer(
+            "    delay_loop 9\n    connect_timeout 4\n    retry 5\n    delay_before_retry 6",
+            realServer: "connect_timeout 2\n retry 1\n TCP_CHECK {\n retry 2\n }")
+        XCTAssertEqual(
+            check(text),
+            HealthCheck(
+                kind: .tcp, interval: .seconds(9), timeout: .seconds(2), rise: 1, fall: 1, retries: 3,
+                retryDelay: .seconds(6)))
     }
 
     func testSettingsAfterTheRealServersStillApplyToThem() {
@@ -288,7 +346,9 @@ final class KeepalivedImportTests: XCTestCase {
     }
 
     func testHostComesFromTheURLThenCheckerThenRealServerThenVirtualServer() {
-        let text = virtualServer("    virtualhost vs.example.net", realServer: "virtualhost rs.example.net\n HTTP_GET {\n url {\n path /\n }\n }")
+        let text = virtualServer(
+            "    virtualhost vs.example.net",
+            realServer: "virtualhost rs.example.net\n HTTP_GET {\n url {\n path /\n }\n }")
         guard case .http(let http)? = check(text)?.kind else { return XCTFail("not an HTTP check") }
         XCTAssertEqual(http.host, "rs.example.net")
     }
@@ -301,13 +361,17 @@ final class KeepalivedImportTests: XCTestCase {
 
     func testSSLGetIsAnHTTPSCheckThatDoesNotVerifyCertificates() {
         let text = virtualServer("", realServer: "SSL_GET {\n url {\n path /\n status_code 200\n }\n }")
-        XCTAssertEqual(check(text)?.kind, .http(HTTPCheck(path: "/", statusCodes: [200], tls: true, verifyCertificate: false)))
+        XCTAssertEqual(
+            check(text)?.kind, .http(HTTPCheck(path: "/", statusCodes: [200], tls: true, verifyCertificate: false)))
     }
 
     func testOnlyTheFirstOfSeveralChecksIsImportedWithAWarning() {
         let text = virtualServer("", realServer: "TCP_CHECK {\n }\n MISC_CHECK {\n misc_path /bin/true\n }")
         XCTAssertEqual(check(text)?.kind, .tcp)
-        XCTAssertTrue(warnings(text).contains("keepalived.conf:9: warning: MISC_CHECK: ecmpd runs one check per real server, keepalived wanted every check to pass; only the TCP_CHECK at line 7 is imported"))
+        XCTAssertTrue(
+            warnings(text).contains(
+                "keepalived.conf:9: warning: MISC_CHECK: ecmpd runs one check per real server, keepalived wanted every check to pass; only the TCP_CHECK at line 7 is imported"
+            ))
     }
 
     func testInhibitOnFailureIsOnWithoutAValueAndWithOn() {
@@ -319,7 +383,10 @@ final class KeepalivedImportTests: XCTestCase {
     func testInhibitOnFailureOffInAVirtualServerIsOnAsInKeepalived() {
         let text = virtualServer("    inhibit_on_failure off")
         XCTAssertEqual(service(text)?.inhibitOnFailure, true)
-        XCTAssertTrue(warnings(text).contains("keepalived.conf:5: warning: inhibit_on_failure: \"off\": keepalived ignores any value here and inhibits anyway; imported as on"))
+        XCTAssertTrue(
+            warnings(text).contains(
+                "keepalived.conf:5: warning: inhibit_on_failure: \"off\": keepalived ignores any value here and inhibits anyway; imported as on"
+            ))
     }
 
     private func maglevVirtualServer(_ lines: String) -> String {
@@ -349,10 +416,13 @@ final class KeepalivedImportTests: XCTestCase {
         let text = maglevVirtualServer("    mh-port\n    inhibit_on_failure")
         XCTAssertEqual(service(text)?.schedulerFlags, ["mh-port"], "imported as keepalived runs it")
         let warning = warnings(text).first { $0.contains("mh-fallback") }
-        XCTAssertEqual(warning, "keepalived.conf:1: warning: scheduler_flags: \"mh-port\": "
-            + MaglevFallback.warning("inhibit_on_failure sets a failed real server to weight 0"))
-        XCTAssertEqual(warnings(maglevVirtualServer("    mh-port")).filter { $0.contains("mh-fallback") }, [],
-                       "without inhibit a failed server is removed, its slots with it")
+        XCTAssertEqual(
+            warning,
+            "keepalived.conf:1: warning: scheduler_flags: \"mh-port\": "
+                + MaglevFallback.warning("inhibit_on_failure sets a failed real server to weight 0"))
+        XCTAssertEqual(
+            warnings(maglevVirtualServer("    mh-port")).filter { $0.contains("mh-fallback") }, [],
+            "without inhibit a failed server is removed, its slots with it")
     }
 
     func testInhibitOnFailureOfEveryRealServerSetsTheService() {
@@ -362,16 +432,22 @@ final class KeepalivedImportTests: XCTestCase {
     func testPersistenceTimeoutZeroMeansNone() {
         let text = virtualServer("    persistence_timeout 0")
         XCTAssertNil(service(text)?.persistence)
-        XCTAssertTrue(warnings(text).contains("keepalived.conf:5: warning: persistence_timeout: \"0\": 0 means no persistence; keepalived 2.2.7 reports it as outside 1-2678400 and ignores the line, with the same result"))
+        XCTAssertTrue(
+            warnings(text).contains(
+                "keepalived.conf:5: warning: persistence_timeout: \"0\": 0 means no persistence; keepalived 2.2.7 reports it as outside 1-2678400 and ignores the line, with the same result"
+            ))
     }
 
     func testGranularityWithoutTimeoutUsesKeepalivedsSixMinutes() {
-        XCTAssertEqual(service(virtualServer("    persistence_granularity 255.255.255.0"))?.persistence,
-                       Persistence(timeout: 360, netmask: IPv4Address(255, 255, 255, 0)))
+        XCTAssertEqual(
+            service(virtualServer("    persistence_granularity 255.255.255.0"))?.persistence,
+            Persistence(timeout: 360, netmask: IPv4Address(255, 255, 255, 0)))
     }
 
     func testProtocolIsReadInAnyCase() {
-        XCTAssertEqual(service(virtualServer("").replacingOccurrences(of: "protocol TCP", with: "protocol sctp"))?.listener, .port(.sctp, 80))
+        XCTAssertEqual(
+            service(virtualServer("").replacingOccurrences(of: "protocol TCP", with: "protocol sctp"))?.listener,
+            .port(.sctp, 80))
     }
 
     func testMissingProtocolSchedulerAndForwardingTakeKeepalivedsDefaultsWithWarnings() {
@@ -389,24 +465,35 @@ final class KeepalivedImportTests: XCTestCase {
     }
 
     func testRealServerPortOtherThanTheServicesIsResetUnderDRWhileItsCheckKeepsIt() {
-        let text = virtualServer("").replacingOccurrences(of: "real_server 198.18.0.11 80", with: "real_server 198.18.0.11 8080")
+        let text = virtualServer("").replacingOccurrences(
+            of: "real_server 198.18.0.11 80", with: "real_server 198.18.0.11 8080")
         let server = service(text)?.realServers.first
         XCTAssertEqual(server?.port, 80)
         XCTAssertEqual(server?.check?.connectPort, 8080)
-        XCTAssertTrue(warnings(text).contains("keepalived.conf:6: warning: real_server: \"8080\": IPVS cannot change the port with DR or TUN forwarding; keepalived resets it to the service's 80, and so does the import (its check keeps port 8080)"))
+        XCTAssertTrue(
+            warnings(text).contains(
+                "keepalived.conf:6: warning: real_server: \"8080\": IPVS cannot change the port with DR or TUN forwarding; keepalived resets it to the service's 80, and so does the import (its check keeps port 8080)"
+            ))
     }
 
     func testFwmarkRealServerPortIsClearedWhileItsCheckKeepsIt() throws {
-        let text = fwmarkService.replacingOccurrences(of: "real_server 198.18.0.11 {", with: "real_server 198.18.0.11 443 {")
-            .replacingOccurrences(of: " connect_port 80\n", with: "")
-        let server = try importText(text, fwmarkVIP: IPv4Address(198, 18, 0, 100)).config.vips.first?.services.first?.realServers.first
+        let text = fwmarkService.replacingOccurrences(
+            of: "real_server 198.18.0.11 {", with: "real_server 198.18.0.11 443 {"
+        )
+        .replacingOccurrences(of: " connect_port 80\n", with: "")
+        let server = try importText(text, fwmarkVIP: IPv4Address(198, 18, 0, 100)).config.vips.first?.services.first?
+            .realServers.first
         XCTAssertNil(server?.port)
         XCTAssertEqual(server?.check?.connectPort, 443)
     }
 
     func testRealServerWithoutAPortIsWarnedThatKeepalivedChecksPortZero() {
-        let text = virtualServer("").replacingOccurrences(of: "real_server 198.18.0.11 80", with: "real_server 198.18.0.11")
-        XCTAssertTrue(warnings(text).contains("keepalived.conf:6: warning: real_server: names no port: keepalived's check connects to port 0 and always fails; ecmpd checks the service's port 80"))
+        let text = virtualServer("").replacingOccurrences(
+            of: "real_server 198.18.0.11 80", with: "real_server 198.18.0.11")
+        XCTAssertTrue(
+            warnings(text).contains(
+                "keepalived.conf:6: warning: real_server: names no port: keepalived's check connects to port 0 and always fails; ecmpd checks the service's port 80"
+            ))
     }
 
     func testHysteresisNotBelowTheQuorumIsLoweredAsKeepalivedLowersIt() {
@@ -416,53 +503,71 @@ final class KeepalivedImportTests: XCTestCase {
     }
 
     func testHASuspendOnAFwmarkServiceIsIgnoredAsKeepalivedClearsIt() throws {
-        let result = try importText(fwmarkService.replacingOccurrences(of: " lb_algo rr\n", with: " lb_algo rr\n ha_suspend\n"), fwmarkVIP: IPv4Address(198, 18, 0, 100))
+        let result = try importText(
+            fwmarkService.replacingOccurrences(of: " lb_algo rr\n", with: " lb_algo rr\n ha_suspend\n"),
+            fwmarkVIP: IPv4Address(198, 18, 0, 100))
         XCTAssertEqual(result.haSuspend, [])
     }
 
     // MARK: Errors
 
     func testIPv6VirtualServerIsAnErrorWithItsLine() {
-        XCTAssertEqual(errors("\nvirtual_server 2001:db8::10 80 {\n lb_kind DR\n}\n"), [
-            "keepalived.conf:2: error: virtual_server: \"2001:db8::10\": VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2); IPv6 virtual servers cannot be imported",
-        ])
+        XCTAssertEqual(
+            errors("\nvirtual_server 2001:db8::10 80 {\n lb_kind DR\n}\n"),
+            [
+                "keepalived.conf:2: error: virtual_server: \"2001:db8::10\": VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2); IPv6 virtual servers cannot be imported"
+            ])
     }
 
     func testIPv6RealServerBehindAnIPv4VIPNeedsTunnelForwarding() {
-        XCTAssertEqual(errors(virtualServer("").replacingOccurrences(of: "real_server 198.18.0.11 80", with: "real_server 2001:db8::11 80")), [
-            "keepalived.conf:6: error: real_server: \"2001:db8::11\": an IPv6 real server behind an IPv4 VIP needs lb_kind TUN; keepalived skips it",
-        ])
+        XCTAssertEqual(
+            errors(
+                virtualServer("").replacingOccurrences(
+                    of: "real_server 198.18.0.11 80", with: "real_server 2001:db8::11 80")),
+            [
+                "keepalived.conf:6: error: real_server: \"2001:db8::11\": an IPv6 real server behind an IPv4 VIP needs lb_kind TUN; keepalived skips it"
+            ])
     }
 
     func testRelativeMiscPathIsAnError() {
-        XCTAssertEqual(errors(virtualServer("", realServer: "MISC_CHECK {\n misc_path \"check-web --fast\"\n }")), [
-            "keepalived.conf:8: error: misc_path: \"check-web\": ecmpd runs checks without a shell or PATH search: give the program's absolute path",
-        ])
+        XCTAssertEqual(
+            errors(virtualServer("", realServer: "MISC_CHECK {\n misc_path \"check-web --fast\"\n }")),
+            [
+                "keepalived.conf:8: error: misc_path: \"check-web\": ecmpd runs checks without a shell or PATH search: give the program's absolute path"
+            ])
     }
 
     func testNoVirtualServerIsAnError() {
-        XCTAssertEqual(errors("global_defs {\n router_id X\n}\n"), ["keepalived.conf:1: error: no virtual_server found: nothing to import"])
+        XCTAssertEqual(
+            errors("global_defs {\n router_id X\n}\n"),
+            ["keepalived.conf:1: error: no virtual_server found: nothing to import"])
     }
 
     func testSecondVirtualServerForTheSameAddressAndPortIsAnError() {
-        XCTAssertEqual(errors(virtualServer("") + virtualServer("")), [
-            "keepalived.conf:11: error: virtual_server: \"198.18.0.100 tcp/80\": a second virtual_server for this VIP and tcp/80 (the first is at keepalived.conf:1)",
-        ])
+        XCTAssertEqual(
+            errors(virtualServer("") + virtualServer("")),
+            [
+                "keepalived.conf:11: error: virtual_server: \"198.18.0.100 tcp/80\": a second virtual_server for this VIP and tcp/80 (the first is at keepalived.conf:1)"
+            ])
     }
 
     func testUnclosedBlockIsAnError() {
-        XCTAssertEqual(errors(virtualServer("").dropLast(2) + "\n"), [
-            "keepalived.conf:1: error: this '{' is never closed; every block after it would be read as part of it",
-        ])
+        XCTAssertEqual(
+            errors(virtualServer("").dropLast(2) + "\n"),
+            [
+                "keepalived.conf:1: error: this '{' is never closed; every block after it would be read as part of it"
+            ])
     }
 
     func testExtraClosingBraceIsAnError() {
-        XCTAssertEqual(errors(virtualServer("") + "}\n"), ["keepalived.conf:11: error: extra '}': no block is open here"])
+        XCTAssertEqual(
+            errors(virtualServer("") + "}\n"), ["keepalived.conf:11: error: extra '}': no block is open here"])
     }
 
     // MARK: fwmark services
 
-    private let fwmarkService = "virtual_server fwmark 7 {\n lb_algo rr\n lb_kind DR\n real_server 198.18.0.11 {\n TCP_CHECK {\n connect_port 80\n }\n }\n}\n"
+    private let fwmarkService =
+        "virtual_server fwmark 7 {\n lb_algo rr\n lb_kind DR\n real_server 198.18.0.11 {\n TCP_CHECK {\n connect_port 80\n }\n }\n}\n"
 
     private func vrrpInstance(_ addresses: String...) -> String {
         "vrrp_instance VI_1 {\n virtual_ipaddress {\n" + addresses.map { " \($0)\n" }.joined() + " }\n}\n"
@@ -472,33 +577,42 @@ final class KeepalivedImportTests: XCTestCase {
         let result = try importText(vrrpInstance("198.18.0.100/24 dev eth0") + fwmarkService)
         XCTAssertEqual(result.config.vips.map(\.address), [IPv4Address(198, 18, 0, 100)])
         XCTAssertEqual(result.config.vips.first?.services.first?.listener, .fwmark(7))
-        XCTAssertTrue(result.warnings.map(\.description).contains(
-            "keepalived.conf:6: warning: virtual_server: \"198.18.0.100\": keepalived gives fwmark services no address; imported under VIP 198.18.0.100, the virtual_ipaddress of vrrp_instance VI_1 (keepalived.conf:3)"))
+        XCTAssertTrue(
+            result.warnings.map(\.description).contains(
+                "keepalived.conf:6: warning: virtual_server: \"198.18.0.100\": keepalived gives fwmark services no address; imported under VIP 198.18.0.100, the virtual_ipaddress of vrrp_instance VI_1 (keepalived.conf:3)"
+            ))
     }
 
     func testFwmarkServiceWithoutAnyVRRPAddressAsksForTheVIP() {
-        XCTAssertEqual(errors(fwmarkService), [
-            "keepalived.conf:1: error: virtual_server: keepalived gives fwmark services no address, and this config has no VRRP virtual_ipaddress to take one from; name the VIP these packets are for (--fwmark-vip ADDRESS)",
-        ])
+        XCTAssertEqual(
+            errors(fwmarkService),
+            [
+                "keepalived.conf:1: error: virtual_server: keepalived gives fwmark services no address, and this config has no VRRP virtual_ipaddress to take one from; name the VIP these packets are for (--fwmark-vip ADDRESS)"
+            ])
     }
 
     func testFwmarkServiceWithSeveralVRRPAddressesAsksWhichOne() {
-        XCTAssertEqual(errors(vrrpInstance("198.18.0.100", "198.18.0.101") + fwmarkService), [
-            "keepalived.conf:7: error: virtual_server: keepalived gives fwmark services no address, and this config's VRRP instances list several (198.18.0.100, 198.18.0.101); name the VIP these packets are for (--fwmark-vip ADDRESS)",
-        ])
+        XCTAssertEqual(
+            errors(vrrpInstance("198.18.0.100", "198.18.0.101") + fwmarkService),
+            [
+                "keepalived.conf:7: error: virtual_server: keepalived gives fwmark services no address, and this config's VRRP instances list several (198.18.0.100, 198.18.0.101); name the VIP these packets are for (--fwmark-vip ADDRESS)"
+            ])
     }
 
     func testFwmarkVIPGivenByTheCallerWins() throws {
-        let result = try importText(vrrpInstance("198.18.0.100", "198.18.0.101") + fwmarkService, fwmarkVIP: IPv4Address(198, 18, 0, 101))
+        let result = try importText(
+            vrrpInstance("198.18.0.100", "198.18.0.101") + fwmarkService, fwmarkVIP: IPv4Address(198, 18, 0, 101))
         XCTAssertEqual(result.config.vips.map(\.address), [IPv4Address(198, 18, 0, 101)])
     }
 
     func testFwmarkVIPGivenByTheCallerMustBeUsableAsAVIP() {
-        XCTAssertEqual(errors(fwmarkService, fwmarkVIP: IPv4Address(127, 0, 0, 1)), [
-            "keepalived.conf:1: error: virtual_server: \"127.0.0.1\": the VIP given for fwmark services is in "
-                + "127.0.0.0/8, loopback (RFC 1122): it never leaves a host; "
-                + "a VIP must be a unicast address that routers forward",
-        ])
+        XCTAssertEqual(
+            errors(fwmarkService, fwmarkVIP: IPv4Address(127, 0, 0, 1)),
+            [
+                "keepalived.conf:1: error: virtual_server: \"127.0.0.1\": the VIP given for fwmark services is in "
+                    + "127.0.0.0/8, loopback (RFC 1122): it never leaves a host; "
+                    + "a VIP must be a unicast address that routers forward"
+            ])
         XCTAssertEqual(errors(fwmarkService, fwmarkVIP: IPv4Address(169, 254, 1, 1)).count, 1)
     }
 
@@ -511,32 +625,43 @@ final class KeepalivedImportTests: XCTestCase {
     // MARK: Lexing
 
     func testCommentsAfterValuesAndBracesAreIgnored() {
-        let text = "virtual_server 198.18.0.100 80 {# brace comment\n lb_kind DR ! bang comment\n protocol TCP # hash\n delay_loop 4#tight\n real_server 198.18.0.11 80 {!\n TCP_CHECK {#\n }\n }\n}\n"
+        let text =
+            "virtual_server 198.18.0.100 80 {# brace comment\n lb_kind DR ! bang comment\n protocol TCP # hash\n delay_loop 4#tight\n real_server 198.18.0.11 80 {!\n TCP_CHECK {#\n }\n }\n}\n"
         XCTAssertEqual(check(text)?.interval, .seconds(4))
         XCTAssertEqual(service(text)?.forwarding, .directRoute)
     }
 
     func testHashInsideQuotesIsNotAComment() {
-        guard case .http(let http)? = check(virtualServer("", realServer: "HTTP_GET {\n url {\n path \"/a#b\"\n }\n }"))?.kind else {
+        guard
+            case .http(let http)? = check(virtualServer("", realServer: "HTTP_GET {\n url {\n path \"/a#b\"\n }\n }"))?
+                .kind
+        else {
             return XCTFail("not an HTTP check")
         }
         XCTAssertEqual(http.path, "/a#b")
     }
 
     func testBlocksOnOneLineAndBracesGluedToKeywordsRead() {
-        let text = "virtual_server 198.18.0.100 80 { lb_kind DR\nprotocol TCP\nreal_server 198.18.0.11 80 { weight 3\nTCP_CHECK{ connect_timeout 2 } }\n}\n"
+        let text =
+            "virtual_server 198.18.0.100 80 { lb_kind DR\nprotocol TCP\nreal_server 198.18.0.11 80 { weight 3\nTCP_CHECK{ connect_timeout 2 } }\n}\n"
         XCTAssertEqual(check(text)?.timeout, .seconds(2))
         XCTAssertEqual(service(text)?.realServers.first?.weight, 3)
     }
 
     func testCarriageReturnLineEndingsRead() {
-        XCTAssertEqual(check(virtualServer("    delay_loop 8").replacingOccurrences(of: "\n", with: "\r\n"))?.interval, .seconds(8))
+        XCTAssertEqual(
+            check(virtualServer("    delay_loop 8").replacingOccurrences(of: "\n", with: "\r\n"))?.interval, .seconds(8)
+        )
     }
 
     func testConditionalLinesFollowTheConfigID() throws {
         let text = virtualServer("    @lvs1 delay_loop 11\n    @^lvs1 delay_loop 22")
-        XCTAssertEqual(try importText(text, configID: "lvs1").config.vips[0].services[0].realServers[0].check?.interval, .seconds(11))
-        XCTAssertEqual(try importText(text, configID: "lvs2").config.vips[0].services[0].realServers[0].check?.interval, .seconds(22))
+        XCTAssertEqual(
+            try importText(text, configID: "lvs1").config.vips[0].services[0].realServers[0].check?.interval,
+            .seconds(11))
+        XCTAssertEqual(
+            try importText(text, configID: "lvs2").config.vips[0].services[0].realServers[0].check?.interval,
+            .seconds(22))
     }
 
     func testDefinitionsExpandOnlyWhereKeepalivedExpandsThem() {
@@ -559,18 +684,24 @@ final class KeepalivedImportTests: XCTestCase {
     func testProblemsInAnIncludedFileNameThatFileAndLine() {
         let found = errors("include web.conf\n", includes: ["web.conf": "\n\nvirtual_server 198.18.0.100 0 {\n}\n"])
         XCTAssertEqual(found.count, 1)
-        XCTAssertTrue(found[0].hasPrefix("web.conf:3: error: virtual_server: \"0\": ecmpd services need a port"), found[0])
+        XCTAssertTrue(
+            found[0].hasPrefix("web.conf:3: error: virtual_server: \"0\": ecmpd services need a port"), found[0])
     }
 
     func testIncludeMatchingNothingIsAWarning() {
-        XCTAssertTrue(warnings("include missing/*.conf\n" + virtualServer("")).contains(
-            "keepalived.conf:1: warning: include: \"missing/*.conf\": matches no file; nothing included"))
+        XCTAssertTrue(
+            warnings("include missing/*.conf\n" + virtualServer("")).contains(
+                "keepalived.conf:1: warning: include: \"missing/*.conf\": matches no file; nothing included"))
     }
 
     func testIncludeLoopIsAnError() {
-        XCTAssertEqual(errors("include keepalived.conf\n" + virtualServer(""), includes: ["keepalived.conf": "include keepalived.conf\n"]), [
-            "keepalived.conf:1: error: include: \"keepalived.conf\": includes a file that is already being read (an include loop)",
-        ])
+        XCTAssertEqual(
+            errors(
+                "include keepalived.conf\n" + virtualServer(""),
+                includes: ["keepalived.conf": "include keepalived.conf\n"]),
+            [
+                "keepalived.conf:1: error: include: \"keepalived.conf\": includes a file that is already being read (an include loop)"
+            ])
     }
 
     // MARK: MISC_CHECK commands
@@ -581,14 +712,22 @@ final class KeepalivedImportTests: XCTestCase {
     }
 
     func testMiscPathThatLooksLikeShellSyntaxIsWarned() {
-        let text = virtualServer("", realServer: "MISC_CHECK {\n misc_path \"/usr/bin/curl -s http://localhost/ | grep -q OK\"\n }")
-        XCTAssertTrue(warnings(text).contains(
-            "keepalived.conf:8: warning: misc_path: \"|\": looks like shell syntax, but ecmpd runs 7 words without a shell (as keepalived does for an executable script); write misc_path \"/bin/sh -c '...'\" if a shell is meant"))
+        let text = virtualServer(
+            "", realServer: "MISC_CHECK {\n misc_path \"/usr/bin/curl -s http://localhost/ | grep -q OK\"\n }")
+        XCTAssertTrue(
+            warnings(text).contains(
+                "keepalived.conf:8: warning: misc_path: \"|\": looks like shell syntax, but ecmpd runs 7 words without a shell (as keepalived does for an executable script); write misc_path \"/bin/sh -c '...'\" if a shell is meant"
+            ))
     }
 
     func testMiscPathWordsAfterTheFirstAreDroppedAsKeepalivedDropsThem() {
         let text = virtualServer("", realServer: "MISC_CHECK {\n misc_path /usr/lib/check --fast\n }")
         XCTAssertEqual(check(text)?.kind, .exec(argv: ["/usr/lib/check"]))
-        XCTAssertTrue(warnings(text).contains { $0.hasPrefix("keepalived.conf:8: warning: misc_path: \"--fast\": keepalived runs only the first word after misc_path") })
+        XCTAssertTrue(
+            warnings(text).contains {
+                $0.hasPrefix(
+                    "keepalived.conf:8: warning: misc_path: \"--fast\": keepalived runs only the first word after misc_path"
+                )
+            })
     }
 }

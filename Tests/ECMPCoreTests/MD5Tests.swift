@@ -19,12 +19,12 @@ final class MD5Tests: XCTestCase {
     }
 
     func testPiecesGiveTheSameDigestAsTheWhole() {
-        let bytes = (0 ..< 1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         var md5 = MD5()
         var index = 0
         for size in [1, 63, 64, 65, 7, 300, 500] where index < bytes.count {
             let end = min(bytes.count, index + size)
-            md5.update(bytes[index ..< end])
+            md5.update(bytes[index..<end])
             index = end
         }
         XCTAssertEqual(md5.hexDigest(), MD5.hexDigest(of: bytes))

@@ -10,11 +10,16 @@ final class ManagedPlannerTests: XCTestCase {
 
     func ip(_ last: Int) -> IPAddress { IPAddress("198.18.1.\(last)")! }
 
-    func service(weights: [Int] = [1, 1, 1], inhibit: Bool = false, quorum: Int? = nil, hysteresis: Int = 0,
-                 sorry: RealServerAddress? = nil, checked: Bool = true) -> VirtualService {
-        VirtualService(listener: .port(.tcp, 80), scheduler: "wrr",
-                       realServers: weights.enumerated().map { RealServer(address: ip($0 + 1), port: 80, weight: $1, check: checked ? check : nil) },
-                       quorum: quorum, hysteresis: hysteresis, sorryServer: sorry, inhibitOnFailure: inhibit)
+    func service(
+        weights: [Int] = [1, 1, 1], inhibit: Bool = false, quorum: Int? = nil, hysteresis: Int = 0,
+        sorry: RealServerAddress? = nil, checked: Bool = true
+    ) -> VirtualService {
+        VirtualService(
+            listener: .port(.tcp, 80), scheduler: "wrr",
+            realServers: weights.enumerated().map {
+                RealServer(address: ip($0 + 1), port: 80, weight: $1, check: checked ? check : nil)
+            },
+            quorum: quorum, hysteresis: hysteresis, sorryServer: sorry, inhibitOnFailure: inhibit)
     }
 
     func config(_ services: [VirtualService], fleetConsistent: Bool = false) -> Config {
@@ -23,7 +28,9 @@ final class ManagedPlannerTests: XCTestCase {
 
     var identity: IPVSServiceIdentity { .tcp(.v4(vip), port: 80) }
 
-    func key(_ last: Int) -> RealServerKey { RealServerKey(service: identity, destination: IPVSDestinationKey(ip(last), port: 80)) }
+    func key(_ last: Int) -> RealServerKey {
+        RealServerKey(service: identity, destination: IPVSDestinationKey(ip(last), port: 80))
+    }
 
     func verdicts(_ list: [CheckTracker.Verdict]) -> [RealServerKey: CheckTracker.Verdict] {
         Dictionary(uniqueKeysWithValues: list.enumerated().map { (key($0 + 1), $1) })
@@ -32,14 +39,17 @@ final class ManagedPlannerTests: XCTestCase {
     /// Address last octet → weight, for the planned service.
     func weights(_ plan: ManagedPlanner.Plan) -> [Int: Int32] {
         let entry = plan.desired.table.entries.first { $0.service.identity == identity }!
-        return Dictionary(uniqueKeysWithValues: entry.destinations.map { destination -> (Int, Int32) in
-            guard case .v4(let address) = destination.address else { return (0, destination.weight) }
-            return (Int(address.octets.3), destination.weight)
-        })
+        return Dictionary(
+            uniqueKeysWithValues: entry.destinations.map { destination -> (Int, Int32) in
+                guard case .v4(let address) = destination.address else { return (0, destination.weight) }
+                return (Int(address.octets.3), destination.weight)
+            })
     }
 
-    func plan(_ config: Config, _ verdicts: [RealServerKey: CheckTracker.Verdict], actual: IPVSTable = IPVSTable(),
-              quorum: [IPVSServiceIdentity: Bool] = [:]) -> ManagedPlanner.Plan {
+    func plan(
+        _ config: Config, _ verdicts: [RealServerKey: CheckTracker.Verdict], actual: IPVSTable = IPVSTable(),
+        quorum: [IPVSServiceIdentity: Bool] = [:]
+    ) -> ManagedPlanner.Plan {
         ManagedPlanner.plan(config, verdicts: verdicts, actual: actual, quorum: quorum)
     }
 
@@ -53,9 +63,11 @@ final class ManagedPlannerTests: XCTestCase {
 
     func testAFailedServerIsRemovedOrInhibited() {
         XCTAssertEqual(weights(plan(config([service()]), verdicts([.up, .down, .up]))), [1: 1, 3: 1])
-        XCTAssertEqual(weights(plan(config([service(inhibit: true)]), verdicts([.up, .down, .up]))), [1: 1, 2: 0, 3: 1])
-        XCTAssertEqual(weights(plan(config([service()], fleetConsistent: true), verdicts([.up, .down, .up]))), [1: 1, 2: 0, 3: 1],
-                       "fleet-consistent VIPs keep a failed server's place")
+        XCTAssertEqual(
+            weights(plan(config([service(inhibit: true)]), verdicts([.up, .down, .up]))), [1: 1, 2: 0, 3: 1])
+        XCTAssertEqual(
+            weights(plan(config([service()], fleetConsistent: true), verdicts([.up, .down, .up]))), [1: 1, 2: 0, 3: 1],
+            "fleet-consistent VIPs keep a failed server's place")
         XCTAssertEqual(plan(config([service(inhibit: true)]), verdicts([.up, .down, .up])).counts[vip]?.usable, 2)
     }
 
@@ -66,8 +78,10 @@ final class ManagedPlannerTests: XCTestCase {
         let result = plan(config, [:], actual: kernel)
         XCTAssertEqual(weights(result), [1: 1, 2: 0, 3: 1])
         XCTAssertEqual(result.counts[vip]?.usable, 2)
-        XCTAssertTrue(IPVSReconcilePlan(desired: result.desired.table, actual: kernel, ownership: result.desired.ownership).isEmpty,
-                      "a restart writes nothing before the checks have spoken")
+        XCTAssertTrue(
+            IPVSReconcilePlan(desired: result.desired.table, actual: kernel, ownership: result.desired.ownership)
+                .isEmpty,
+            "a restart writes nothing before the checks have spoken")
         XCTAssertTrue(result.quorum.isEmpty, "no quorum decision while verdicts are pending")
     }
 
@@ -88,11 +102,11 @@ final class ManagedPlannerTests: XCTestCase {
         let config = config([service(weights: [2, 2, 2], quorum: 4, hysteresis: 1)])
         var held: [IPVSServiceIdentity: Bool] = [:]
         let steps: [([CheckTracker.Verdict], Bool)] = [
-            ([.up, .up, .up], true),   // 6
-            ([.up, .up, .down], true), // 4: still ≥ 3
-            ([.up, .down, .down], false), // 2 < 3: lost
-            ([.up, .up, .down], false), // 4 < 5: not yet regained
-            ([.up, .up, .up], true),   // 6 ≥ 5
+            ([.up, .up, .up], true),  // 6
+            ([.up, .up, .down], true),  // 4: still ≥ 3
+            ([.up, .down, .down], false),  // 2 < 3: lost
+            ([.up, .up, .down], false),  // 4 < 5: not yet regained
+            ([.up, .up, .up], true),  // 6 ≥ 5
         ]
         for (index, (list, expected)) in steps.enumerated() {
             let result = plan(config, verdicts(list), quorum: held)
@@ -117,7 +131,8 @@ final class ManagedPlannerTests: XCTestCase {
         let config = config([service(weights: [1, 1, 1], quorum: 2, sorry: sorry)])
         let lost = plan(config, verdicts([.up, .down, .down]), quorum: [identity: true])
         let destinations = lost.desired.table.entries[0].destinations
-        XCTAssertEqual(destinations.map(\.key.description), ["198.18.2.1:8080"], "the live server leaves too, as in keepalived")
+        XCTAssertEqual(
+            destinations.map(\.key.description), ["198.18.2.1:8080"], "the live server leaves too, as in keepalived")
         XCTAssertEqual(destinations.first?.weight, 1)
         XCTAssertEqual(lost.counts[vip]?.usable, 0, "a sorry page is no reason to announce the VIP")
         XCTAssertEqual(lost.quorumChanges.first?.sorryServer, sorry)
@@ -125,8 +140,9 @@ final class ManagedPlannerTests: XCTestCase {
         let regained = plan(config, verdicts([.up, .up, .down]), quorum: lost.quorum)
         XCTAssertEqual(weights(regained), [1: 1, 2: 1])
 
-        let inhibited = plan(self.config([service(weights: [1, 1, 1], inhibit: true, quorum: 2, sorry: sorry)]),
-                             verdicts([.up, .down, .down]), quorum: [identity: true])
+        let inhibited = plan(
+            self.config([service(weights: [1, 1, 1], inhibit: true, quorum: 2, sorry: sorry)]),
+            verdicts([.up, .down, .down]), quorum: [identity: true])
         XCTAssertEqual(inhibited.desired.table.entries[0].destinations.map(\.weight), [0, 0, 0, 1])
     }
 
@@ -134,17 +150,24 @@ final class ManagedPlannerTests: XCTestCase {
         let config = config([service(inhibit: true, quorum: 1)])
         let first = plan(config, verdicts([.up, .down, .up]))
         let second = plan(config, verdicts([.up, .down, .up]), actual: first.desired.table, quorum: first.quorum)
-        XCTAssertTrue(IPVSReconcilePlan(desired: second.desired.table, actual: first.desired.table, ownership: second.desired.ownership).isEmpty)
+        XCTAssertTrue(
+            IPVSReconcilePlan(
+                desired: second.desired.table, actual: first.desired.table, ownership: second.desired.ownership
+            ).isEmpty)
     }
 
     func testTheWorstServiceDecidesTheVIP() {
         var https = service()
         https.listener = .port(.tcp, 443)
-        https.realServers = https.realServers.map { var server = $0; server.port = 443; return server }
+        https.realServers = https.realServers.map {
+            var server = $0; server.port = 443; return server
+        }
         let config = config([service(), https])
         let tls: IPVSServiceIdentity = .tcp(.v4(vip), port: 443)
         var list = verdicts([.up, .up, .up])
-        for last in 1 ... 3 { list[RealServerKey(service: tls, destination: IPVSDestinationKey(ip(last), port: 443))] = .down }
+        for last in 1...3 {
+            list[RealServerKey(service: tls, destination: IPVSDestinationKey(ip(last), port: 443))] = .down
+        }
         XCTAssertEqual(plan(config, list).counts[vip]?.usable, 0)
     }
 

@@ -63,8 +63,9 @@ final class MinimumHealthyTests: XCTestCase {
     func testWouldWithdrawIgnoresWhatOthersAnnounceAndHeldVIPsStillCount() {
         let policy = VIPPolicy(health: HealthPolicy(minimumHealthy: .count(1), fall: 1), guardsLastAnnouncer: true)
         let bad = VIPObservation(usable: 0, total: 2, at: start, othersAnnounce: false)
-        XCTAssertTrue(policy.wouldWithdraw(bad, in: VIPState(status: .announced)),
-                      "asked before the guard's answer is known")
+        XCTAssertTrue(
+            policy.wouldWithdraw(bad, in: VIPState(status: .announced)),
+            "asked before the guard's answer is known")
         let held = policy.observe(bad, in: VIPState(status: .announced)).state
         guard case .heldByLastAnnouncerGuard = held.status else { return XCTFail("\(held)") }
         XCTAssertTrue(policy.wouldWithdraw(bad, in: held))

@@ -51,11 +51,14 @@ final class OSPFStubAnnouncementsTests: XCTestCase {
             do { _ = try OSPFStubAnnouncements(vtyshOutput: text); return "parsed" } catch { return error.description }
         }
         XCTAssertTrue(reason("Exiting: failed to connect to any daemons.").contains("no JSON object"))
-        XCTAssertTrue(reason("{ \"routerLinkStates\": {} }").contains("routerId"), reason("{ \"routerLinkStates\": {} }"))
+        XCTAssertTrue(
+            reason("{ \"routerLinkStates\": {} }").contains("routerId"), reason("{ \"routerLinkStates\": {} }"))
         XCTAssertTrue(reason("{ \"routerId\": \"nope\" }").contains("routerId: 'nope'"))
-        let badRouter = "{ \"routerId\": \"198.18.9.1\", \"routerLinkStates\": { \"areas\": { \"0.0.0.0\": [ { \"lsaAge\": 1, \"advertisingRouter\": \"x\" } ] } } }"
+        let badRouter =
+            "{ \"routerId\": \"198.18.9.1\", \"routerLinkStates\": { \"areas\": { \"0.0.0.0\": [ { \"lsaAge\": 1, \"advertisingRouter\": \"x\" } ] } } }"
         XCTAssertTrue(reason(badRouter).contains("areas.0.0.0.0[0].advertisingRouter: 'x'"), reason(badRouter))
-        let badAge = "{ \"routerId\": \"198.18.9.1\", \"routerLinkStates\": { \"areas\": { \"0.0.0.0\": [ { \"lsaAge\": \"old\", \"advertisingRouter\": \"198.18.9.2\" } ] } } }"
+        let badAge =
+            "{ \"routerId\": \"198.18.9.1\", \"routerLinkStates\": { \"areas\": { \"0.0.0.0\": [ { \"lsaAge\": \"old\", \"advertisingRouter\": \"198.18.9.2\" } ] } } }"
         XCTAssertTrue(reason(badAge).contains("lsaAge"), reason(badAge))
     }
 }

@@ -18,10 +18,12 @@ final class RealServerPlanTests: XCTestCase {
     private var wanted: [RealServerSysctl: Int] { [ignoreAll: 1, announceAll: 2, ignoreLo: 1, announceLo: 2] }
 
     func testSysctlNamesAndPaths() {
-        XCTAssertEqual(RealServerSysctl.all.map(\.key), [
-            "net.ipv4.conf.all.arp_ignore", "net.ipv4.conf.all.arp_announce",
-            "net.ipv4.conf.lo.arp_ignore", "net.ipv4.conf.lo.arp_announce",
-        ])
+        XCTAssertEqual(
+            RealServerSysctl.all.map(\.key),
+            [
+                "net.ipv4.conf.all.arp_ignore", "net.ipv4.conf.all.arp_announce",
+                "net.ipv4.conf.lo.arp_ignore", "net.ipv4.conf.lo.arp_announce",
+            ])
         XCTAssertEqual(ignoreLo.path, "/proc/sys/net/ipv4/conf/lo/arp_ignore")
         XCTAssertEqual(RealServerSysctl(key: "net.ipv4.conf.all.arp_announce"), announceAll)
     }
@@ -37,22 +39,26 @@ final class RealServerPlanTests: XCTestCase {
 
     func testSecondUpChangesNothingAndKeepsTheFirstPreviousValues() {
         let first = RealServerUpPlan(vips: [vip], onLoopback: [localhost], sysctls: defaults, record: nil)
-        let second = RealServerUpPlan(vips: [vip], onLoopback: [localhost, host(vip)], sysctls: wanted, record: first.record)
+        let second = RealServerUpPlan(
+            vips: [vip], onLoopback: [localhost, host(vip)], sysctls: wanted, record: first.record)
         XCTAssertTrue(second.isEmpty)
         XCTAssertEqual(second.record, first.record)
         XCTAssertEqual(second.addressesInPlace, [.init(vip: vip, addedByEcmpd: true)])
     }
 
     func testUpDoesNotClaimAVIPThatWasAlreadyThere() {
-        let plan = RealServerUpPlan(vips: [vip, other], onLoopback: [localhost, host(vip)], sysctls: defaults, record: nil)
+        let plan = RealServerUpPlan(
+            vips: [vip, other], onLoopback: [localhost, host(vip)], sysctls: defaults, record: nil)
         XCTAssertEqual(plan.additions, [other])
         XCTAssertEqual(plan.record.added, [other])
         XCTAssertEqual(plan.addressesInPlace, [.init(vip: vip, addedByEcmpd: false)])
     }
 
     func testDownRemovesOnlyWhatUpAddedThenRestoresSysctls() {
-        let up = RealServerUpPlan(vips: [vip, other], onLoopback: [localhost, host(vip)], sysctls: defaults, record: nil)
-        let down = RealServerDownPlan(vips: [vip, other], onLoopback: [localhost, host(vip), host(other)], sysctls: wanted, record: up.record)
+        let up = RealServerUpPlan(
+            vips: [vip, other], onLoopback: [localhost, host(vip)], sysctls: defaults, record: nil)
+        let down = RealServerDownPlan(
+            vips: [vip, other], onLoopback: [localhost, host(vip), host(other)], sysctls: wanted, record: up.record)
         XCTAssertEqual(down.removals, [other])
         XCTAssertEqual(down.notAddedByEcmpd, [vip])
         XCTAssertEqual(down.sysctlRestores.map(\.to), [0, 1, 0, 1])
@@ -61,14 +67,16 @@ final class RealServerPlanTests: XCTestCase {
 
     func testDownWithoutVIPsUndoesEverythingRecorded() {
         let up = RealServerUpPlan(vips: [vip], onLoopback: [localhost], sysctls: defaults, record: nil)
-        let down = RealServerDownPlan(vips: nil, onLoopback: [localhost, host(vip)], sysctls: wanted, record: up.record)
+        let down = RealServerDownPlan(
+            vips: nil, onLoopback: [localhost, host(vip)], sysctls: wanted, record: up.record)
         XCTAssertEqual(down.removals, [vip])
         XCTAssertEqual(down.sysctlRestores.count, 4)
     }
 
     func testPartialDownKeepsSysctlsWhileAnAddedVIPRemains() {
         let up = RealServerUpPlan(vips: [vip, other], onLoopback: [localhost], sysctls: defaults, record: nil)
-        let down = RealServerDownPlan(vips: [vip], onLoopback: [localhost, host(vip), host(other)], sysctls: wanted, record: up.record)
+        let down = RealServerDownPlan(
+            vips: [vip], onLoopback: [localhost, host(vip), host(other)], sysctls: wanted, record: up.record)
         XCTAssertEqual(down.removals, [vip])
         XCTAssertEqual(down.remainingVIPs, [other])
         XCTAssertEqual(down.sysctlRestores, [])
@@ -96,10 +104,12 @@ final class RealServerPlanTests: XCTestCase {
         values[announceLo] = 0
         let status = RealServerStatus(vips: [vip, other], onLoopback: [localhost, host(vip)], sysctls: values)
         XCTAssertFalse(status.isComplete)
-        XCTAssertEqual(status.missing.map(\.description), [
-            "198.18.0.101/32 on lo: missing, expected present",
-            "net.ipv4.conf.lo.arp_announce: 0, expected 2",
-        ])
+        XCTAssertEqual(
+            status.missing.map(\.description),
+            [
+                "198.18.0.101/32 on lo: missing, expected present",
+                "net.ipv4.conf.lo.arp_announce: 0, expected 2",
+            ])
         XCTAssertTrue(RealServerStatus(vips: [vip], onLoopback: [host(vip)], sysctls: wanted).isComplete)
     }
 

@@ -43,8 +43,9 @@ final class RouteNexthopsTests: XCTestCase {
     func testCountExpectationMatchesExactly() {
         let two = RouteNexthops([hop("198.18.0.2"), hop("198.18.0.3")])
         XCTAssertNil(NexthopExpectation.count(2).mismatch(in: two))
-        XCTAssertEqual(NexthopExpectation.count(3).mismatch(in: two),
-                       "expected 3 nexthops, found 2: via 198.18.0.2 dev lan, via 198.18.0.3 dev lan")
+        XCTAssertEqual(
+            NexthopExpectation.count(3).mismatch(in: two),
+            "expected 3 nexthops, found 2: via 198.18.0.2 dev lan, via 198.18.0.3 dev lan")
         XCTAssertEqual(NexthopExpectation.count(1).mismatch(in: .empty), "expected 1 nexthop, found none")
     }
 
@@ -52,8 +53,10 @@ final class RouteNexthopsTests: XCTestCase {
         let expectation = try NexthopExpectation.gateways(parsing: "198.18.0.2, 198.18.0.4")
         XCTAssertNil(expectation.mismatch(in: RouteNexthops([hop("198.18.0.4"), hop("198.18.0.2")])))
         let message = expectation.mismatch(in: RouteNexthops([hop("198.18.0.2"), hop("198.18.0.9")]))
-        XCTAssertEqual(message, "expected nexthops via 198.18.0.2, 198.18.0.4, found via 198.18.0.2 dev lan, via 198.18.0.9 dev lan; "
-                       + "missing 198.18.0.4; unexpected 198.18.0.9")
+        XCTAssertEqual(
+            message,
+            "expected nexthops via 198.18.0.2, 198.18.0.4, found via 198.18.0.2 dev lan, via 198.18.0.9 dev lan; "
+                + "missing 198.18.0.4; unexpected 198.18.0.9")
     }
 
     func testGatewayExpectationRejectsAnExtraPathToAnExpectedGateway() throws {
@@ -111,7 +114,8 @@ final class RouteNexthopsTests: XCTestCase {
         XCTAssertFalse(ospf.isInstalled)
         XCTAssertEqual(ospf.fibNexthops.count, 2)
         let verification = RouteVerification(
-            prefix: vip, kernel: RouteNexthops([hop("198.18.0.3", "br0")]), frr: .entries(entries), expectation: .count(1)
+            prefix: vip, kernel: RouteNexthops([hop("198.18.0.3", "br0")]), frr: .entries(entries),
+            expectation: .count(1)
         )
         XCTAssertEqual(verification.frrInstalled?.protocolName, "kernel")
         XCTAssertEqual(verification.agreement, .agree)
@@ -148,23 +152,29 @@ final class RouteNexthopsTests: XCTestCase {
             prefix: vip, kernel: RouteNexthops([hop("198.18.0.2", "br0"), hop("198.18.0.9", "br0")]),
             frr: .entries(try frr("ospf-two-nexthops.json")), expectation: .count(2)
         )
-        XCTAssertEqual(verification.agreement, .disagree(kernelOnly: [hop("198.18.0.9", "br0")], frrOnly: [hop("198.18.0.3", "br0")]))
-        XCTAssertEqual(verification.problems, [
-            "kernel and FRR disagree: FRR installed via 198.18.0.3 dev br0 but the kernel lacks it; "
-                + "the kernel has via 198.18.0.9 dev br0, which FRR's installed ospf route does not list",
-        ])
+        XCTAssertEqual(
+            verification.agreement,
+            .disagree(kernelOnly: [hop("198.18.0.9", "br0")], frrOnly: [hop("198.18.0.3", "br0")]))
+        XCTAssertEqual(
+            verification.problems,
+            [
+                "kernel and FRR disagree: FRR installed via 198.18.0.3 dev br0 but the kernel lacks it; "
+                    + "the kernel has via 198.18.0.9 dev br0, which FRR's installed ospf route does not list"
+            ])
     }
 
     func testFRRBeingUnavailableIsNotAProblem() {
         let verification = RouteVerification(
-            prefix: vip, kernel: RouteNexthops([hop("198.18.0.2")]), frr: .unavailable(reason: "vtysh is not installed"), expectation: .present
+            prefix: vip, kernel: RouteNexthops([hop("198.18.0.2")]),
+            frr: .unavailable(reason: "vtysh is not installed"), expectation: .present
         )
         XCTAssertEqual(verification.agreement, .notChecked(reason: "vtysh is not installed"))
         XCTAssertTrue(verification.isOK)
     }
 
     func testAMissingRouteIsOneProblemUnlessNoneIsExpected() throws {
-        let missing = RouteVerification(prefix: vip, kernel: nil, frr: .entries(try frr("missing.json")), expectation: .count(2))
+        let missing = RouteVerification(
+            prefix: vip, kernel: nil, frr: .entries(try frr("missing.json")), expectation: .count(2))
         XCTAssertEqual(missing.problems, ["the kernel has no route to 198.18.0.100/32; expected 2 nexthops"])
         let withdrawn = RouteVerification(prefix: vip, kernel: nil, frr: .entries([]), expectation: .count(0))
         XCTAssertTrue(withdrawn.isOK, "\(withdrawn.problems)")
@@ -172,8 +182,11 @@ final class RouteNexthopsTests: XCTestCase {
 
     func testARouteFRRDidNotInstallIsADisagreement() throws {
         let verification = RouteVerification(
-            prefix: vip, kernel: RouteNexthops([hop("198.18.0.2", "br0")]), frr: .entries(try frr("missing.json")), expectation: .present
+            prefix: vip, kernel: RouteNexthops([hop("198.18.0.2", "br0")]), frr: .entries(try frr("missing.json")),
+            expectation: .present
         )
-        XCTAssertEqual(verification.problems, ["kernel and FRR disagree: the kernel has via 198.18.0.2 dev br0, but FRR installed no route"])
+        XCTAssertEqual(
+            verification.problems,
+            ["kernel and FRR disagree: the kernel has via 198.18.0.2 dev br0, but FRR installed no route"])
     }
 }

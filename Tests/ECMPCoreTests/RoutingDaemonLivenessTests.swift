@@ -26,7 +26,9 @@ final class RoutingDaemonLivenessTests: XCTestCase {
     func testChangesComeInDaemonNameOrderAndAnEmptyLookForgetsEverything() {
         var liveness = RoutingDaemonLiveness()
         _ = liveness.observe(["zebra": true, "ospfd": true])
-        XCTAssertEqual(liveness.observe(["zebra": false, "ospfd": false]), [.wentDown(daemon: "ospfd"), .wentDown(daemon: "zebra")])
+        XCTAssertEqual(
+            liveness.observe(["zebra": false, "ospfd": false]),
+            [.wentDown(daemon: "ospfd"), .wentDown(daemon: "zebra")])
         XCTAssertEqual(liveness.observe([:]), [])
         XCTAssertEqual(liveness.observe(["ospfd": true]), [], "no longer watched, then watched again: a first look")
     }

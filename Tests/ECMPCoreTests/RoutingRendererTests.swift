@@ -19,31 +19,44 @@ final class RoutingRendererTests: XCTestCase {
     func director(_ addresses: [InterfaceAddress], defaultRoute: Bool = true) -> NetworkSnapshot {
         NetworkSnapshot(
             interfaces: [
-                NetworkInterface(index: 1, name: "lo", isUp: true, isLoopback: true, addresses: [InterfaceAddress(network: IPv4Network("127.0.0.1/8")!)]),
+                NetworkInterface(
+                    index: 1, name: "lo", isUp: true, isLoopback: true,
+                    addresses: [InterfaceAddress(network: IPv4Network("127.0.0.1/8")!)]),
                 NetworkInterface(index: Self.eth0, name: "eth0", isUp: true, addresses: addresses),
             ],
-            defaultRoute: defaultRoute ? DefaultRoute(interfaceIndex: Self.eth0, gateway: IPv4Address("198.18.0.1")) : nil
+            defaultRoute: defaultRoute
+                ? DefaultRoute(interfaceIndex: Self.eth0, gateway: IPv4Address("198.18.0.1")) : nil
         )
     }
 
-    func render(_ role: RoutingRole, _ yaml: String, _ network: NetworkSnapshot, key: RoutingRenderer.AuthenticationKey? = nil) throws -> RoutingRenderer.Output {
-        let plan = try OSPFPlanner.plan(role: role, config: try config(yaml), network: network, systemHostname: "director-1")
-        return try RoutingRenderer(templates: templates(role)).render(plan, key: key, version: "0.0.0-test", source: "ecmpd.yaml")
+    func render(
+        _ role: RoutingRole, _ yaml: String, _ network: NetworkSnapshot, key: RoutingRenderer.AuthenticationKey? = nil
+    ) throws -> RoutingRenderer.Output {
+        let plan = try OSPFPlanner.plan(
+            role: role, config: try config(yaml), network: network, systemHostname: "director-1")
+        return try RoutingRenderer(templates: templates(role)).render(
+            plan, key: key, version: "0.0.0-test", source: "ecmpd.yaml")
     }
 
-    func assertGolden(_ output: RoutingRenderer.Output, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertGolden(
+        _ output: RoutingRenderer.Output, _ name: String, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         try FixtureFiles.assertGolden(output.zebra, "render/\(name)/zebra.conf", file: file, line: line)
         try FixtureFiles.assertGolden(output.ospfd, "render/\(name)/ospfd.conf", file: file, line: line)
     }
 
     func testDirectorWithOneSlash24AndOneVIP() throws {
-        let output = try render(.director, "vips: [{ address: 198.18.0.100 }]\n", director([InterfaceAddress(network: IPv4Network("198.18.0.2/24")!)]))
+        let output = try render(
+            .director, "vips: [{ address: 198.18.0.100 }]\n",
+            director([InterfaceAddress(network: IPv4Network("198.18.0.2/24")!)]))
         try assertGolden(output, "director-24")
     }
 
     func testDirectorOnASlash22WithTwoVIPsKeepsTheRealPrefix() throws {
-        let output = try render(.director, "vips: [{ address: 198.18.8.100 }, { address: 198.18.8.101 }]\nospf: { fast_convergence: false }\n",
-                                director([InterfaceAddress(network: IPv4Network("198.18.5.10/22")!)]))
+        let output = try render(
+            .director,
+            "vips: [{ address: 198.18.8.100 }, { address: 198.18.8.101 }]\nospf: { fast_convergence: false }\n",
+            director([InterfaceAddress(network: IPv4Network("198.18.5.10/22")!)]))
         try assertGolden(output, "director-22-two-vips")
         XCTAssertTrue(output.ospfd.contains(" network 198.18.4.0/22 area 0.0.0.0\n"))
     }
@@ -59,7 +72,8 @@ final class RoutingRendererTests: XCTestCase {
     }
 
     func testDirectorWithMessageDigestAuthentication() throws {
-        let yaml = "ospf: { area: 5, authentication: { key_id: 7, key_file: /etc/ecmpd/ospf.key } }\nvips: [{ address: 198.18.0.100 }]\n"
+        let yaml =
+            "ospf: { area: 5, authentication: { key_id: 7, key_file: /etc/ecmpd/ospf.key } }\nvips: [{ address: 198.18.0.100 }]\n"
         let network = director([InterfaceAddress(network: IPv4Network("198.18.0.2/24")!)])
         try assertGolden(try render(.director, yaml, network, key: .secret("s3cret-key")), "director-auth")
         let shown = try render(.director, yaml, network, key: .redacted(keyFile: "/etc/ecmpd/ospf.key"))
@@ -70,24 +84,38 @@ final class RoutingRendererTests: XCTestCase {
     func testRouterInstallsOSPFRoutesAndBecomesDR() throws {
         let network = NetworkSnapshot(interfaces: [
             NetworkInterface(index: 1, name: "lo", isUp: true, isLoopback: true, addresses: []),
-            NetworkInterface(index: 2, name: "lan", isUp: true, addresses: [InterfaceAddress(network: IPv4Network("198.18.0.1/24")!)]),
-            NetworkInterface(index: 3, name: "uplink", isUp: true, addresses: [InterfaceAddress(network: IPv4Network("198.19.1.1/24")!)]),
+            NetworkInterface(
+                index: 2, name: "lan", isUp: true, addresses: [InterfaceAddress(network: IPv4Network("198.18.0.1/24")!)]
+            ),
+            NetworkInterface(
+                index: 3, name: "uplink", isUp: true,
+                addresses: [InterfaceAddress(network: IPv4Network("198.19.1.1/24")!)]),
         ])
-        let output = try render(.router, "ospf: { interfaces: [lan, uplink] }\nvips: [{ address: 198.18.0.100 }]\n", network)
+        let output = try render(
+            .router, "ospf: { interfaces: [lan, uplink] }\nvips: [{ address: 198.18.0.100 }]\n", network)
         try assertGolden(output, "router")
         XCTAssertFalse(output.zebra.contains("route-map"), "the router must install OSPF routes into its kernel")
         XCTAssertFalse(output.ospfd.contains("198.18.0.100"), "the router does not announce VIPs")
     }
 
     func testRouterIDSkipsAVIPThatIsAlsoTheFirstAddress() throws {
-        let network = director([InterfaceAddress(network: IPv4Network("198.18.0.100/24")!), InterfaceAddress(network: IPv4Network("198.18.0.2/24")!, isSecondary: true)])
-        let plan = try OSPFPlanner.plan(role: .director, config: try config("vips: [{ address: 198.18.0.100 }]\n"), network: network, systemHostname: "d")
+        let network = director([
+            InterfaceAddress(network: IPv4Network("198.18.0.100/24")!),
+            InterfaceAddress(network: IPv4Network("198.18.0.2/24")!, isSecondary: true),
+        ])
+        let plan = try OSPFPlanner.plan(
+            role: .director, config: try config("vips: [{ address: 198.18.0.100 }]\n"), network: network,
+            systemHostname: "d")
         XCTAssertEqual(plan.routerID, IPv4Address("198.18.0.2"))
     }
 
     func testNoDefaultRouteIsAClearError() throws {
         let network = director([InterfaceAddress(network: IPv4Network("198.18.0.2/24")!)], defaultRoute: false)
-        XCTAssertThrowsError(try OSPFPlanner.plan(role: .director, config: try config("vips: [{ address: 198.18.0.100 }]\n"), network: network, systemHostname: "d")) { error in
+        XCTAssertThrowsError(
+            try OSPFPlanner.plan(
+                role: .director, config: try config("vips: [{ address: 198.18.0.100 }]\n"), network: network,
+                systemHostname: "d")
+        ) { error in
             XCTAssertEqual((error as? OSPFPlanError)?.field, "ospf.interfaces")
             XCTAssertTrue("\(error)".contains("no IPv4 default route"), "\(error)")
         }
@@ -95,14 +123,20 @@ final class RoutingRendererTests: XCTestCase {
 
     func testMissingNamedInterfaceListsWhatExists() throws {
         let network = director([InterfaceAddress(network: IPv4Network("198.18.0.2/24")!)])
-        XCTAssertThrowsError(try OSPFPlanner.plan(role: .director, config: try config("ospf: { interfaces: [bond0] }\nvips: [{ address: 198.18.0.100 }]\n"), network: network, systemHostname: "d")) { error in
+        XCTAssertThrowsError(
+            try OSPFPlanner.plan(
+                role: .director,
+                config: try config("ospf: { interfaces: [bond0] }\nvips: [{ address: 198.18.0.100 }]\n"),
+                network: network, systemHostname: "d")
+        ) { error in
             XCTAssertEqual("\(error)", "ospf.interfaces: no interface named bond0 (this host has: eth0)")
         }
     }
 
     func testVIPOnAnInterfaceIsReportedAtItsLine() throws {
         let loaded = try ConfigParser.parse("vips:\n  - address: 198.18.0.2\n", file: "ecmpd.yaml")
-        let problems = NetworkConfigValidator.problems(loaded, network: director([InterfaceAddress(network: IPv4Network("198.18.0.2/24")!)]))
+        let problems = NetworkConfigValidator.problems(
+            loaded, network: director([InterfaceAddress(network: IPv4Network("198.18.0.2/24")!)]))
         XCTAssertEqual(problems.map(\.line), [2])
         XCTAssertTrue(problems[0].message.hasPrefix("is an address of interface eth0"))
     }

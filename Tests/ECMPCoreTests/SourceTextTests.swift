@@ -22,7 +22,9 @@ final class SourceTextTests: XCTestCase {
     func testInvalidByteIsRefusedWithFileLineColumnAndOffset() {
         let bytes = Array("vips:\n  - address: 198.18.0.1 # ".utf8) + [0xFF] + Array(" x\n".utf8)
         let problem = refusal(bytes)
-        XCTAssertEqual(problem?.description, "ecmpd.yaml:2:27: error: \"0xff\": not valid UTF-8 (at byte offset 32); save the file as UTF-8 text")
+        XCTAssertEqual(
+            problem?.description,
+            "ecmpd.yaml:2:27: error: \"0xff\": not valid UTF-8 (at byte offset 32); save the file as UTF-8 text")
     }
 
     func testTruncatedSequenceAndOverlongEncodingAreRefused() {

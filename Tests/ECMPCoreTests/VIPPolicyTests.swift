@@ -6,20 +6,28 @@ import XCTest
 final class VIPPolicyTests: XCTestCase {
     private let start = ContinuousClock.now
 
-    private func policy(minimum: BackendThreshold = .count(2), rise: Int = 3, fall: Int = 2, holdDown: Duration = .seconds(10),
-                        guardsLastAnnouncer: Bool = false) -> VIPPolicy {
-        VIPPolicy(health: HealthPolicy(minimumHealthy: minimum, rise: rise, fall: fall, holdDown: holdDown),
-                  guardsLastAnnouncer: guardsLastAnnouncer)
+    private func policy(
+        minimum: BackendThreshold = .count(2), rise: Int = 3, fall: Int = 2, holdDown: Duration = .seconds(10),
+        guardsLastAnnouncer: Bool = false
+    ) -> VIPPolicy {
+        VIPPolicy(
+            health: HealthPolicy(minimumHealthy: minimum, rise: rise, fall: fall, holdDown: holdDown),
+            guardsLastAnnouncer: guardsLastAnnouncer)
     }
 
     /// Feeds `(usable, total)` pairs one second apart from `second`,
     /// returning the last state and every transition.
-    private func run(_ policy: VIPPolicy, from state: VIPState, _ inputs: [(Int, Int)], second: Int = 1,
-                     othersAnnounce: Bool? = nil) -> (state: VIPState, transitions: [VIPTransition]) {
+    private func run(
+        _ policy: VIPPolicy, from state: VIPState, _ inputs: [(Int, Int)], second: Int = 1,
+        othersAnnounce: Bool? = nil
+    ) -> (state: VIPState, transitions: [VIPTransition]) {
         var state = state
         var transitions: [VIPTransition] = []
         for (offset, input) in inputs.enumerated() {
-            let step = policy.observe(VIPObservation(usable: input.0, total: input.1, at: at(second + offset), othersAnnounce: othersAnnounce), in: state)
+            let step = policy.observe(
+                VIPObservation(
+                    usable: input.0, total: input.1, at: at(second + offset), othersAnnounce: othersAnnounce), in: state
+            )
             state = step.state
             if let transition = step.transition { transitions.append(transition) }
         }
@@ -39,7 +47,8 @@ final class VIPPolicyTests: XCTestCase {
         XCTAssertEqual(result.transitions.map(\.action), [.withdraw])
         XCTAssertEqual(result.transitions.first?.at, at(3))
         XCTAssertEqual(result.transitions.first?.reason, "1 of 2 backends usable, below minimum 2, for 3 observations")
-        XCTAssertEqual(result.state.status, .withdrawn(.belowMinimum(usable: 1, total: 2, required: 2, observations: 3)))
+        XCTAssertEqual(
+            result.state.status, .withdrawn(.belowMinimum(usable: 1, total: 2, required: 2, observations: 3)))
     }
 
     func testStaysAnnouncedWhenBadObservationsAreInterruptedByAGoodOne() {
@@ -57,7 +66,9 @@ final class VIPPolicyTests: XCTestCase {
         let result = run(policy, from: announced(policy), [(0, 2), (2, 2), (2, 2), (2, 2)])
         XCTAssertEqual(result.transitions.map(\.action), [.withdraw, .announce])
         XCTAssertEqual(result.transitions.last?.at, at(4))
-        XCTAssertEqual(result.transitions.last?.reason, "2 of 2 backends usable, at least minimum 2, for 3 observations; hold-down of 2s over")
+        XCTAssertEqual(
+            result.transitions.last?.reason,
+            "2 of 2 backends usable, at least minimum 2, for 3 observations; hold-down of 2s over")
     }
 
     func testHoldDownDelaysReannouncementBeyondRise() {
@@ -80,8 +91,9 @@ final class VIPPolicyTests: XCTestCase {
         let result = run(policy, from: announced(policy), [(0, 2), (2, 2), (2, 2), (1, 2), (2, 2), (2, 2)])
         XCTAssertEqual(result.transitions.map(\.action), [.withdraw])
         XCTAssertEqual(result.state.consecutiveGood, 2)
-        XCTAssertEqual(result.state.status, .withdrawn(.belowMinimum(usable: 1, total: 2, required: 2, observations: 1)),
-                       "the reason carries the newest bad observation")
+        XCTAssertEqual(
+            result.state.status, .withdrawn(.belowMinimum(usable: 1, total: 2, required: 2, observations: 1)),
+            "the reason carries the newest bad observation")
     }
 
     // MARK: minimum
@@ -90,7 +102,9 @@ final class VIPPolicyTests: XCTestCase {
         let policy = policy(minimum: .count(2), fall: 1)
         XCTAssertTrue(policy.isGood(VIPObservation(usable: 2, total: 5, at: start)))
         XCTAssertFalse(policy.isGood(VIPObservation(usable: 1, total: 5, at: start)))
-        XCTAssertFalse(policy.isGood(VIPObservation(usable: 1, total: 1, at: start)), "a count is absolute, not capped by the total")
+        XCTAssertFalse(
+            policy.isGood(VIPObservation(usable: 1, total: 1, at: start)),
+            "a count is absolute, not capped by the total")
     }
 
     func testMinimumPercentRoundsUp() {
@@ -125,7 +139,8 @@ final class VIPPolicyTests: XCTestCase {
         let healthy = run(policy, from: drained, [(2, 2), (2, 2), (2, 2)]).state
         let step = policy.undrain(healthy, at: at(4))
         XCTAssertEqual(step.transition?.action, .announce)
-        XCTAssertEqual(step.transition?.reason, "undrained; 2 of 2 backends usable, at least minimum 2, for 3 observations")
+        XCTAssertEqual(
+            step.transition?.reason, "undrained; 2 of 2 backends usable, at least minimum 2, for 3 observations")
         XCTAssertEqual(step.state.status, .announced)
     }
 
@@ -153,7 +168,9 @@ final class VIPPolicyTests: XCTestCase {
         let result = run(policy, from: announced(policy), [(0, 2), (0, 2), (0, 2)], othersAnnounce: false)
         XCTAssertEqual(result.transitions, [])
         XCTAssertTrue(result.state.isAnnounced)
-        XCTAssertEqual(result.state.status, .heldByLastAnnouncerGuard(.belowMinimum(usable: 0, total: 2, required: 2, observations: 3)))
+        XCTAssertEqual(
+            result.state.status,
+            .heldByLastAnnouncerGuard(.belowMinimum(usable: 0, total: 2, required: 2, observations: 3)))
         XCTAssertTrue(result.state.description.contains("no other director announces it"), result.state.description)
     }
 
@@ -162,8 +179,9 @@ final class VIPPolicyTests: XCTestCase {
         let held = run(policy, from: announced(policy), [(0, 2), (0, 2)], othersAnnounce: false).state
         let result = run(policy, from: held, [(0, 2)], second: 3, othersAnnounce: true)
         XCTAssertEqual(result.transitions.map(\.action), [.withdraw])
-        XCTAssertEqual(result.transitions.first?.reason,
-                       "0 of 2 backends usable, below minimum 2, for 3 observations; another director announces it again")
+        XCTAssertEqual(
+            result.transitions.first?.reason,
+            "0 of 2 backends usable, below minimum 2, for 3 observations; another director announces it again")
     }
 
     func testHeldWithdrawalIsReleasedWhenBackendsRecover() {
@@ -176,9 +194,13 @@ final class VIPPolicyTests: XCTestCase {
 
     func testGuardDoesNothingWhenPeersAreUnknownOrTheGuardIsOff() {
         let guarded = policy(fall: 1, guardsLastAnnouncer: true)
-        XCTAssertEqual(run(guarded, from: announced(guarded), [(0, 2)], othersAnnounce: nil).transitions.map(\.action), [.withdraw])
+        XCTAssertEqual(
+            run(guarded, from: announced(guarded), [(0, 2)], othersAnnounce: nil).transitions.map(\.action), [.withdraw]
+        )
         let unguarded = policy(fall: 1)
-        XCTAssertEqual(run(unguarded, from: announced(unguarded), [(0, 2)], othersAnnounce: false).transitions.map(\.action), [.withdraw])
+        XCTAssertEqual(
+            run(unguarded, from: announced(unguarded), [(0, 2)], othersAnnounce: false).transitions.map(\.action),
+            [.withdraw])
     }
 
     func testGuardNeverHoldsADrain() {
@@ -206,7 +228,8 @@ final class VIPPolicyTests: XCTestCase {
         XCTAssertEqual(step.state.status, .withdrawn(.notYetHealthy))
         let result = run(policy, from: step.state, [(2, 2), (2, 2)])
         XCTAssertEqual(result.transitions.map(\.action), [.announce])
-        XCTAssertEqual(result.transitions.first?.reason, "2 of 2 backends usable, at least minimum 2, for 2 observations")
+        XCTAssertEqual(
+            result.transitions.first?.reason, "2 of 2 backends usable, at least minimum 2, for 2 observations")
     }
 
     func testADrainedVIPFoundOnLoopbackAtStartIsWithdrawn() {
@@ -228,7 +251,8 @@ final class VIPPolicyTests: XCTestCase {
         let inputs = (1...seconds).map { $0 % 2 == 1 ? (0, 2) : (2, 2) }
         let result = run(policy, from: announced(policy), inputs)
         XCTAssertEqual(result.transitions.count, 100)
-        XCTAssertLessThanOrEqual(result.transitions.count, 2 * (seconds / 10 + 1), "at most one withdraw and one announce per hold-down")
+        XCTAssertLessThanOrEqual(
+            result.transitions.count, 2 * (seconds / 10 + 1), "at most one withdraw and one announce per hold-down")
         let withdrawals = result.transitions.filter { $0.action == .withdraw }.map(\.at)
         let announcements = result.transitions.filter { $0.action == .announce }.map(\.at)
         for (withdrawn, announced) in zip(withdrawals, announcements) {

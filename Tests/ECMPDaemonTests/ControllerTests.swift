@@ -33,15 +33,18 @@ final class ControllerTests: XCTestCase {
                 events: events, announcers: config.controller.guardLastAnnouncer ? announcers : nil,
                 checker: config.mode == .managed ? checker : nil, clock: clock)
             let loaded = LoadedConfig(config: config, file: "/etc/ecmpd/ecmpd.yaml")
-            let controller = Controller(loaded: loaded, edges: edges, status: status, metrics: ControllerMetrics(),
-                                        logger: Self.quiet)
+            let controller = Controller(
+                loaded: loaded, edges: edges, status: status, metrics: ControllerMetrics(),
+                logger: Self.quiet)
             try await controller.start()
             return (controller, status)
         }
     }
 
-    func health(minimum: BackendThreshold = .count(1), rise: Int = 1, fall: Int = 1,
-                holdDown: Duration = .zero) -> HealthPolicy {
+    func health(
+        minimum: BackendThreshold = .count(1), rise: Int = 1, fall: Int = 1,
+        holdDown: Duration = .zero
+    ) -> HealthPolicy {
         HealthPolicy(minimumHealthy: minimum, rise: rise, fall: fall, holdDown: holdDown)
     }
 
@@ -54,14 +57,20 @@ final class ControllerTests: XCTestCase {
 
     /// keepalived's table for the VIP: one destination per weight.
     func table(_ weights: [Int32]) -> IPVSTable {
-        IPVSTable([IPVSTable.Entry(IPVSService(identity), destinations: weights.enumerated().map { index, weight in
-            IPVSDestination(IPAddress("198.18.1.\(index + 1)")!, port: 80, weight: weight)
-        })])
+        IPVSTable([
+            IPVSTable.Entry(
+                IPVSService(identity),
+                destinations: weights.enumerated().map { index, weight in
+                    IPVSDestination(IPAddress("198.18.1.\(index + 1)")!, port: 80, weight: weight)
+                })
+        ])
     }
 
     /// `count` cycles, each `interval` after the previous one.
-    func cycles(_ controller: Controller, _ count: Int, clock: ManualClock,
-                every interval: Duration = .seconds(1)) async {
+    func cycles(
+        _ controller: Controller, _ count: Int, clock: ManualClock,
+        every interval: Duration = .seconds(1)
+    ) async {
         for _ in 0..<count {
             clock.advance(interval)
             await controller.cycle()
@@ -89,8 +98,9 @@ final class ControllerTests: XCTestCase {
         XCTAssertTrue(director.loopback.hosts.contains(vip), "one of two bad cycles")
         await cycles(controller, 1, clock: director.clock)
         XCTAssertFalse(director.loopback.hosts.contains(vip))
-        XCTAssertEqual(director.events.of(.withdraw).map(\.reason),
-                       ["0 of 2 backends usable, below minimum 1, for 2 observations"])
+        XCTAssertEqual(
+            director.events.of(.withdraw).map(\.reason),
+            ["0 of 2 backends usable, below minimum 1, for 2 observations"])
     }
 
     func testHoldDownKeepsAWithdrawnVIPOffUntilItEnds() async throws {
@@ -107,8 +117,9 @@ final class ControllerTests: XCTestCase {
         XCTAssertFalse(director.loopback.hosts.contains(vip), "29 s of a 30 s hold-down")
         await cycles(controller, 1, clock: director.clock)
         XCTAssertTrue(director.loopback.hosts.contains(vip))
-        XCTAssertEqual(director.events.of(.announce).last?.reason,
-                       "1 of 1 backend usable, at least minimum 1, for 30 observations; hold-down of 30s over")
+        XCTAssertEqual(
+            director.events.of(.announce).last?.reason,
+            "1 of 1 backend usable, at least minimum 1, for 30 observations; hold-down of 30s over")
     }
 
     // MARK: min_healthy
@@ -142,8 +153,9 @@ final class ControllerTests: XCTestCase {
         director.ipvs.set(table([1, 1, 0, 0, 0]))
         await cycles(controller, 1, clock: director.clock)
         XCTAssertFalse(director.loopback.hosts.contains(vip))
-        XCTAssertEqual(director.events.of(.withdraw).last?.reason,
-                       "2 of 5 backends usable, below minimum 3, for 1 observation")
+        XCTAssertEqual(
+            director.events.of(.withdraw).last?.reason,
+            "2 of 5 backends usable, below minimum 3, for 1 observation")
     }
 
     // MARK: drains
@@ -239,8 +251,9 @@ final class ControllerTests: XCTestCase {
         director.announcers.answer(true)
         await cycles(controller, 1, clock: director.clock)
         XCTAssertFalse(director.loopback.hosts.contains(vip))
-        XCTAssertEqual(director.events.of(.withdraw).last?.reason.hasSuffix("; another director announces it again"),
-                       true)
+        XCTAssertEqual(
+            director.events.of(.withdraw).last?.reason.hasSuffix("; another director announces it again"),
+            true)
         shown = await state(status)
         XCTAssertEqual(shown, .withdrawn)
     }
@@ -269,11 +282,12 @@ final class ControllerTests: XCTestCase {
 
     /// Servers 1...4: the first `up` are up, the rest down.
     func verdicts(up: Int) -> [RealServerKey: CheckTracker.Verdict] {
-        Dictionary(uniqueKeysWithValues: (1...4).map { server in
-            let destination = IPVSDestinationKey(IPAddress("198.18.1.\(server)")!, port: 80)
-            let verdict: CheckTracker.Verdict = server <= up ? .up : .down
-            return (RealServerKey(service: identity, destination: destination), verdict)
-        })
+        Dictionary(
+            uniqueKeysWithValues: (1...4).map { server in
+                let destination = IPVSDestinationKey(IPAddress("198.18.1.\(server)")!, port: 80)
+                let verdict: CheckTracker.Verdict = server <= up ? .up : .down
+                return (RealServerKey(service: identity, destination: destination), verdict)
+            })
     }
 
     func destinations(_ ipvs: FakeIPVS) -> [String] {
@@ -297,8 +311,9 @@ final class ControllerTests: XCTestCase {
         await cycles(controller, 1, clock: director.clock)
         XCTAssertEqual(destinations(director.ipvs), ["198.18.2.1"], "quorum lost: the sorry server alone")
         XCTAssertFalse(director.loopback.hosts.contains(vip), "a VIP without quorum is withdrawn")
-        XCTAssertEqual(director.events.of(.quorum).map(\.reason),
-                       ["TCP 198.18.0.100:80: quorum lost, live weight 1 < 2; sorry server 198.18.2.1:80 added"])
+        XCTAssertEqual(
+            director.events.of(.quorum).map(\.reason),
+            ["TCP 198.18.0.100:80: quorum lost, live weight 1 < 2; sorry server 198.18.2.1:80 added"])
 
         director.checker.set(verdicts(up: 3))
         await cycles(controller, 1, clock: director.clock)

@@ -22,7 +22,8 @@ struct PrometheusText {
         for line in text.split(separator: "\n").map(String.init) {
             if line.hasPrefix("# TYPE ") {
                 let parts = line.split(separator: " ")
-                guard parts.count == 4, ["counter", "gauge", "histogram", "summary", "untyped"].contains(parts[3]) else {
+                guard parts.count == 4, ["counter", "gauge", "histogram", "summary", "untyped"].contains(parts[3])
+                else {
                     throw Malformed(line: line)
                 }
                 types[String(parts[2])] = String(parts[3])
@@ -46,7 +47,7 @@ struct PrometheusText {
 
     private static func sample(_ line: String) throws -> Sample {
         guard let match = line.wholeMatch(of: /([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/),
-              let value = Double(match.3) ?? (match.3 == "+Inf" ? .infinity : nil)
+            let value = Double(match.3) ?? (match.3 == "+Inf" ? .infinity : nil)
         else { throw Malformed(line: line) }
         var labels: [String: String] = [:]
         if let body = match.2, !body.isEmpty {

@@ -34,13 +34,16 @@ final class RealServerViewTests: XCTestCase {
             switch target.address.description {
             case "198.18.1.2": _ = tracker.record(.success(latency: .milliseconds(3)))
             case "198.18.1.3": _ = tracker.record(.failure(.connectionRefused, latency: .microseconds(250)))
-            default: continue   // 198.18.1.5: no result yet
+            default: continue  // 198.18.1.5: no result yet
             }
             health[target.key] = RealServerHealth(target: target, tracker: tracker)
         }
         let service = IPVSServiceIdentity.tcp(.v4(IPv4Address(198, 18, 0, 100)), port: 80)
-        let table = IPVSTable([IPVSTable.Entry(IPVSService(service, scheduler: "wrr"),
-                                               destinations: [IPVSDestination(IPAddress("198.18.1.2")!, port: 80, weight: 1)])])
+        let table = IPVSTable([
+            IPVSTable.Entry(
+                IPVSService(service, scheduler: "wrr"),
+                destinations: [IPVSDestination(IPAddress("198.18.1.2")!, port: 80, weight: 1)])
+        ])
         return RealServerView(entries: entries, health: { [health] in health }, programmed: table)
     }
 
@@ -60,17 +63,21 @@ final class RealServerViewTests: XCTestCase {
     func testMetricsTextHasAGaugeLinePerServerAndLatencyOnlyWhereMeasured() throws {
         let text = try view().metricsText()
         let up = text.split(separator: "\n").filter { $0.hasPrefix("ecmpd_realserver_up{") }
-        XCTAssertEqual(up, [
-            "ecmpd_realserver_up{service=\"TCP 198.18.0.100:80\",server=\"198.18.1.2:80\"} 1",
-            "ecmpd_realserver_up{service=\"TCP 198.18.0.100:80\",server=\"198.18.1.3:80\"} 0",
-            "ecmpd_realserver_up{service=\"TCP 198.18.0.100:80\",server=\"198.18.1.4:8080\"} 1",
-            "ecmpd_realserver_up{service=\"TCP 198.18.0.100:80\",server=\"198.18.1.5:80\"} -1",
-        ])
+        XCTAssertEqual(
+            up,
+            [
+                "ecmpd_realserver_up{service=\"TCP 198.18.0.100:80\",server=\"198.18.1.2:80\"} 1",
+                "ecmpd_realserver_up{service=\"TCP 198.18.0.100:80\",server=\"198.18.1.3:80\"} 0",
+                "ecmpd_realserver_up{service=\"TCP 198.18.0.100:80\",server=\"198.18.1.4:8080\"} 1",
+                "ecmpd_realserver_up{service=\"TCP 198.18.0.100:80\",server=\"198.18.1.5:80\"} -1",
+            ])
         let latency = text.split(separator: "\n").filter { $0.hasPrefix("ecmpd_realserver_check_latency_seconds{") }
-        XCTAssertEqual(latency, [
-            "ecmpd_realserver_check_latency_seconds{service=\"TCP 198.18.0.100:80\",server=\"198.18.1.2:80\"} 0.003",
-            "ecmpd_realserver_check_latency_seconds{service=\"TCP 198.18.0.100:80\",server=\"198.18.1.3:80\"} 0.00025",
-        ])
+        XCTAssertEqual(
+            latency,
+            [
+                "ecmpd_realserver_check_latency_seconds{service=\"TCP 198.18.0.100:80\",server=\"198.18.1.2:80\"} 0.003",
+                "ecmpd_realserver_check_latency_seconds{service=\"TCP 198.18.0.100:80\",server=\"198.18.1.3:80\"} 0.00025",
+            ])
         XCTAssertTrue(text.contains("# TYPE ecmpd_realserver_flaps gauge\n"))
         XCTAssertEqual(text.split(separator: "\n").filter { $0.hasPrefix("ecmpd_realserver_flaps{") }.count, 4)
     }

@@ -14,10 +14,13 @@ struct StatusFixture {
         let status = ControllerStatus(metrics: metrics)
         await status.publish([
             VIPStatus(vip: "192.0.2.10", name: "web", state: .announced, usable: 3, total: 3, lastChange: changedAt),
-            VIPStatus(vip: "192.0.2.2", name: "dns", state: .withdrawn,
-                      reason: "0 of 2 backends usable, below minimum 1, for 3 observations", usable: 0, total: 2, lastChange: changedAt),
-            VIPStatus(vip: "2001:db8::1", state: .held, reason: "no other director announces it", usable: 0, total: 1,
-                      lastChange: changedAt),
+            VIPStatus(
+                vip: "192.0.2.2", name: "dns", state: .withdrawn,
+                reason: "0 of 2 backends usable, below minimum 1, for 3 observations", usable: 0, total: 2,
+                lastChange: changedAt),
+            VIPStatus(
+                vip: "2001:db8::1", state: .held, reason: "no other director announces it", usable: 0, total: 1,
+                lastChange: changedAt),
         ])
         metrics.recordTransition(vip: "192.0.2.2", direction: .announce)
         metrics.recordTransition(vip: "192.0.2.2", direction: .withdraw)
@@ -27,9 +30,12 @@ struct StatusFixture {
         return StatusFixture(status: status, metrics: metrics)
     }
 
-    func server(host: String = "127.0.0.1", port: Int = 0, limits: StatusServer.Limits = .init(),
-                onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> StatusServer {
-        StatusServer(host: host, port: port, status: status, metrics: metrics, limits: limits,
-                     logger: Logger(label: "ecmpd.status.test"), onServerRunning: onServerRunning)
+    func server(
+        host: String = "127.0.0.1", port: Int = 0, limits: StatusServer.Limits = .init(),
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> StatusServer {
+        StatusServer(
+            host: host, port: port, status: status, metrics: metrics, limits: limits,
+            logger: Logger(label: "ecmpd.status.test"), onServerRunning: onServerRunning)
     }
 }

@@ -46,11 +46,15 @@ final class StatusRoutesTests: XCTestCase {
     func testRoutingDaemonRowsAppearInStatusAndAsGaugesAndGoWhenNoLongerWatched() async throws {
         let fixture = await StatusFixture.make()
         await fixture.status.setRoutingDaemons([
-            RoutingDaemonStatus(daemon: "zebra", running: true, pid: 7, detail: "running, pid 7", since: StatusFixture.changedAt),
-            RoutingDaemonStatus(daemon: "ospfd", running: false, pid: 8, detail: "not running: pid 8 has exited", since: StatusFixture.changedAt),
+            RoutingDaemonStatus(
+                daemon: "zebra", running: true, pid: 7, detail: "running, pid 7", since: StatusFixture.changedAt),
+            RoutingDaemonStatus(
+                daemon: "ospfd", running: false, pid: 8, detail: "not running: pid 8 has exited",
+                since: StatusFixture.changedAt),
         ])
         try await withRunningServer(fixture) { port in
-            let snapshot = try StatusSnapshot.makeDecoder().decode(StatusSnapshot.self, from: Data(try await get("/status", port: port).body))
+            let snapshot = try StatusSnapshot.makeDecoder().decode(
+                StatusSnapshot.self, from: Data(try await get("/status", port: port).body))
             XCTAssertEqual(snapshot.routingDaemons?.map(\.daemon), ["zebra", "ospfd"])
             XCTAssertEqual(snapshot.routingDaemons?.last?.running, false)
             let text = try PrometheusText(String(decoding: try await get("/metrics", port: port).body, as: UTF8.self))
@@ -70,13 +74,16 @@ final class StatusRoutesTests: XCTestCase {
             XCTAssertEqual(response.status, 200)
             XCTAssertEqual(response.header("content-type"), "text/plain; version=0.0.4; charset=utf-8")
             let text = try PrometheusText(String(decoding: response.body, as: UTF8.self))
-            XCTAssertEqual(text.types, [
-                "ecmpd_vip_announced": "gauge", "ecmpd_backends_usable": "gauge", "ecmpd_backends_total": "gauge",
-                "ecmpd_vip_transitions_total": "counter", "ecmpd_reconcile_duration_seconds": "histogram",
-                "ecmpd_netlink_errors_total": "counter", "ecmpd_routing_failures_total": "counter",
-                "ecmpd_netlink_event_overflows_total": "counter",
-            ])
-            XCTAssertEqual(text.value("ecmpd_routing_failures_total"), 0, "fault counters read 0 before the first fault")
+            XCTAssertEqual(
+                text.types,
+                [
+                    "ecmpd_vip_announced": "gauge", "ecmpd_backends_usable": "gauge", "ecmpd_backends_total": "gauge",
+                    "ecmpd_vip_transitions_total": "counter", "ecmpd_reconcile_duration_seconds": "histogram",
+                    "ecmpd_netlink_errors_total": "counter", "ecmpd_routing_failures_total": "counter",
+                    "ecmpd_netlink_event_overflows_total": "counter",
+                ])
+            XCTAssertEqual(
+                text.value("ecmpd_routing_failures_total"), 0, "fault counters read 0 before the first fault")
             XCTAssertEqual(text.value("ecmpd_netlink_event_overflows_total"), 0)
             XCTAssertEqual(text.value("ecmpd_vip_announced", ["vip": "192.0.2.10"]), 1)
             XCTAssertEqual(text.value("ecmpd_vip_announced", ["vip": "192.0.2.2"]), 0)
@@ -100,7 +107,8 @@ final class StatusRoutesTests: XCTestCase {
             XCTAssertNil(text.value("ecmpd_vip_announced", ["vip": "192.0.2.10"]))
             XCTAssertNil(text.value("ecmpd_backends_total", ["vip": "192.0.2.10"]))
             XCTAssertEqual(text.value("ecmpd_vip_announced", ["vip": "192.0.2.2"]), 0)
-            let status = try StatusSnapshot.makeDecoder().decode(StatusSnapshot.self, from: Data(try await get("/status", port: port).body))
+            let status = try StatusSnapshot.makeDecoder().decode(
+                StatusSnapshot.self, from: Data(try await get("/status", port: port).body))
             XCTAssertEqual(status.vips.map(\.vip), ["192.0.2.2", "2001:db8::1"])
         }
     }
@@ -127,10 +135,13 @@ final class StatusRoutesTests: XCTestCase {
     func testRequestBodyPastTheLimitIsRejectedAndOneWithinItTolerated() async throws {
         let fixture = await StatusFixture.make()
         try await withRunningServer(fixture, limits: .init(maxRequestBodyBytes: 64)) { port in
-            let large = try await send("GET /status HTTP/1.1\r\nHost: x\r\nContent-Length: 65\r\n\r\n\(String(repeating: "x", count: 65))", port: port)
+            let large = try await send(
+                "GET /status HTTP/1.1\r\nHost: x\r\nContent-Length: 65\r\n\r\n\(String(repeating: "x", count: 65))",
+                port: port)
             XCTAssertTrue(large.hasPrefix("HTTP/1.1 413"), "got: \(large.prefix(40))")
             let small = try await send("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nsmall", port: port)
-            XCTAssertTrue(small.hasPrefix("HTTP/1.1 200"), "a body within the limit is tolerated, got: \(small.prefix(40))")
+            XCTAssertTrue(
+                small.hasPrefix("HTTP/1.1 200"), "a body within the limit is tolerated, got: \(small.prefix(40))")
         }
     }
 
@@ -139,23 +150,31 @@ final class StatusRoutesTests: XCTestCase {
         try await withRunningServer(fixture, limits: .init(maxRequestBodyBytes: 64)) { port in
             let chunk = String(repeating: "x", count: 40)
             let reply = try await send(
-                "GET /status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n28\r\n\(chunk)\r\n28\r\n\(chunk)\r\n0\r\n\r\n", port: port)
-            XCTAssertTrue(reply.hasPrefix("HTTP/1.1 413"), "a chunked body declares no length and is still bounded, got: \(reply.prefix(40))")
+                "GET /status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n28\r\n\(chunk)\r\n28\r\n\(chunk)\r\n0\r\n\r\n",
+                port: port)
+            XCTAssertTrue(
+                reply.hasPrefix("HTTP/1.1 413"),
+                "a chunked body declares no length and is still bounded, got: \(reply.prefix(40))")
         }
     }
 
     func testDefaultBindIsLoopback() throws {
-        let server = try StatusServer(status: ControllerStatus(), metrics: ControllerMetrics(), logger: .init(label: "test"))
+        let server = try StatusServer(
+            status: ControllerStatus(), metrics: ControllerMetrics(), logger: .init(label: "test"))
         XCTAssertEqual(server.host, "127.0.0.1")
         XCTAssertEqual(server.port, 9477)
     }
 
     func testListenAddressAcceptsBracketedIPv6AndRejectsHostnames() throws {
-        let v6 = try StatusServer(listen: "[::1]:9500", status: ControllerStatus(), metrics: ControllerMetrics(), logger: .init(label: "test"))
+        let v6 = try StatusServer(
+            listen: "[::1]:9500", status: ControllerStatus(), metrics: ControllerMetrics(), logger: .init(label: "test")
+        )
         XCTAssertEqual(v6.host, "::1")
         XCTAssertEqual(v6.port, 9500)
-        XCTAssertThrowsError(try StatusServer(listen: "localhost:9477", status: ControllerStatus(), metrics: ControllerMetrics(),
-                                              logger: .init(label: "test")))
+        XCTAssertThrowsError(
+            try StatusServer(
+                listen: "localhost:9477", status: ControllerStatus(), metrics: ControllerMetrics(),
+                logger: .init(label: "test")))
     }
 
     /// Sends `request` on a fresh connection; the response head, or "" if

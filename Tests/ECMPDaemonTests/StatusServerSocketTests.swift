@@ -11,7 +11,9 @@ final class StatusServerSocketTests: XCTestCase {
     func testStatusClientReadsTheSnapshotOverTCP() async throws {
         let fixture = await StatusFixture.make()
         try await withRunningServer(fixture) { port in
-            let response = try await blocking { try StatusClient(host: "127.0.0.1", port: port, timeout: .seconds(5)).get("/status") }
+            let response = try await blocking {
+                try StatusClient(host: "127.0.0.1", port: port, timeout: .seconds(5)).get("/status")
+            }
             XCTAssertEqual(response.status, 200)
             let snapshot = try StatusSnapshot.makeDecoder().decode(StatusSnapshot.self, from: Data(response.body))
             let expected = await fixture.status.snapshot()
@@ -36,7 +38,9 @@ final class StatusServerSocketTests: XCTestCase {
 
             let clock = ContinuousClock()
             let start = clock.now
-            let response = try await blocking { try StatusClient(host: "127.0.0.1", port: port, timeout: .seconds(2)).get("/healthz") }
+            let response = try await blocking {
+                try StatusClient(host: "127.0.0.1", port: port, timeout: .seconds(2)).get("/healthz")
+            }
             XCTAssertEqual(response.status, 200)
             XCTAssertLessThan(clock.now - start, .seconds(2))
 
@@ -61,19 +65,25 @@ final class StatusServerSocketTests: XCTestCase {
         try await withRunningServer(fixture, limits: .init(maxHeaderBytes: 1024)) { port in
             let connection = try RawConnection(port: port)
             defer { connection.close() }
-            try connection.send("GET /status HTTP/1.1\r\nHost: x\r\nX-Padding: \(String(repeating: "a", count: 4096))\r\n\r\n")
+            try connection.send(
+                "GET /status HTTP/1.1\r\nHost: x\r\nX-Padding: \(String(repeating: "a", count: 4096))\r\n\r\n")
             let reply = try await blocking { try connection.readAvailable(within: .seconds(5)) }
-            XCTAssertFalse(reply.hasPrefix("HTTP/1.1 200"), "headers past the limit are not served: \(reply.prefix(40))")
+            XCTAssertFalse(
+                reply.hasPrefix("HTTP/1.1 200"), "headers past the limit are not served: \(reply.prefix(40))")
         }
     }
 
     func testClientReportsAnUnreachableDaemon() async throws {
         let port = try RawConnection.unusedPort()
         do {
-            _ = try await blocking { try StatusClient(host: "127.0.0.1", port: port, timeout: .seconds(2)).get("/status") }
+            _ = try await blocking {
+                try StatusClient(host: "127.0.0.1", port: port, timeout: .seconds(2)).get("/status")
+            }
             XCTFail("expected a failure")
         } catch let failure as StatusClient.Failure {
-            XCTAssertTrue(failure.description.hasPrefix("cannot reach the ecmpd status endpoint at 127.0.0.1:\(port)"), failure.description)
+            XCTAssertTrue(
+                failure.description.hasPrefix("cannot reach the ecmpd status endpoint at 127.0.0.1:\(port)"),
+                failure.description)
         }
     }
 
@@ -87,7 +97,8 @@ func withRunningServer(
 ) async throws {
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let server = fixture.server(limits: limits) { port in continuation.yield(port) }
-    let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: Logger(label: "ecmpd.status.test"))
+    let group = ServiceGroup(
+        services: [server], gracefulShutdownSignals: [], logger: Logger(label: "ecmpd.status.test"))
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         var iterator = ports.makeAsyncIterator()
@@ -119,7 +130,9 @@ final class RawConnection: @unchecked Sendable {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = Self.loopback(port: port)
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard result == 0 else {
             Glibc.close(fd)

@@ -5,7 +5,9 @@ import XCTest
 final class FixedRateTests: XCTestCase {
     func testOnTimeAndLateStartsKeepTheDueCadence() {
         XCTAssertEqual(FixedRate.next(due: 1_000, started: 1_000, interval: 100).start, 1_100)
-        XCTAssertEqual(FixedRate.next(due: 1_000, started: 1_030, interval: 100).start, 1_100, "30 late: still due plus the interval")
+        XCTAssertEqual(
+            FixedRate.next(due: 1_000, started: 1_030, interval: 100).start, 1_100,
+            "30 late: still due plus the interval")
         XCTAssertEqual(FixedRate.next(due: 1_000, started: 1_099, interval: 100).start, 1_100)
         XCTAssertTrue(FixedRate.next(due: 1_000, started: 1_099, interval: 100).inStep)
     }

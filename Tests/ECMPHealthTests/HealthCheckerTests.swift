@@ -8,27 +8,36 @@ import XCTest
 /// from real checks, retries, and targets replaced or removed on reload.
 final class HealthCheckerTests: XCTestCase {
     func key(_ port: Int) -> RealServerKey {
-        RealServerKey(service: .tcp(.v4(IPv4Address(198, 18, 0, 100)), port: 80), destination: IPVSDestinationKey(IPAddress("127.0.0.1")!, port: UInt16(port)))
+        RealServerKey(
+            service: .tcp(.v4(IPv4Address(198, 18, 0, 100)), port: 80),
+            destination: IPVSDestinationKey(IPAddress("127.0.0.1")!, port: UInt16(port)))
     }
 
     func target(_ port: Int, interval: Duration = .milliseconds(100), retries: Int = 1) -> CheckTarget {
-        CheckTarget(key: key(port), address: IPAddress("127.0.0.1")!, port: port,
-                    check: HealthCheck(kind: .tcp, interval: interval, timeout: .milliseconds(500), rise: 2, fall: 2, retries: retries, retryDelay: .milliseconds(50)))
+        CheckTarget(
+            key: key(port), address: IPAddress("127.0.0.1")!, port: port,
+            check: HealthCheck(
+                kind: .tcp, interval: interval, timeout: .milliseconds(500), rise: 2, fall: 2, retries: retries,
+                retryDelay: .milliseconds(50)))
     }
 
     func testPhasesSpreadTenThousandTargetsOverTheInterval() {
-        let targets = (0 ..< 10_000).map { index -> CheckTarget in
+        let targets = (0..<10_000).map { index -> CheckTarget in
             var target = self.target(index % 60_000 + 1, interval: .seconds(1))
-            target.key.destination = IPVSDestinationKey(IPAddress("198.18.\(index / 250).\(index % 250 + 1)")!, port: 80)
+            target.key.destination = IPVSDestinationKey(
+                IPAddress("198.18.\(index / 250).\(index % 250 + 1)")!, port: 80)
             return target
         }
         var buckets = [Int](repeating: 0, count: 10)
         for target in targets { buckets[Int(target.phase.nanoseconds / 100_000_000)] += 1 }
         // Uniform would be 1,000 per 100 ms; none of the buckets is far off.
-        XCTAssertTrue(buckets.allSatisfy { (850 ... 1150).contains($0) }, "\(buckets)")
+        XCTAssertTrue(buckets.allSatisfy { (850...1150).contains($0) }, "\(buckets)")
     }
 
-    func waitFor(_ checker: HealthChecker, timeout: Duration = .seconds(5), _ condition: ([RealServerKey: RealServerHealth]) -> Bool) -> Bool {
+    func waitFor(
+        _ checker: HealthChecker, timeout: Duration = .seconds(5),
+        _ condition: ([RealServerKey: RealServerHealth]) -> Bool
+    ) -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition(checker.snapshot()) { return true }
@@ -41,9 +50,11 @@ final class HealthCheckerTests: XCTestCase {
         let server = try TestServer(.hang)
         defer { server.stop() }
         let transitions = TransitionLog()
-        let checker = try HealthChecker(logger: Logger(label: "test"), onTransition: { health, transition in
-            transitions.append(health.target.key, transition)
-        })
+        let checker = try HealthChecker(
+            logger: Logger(label: "test"),
+            onTransition: { health, transition in
+                transitions.append(health.target.key, transition)
+            })
         let live = target(server.port)
         let closedServer = try TestServer(.hang)
         let closedPort = closedServer.port
@@ -64,7 +75,8 @@ final class HealthCheckerTests: XCTestCase {
         checker.update([live])
         XCTAssertTrue(waitFor(checker) { $0[dead.key] == nil && $0.count == 1 })
         let before = checker.snapshot()[live.key]!.tracker.checks
-        XCTAssertTrue(waitFor(checker) { ($0[live.key]?.tracker.checks ?? 0) >= before + 3 }, "checks go on at the interval")
+        XCTAssertTrue(
+            waitFor(checker) { ($0[live.key]?.tracker.checks ?? 0) >= before + 3 }, "checks go on at the interval")
         await checker.shutdown()
     }
 
@@ -87,6 +99,8 @@ final class HealthCheckerTests: XCTestCase {
 final class TransitionLog: @unchecked Sendable {
     private let lock = NSLock()
     private var list: [(RealServerKey, CheckTracker.Transition)] = []
-    func append(_ key: RealServerKey, _ transition: CheckTracker.Transition) { lock.withLock { list.append((key, transition)) } }
+    func append(_ key: RealServerKey, _ transition: CheckTracker.Transition) {
+        lock.withLock { list.append((key, transition)) }
+    }
     var entries: [(RealServerKey, CheckTracker.Transition)] { lock.withLock { list } }
 }

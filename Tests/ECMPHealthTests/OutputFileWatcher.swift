@@ -13,7 +13,8 @@ final class OutputFileWatcher: @unchecked Sendable {
             for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
                 let link = "/proc/self/fd/\(entry)"
                 guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link),
-                      target.contains("/ecmpd-output-"), target.hasSuffix("(deleted)") else { continue }
+                    target.contains("/ecmpd-output-"), target.hasSuffix("(deleted)")
+                else { continue }
                 var info = stat()
                 guard stat(link, &info) == 0 else { continue }
                 lock.withLock {

@@ -26,12 +26,16 @@ final class ProbeTests: XCTestCase {
     }
 
     func target(port: Int, _ kind: HealthCheck.Kind, timeout: Duration = .seconds(2)) -> CheckTarget {
-        let key = RealServerKey(service: .tcp(.v4(IPv4Address(198, 18, 0, 100)), port: 80), destination: IPVSDestinationKey(IPAddress("127.0.0.1")!, port: UInt16(port)))
-        return CheckTarget(key: key, address: IPAddress("127.0.0.1")!, port: port, check: HealthCheck(kind: kind, timeout: timeout))
+        let key = RealServerKey(
+            service: .tcp(.v4(IPv4Address(198, 18, 0, 100)), port: 80),
+            destination: IPVSDestinationKey(IPAddress("127.0.0.1")!, port: UInt16(port)))
+        return CheckTarget(
+            key: key, address: IPAddress("127.0.0.1")!, port: port, check: HealthCheck(kind: kind, timeout: timeout))
     }
 
     func http(_ port: Int, _ check: HTTPCheck = HTTPCheck(), timeout: Duration = .seconds(2)) throws -> CheckOutcome {
-        try HTTPProbe.run(target(port: port, .http(check), timeout: timeout), http: check, tls: TLSContexts(), on: loop).wait()
+        try HTTPProbe.run(target(port: port, .http(check), timeout: timeout), http: check, tls: TLSContexts(), on: loop)
+            .wait()
     }
 
     /// A port nothing listens on: bound, then closed.
@@ -59,8 +63,9 @@ final class ProbeTests: XCTestCase {
     func testAChunkedBodyIsCheckedAgainstTheDigest() throws {
         let response = ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "3\r\nabc\r\n", "0\r\n\r\n"]
         let port = try serve(.respond(response, gap: .milliseconds(20), close: false))
-        XCTAssertNil(try http(port, HTTPCheck(digest: MD5.hexDigest(of: Array("abc".utf8)))).failure,
-                     "complete at the last chunk, without waiting for the close")
+        XCTAssertNil(
+            try http(port, HTTPCheck(digest: MD5.hexDigest(of: Array("abc".utf8)))).failure,
+            "complete at the last chunk, without waiting for the close")
         let wrong = String(repeating: "0", count: 32)
         let outcome = try http(port, HTTPCheck(digest: wrong))
         XCTAssertEqual(outcome.failure, .digestMismatch(got: MD5.hexDigest(of: Array("abc".utf8)), expected: wrong))
@@ -95,8 +100,13 @@ final class ProbeTests: XCTestCase {
     func testTheRequestNamesTheHostAndClosesTheConnection() {
         let check = HTTPCheck(path: "/healthz", host: "www.example.test")
         let request = HTTPProbe.request(check, target: target(port: 8080, .http(check)))
-        XCTAssertEqual(request, "GET /healthz HTTP/1.1\r\nHost: www.example.test\r\nUser-Agent: ecmpd-check\r\nAccept: */*\r\nConnection: close\r\n\r\n")
-        XCTAssertTrue(HTTPProbe.request(HTTPCheck(), target: target(port: 8080, .http(HTTPCheck()))).contains("Host: 127.0.0.1:8080\r\n"))
+        XCTAssertEqual(
+            request,
+            "GET /healthz HTTP/1.1\r\nHost: www.example.test\r\nUser-Agent: ecmpd-check\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        )
+        XCTAssertTrue(
+            HTTPProbe.request(HTTPCheck(), target: target(port: 8080, .http(HTTPCheck()))).contains(
+                "Host: 127.0.0.1:8080\r\n"))
     }
 
     // MARK: HTTPS
@@ -116,7 +126,9 @@ final class ProbeTests: XCTestCase {
         let port = try serve(.respond(["HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]))
         let outcome = try http(port, HTTPCheck(tls: true))
         XCTAssertNotNil(outcome.failure)
-        XCTAssertTrue(["tls", "truncated", "network"].contains(outcome.failure?.label ?? ""), "\(String(describing: outcome.failure))")
+        XCTAssertTrue(
+            ["tls", "truncated", "network"].contains(outcome.failure?.label ?? ""),
+            "\(String(describing: outcome.failure))")
     }
 
     // MARK: Exec
@@ -125,7 +137,8 @@ final class ProbeTests: XCTestCase {
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
         defer { try? pool.syncShutdownGracefully() }
-        return try ExecProbe.run(target(port: 0, .exec(argv: argv), timeout: timeout), argv: argv, pool: pool, on: loop).wait()
+        return try ExecProbe.run(target(port: 0, .exec(argv: argv), timeout: timeout), argv: argv, pool: pool, on: loop)
+            .wait()
     }
 
     func testExecExitZeroIsHealthy() throws {
@@ -164,8 +177,11 @@ final class ProbeTests: XCTestCase {
     /// A failing check's output is kept for its first line only: at most
     /// ExecProbe.outputLimit bytes of a 50 MB flood, marked as cut.
     func testExecThatFloodsThenFailsKeepsAtMostOutputLimitBytes() throws {
-        let outcome = try exec(["/bin/sh", "-c", "head -c 50000000 /dev/zero | tr '\\0' x; exit 1"], timeout: .seconds(20))
-        guard case .exitStatus(1, let output)? = outcome.failure else { return XCTFail("\(String(describing: outcome.failure))") }
+        let outcome = try exec(
+            ["/bin/sh", "-c", "head -c 50000000 /dev/zero | tr '\\0' x; exit 1"], timeout: .seconds(20))
+        guard case .exitStatus(1, let output)? = outcome.failure else {
+            return XCTFail("\(String(describing: outcome.failure))")
+        }
         let marker = "\n[output truncated at \(ExecProbe.outputLimit) bytes]"
         XCTAssertTrue(output.hasSuffix(marker), String(output.suffix(80)))
         XCTAssertEqual(output.utf8.count, ExecProbe.outputLimit + marker.utf8.count)
@@ -180,13 +196,16 @@ final class ProbeTests: XCTestCase {
         thread.start()
         let outcome = try exec(["/usr/bin/yes"], timeout: .seconds(2))
         let peak = watcher.stop()
-        print("exec check `yes` for 2s: output file peaked at \(peak.allocated) bytes on disk (size \(peak.size)), \(peak.samples) samples")
+        print(
+            "exec check `yes` for 2s: output file peaked at \(peak.allocated) bytes on disk (size \(peak.size)), \(peak.samples) samples"
+        )
         // Cut back every 2 ms, `yes` runs into its timeout. With the CPU
         // taken by other work the poll can come so late that the file
         // reaches ProcessRunner.fileSizeBackstop first, and the kernel ends
         // `yes` with SIGXFSZ (exit status 128 + 25): a failure either way,
         // and never more on disk than the backstop.
-        let ended = outcome.failure == .execTimeout(.seconds(2))
+        let ended =
+            outcome.failure == .execTimeout(.seconds(2))
             || outcome.failure.map { if case .exitStatus(128 + SIGXFSZ, _) = $0 { true } else { false } } == true
         XCTAssertTrue(ended, "\(String(describing: outcome.failure))")
         XCTAssertGreaterThan(peak.samples, 10, "the watcher saw the output file while `yes` ran")
@@ -194,4 +213,3 @@ final class ProbeTests: XCTestCase {
         XCTAssertLessThanOrEqual(peak.allocated, ProcessRunner.fileSizeBackstop + (1 << 20))
     }
 }
-

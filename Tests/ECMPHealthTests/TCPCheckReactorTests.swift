@@ -8,11 +8,15 @@ import XCTest
 /// timed-out connects, IPv6, the fixed-rate schedule, and that removed
 /// targets leave no descriptor behind.
 final class TCPCheckReactorTests: XCTestCase {
-    func target(_ address: String, port: Int, interval: Duration = .seconds(10), timeout: Duration = .milliseconds(300)) -> CheckTarget {
-        let key = RealServerKey(service: .tcp(.v4(IPv4Address(198, 18, 0, 100)), port: 80),
-                                destination: IPVSDestinationKey(IPAddress(address)!, port: UInt16(port)))
-        return CheckTarget(key: key, address: IPAddress(address)!, port: port,
-                           check: HealthCheck(kind: .tcp, interval: interval, timeout: timeout))
+    func target(_ address: String, port: Int, interval: Duration = .seconds(10), timeout: Duration = .milliseconds(300))
+        -> CheckTarget
+    {
+        let key = RealServerKey(
+            service: .tcp(.v4(IPv4Address(198, 18, 0, 100)), port: 80),
+            destination: IPVSDestinationKey(IPAddress(address)!, port: UInt16(port)))
+        return CheckTarget(
+            key: key, address: IPAddress(address)!, port: port,
+            check: HealthCheck(kind: .tcp, interval: interval, timeout: timeout))
     }
 
     /// Outcomes the reactor delivered, by target.
@@ -21,7 +25,9 @@ final class TCPCheckReactorTests: XCTestCase {
         private var list: [(RealServerKey, CheckOutcome)] = []
         var keepGoing = true
         func append(_ key: RealServerKey, _ outcome: CheckOutcome) -> Bool {
-            lock.withLock { list.append((key, outcome)); return keepGoing }
+            lock.withLock {
+                list.append((key, outcome)); return keepGoing
+            }
         }
         func of(_ key: RealServerKey) -> [CheckOutcome] { lock.withLock { list.filter { $0.0 == key }.map(\.1) } }
     }
@@ -65,7 +71,7 @@ final class TCPCheckReactorTests: XCTestCase {
     }
 
     func testConnectToAClosedPortIsRefused() async throws {
-        let port = try RawListener("127.0.0.1").port   // closed again when the listener goes
+        let port = try RawListener("127.0.0.1").port  // closed again when the listener goes
         let outcome = try await firstOutcome("127.0.0.1", port: port)
         XCTAssertEqual(outcome?.failure, .connectionRefused)
     }
@@ -121,7 +127,7 @@ final class TCPCheckReactorTests: XCTestCase {
         try await Task.sleep(for: .milliseconds(1_050))
         await reactor.shutdown()
         // Fixed rate from the first at 0 ms: 11 by 1,050 ms, 10 allowing for a slow start.
-        XCTAssertTrue((10 ... 11).contains(outcomes.of(live.key).count), "\(outcomes.of(live.key).count) checks")
+        XCTAssertTrue((10...11).contains(outcomes.of(live.key).count), "\(outcomes.of(live.key).count) checks")
     }
 
     /// Fixed rate holds while the reactor is late: a check whose starts are
@@ -144,7 +150,7 @@ final class TCPCheckReactorTests: XCTestCase {
         await reactor.shutdown()
         // Due at 10, 110, ..., 2,910 ms, each at most 28 ms late: 30.
         let count = outcomes.of(checked.key).count
-        XCTAssertTrue((29 ... 31).contains(count), "\(count) checks in 3 s at a 100 ms interval")
+        XCTAssertTrue((29...31).contains(count), "\(count) checks in 3 s at a 100 ms interval")
     }
 
     /// A reactor held up for more than an interval does not make up the
@@ -175,8 +181,11 @@ final class TCPCheckReactorTests: XCTestCase {
         // the phase (50 ms past each 100, plus the time the add took).
         let gaps = zip(seen.dropFirst(), seen).map { $0 - $1 }
         XCTAssertTrue(gaps.allSatisfy { $0 > .milliseconds(20) }, "checks bunched after the stall: \(seen)")
-        let phases = seen.dropFirst().map { ($0.components.attoseconds / 1_000_000_000_000_000 + $0.components.seconds * 1_000) % 100 }
-        XCTAssertTrue(phases.allSatisfy { (45 ..< 90).contains($0) }, "starts off their phase (ms past each 100): \(phases)")
+        let phases = seen.dropFirst().map {
+            ($0.components.attoseconds / 1_000_000_000_000_000 + $0.components.seconds * 1_000) % 100
+        }
+        XCTAssertTrue(
+            phases.allSatisfy { (45..<90).contains($0) }, "starts off their phase (ms past each 100): \(phases)")
     }
 
     /// A check that runs past its interval is not overlapped: the next
@@ -198,14 +207,14 @@ final class TCPCheckReactorTests: XCTestCase {
         }
         await reactor.shutdown()
         let seen = outcomes.of(silent.key)
-        XCTAssertTrue((2 ... 3).contains(seen.count), "\(seen.count) checks in 1,050 ms")
+        XCTAssertTrue((2...3).contains(seen.count), "\(seen.count) checks in 1,050 ms")
         XCTAssertTrue(seen.allSatisfy { $0.failure == .connectTimeout(.milliseconds(300)) })
         XCTAssertLessThanOrEqual(mostOpen, 1, "connects in flight at once")
     }
 
     /// Retries are spaced by the retry delay and end in one outcome.
     func testRetriesAreSpacedByTheRetryDelayAndReportOnce() async throws {
-        let port = try RawListener("127.0.0.1").port   // closed again when the listener goes
+        let port = try RawListener("127.0.0.1").port  // closed again when the listener goes
         let outcomes = Outcomes()
         let reactor = try reactor(outcomes)
         var refused = target("127.0.0.1", port: port, interval: .seconds(10))
@@ -253,15 +262,18 @@ final class TCPCheckReactorTests: XCTestCase {
         let outcomes = Outcomes()
         let reactor = try reactor(outcomes)
         let before = RawListener.openDescriptors()
-        let pending = (0 ..< 200).map { index -> CheckTarget in
+        let pending = (0..<200).map { index -> CheckTarget in
             var each = target("127.0.0.1", port: listener.port, timeout: .seconds(30))
-            each.key.destination = IPVSDestinationKey(IPAddress("198.18.1.\(index % 250 + 1)")!, port: UInt16(index + 1))
+            each.key.destination = IPVSDestinationKey(
+                IPAddress("198.18.1.\(index % 250 + 1)")!, port: UInt16(index + 1))
             return each
         }
         for each in pending { reactor.add(each, generation: 1, firstCheckIn: .zero) }
         XCTAssertTrue(waitFor { RawListener.openDescriptors() >= before + 200 }, "200 connects in flight")
         for each in pending { reactor.remove(each.key) }
-        XCTAssertTrue(waitFor { RawListener.openDescriptors() <= before }, "\(RawListener.openDescriptors()) open, \(before) before")
+        XCTAssertTrue(
+            waitFor { RawListener.openDescriptors() <= before },
+            "\(RawListener.openDescriptors()) open, \(before) before")
         await reactor.shutdown()
         XCTAssertTrue(pending.allSatisfy { outcomes.of($0.key).isEmpty }, "no outcome for a removed target")
     }
@@ -303,9 +315,13 @@ final class RawListener {
         socketAddress.sin_family = sa_family_t(AF_INET)
         socketAddress.sin_port = UInt16(port).bigEndian
         inet_pton(AF_INET, "127.0.0.1", &socketAddress.sin_addr)
-        for _ in 0 ..< 3 {
+        for _ in 0..<3 {
             let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-            _ = withUnsafePointer(to: &socketAddress) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            _ = withUnsafePointer(to: &socketAddress) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
             fillers.append(client)
         }
         usleep(100_000)

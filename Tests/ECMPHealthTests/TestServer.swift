@@ -62,8 +62,9 @@ final class TestServer: @unchecked Sendable {
             buffer.writeString(piece)
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
             let rest = pieces.dropFirst()
-            if gap == .zero { write(rest, gap: gap, close: close, context: context) }
-            else {
+            if gap == .zero {
+                write(rest, gap: gap, close: close, context: context)
+            } else {
                 let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 context.eventLoop.scheduleTask(in: gap) {
                     let (handler, context) = loopBound.value
@@ -83,8 +84,11 @@ final class TestServer: @unchecked Sendable {
         let cert = directory.appendingPathComponent("cert.pem").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                             "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=ecmpd-test", "-addext", "subjectAltName=IP:127.0.0.1"]
+        process.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=ecmpd-test", "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -21,7 +21,8 @@ final class RoutingConfigInstallerTests: XCTestCase {
     ) -> RoutingConfigInstaller {
         let me = String(cString: getpwuid(geteuid()).pointee.pw_name)
         let group = String(cString: getgrgid(getegid()).pointee.gr_name)
-        return RoutingConfigInstaller(directory: directory, user: me, group: group, backups: backups, validate: validate)
+        return RoutingConfigInstaller(
+            directory: directory, user: me, group: group, backups: backups, validate: validate)
     }
 
     func files(_ marker: String) -> [RoutingConfigInstaller.File] {
@@ -50,9 +51,14 @@ final class RoutingConfigInstallerTests: XCTestCase {
     func testAFailedValidationInstallsNeitherFile() throws {
         _ = try installer().install(files("one"))
         struct Rejected: Error {}
-        XCTAssertThrowsError(try installer { _, daemon in if daemon == "ospfd" { throw Rejected() } }
-            .install([.init(daemon: "zebra", content: "hostname changed\n"), .init(daemon: "ospfd", content: "bad\n")]))
-        XCTAssertEqual(try String(contentsOfFile: "\(directory)/zebra.conf", encoding: .utf8), "hostname z\n", "zebra.conf must not be installed when ospfd.conf is rejected")
+        XCTAssertThrowsError(
+            try installer { _, daemon in if daemon == "ospfd" { throw Rejected() } }
+                .install([
+                    .init(daemon: "zebra", content: "hostname changed\n"), .init(daemon: "ospfd", content: "bad\n"),
+                ]))
+        XCTAssertEqual(
+            try String(contentsOfFile: "\(directory)/zebra.conf", encoding: .utf8), "hostname z\n",
+            "zebra.conf must not be installed when ospfd.conf is rejected")
         XCTAssertEqual(try contents(), ["ospfd.conf", "zebra.conf"], "no temporary files left")
     }
 
@@ -64,22 +70,28 @@ final class RoutingConfigInstallerTests: XCTestCase {
         let backups = try contents().filter { $0.hasPrefix("ospfd.conf.") }
         // Named for when a version was replaced; the newest holds round 3.
         XCTAssertEqual(backups, ["ospfd.conf.20270115T080003", "ospfd.conf.20270115T080004"])
-        XCTAssertEqual(try String(contentsOfFile: "\(directory)/ospfd.conf.20270115T080004", encoding: .utf8), "hostname o\n! round 3\n")
+        XCTAssertEqual(
+            try String(contentsOfFile: "\(directory)/ospfd.conf.20270115T080004", encoding: .utf8),
+            "hostname o\n! round 3\n")
     }
 
     func testASecondRenameThatFailsPutsTheFirstFileBack() throws {
         _ = try installer().install(files("one"))
         // A non-empty directory at ospfd.conf: rename(2) over it fails (EISDIR) after zebra.conf was renamed.
         try FileManager.default.removeItem(atPath: "\(directory)/ospfd.conf")
-        try FileManager.default.createDirectory(atPath: "\(directory)/ospfd.conf/inside",
-                                                withIntermediateDirectories: true)
-        let new: [RoutingConfigInstaller.File] = [.init(daemon: "zebra", content: "hostname changed\n"),
-                                                  .init(daemon: "ospfd", content: "hostname o2\n")]
+        try FileManager.default.createDirectory(
+            atPath: "\(directory)/ospfd.conf/inside",
+            withIntermediateDirectories: true)
+        let new: [RoutingConfigInstaller.File] = [
+            .init(daemon: "zebra", content: "hostname changed\n"),
+            .init(daemon: "ospfd", content: "hostname o2\n"),
+        ]
         XCTAssertThrowsError(try installer(backups: 0).install(new)) { error in
             XCTAssertTrue("\(error)".contains("\(directory)/ospfd.conf"), "\(error)")
         }
-        XCTAssertEqual(try String(contentsOfFile: "\(directory)/zebra.conf", encoding: .utf8), "hostname z\n",
-                       "zebra.conf is put back when ospfd.conf cannot be installed")
+        XCTAssertEqual(
+            try String(contentsOfFile: "\(directory)/zebra.conf", encoding: .utf8), "hostname z\n",
+            "zebra.conf is put back when ospfd.conf cannot be installed")
         XCTAssertEqual(try contents(), ["ospfd.conf", "zebra.conf"], "no staging directory left")
     }
 
@@ -110,7 +122,8 @@ final class RoutingConfigInstallerTests: XCTestCase {
     func testAFolderOthersCanWriteIsRefusedNamingItAndItsMode() throws {
         chmod(directory, 0o777)
         XCTAssertThrowsError(try installer().install(files("one"))) { error in
-            let refusal = "refusing to install routing configs into \(directory): "
+            let refusal =
+                "refusing to install routing configs into \(directory): "
                 + "it is writable by every user (mode 0777)"
             XCTAssertEqual("\(error)".components(separatedBy: ". ").first, refusal)
         }
@@ -129,8 +142,9 @@ final class RoutingConfigInstallerTests: XCTestCase {
     func testWhoMayWriteTheFolder() {
         let routing: gid_t = 106
         func reason(owner: uid_t = 0, group: gid_t = 106, _ mode: mode_t) -> String? {
-            RoutingConfigInstaller.unsafeReason(owner: owner, group: group, mode: S_IFDIR | mode,
-                                                trustedOwners: [0, 102], routingGroup: routing)
+            RoutingConfigInstaller.unsafeReason(
+                owner: owner, group: group, mode: S_IFDIR | mode,
+                trustedOwners: [0, 102], routingGroup: routing)
         }
         XCTAssertNil(reason(0o770), "root:frr 0770, as deploy/tmpfiles.d makes it")
         XCTAssertNil(reason(owner: 102, 0o770), "frr:frr 0770")
@@ -138,8 +152,9 @@ final class RoutingConfigInstallerTests: XCTestCase {
         XCTAssertEqual(reason(0o1777), "it is writable by every user (mode 1777)")
         XCTAssertTrue(reason(group: 0, 0o775)?.hasPrefix("it is writable by group root (gid 0) (mode 0775)") == true)
         let stranger = reason(owner: 4242, 0o750)
-        XCTAssertTrue(stranger?.hasPrefix("it is owned by user uid 4242, who is neither root") == true,
-                      stranger ?? "nil")
+        XCTAssertTrue(
+            stranger?.hasPrefix("it is owned by user uid 4242, who is neither root") == true,
+            stranger ?? "nil")
     }
 
     func testTheValidatorReadsTheStagedFileThroughItsDescriptor() throws {

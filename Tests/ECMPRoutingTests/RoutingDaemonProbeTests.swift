@@ -37,7 +37,8 @@ final class RoutingDaemonProbeTests: XCTestCase {
     func testARunningDaemonIsUpWithItsPid() throws {
         try pidFile("ospfd", "4242\n")
         try process(4242, comm: "ospfd")
-        XCTAssertEqual(observation("ospfd"), .init(daemon: "ospfd", running: true, pid: 4242, detail: "running, pid 4242"))
+        XCTAssertEqual(
+            observation("ospfd"), .init(daemon: "ospfd", running: true, pid: 4242, detail: "running, pid 4242"))
     }
 
     func testNoPidFileIsDown() {
@@ -66,12 +67,14 @@ final class RoutingDaemonProbeTests: XCTestCase {
 
     func testRunDirectoryFollowsFlavourAndPathspace() {
         XCTAssertEqual(RoutingDaemonProbe.runDirectory(for: RoutingDaemonSettings()), "/var/run/frr")
-        XCTAssertEqual(RoutingDaemonProbe.runDirectory(for: RoutingDaemonSettings(pathspace: "lab1")), "/var/run/frr/lab1")
+        XCTAssertEqual(
+            RoutingDaemonProbe.runDirectory(for: RoutingDaemonSettings(pathspace: "lab1")), "/var/run/frr/lab1")
         XCTAssertEqual(RoutingDaemonProbe.runDirectory(for: RoutingDaemonSettings(flavour: .quagga)), "/var/run/quagga")
     }
 
     func testThisProcessIsFoundThroughTheRealProc() throws {
-        let comm = try String(contentsOfFile: "/proc/self/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let comm = try String(contentsOfFile: "/proc/self/comm", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         try pidFile(comm, "\(getpid())\n")
         XCTAssertTrue(RoutingDaemonProbe(runDirectory: run).look(at: comm).running)
     }

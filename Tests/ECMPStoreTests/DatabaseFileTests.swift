@@ -34,8 +34,10 @@ final class DatabaseFileTests: XCTestCase {
 
     func testAnExistingWorldReadableDatabaseIsNarrowedTo0600() async throws {
         let path = directory.file("history.sqlite")
-        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(),
-                                                     attributes: [.posixPermissions: 0o644]))
+        XCTAssertTrue(
+            FileManager.default.createFile(
+                atPath: path, contents: Data(),
+                attributes: [.posixPermissions: 0o644]))
         let store = EventStore(path: path)
         await store.record(ControllerEvent(kind: .announce, vip: "198.18.0.10", reason: "first"))
         XCTAssertEqual(try mode(path), 0o600)
@@ -44,8 +46,10 @@ final class DatabaseFileTests: XCTestCase {
 
     func testASymbolicLinkAtTheDatabasePathIsRefusedAndItsTargetLeftUntouched() async throws {
         let target = directory.file("root-only")
-        XCTAssertTrue(FileManager.default.createFile(atPath: target, contents: Data(),
-                                                     attributes: [.posixPermissions: 0o600]))
+        XCTAssertTrue(
+            FileManager.default.createFile(
+                atPath: target, contents: Data(),
+                attributes: [.posixPermissions: 0o600]))
         let path = directory.file("history.sqlite")
         try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
         let store = EventStore(path: path)

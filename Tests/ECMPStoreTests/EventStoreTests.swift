@@ -10,8 +10,10 @@ final class EventStoreTests: XCTestCase {
     override func setUpWithError() throws { directory = try StoreTestDirectory() }
     override func tearDown() { directory.remove() }
 
-    private func event(_ kind: ControllerEventKind = .announce, vip: String? = "198.18.0.10",
-                       at timestamp: Date = Date(), reason: String = "test") -> ControllerEvent {
+    private func event(
+        _ kind: ControllerEventKind = .announce, vip: String? = "198.18.0.10",
+        at timestamp: Date = Date(), reason: String = "test"
+    ) -> ControllerEvent {
         ControllerEvent(timestamp: timestamp, kind: kind, vip: vip, reason: reason)
     }
 
@@ -25,14 +27,20 @@ final class EventStoreTests: XCTestCase {
 
         let check = try DatabaseQueue(path: path)
         let (migrations, journal, columns) = try await check.read { db in
-            (try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"),
-             try String.fetchOne(db, sql: "PRAGMA journal_mode"),
-             try db.columns(in: "event").map(\.name))
+            (
+                try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"),
+                try String.fetchOne(db, sql: "PRAGMA journal_mode"),
+                try db.columns(in: "event").map(\.name)
+            )
         }
         XCTAssertEqual(migrations, ["v1-events"])
         XCTAssertEqual(journal, "wal")
-        XCTAssertEqual(columns, ["id", "timestamp_ms", "kind", "vip", "reason", "backends_usable",
-                                 "backends_total", "outcome", "outcome_message"])
+        XCTAssertEqual(
+            columns,
+            [
+                "id", "timestamp_ms", "kind", "vip", "reason", "backends_usable",
+                "backends_total", "outcome", "outcome_message",
+            ])
     }
 
     func testReopeningAMigratedFileKeepsItsEvents() async throws {
@@ -50,10 +58,12 @@ final class EventStoreTests: XCTestCase {
         let store = EventStore(path: directory.file("history.sqlite"))
         let timestamp = Date(timeIntervalSince1970: 1_795_000_000.123)
         let recorded = [
-            ControllerEvent(timestamp: timestamp, kind: .backendCount, vip: "198.18.0.10", reason: "check failed",
-                            backends: BackendCount(usable: 1, total: 3)),
-            ControllerEvent(timestamp: timestamp, kind: .routingReload, reason: "interfaces changed",
-                            outcome: .failed(message: "% Unknown command")),
+            ControllerEvent(
+                timestamp: timestamp, kind: .backendCount, vip: "198.18.0.10", reason: "check failed",
+                backends: BackendCount(usable: 1, total: 3)),
+            ControllerEvent(
+                timestamp: timestamp, kind: .routingReload, reason: "interfaces changed",
+                outcome: .failed(message: "% Unknown command")),
             ControllerEvent(timestamp: timestamp, kind: .configReload, reason: "SIGHUP", outcome: .ok),
         ]
         for event in recorded { await store.record(event) }
@@ -80,8 +90,9 @@ final class EventStoreTests: XCTestCase {
     }
 
     func testRetentionKeepsAtMostMaxRowsNewestEvents() async throws {
-        let store = EventStore(path: directory.file("history.sqlite"),
-                               retention: EventRetention(maxRows: 5, maxAge: .seconds(86_400)), pruneInterval: 3)
+        let store = EventStore(
+            path: directory.file("history.sqlite"),
+            retention: EventRetention(maxRows: 5, maxAge: .seconds(86_400)), pruneInterval: 3)
         for index in 0..<20 { await store.record(event(reason: "event \(index)")) }
         let reasons = try await store.events().map(\.reason)
         // Pruned every 3 writes: never more than maxRows + pruneInterval - 1 rows.
@@ -93,8 +104,9 @@ final class EventStoreTests: XCTestCase {
     func testRetentionDeletesEventsOlderThanMaxAge() async throws {
         let path = directory.file("history.sqlite")
         let now = Date()
-        let store = EventStore(path: path, retention: EventRetention(maxRows: 1000, maxAge: .seconds(3600)),
-                               pruneInterval: 1, now: { now })
+        let store = EventStore(
+            path: path, retention: EventRetention(maxRows: 1000, maxAge: .seconds(3600)),
+            pruneInterval: 1, now: { now })
         await store.record(event(at: now.addingTimeInterval(-7200), reason: "too old"))
         await store.record(event(at: now.addingTimeInterval(-60), reason: "recent"))
         let reasons = try await store.events().map(\.reason)

@@ -28,33 +28,47 @@ final class ControllerBenchmarkTests: XCTestCase {
         defer { fleet.tearDown() }
         try fleet.start()
         let both = fleet.bothDirectors, d2: Set = [fleet.directors[1].address]
-        XCTAssertNotNil(try fleet.waitForNexthops(both, timeout: .seconds(120)), "fleet never converged:\n\(fleet.log(0))")
+        XCTAssertNotNil(
+            try fleet.waitForNexthops(both, timeout: .seconds(120)), "fleet never converged:\n\(fleet.log(0))")
         let clock = ContinuousClock()
         var withdrawals: [Duration] = [], announcements: [Duration] = []
         for trial in 1...trials {
             let start = clock.now
             try fleet.setWeights(0, to: 0)
-            guard let seen = try fleet.waitForNexthops(d2, timeout: .seconds(60)) else { return XCTFail("trial \(trial): d1 never left the route") }
+            guard let seen = try fleet.waitForNexthops(d2, timeout: .seconds(60)) else {
+                return XCTFail("trial \(trial): d1 never left the route")
+            }
             withdrawals.append(seen - start)
             // Let the withdrawal settle on every side before the next edge.
             Thread.sleep(forTimeInterval: 0.3)
             let back = clock.now
             try fleet.setWeights(0, to: 1)
-            guard let regained = try fleet.waitForNexthops(both, timeout: .seconds(60)) else { return XCTFail("trial \(trial): d1 never returned") }
+            guard let regained = try fleet.waitForNexthops(both, timeout: .seconds(60)) else {
+                return XCTFail("trial \(trial): d1 never returned")
+            }
             announcements.append(regained - back)
             Thread.sleep(forTimeInterval: 0.3)
         }
-        func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+        func ms(_ d: Duration) -> Double {
+            Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+        }
         func summary(_ values: [Duration]) -> String {
             let sorted = values.map(ms).sorted()
             let p99 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)]
-            return String(format: "median %.0f ms, p99 %.0f ms, min %.0f ms, max %.0f ms", sorted[sorted.count / 2], p99, sorted.first!, sorted.last!)
+            return String(
+                format: "median %.0f ms, p99 %.0f ms, min %.0f ms, max %.0f ms", sorted[sorted.count / 2], p99,
+                sorted.first!, sorted.last!)
         }
         let pollMS = ms(DurationParser.parse(poll)!)
-        print("BENCH controller trials=\(trials) poll=\(poll) fall=\(fall) rise=\(rise) hold_down=0s fast_convergence=\(fast)")
-        print("BENCH withdraw: \(summary(withdrawals)); goal < \(String(format: "%.0f", 1.5 * pollMS * Double(fall) + 50)) ms (1.5 x poll x fall + 50 ms)")
+        print(
+            "BENCH controller trials=\(trials) poll=\(poll) fall=\(fall) rise=\(rise) hold_down=0s fast_convergence=\(fast)"
+        )
+        print(
+            "BENCH withdraw: \(summary(withdrawals)); goal < \(String(format: "%.0f", 1.5 * pollMS * Double(fall) + 50)) ms (1.5 x poll x fall + 50 ms)"
+        )
         print("BENCH re-announce: \(summary(announcements)); goal < 1000 ms")
         print("BENCH raw withdraw ms: \(withdrawals.map { String(format: "%.0f", ms($0)) }.joined(separator: " "))")
-        print("BENCH raw re-announce ms: \(announcements.map { String(format: "%.0f", ms($0)) }.joined(separator: " "))")
+        print(
+            "BENCH raw re-announce ms: \(announcements.map { String(format: "%.0f", ms($0)) }.joined(separator: " "))")
     }
 }

@@ -42,8 +42,10 @@ final class ControllerFleet {
     let fastConvergence: Bool
     let guardLastAnnouncer: Bool
 
-    init(poll: String = "100ms", fall: Int = 2, rise: Int = 3, holdDown: String = "2s", fastConvergence: Bool = true,
-         guardLastAnnouncer: Bool = false) throws {
+    init(
+        poll: String = "100ms", fall: Int = 2, rise: Int = 3, holdDown: String = "2s", fastConvergence: Bool = true,
+        guardLastAnnouncer: Bool = false
+    ) throws {
         self.fastConvergence = fastConvergence
         self.guardLastAnnouncer = guardLastAnnouncer
         self.poll = poll
@@ -63,19 +65,28 @@ final class ControllerFleet {
                 try lab.exec(namespace, ["ip", "route", "add", "default", "via", "198.18.\(net).1"])
                 // The director sysctls the deploy/ file recommends (every key
                 // must exist on this kernel, or sysctl -p fails the test).
-                try lab.exec(namespace, ["sysctl", "-q", "-p", FixtureRepository.url("deploy/sysctl/90-ecmpd-director.conf").path])
+                try lab.exec(
+                    namespace,
+                    ["sysctl", "-q", "-p", FixtureRepository.url("deploy/sysctl/90-ecmpd-director.conf").path])
                 try lab.exec(namespace, ["ipvsadm", "-A", "-t", "\(Self.vip):80", "-s", "wlc"])
                 for server in Self.realServers {
-                    try lab.exec(namespace, ["ipvsadm", "-a", "-t", "\(Self.vip):80", "-r", "\(server):80", "-g", "-w", "1"])
+                    try lab.exec(
+                        namespace, ["ipvsadm", "-a", "-t", "\(Self.vip):80", "-r", "\(server):80", "-g", "-w", "1"])
                 }
-                try FileManager.default.createDirectory(atPath: lab.path("etc-\(name)"), withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: lab.path("etc-\(name)"), withIntermediateDirectories: true)
                 let keepalived = try lab.write("keepalived-\(name).conf", "! no ha_suspend here\n")
-                let config = try lab.write("\(name).yaml", Self.directorConfig(
-                    name: name, lab: lab, keepalived: keepalived, poll: poll, fall: fall, rise: rise, holdDown: holdDown,
-                    fastConvergence: fastConvergence, guardLastAnnouncer: guardLastAnnouncer))
-                directors.append(Director(
-                    name: name, namespace: namespace, address: IPv4Address("198.18.\(net).2")!, config: config,
-                    state: lab.path("state-\(name)"), log: lab.path("ecmpd-\(name).log"), ipvs: try NamespaceWorker(namespace: namespace)))
+                let config = try lab.write(
+                    "\(name).yaml",
+                    Self.directorConfig(
+                        name: name, lab: lab, keepalived: keepalived, poll: poll, fall: fall, rise: rise,
+                        holdDown: holdDown,
+                        fastConvergence: fastConvergence, guardLastAnnouncer: guardLastAnnouncer))
+                directors.append(
+                    Director(
+                        name: name, namespace: namespace, address: IPv4Address("198.18.\(net).2")!, config: config,
+                        state: lab.path("state-\(name)"), log: lab.path("ecmpd-\(name).log"),
+                        ipvs: try NamespaceWorker(namespace: namespace)))
             }
             routerWorker = try NamespaceWorker(namespace: router)
         } catch {
@@ -84,8 +95,10 @@ final class ControllerFleet {
         }
     }
 
-    static func directorConfig(name: String, lab: NetnsLab, keepalived: String, poll: String, fall: Int, rise: Int, holdDown: String,
-                               fastConvergence: Bool, guardLastAnnouncer: Bool) -> String {
+    static func directorConfig(
+        name: String, lab: NetnsLab, keepalived: String, poll: String, fall: Int, rise: Int, holdDown: String,
+        fastConvergence: Bool, guardLastAnnouncer: Bool
+    ) -> String {
         """
         node: { hostname: \(name), state_dir: \(lab.path("state-\(name)")) }
         ospf: { interfaces: [eth0], fast_convergence: \(fastConvergence) }
@@ -102,26 +115,37 @@ final class ControllerFleet {
 
     /// Renders and starts FRR everywhere, then `ecmpd run` on both directors.
     func start() throws {
-        let routerConfig = try lab.write("router.yaml", """
-        node: { hostname: router }
-        ospf: { interfaces: [d1, d2], fast_convergence: \(fastConvergence) }
-        routing: { pathspace: \(lab.prefix)rtr }
-        vips: [{ address: \(Self.vip) }]
-        """)
-        try lab.exec(router, [Command.ecmpd, "render", "--role", "router", "--config", routerConfig, "--write", lab.path("etc-rtr")])
+        let routerConfig = try lab.write(
+            "router.yaml",
+            """
+            node: { hostname: router }
+            ospf: { interfaces: [d1, d2], fast_convergence: \(fastConvergence) }
+            routing: { pathspace: \(lab.prefix)rtr }
+            vips: [{ address: \(Self.vip) }]
+            """)
+        try lab.exec(
+            router,
+            [Command.ecmpd, "render", "--role", "router", "--config", routerConfig, "--write", lab.path("etc-rtr")])
         try lab.startFRR("zebra", in: router, pathspace: "\(lab.prefix)rtr", config: lab.path("etc-rtr/zebra.conf"))
         try lab.startFRR("ospfd", in: router, pathspace: "\(lab.prefix)rtr", config: lab.path("etc-rtr/ospfd.conf"))
         for director in directors {
-            try lab.exec(director.namespace, [Command.ecmpd, "render", "--config", director.config, "--write", lab.path("etc-\(director.name)")])
-            try lab.startFRR("zebra", in: director.namespace, pathspace: "\(lab.prefix)\(director.name)", config: lab.path("etc-\(director.name)/zebra.conf"))
-            try lab.startFRR("ospfd", in: director.namespace, pathspace: "\(lab.prefix)\(director.name)", config: lab.path("etc-\(director.name)/ospfd.conf"))
+            try lab.exec(
+                director.namespace,
+                [Command.ecmpd, "render", "--config", director.config, "--write", lab.path("etc-\(director.name)")])
+            try lab.startFRR(
+                "zebra", in: director.namespace, pathspace: "\(lab.prefix)\(director.name)",
+                config: lab.path("etc-\(director.name)/zebra.conf"))
+            try lab.startFRR(
+                "ospfd", in: director.namespace, pathspace: "\(lab.prefix)\(director.name)",
+                config: lab.path("etc-\(director.name)/ospfd.conf"))
         }
         for index in directors.indices { try startEcmpd(index) }
     }
 
     func startEcmpd(_ index: Int) throws {
         let director = directors[index]
-        directors[index].pid = try lab.spawn(director.namespace, [Command.ecmpd, "run", "--config", director.config], log: director.log)
+        directors[index].pid = try lab.spawn(
+            director.namespace, [Command.ecmpd, "run", "--config", director.config], log: director.log)
     }
 
     func log(_ index: Int) -> String {
@@ -156,7 +180,10 @@ final class ControllerFleet {
             while true {
                 let route = try box.reader!.route(to: Self.vip)
                 let now = clock.now
-                let current = route.flatMap { $0.prefix.prefixLength == 32 ? Set($0.nexthops.nexthops.compactMap(\.gateway)) : nil } ?? []
+                let current =
+                    route.flatMap {
+                        $0.prefix.prefixLength == 32 ? Set($0.nexthops.nexthops.compactMap(\.gateway)) : nil
+                    } ?? []
                 if current == expected { return now }
                 if now >= deadline { return nil }
                 _ = try box.watcher!.wait(timeout: deadline - now)
@@ -177,11 +204,15 @@ final class ControllerFleet {
     }
 
     func onLoopback(_ index: Int) throws -> Bool {
-        try lab.exec(directors[index].namespace, ["ip", "-4", "-o", "addr", "show", "dev", "lo"]).output.contains(" \(Self.vip)/32 ")
+        try lab.exec(directors[index].namespace, ["ip", "-4", "-o", "addr", "show", "dev", "lo"]).output.contains(
+            " \(Self.vip)/32 ")
     }
 
     func history(_ index: Int) throws -> [[String: Any]] {
-        let output = try lab.exec(directors[index].namespace, [Command.ecmpd, "history", "--db", "\(directors[index].state)/history.sqlite", "--json"]).output
+        let output = try lab.exec(
+            directors[index].namespace,
+            [Command.ecmpd, "history", "--db", "\(directors[index].state)/history.sqlite", "--json"]
+        ).output
         return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) ?? []
     }
 
@@ -189,11 +220,13 @@ final class ControllerFleet {
     func status(_ index: Int) throws -> [String: Any] {
         let output = try lab.exec(directors[index].namespace, [Command.ecmpd, "status", "--json"]).output
         let document = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
-        return ((document?["vips"] as? [[String: Any]]) ?? []).first { $0["vip"] as? String == Self.vip.description } ?? [:]
+        return ((document?["vips"] as? [[String: Any]]) ?? []).first { $0["vip"] as? String == Self.vip.description }
+            ?? [:]
     }
 
     func metrics(_ index: Int) throws -> String {
-        try lab.exec(directors[index].namespace, ["curl", "-sS", "--max-time", "5", "http://127.0.0.1:9477/metrics"]).output
+        try lab.exec(directors[index].namespace, ["curl", "-sS", "--max-time", "5", "http://127.0.0.1:9477/metrics"])
+            .output
     }
 
     /// The sum of a metric family's samples whose labels include every

@@ -21,7 +21,9 @@ final class DirectorFaultTests: XCTestCase {
     override func tearDown() {
         if clockOffset != 0 { setWallClock(by: -clockOffset) }
         if let fleet, (testRun?.totalFailureCount ?? 0) > 0 {
-            for index in fleet.directors.indices { print("--- ecmpd log of \(fleet.directors[index].name):\n\(fleet.log(index))") }
+            for index in fleet.directors.indices {
+                print("--- ecmpd log of \(fleet.directors[index].name):\n\(fleet.log(index))")
+            }
         }
         fleet?.tearDown()
         for mount in mounts.reversed() { _ = try? Command.run(["umount", "-l", mount], allowFailure: true) }
@@ -36,16 +38,22 @@ final class DirectorFaultTests: XCTestCase {
 
     func waitForBoth(_ fleet: ControllerFleet, _ what: String, timeout: Duration = .seconds(120)) throws -> Duration {
         let both = fleet.bothDirectors
-        return try NetnsLab.waitFor(what, timeout: timeout, interval: .milliseconds(20)) { try fleet.routerNexthops() == both }
+        return try NetnsLab.waitFor(what, timeout: timeout, interval: .milliseconds(20)) {
+            try fleet.routerNexthops() == both
+        }
     }
 
     func waitForOnlyD2(_ fleet: ControllerFleet, _ what: String) throws -> Duration {
         let d2 = fleet.directors[1].address
-        return try NetnsLab.waitFor(what, timeout: .seconds(30), interval: .milliseconds(20)) { try fleet.routerNexthops() == [d2] }
+        return try NetnsLab.waitFor(what, timeout: .seconds(30), interval: .milliseconds(20)) {
+            try fleet.routerNexthops() == [d2]
+        }
     }
 
     func rows(_ fleet: ControllerFleet, kind: String) throws -> [String] {
-        try fleet.eventRows(0).filter { $0.split(separator: "|", omittingEmptySubsequences: false).dropFirst().first == Substring(kind) }
+        try fleet.eventRows(0).filter {
+            $0.split(separator: "|", omittingEmptySubsequences: false).dropFirst().first == Substring(kind)
+        }
     }
 
     /// VIP transitions d1's running process counted, both directions.
@@ -69,9 +77,12 @@ final class DirectorFaultTests: XCTestCase {
         try fleet.setWeights(0, to: 1)
         _ = try waitForBoth(fleet, "d1 back after the hold-down", timeout: .seconds(30))
         let director = fleet.directors[0]
-        try fleet.lab.exec(director.namespace, [Command.ecmpd, "drain", "--config", director.config, "--vip", vip, "--wait"])
+        try fleet.lab.exec(
+            director.namespace, [Command.ecmpd, "drain", "--config", director.config, "--vip", vip, "--wait"])
         _ = try waitForOnlyD2(fleet, "d1 out of the route once drained")
-        try NetnsLab.waitFor("the drain in d1's history", timeout: .seconds(10)) { try !rows(fleet, kind: "drain").isEmpty }
+        try NetnsLab.waitFor("the drain in d1's history", timeout: .seconds(10)) {
+            try !rows(fleet, kind: "drain").isEmpty
+        }
         let before = try fleet.eventRows(0)
         XCTAssertGreaterThanOrEqual(try rows(fleet, kind: "withdraw").count, 2, "\(before)")
 
@@ -86,7 +97,8 @@ final class DirectorFaultTests: XCTestCase {
         let restarted = clock.now
         var samples = 0
         while clock.now - restarted < .seconds(3) {
-            XCTAssertEqual(try fleet.routerNexthops(), [fleet.directors[1].address], "a drained VIP came back after kill -9")
+            XCTAssertEqual(
+                try fleet.routerNexthops(), [fleet.directors[1].address], "a drained VIP came back after kill -9")
             samples += 1
         }
         XCTAssertFalse(try fleet.onLoopback(0), "the drained VIP is on d1's lo after the restart")
@@ -95,13 +107,16 @@ final class DirectorFaultTests: XCTestCase {
         XCTAssertTrue((status["reason"] as? String ?? "").contains("drain"), "\(status)")
 
         let after = try fleet.eventRows(0)
-        XCTAssertEqual(Array(after.prefix(before.count)), before, "rows written before the kill changed or went missing")
+        XCTAssertEqual(
+            Array(after.prefix(before.count)), before, "rows written before the kill changed or went missing")
         let added = after.dropFirst(before.count)
         XCTAssertEqual(Set(after.map { $0.split(separator: "|").first ?? "" }).count, after.count, "duplicate ids")
-        XCTAssertFalse(added.contains { $0.contains("|announce|") || $0.contains("|withdraw|") || $0.contains("|drain|") },
-                       "the restart recorded a VIP move or a second drain: \(Array(added))")
-        print("kill -9 with a drained VIP: \(before.count) rows before, all \(before.count) kept once; \(added.count) added by the restart; "
-            + "route kept d1 out in \(samples) samples over 3 s")
+        XCTAssertFalse(
+            added.contains { $0.contains("|announce|") || $0.contains("|withdraw|") || $0.contains("|drain|") },
+            "the restart recorded a VIP move or a second drain: \(Array(added))")
+        print(
+            "kill -9 with a drained VIP: \(before.count) rows before, all \(before.count) kept once; \(added.count) added by the restart; "
+                + "route kept d1 out in \(samples) samples over 3 s")
 
         try fleet.lab.exec(director.namespace, [Command.ecmpd, "undrain", "--config", director.config, "--vip", vip])
         _ = try waitForBoth(fleet, "d1 back after undrain", timeout: .seconds(30))
@@ -125,7 +140,9 @@ final class DirectorFaultTests: XCTestCase {
         mounts.append(state)
         try fleet.start()
         _ = try waitForBoth(fleet, "the router's route over both directors")
-        try NetnsLab.waitFor("the store writable", timeout: .seconds(10)) { try fleet.metric(0, "ecmpd_store_writable") == 1 }
+        try NetnsLab.waitFor("the store writable", timeout: .seconds(10)) {
+            try fleet.metric(0, "ecmpd_store_writable") == 1
+        }
 
         var latencies: [String: Duration] = [:]
         // Healthy store first, for the figure to compare with.
@@ -138,17 +155,24 @@ final class DirectorFaultTests: XCTestCase {
 
         // 1. Another process holds an exclusive lock.
         let ready = fleet.lab.path("lock-ready")
-        let locker = try fleet.lab.spawn(fleet.directors[0].namespace, ["python3", "-c", """
-            import sqlite3, time
-            c = sqlite3.connect("\(state)/history.sqlite", isolation_level=None, timeout=30)
-            c.execute("BEGIN EXCLUSIVE")
-            open("\(ready)", "w").close()
-            time.sleep(600)
-            """], log: fleet.lab.path("locker.log"))
+        let locker = try fleet.lab.spawn(
+            fleet.directors[0].namespace,
+            [
+                "python3", "-c",
+                """
+                import sqlite3, time
+                c = sqlite3.connect("\(state)/history.sqlite", isolation_level=None, timeout=30)
+                c.execute("BEGIN EXCLUSIVE")
+                open("\(ready)", "w").close()
+                time.sleep(600)
+                """,
+            ], log: fleet.lab.path("locker.log"))
         // Python's start and the lock under a loaded TCG guest took over the
         // 20 s this waited in one CI run; the locker's log goes in a failure.
         do {
-            try NetnsLab.waitFor("the lock held", timeout: .seconds(60)) { FileManager.default.fileExists(atPath: ready) }
+            try NetnsLab.waitFor("the lock held", timeout: .seconds(60)) {
+                FileManager.default.fileExists(atPath: ready)
+            }
         } catch {
             let log = (try? String(contentsOfFile: fleet.lab.path("locker.log"), encoding: .utf8)) ?? "(no log)"
             XCTFail("\(error)\n--- locker.log:\n\(log)")
@@ -160,7 +184,8 @@ final class DirectorFaultTests: XCTestCase {
         _ = try waitForOnlyD2(fleet, "d1 withdrawn while the database is locked")
         latencies["locked: withdraw"] = ContinuousClock.now - zeroed
         try NetnsLab.waitFor("the locked store reported", timeout: .seconds(10)) {
-            try fleet.metric(0, "ecmpd_store_writable") == 0 && (fleet.metric(0, "ecmpd_store_write_failures_total") ?? 0) > failuresBefore
+            try fleet.metric(0, "ecmpd_store_writable") == 0
+                && (fleet.metric(0, "ecmpd_store_write_failures_total") ?? 0) > failuresBefore
         }
         let store = try XCTUnwrap(try statusStore(fleet))
         XCTAssertEqual(store["healthy"] as? Bool, false, "\(store)")
@@ -177,12 +202,15 @@ final class DirectorFaultTests: XCTestCase {
             try fleet.setWeights(0, to: 1)
             try? FileManager.default.removeItem(atPath: "\(state)/history.sqlite-shm")
             for blockSize in ["64k", "4k"] {
-                _ = try Command.run(["dd", "if=/dev/zero", "of=\(state)/filler-\(blockSize)", "bs=\(blockSize)"], allowFailure: true)
+                _ = try Command.run(
+                    ["dd", "if=/dev/zero", "of=\(state)/filler-\(blockSize)", "bs=\(blockSize)"], allowFailure: true)
             }
         }
         zeroed = .now
         // A restarted ecmpd answers once its status endpoint is up.
-        try NetnsLab.waitFor("the full store reported", timeout: .seconds(20)) { (try? fleet.metric(0, "ecmpd_store_writable")) == 0 }
+        try NetnsLab.waitFor("the full store reported", timeout: .seconds(20)) {
+            (try? fleet.metric(0, "ecmpd_store_writable")) == 0
+        }
         _ = try waitForBoth(fleet, "d1 announced on a full disk", timeout: .seconds(30))
         // From a restart, so not a store delay: reported, bounded by the wait.
         let fullDiskStart = ContinuousClock.now - zeroed
@@ -201,7 +229,9 @@ final class DirectorFaultTests: XCTestCase {
             try fleet.setWeights(0, to: 0)
         }
         _ = try waitForOnlyD2(fleet, "d1 withdrawn on a read-only store")
-        try NetnsLab.waitFor("the read-only store reported", timeout: .seconds(20)) { (try? fleet.metric(0, "ecmpd_store_writable")) == 0 }
+        try NetnsLab.waitFor("the read-only store reported", timeout: .seconds(20)) {
+            (try? fleet.metric(0, "ecmpd_store_writable")) == 0
+        }
         let readOnly = try statusStore(fleet)
         print("full disk in /status: \(full?["detail"] ?? "")")
         // ecmpd's own mount namespace (ip netns exec) holds a copy of the bind
@@ -209,7 +239,10 @@ final class DirectorFaultTests: XCTestCase {
         // open (in one CI run it did, and ecmpd saw a read-only directory
         // to the end), so unmount until ecmpd's view of it is writable.
         let inEcmpd = ["nsenter", "--target", "\(fleet.directors[0].pid)", "--mount"]
-        try NetnsLab.waitFor("the state directory writable in ecmpd's mount namespace", timeout: .seconds(30), interval: .milliseconds(500)) {
+        try NetnsLab.waitFor(
+            "the state directory writable in ecmpd's mount namespace", timeout: .seconds(30),
+            interval: .milliseconds(500)
+        ) {
             if (try Command.run(inEcmpd + ["test", "-w", state], allowFailure: true)).status == 0 { return true }
             _ = try Command.run(inEcmpd + ["umount", state], allowFailure: true)
             return false
@@ -226,7 +259,9 @@ final class DirectorFaultTests: XCTestCase {
         let rowsBefore = try fleet.eventRows(0).count
         try restartDirectorOne(fleet) {
             try fleet.setWeights(0, to: 1)
-            _ = try Command.run(["dd", "if=/dev/urandom", "of=\(state)/history.sqlite", "bs=1k", "count=8", "conv=notrunc"])
+            _ = try Command.run([
+                "dd", "if=/dev/urandom", "of=\(state)/history.sqlite", "bs=1k", "count=8", "conv=notrunc",
+            ])
         }
         try NetnsLab.waitFor("the corrupt file moved aside", timeout: .seconds(30)) {
             (try? fleet.metric(0, "ecmpd_store_files_moved_aside_total")) == 1
@@ -238,14 +273,18 @@ final class DirectorFaultTests: XCTestCase {
         try fleet.setWeights(0, to: 0)
         _ = try waitForOnlyD2(fleet, "d1 withdrawn with a rebuilt store")
         latencies["rebuilt store: withdraw"] = ContinuousClock.now - zeroed
-        let moved = try FileManager.default.contentsOfDirectory(atPath: state).filter { $0.hasPrefix("history.sqlite.corrupt-") }
+        let moved = try FileManager.default.contentsOfDirectory(atPath: state).filter {
+            $0.hasPrefix("history.sqlite.corrupt-")
+        }
         XCTAssertFalse(moved.isEmpty, "no moved-aside file in \(state)")
         try NetnsLab.waitFor("the new file's first rows", timeout: .seconds(10)) {
             try fleet.eventRows(0).contains { $0.contains("started with") }
         }
         try waitForRowsToMatchTransitions(fleet, "in the rebuilt file")
-        print("BENCH sqlite faults: restart onto a full disk to announce \(fullDiskStart); decision latency \(latencies.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); "
-            + "\(Int(failures)) failed writes counted, 0 dropped; \(rowsBefore) rows before the corruption, kept in \(moved.joined(separator: ", "))")
+        print(
+            "BENCH sqlite faults: restart onto a full disk to announce \(fullDiskStart); decision latency \(latencies.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); "
+                + "\(Int(failures)) failed writes counted, 0 dropped; \(rowsBefore) rows before the corruption, kept in \(moved.joined(separator: ", "))"
+        )
         for (what, latency) in latencies {
             XCTAssertLessThan(latency, .seconds(5), "\(what): the store delayed a decision")
         }
@@ -271,14 +310,20 @@ final class DirectorFaultTests: XCTestCase {
     func waitForRowsToMatchTransitions(_ fleet: ControllerFleet, _ when: String) throws {
         var last = ""
         do {
-            try NetnsLab.waitFor("history rows equal to counted transitions \(when)", timeout: .seconds(20), interval: .milliseconds(200)) {
+            try NetnsLab.waitFor(
+                "history rows equal to counted transitions \(when)", timeout: .seconds(20), interval: .milliseconds(200)
+            ) {
                 // The running process's rows: those since its start event.
                 // The sqlite3 shell cannot read while the fault lasts either.
                 guard let all = try? fleet.eventRows(0) else { return false }
                 let rows = all.suffix(from: all.lastIndex { $0.contains("started with") } ?? all.startIndex)
-                let withdraws = rows.filter { $0.contains("|withdraw|") }.count, announces = rows.filter { $0.contains("|announce|") }.count
-                guard let counted = try? (transitions(fleet, "withdraw"), transitions(fleet, "announce")) else { return false }
-                last = "rows: \(withdraws) withdraw, \(announces) announce; counted: \(counted.0) withdraw, \(counted.1) announce"
+                let withdraws = rows.filter { $0.contains("|withdraw|") }.count,
+                    announces = rows.filter { $0.contains("|announce|") }.count
+                guard let counted = try? (transitions(fleet, "withdraw"), transitions(fleet, "announce")) else {
+                    return false
+                }
+                last =
+                    "rows: \(withdraws) withdraw, \(announces) announce; counted: \(counted.0) withdraw, \(counted.1) announce"
                 let writable = try? fleet.metric(0, "ecmpd_store_writable")
                 return withdraws == counted.0 && announces == counted.1 && writable == 1
             }
@@ -330,7 +375,9 @@ final class DirectorFaultTests: XCTestCase {
             setWallClock(by: recoverJump)
             _ = try waitForBoth(fleet, "d1 back after the hold-down", timeout: .seconds(30))
             let back = clock.now - withdrawnAt
-            report.append("withdrawal \(withdrawal) across \(Int(failJump)) s, re-announce \(back) after it across \(Int(recoverJump)) s")
+            report.append(
+                "withdrawal \(withdrawal) across \(Int(failJump)) s, re-announce \(back) after it across \(Int(recoverJump)) s"
+            )
             XCTAssertLessThan(withdrawal, .seconds(5), "the jump delayed the withdrawal")
             // The router saw the withdrawal up to a few hundred ms after ecmpd
             // decided it; a wall-clock hold-down would end after rise (0.3 s).
@@ -375,23 +422,30 @@ final class DirectorFaultTests: XCTestCase {
         try fleet.setWeights(0, to: 1)
         _ = try waitForBoth(fleet, "d1 back once the flapping stopped", timeout: .seconds(30))
 
-        let withdraws = try transitions(fleet, "withdraw") - before.0, announces = try transitions(fleet, "announce") - before.1
-        let moves = try ControllerFleet.sqlite("\(fleet.directors[0].state)/history.sqlite",
-                                               "SELECT kind, timestamp_ms FROM event WHERE id > \(rowsBefore) AND kind IN ('announce', 'withdraw') ORDER BY id")
-            .output.split(separator: "\n").map { $0.split(separator: "|") }
+        let withdraws = try transitions(fleet, "withdraw") - before.0,
+            announces = try transitions(fleet, "announce") - before.1
+        let moves = try ControllerFleet.sqlite(
+            "\(fleet.directors[0].state)/history.sqlite",
+            "SELECT kind, timestamp_ms FROM event WHERE id > \(rowsBefore) AND kind IN ('announce', 'withdraw') ORDER BY id"
+        )
+        .output.split(separator: "\n").map { $0.split(separator: "|") }
         var shortest: Int?
-        for (previous, next) in zip(moves, moves.dropFirst()) where previous.first == "withdraw" && next.first == "announce" {
+        for (previous, next) in zip(moves, moves.dropFirst())
+        where previous.first == "withdraw" && next.first == "announce" {
             let gap = (Int(next[1]) ?? 0) - (Int(previous[1]) ?? 0)
             shortest = min(shortest ?? gap, gap)
         }
-        print("BENCH flapping: \(toggles) weight toggles in 60 s (100 ms); \(withdraws) withdrawals, \(announces) announces; "
-            + "router route changed \(routeChanges) times in \(samples) samples; shortest withdraw-to-announce \(shortest ?? -1) ms")
+        print(
+            "BENCH flapping: \(toggles) weight toggles in 60 s (100 ms); \(withdraws) withdrawals, \(announces) announces; "
+                + "router route changed \(routeChanges) times in \(samples) samples; shortest withdraw-to-announce \(shortest ?? -1) ms"
+        )
         XCTAssertGreaterThanOrEqual(toggles, 500, "the flapping was too slow to prove anything")
         XCTAssertGreaterThanOrEqual(withdraws, 5, "the flapping never reached the VIP, so the hold-down was not tested")
         XCTAssertLessThanOrEqual(announces, 31, "more announces than a 2 s hold-down allows in 60 s")
         XCTAssertLessThanOrEqual(withdraws, announces + 1)
         XCTAssertEqual(moves.count, withdraws + announces, "history and /metrics disagree")
         XCTAssertGreaterThanOrEqual(shortest ?? 2000, 1900, "re-announced sooner than the hold-down after a withdrawal")
-        XCTAssertLessThanOrEqual(routeChanges, withdraws + announces + 2, "the router's route moved more often than the VIP did")
+        XCTAssertLessThanOrEqual(
+            routeChanges, withdraws + announces + 2, "the router's route moved more often than the VIP did")
     }
 }

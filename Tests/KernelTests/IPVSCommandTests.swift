@@ -56,17 +56,24 @@ final class IPVSCommandTests: IPVSKernelTestCase {
 
     private var expected: IPVSTable {
         IPVSTable([
-            .init(IPVSService(.tcp(ip("198.18.0.1"), port: 80), scheduler: "mh", flags: .mhPort), destinations: [
-                IPVSDestination(ip("198.18.1.1"), port: 8080, forwarding: .directRoute, weight: 3),
-                IPVSDestination(ip("198.18.1.2"), port: 80, forwarding: .directRoute, weight: 1),
-            ]),
-            .init(IPVSService(.udp(ip("198.18.0.1"), port: 53), scheduler: "wrr", flags: [.onePacket, .persistent],
-                              persistenceTimeout: 60, netmask: .ipv4(IPv4Address(255, 255, 255, 0))), destinations: [
-                IPVSDestination(ip("198.18.1.3"), port: 5353, forwarding: .masquerade, weight: 0),
-            ]),
-            .init(IPVSService(.fwmark(7, family: .ipv4), scheduler: "rr"), destinations: [
-                IPVSDestination(ip("198.18.1.4"), port: 0, forwarding: .tunnel, weight: 1),
-            ]),
+            .init(
+                IPVSService(.tcp(ip("198.18.0.1"), port: 80), scheduler: "mh", flags: .mhPort),
+                destinations: [
+                    IPVSDestination(ip("198.18.1.1"), port: 8080, forwarding: .directRoute, weight: 3),
+                    IPVSDestination(ip("198.18.1.2"), port: 80, forwarding: .directRoute, weight: 1),
+                ]),
+            .init(
+                IPVSService(
+                    .udp(ip("198.18.0.1"), port: 53), scheduler: "wrr", flags: [.onePacket, .persistent],
+                    persistenceTimeout: 60, netmask: .ipv4(IPv4Address(255, 255, 255, 0))),
+                destinations: [
+                    IPVSDestination(ip("198.18.1.3"), port: 5353, forwarding: .masquerade, weight: 0)
+                ]),
+            .init(
+                IPVSService(.fwmark(7, family: .ipv4), scheduler: "rr"),
+                destinations: [
+                    IPVSDestination(ip("198.18.1.4"), port: 0, forwarding: .tunnel, weight: 1)
+                ]),
         ])
     }
 
@@ -102,21 +109,26 @@ final class IPVSCommandTests: IPVSKernelTestCase {
         XCTAssertEqual(try Ipvsadm.listing(), IPVSTable())
 
         try run(["ipvs", "apply", "--config", try writeConfig(configText())])
-        try run(["ipvs", "apply", "--config", try writeConfig(configText(webWeight: 9), name: "heavier.yaml"), "--dry-run"])
+        try run([
+            "ipvs", "apply", "--config", try writeConfig(configText(webWeight: 9), name: "heavier.yaml"), "--dry-run",
+        ])
         assertSameConfiguration(try Ipvsadm.listing(), expected, "after a dry run of a weight change")
     }
 
     func testChangingOneWeightIsExactlyOneDestinationEdit() throws {
         try run(["ipvs", "apply", "--config", try writeConfig(configText())])
         let changed = try writeConfig(configText(webWeight: 5), name: "changed.yaml")
-        XCTAssertEqual(try run(["ipvs", "apply", "--config", changed]),
-                       "~ destination 198.18.1.2:80 in TCP 198.18.0.1:80: weight 1 -> 5\n")
+        XCTAssertEqual(
+            try run(["ipvs", "apply", "--config", changed]),
+            "~ destination 198.18.1.2:80 in TCP 198.18.0.1:80: weight 1 -> 5\n")
         XCTAssertEqual(try Ipvsadm.listing()[.tcp(ip("198.18.0.1"), port: 80)]?.destinations.map(\.weight), [3, 5])
     }
 
     func testApplyJSONNamesEachChange() throws {
         try run(["ipvs", "apply", "--config", try writeConfig(configText())])
-        let output = try run(["ipvs", "apply", "--config", try writeConfig(configText(webWeight: 5), name: "changed.yaml"), "--json"])
+        let output = try run([
+            "ipvs", "apply", "--config", try writeConfig(configText(webWeight: 5), name: "changed.yaml"), "--json",
+        ])
         let report = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
         let changes = report?["changes"] as? [[String: Any]]
         XCTAssertEqual(changes?.count, 1, output)
@@ -131,12 +143,14 @@ final class IPVSCommandTests: IPVSKernelTestCase {
         let config = try writeConfig(configText())
         try run(["ipvs", "apply", "--config", config])
         XCTAssertNotNil(try Ipvsadm.listing()[.tcp(ip("198.18.9.9"), port: 443)])
-        XCTAssertEqual(try run(["ipvs", "apply", "--config", config, "--own-whole-table"]), "- service TCP 198.18.9.9:443\n")
+        XCTAssertEqual(
+            try run(["ipvs", "apply", "--config", config, "--own-whole-table"]), "- service TCP 198.18.9.9:443\n")
         assertSameConfiguration(try Ipvsadm.listing(), expected, "after taking the whole table")
     }
 
     func testKernelRefusalExitsOneWithTheReason() throws {
-        let config = try writeConfig("""
+        let config = try writeConfig(
+            """
             vips:
               - address: 198.18.0.1
                 services:
@@ -146,8 +160,10 @@ final class IPVSCommandTests: IPVSKernelTestCase {
         XCTAssertThrowsError(try run(["ipvs", "apply", "--config", config])) { error in
             guard let failure = error as? Tool.Failure else { return XCTFail("\(error)") }
             XCTAssertEqual(failure.status, 1)
-            XCTAssertTrue(failure.output.contains("error: add destination [2001:db8::1]:80 to TCP 198.18.0.1:80: "
-                + "the kernel refused the destination (EINVAL)"), failure.output)
+            XCTAssertTrue(
+                failure.output.contains(
+                    "error: add destination [2001:db8::1]:80 to TCP 198.18.0.1:80: "
+                        + "the kernel refused the destination (EINVAL)"), failure.output)
             XCTAssertTrue(failure.output.contains("applied 1 of 2 changes"), failure.output)
         }
     }
@@ -158,12 +174,19 @@ final class IPVSCommandTests: IPVSKernelTestCase {
         }
     }
 
-    static func assertBetween(_ low: [UInt64]?, _ value: [UInt64]?, _ high: [UInt64]?, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+    static func assertBetween(
+        _ low: [UInt64]?, _ value: [UInt64]?, _ high: [UInt64]?, _ message: String, file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
         guard let low, let value, let high, low.count == value.count, value.count == high.count else {
-            return XCTFail("\(message): missing counters (\(String(describing: low)), \(String(describing: value)), \(String(describing: high)))", file: file, line: line)
+            return XCTFail(
+                "\(message): missing counters (\(String(describing: low)), \(String(describing: value)), \(String(describing: high)))",
+                file: file, line: line)
         }
         for index in value.indices where !(low[index] <= value[index] && value[index] <= high[index]) {
-            XCTFail("\(message): counter \(index) is \(value[index]), ipvsadm read \(low[index]) before and \(high[index]) after", file: file, line: line)
+            XCTFail(
+                "\(message): counter \(index) is \(value[index]), ipvsadm read \(low[index]) before and \(high[index]) after",
+                file: file, line: line)
         }
     }
 
@@ -182,15 +205,20 @@ final class IPVSCommandTests: IPVSKernelTestCase {
         let listing = try JSONDecoder().decode(Listing.self, from: Data(try run(["ipvs", "list", "--json"]).utf8))
         let settings = try Ipvsadm.listing()
         let counters = try Self.parseStats(try Ipvsadm.run(["-Ln", "--stats", "--exact"]))
-        XCTAssertEqual(try Ipvsadm.run(["-Ln"]).split(separator: "\n").first.map(String.init),
-                       "IP Virtual Server version \(listing.version) (size=\(listing.connectionTableSize))")
+        XCTAssertEqual(
+            try Ipvsadm.run(["-Ln"]).split(separator: "\n").first.map(String.init),
+            "IP Virtual Server version \(listing.version) (size=\(listing.connectionTableSize))")
         XCTAssertEqual(Set(listing.services.map(\.name)), Set(settings.entries.map(\.service.identity.description)))
 
         for service in listing.services {
             let name = service.name
-            guard let entry = settings.entries.first(where: { $0.service.identity.description == name }) else { continue }
+            guard let entry = settings.entries.first(where: { $0.service.identity.description == name }) else {
+                continue
+            }
             XCTAssertEqual(service.scheduler, entry.service.scheduler, name)
-            XCTAssertEqual(service.persistence?.timeout, entry.service.flags.contains(.persistent) ? entry.service.persistenceTimeout : nil, name)
+            XCTAssertEqual(
+                service.persistence?.timeout,
+                entry.service.flags.contains(.persistent) ? entry.service.persistenceTimeout : nil, name)
             XCTAssertEqual(service.persistence?.netmask ?? "255.255.255.255", entry.service.netmask.description, name)
             XCTAssertEqual(service.flags.contains("one-packet"), entry.service.flags.contains(.onePacket), name)
             XCTAssertEqual(service.flags.contains("mh-port"), entry.service.flags.contains(.mhPort), name)
@@ -198,13 +226,16 @@ final class IPVSCommandTests: IPVSKernelTestCase {
             XCTAssertEqual(Set(service.destinations.map(\.key)), Set(entry.destinations.map(\.key.description)), name)
             for destination in service.destinations {
                 let context = "\(destination.key) of \(name)"
-                guard let listed = entry.destinations.first(where: { $0.key.description == destination.key }) else { continue }
+                guard let listed = entry.destinations.first(where: { $0.key.description == destination.key }) else {
+                    continue
+                }
                 XCTAssertEqual(destination.forwarding, listed.forwarding.description, context)
                 XCTAssertEqual(destination.weight, listed.weight, context)
                 XCTAssertEqual(destination.activeConnections, listed.connections?.active, context)
                 XCTAssertEqual(destination.inactiveConnections, listed.connections?.inactive, context)
                 let key = "\(name) -> \(destination.key)"
-                Self.assertBetween(countersBefore[key], destination.stats.counters, counters[key], "\(context) counters")
+                Self.assertBetween(
+                    countersBefore[key], destination.stats.counters, counters[key], "\(context) counters")
             }
         }
         let web = try XCTUnwrap(listing.services.first { $0.name == "TCP 198.18.0.1:80" })
@@ -217,10 +248,15 @@ final class IPVSCommandTests: IPVSKernelTestCase {
         let rows = lines(try run(["ipvs", "list"]))
         XCTAssertEqual(rows.first, try Ipvsadm.run(["-Ln"]).split(separator: "\n").first.map(String.init))
         XCTAssertEqual(rows.count, 1 + 2 + 3 + 4, rows.joined(separator: "\n"))
-        XCTAssertTrue(rows.contains { $0.hasPrefix("UDP  198.18.0.1:53 wrr persistent 60 mask 255.255.255.0 ops ") }, rows.joined(separator: "\n"))
+        XCTAssertTrue(
+            rows.contains { $0.hasPrefix("UDP  198.18.0.1:53 wrr persistent 60 mask 255.255.255.0 ops ") },
+            rows.joined(separator: "\n"))
         XCTAssertTrue(rows.contains { $0.hasPrefix("TCP  198.18.0.1:80 mh (mh-port) ") }, rows.joined(separator: "\n"))
-        XCTAssertTrue(rows.contains { $0.range(of: #"^  -> 198\.18\.1\.1:8080 +Route +3( +[0-9]+){7}$"#, options: .regularExpression) != nil },
-                      rows.joined(separator: "\n"))
+        XCTAssertTrue(
+            rows.contains {
+                $0.range(of: #"^  -> 198\.18\.1\.1:8080 +Route +3( +[0-9]+){7}$"#, options: .regularExpression) != nil
+            },
+            rows.joined(separator: "\n"))
     }
 
     // MARK: Reading the outputs
@@ -313,7 +349,9 @@ extension IPVSNoModuleTests {
         guard KernelTier.expectsNoIPVS else {
             throw XCTSkip("runs in the --no-ipvs boot only (ECMPD_EXPECT_NO_IPVS=1)")
         }
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("ecmpd-no-ipvs-\(UUID().uuidString).yaml").path
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ecmpd-no-ipvs-\(UUID().uuidString).yaml"
+        ).path
         try "vips:\n  - { address: 198.18.0.1, services: [{ port: 80, real_servers: [{ address: 198.18.1.1 }] }] }\n"
             .write(toFile: config, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: config) }
@@ -321,8 +359,10 @@ extension IPVSNoModuleTests {
             XCTAssertThrowsError(try Tool.run(builtEcmpd, arguments)) { error in
                 guard let failure = error as? Tool.Failure else { return XCTFail("\(error)") }
                 XCTAssertEqual(failure.status, 1, "\(arguments)")
-                XCTAssertEqual(failure.output,
-                               "error: resolve generic netlink family IPVS: the kernel has no IPVS: load the ip_vs module (modprobe ip_vs)\n")
+                XCTAssertEqual(
+                    failure.output,
+                    "error: resolve generic netlink family IPVS: the kernel has no IPVS: load the ip_vs module (modprobe ip_vs)\n"
+                )
             }
         }
     }

@@ -21,8 +21,9 @@ final class IPVSErrorTests: IPVSKernelTestCase {
 
     func testDuplicateServiceIsEEXIST() throws {
         try client.addService(web)
-        assertFails({ try client.addService(web) }, errno: EEXIST,
-                    saying: "add service TCP 198.18.0.1:80: already exists")
+        assertFails(
+            { try client.addService(web) }, errno: EEXIST,
+            saying: "add service TCP 198.18.0.1:80: already exists")
     }
 
     func testDuplicateDestinationIsEEXIST() throws {
@@ -33,9 +34,11 @@ final class IPVSErrorTests: IPVSKernelTestCase {
 
     func testMissingDestinationIsENOENT() throws {
         try client.addService(web)
-        assertFails({ try client.deleteDestination(real.key, from: web.identity) }, errno: ENOENT,
-                    saying: "delete destination 198.18.1.1:80 from TCP 198.18.0.1:80: no such destination")
-        assertFails({ try client.editDestination(real, of: web.identity) }, errno: ENOENT, saying: "no such destination")
+        assertFails(
+            { try client.deleteDestination(real.key, from: web.identity) }, errno: ENOENT,
+            saying: "delete destination 198.18.1.1:80 from TCP 198.18.0.1:80: no such destination")
+        assertFails(
+            { try client.editDestination(real, of: web.identity) }, errno: ENOENT, saying: "no such destination")
     }
 
     func testMissingServiceIsESRCH() throws {
@@ -49,8 +52,9 @@ final class IPVSErrorTests: IPVSKernelTestCase {
     func testUnknownSchedulerNamesItsModule() throws {
         var unknown = web
         unknown.scheduler = "nosuch"
-        assertFails({ try client.addService(unknown) }, errno: ENOENT,
-                    saying: "unknown scheduler 'nosuch' (is ip_vs_nosuch loaded?)")
+        assertFails(
+            { try client.addService(unknown) }, errno: ENOENT,
+            saying: "unknown scheduler 'nosuch' (is ip_vs_nosuch loaded?)")
         try client.addService(web)
         assertFails({ try client.editService(unknown) }, errno: ENOENT, saying: "unknown scheduler 'nosuch'")
     }
@@ -63,8 +67,9 @@ final class IPVSErrorTests: IPVSKernelTestCase {
     }
 
     func testFirewallMarkZeroIsRefusedBeforeTheKernelMisreadsIt() {
-        assertFails({ try client.addService(IPVSService(.fwmark(0, family: .ipv4), scheduler: "rr")) },
-                    errno: EINVAL, saying: "fwmark")
+        assertFails(
+            { try client.addService(IPVSService(.fwmark(0, family: .ipv4), scheduler: "rr")) },
+            errno: EINVAL, saying: "fwmark")
     }
 
     /// A GET is answered by a reply and an ACK; if the ACK stayed queued,

@@ -11,7 +11,8 @@ final class IPVSLeastPrivilegeTests: IPVSKernelTestCase {
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        config = FileManager.default.temporaryDirectory.appendingPathComponent("ecmpd-lp-\(UUID().uuidString).yaml").path
+        config =
+            FileManager.default.temporaryDirectory.appendingPathComponent("ecmpd-lp-\(UUID().uuidString).yaml").path
         try """
         vips:
           - address: 198.18.0.1
@@ -31,13 +32,18 @@ final class IPVSLeastPrivilegeTests: IPVSKernelTestCase {
     private func asNobody(_ arguments: [String], netAdmin: Bool) throws -> String {
         guard let nobody = getpwnam("nobody")?.pointee else { throw XCTSkip("no user nobody") }
         let caps = netAdmin ? "-all,+net_admin" : "-all"
-        return try Tool.run("setpriv", ["--reuid=\(nobody.pw_uid)", "--regid=\(nobody.pw_gid)", "--clear-groups",
-                                        "--inh-caps=\(caps)", "--ambient-caps=\(caps)", "--bounding-set=\(caps)", "--no-new-privs", "--",
-                                        ecmpdBinary] + arguments)
+        return try Tool.run(
+            "setpriv",
+            [
+                "--reuid=\(nobody.pw_uid)", "--regid=\(nobody.pw_gid)", "--clear-groups",
+                "--inh-caps=\(caps)", "--ambient-caps=\(caps)", "--bounding-set=\(caps)", "--no-new-privs", "--",
+                ecmpdBinary,
+            ] + arguments)
     }
 
     private var ecmpdBinary: String {
-        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("ecmpd").path
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("ecmpd").path
     }
 
     func testWithOnlyNetAdminANonRootUserProgramsAndDumpsIPVS() throws {
@@ -56,7 +62,9 @@ final class IPVSLeastPrivilegeTests: IPVSKernelTestCase {
             XCTAssertThrowsError(try asNobody(arguments, netAdmin: false)) { error in
                 guard let failure = error as? Tool.Failure else { return XCTFail("\(error)") }
                 XCTAssertEqual(failure.status, 1, "\(arguments)")
-                XCTAssertTrue(failure.output.contains("permission denied (needs CAP_NET_ADMIN)"), "\(arguments): \(failure.output)")
+                XCTAssertTrue(
+                    failure.output.contains("permission denied (needs CAP_NET_ADMIN)"),
+                    "\(arguments): \(failure.output)")
             }
         }
         XCTAssertEqual(try Ipvsadm.listing().configuration.services.count, 0, "nothing programmed")

@@ -15,8 +15,9 @@ final class IPVSNoModuleTests: XCTestCase {
             guard let error = error as? NetlinkError else { return XCTFail("\(error)") }
             XCTAssertTrue(error.isIPVSUnavailable, "\(error)")
             XCTAssertEqual(error.errno, ENOENT)
-            XCTAssertEqual(error.description,
-                           "resolve generic netlink family IPVS: the kernel has no IPVS: load the ip_vs module (modprobe ip_vs)")
+            XCTAssertEqual(
+                error.description,
+                "resolve generic netlink family IPVS: the kernel has no IPVS: load the ip_vs module (modprobe ip_vs)")
         }
     }
 }

@@ -27,19 +27,22 @@ final class IPVSReconcileKernelTests: IPVSKernelTestCase {
 
     func testOneApplyReachesTheTargetAndTheNextPlanIsEmpty() throws {
         try Ipvsadm.restore(messyStart)
-        let plan = IPVSReconcilePlan(desired: SampleTables.everyKind, actual: try client.table(), ownership: .wholeTable)
+        let plan = IPVSReconcilePlan(
+            desired: SampleTables.everyKind, actual: try client.table(), ownership: .wholeTable)
         XCTAssertFalse(plan.isEmpty)
         try client.apply(plan)
         assertSameConfiguration(try client.table(), SampleTables.everyKind, "after one apply")
         assertSameConfiguration(try Ipvsadm.listing(), SampleTables.everyKind, "ipvsadm after one apply")
-        let again = IPVSReconcilePlan(desired: SampleTables.everyKind, actual: try client.table(), ownership: .wholeTable)
+        let again = IPVSReconcilePlan(
+            desired: SampleTables.everyKind, actual: try client.table(), ownership: .wholeTable)
         XCTAssertTrue(again.isEmpty, "second plan:\n\(again)")
     }
 
     func testServicesOfOthersSurviveWhenOwningOnlyOurs() throws {
         try Ipvsadm.restore(messyStart)
         let owned = Set(SampleTables.everyKind.services.map(\.identity))
-        let plan = IPVSReconcilePlan(desired: SampleTables.everyKind, actual: try client.table(), ownership: .services(owned))
+        let plan = IPVSReconcilePlan(
+            desired: SampleTables.everyKind, actual: try client.table(), ownership: .services(owned))
         try client.apply(plan)
         let after = try client.table()
         XCTAssertEqual(after[stranger]?.destinations.map(\.key), [IPVSDestinationKey(ip("198.18.1.99"), port: 443)])
@@ -70,21 +73,25 @@ final class IPVSReconcileKernelTests: IPVSKernelTestCase {
         defer { lab.tearDown() }
         let service = IPVSService(.tcp(lab.vip, port: 80), scheduler: "wrr")
         let real = IPVSDestination(lab.realServer, port: 80, forwarding: .directRoute, weight: 1)
-        try client.apply(IPVSReconcilePlan(desired: IPVSTable([.init(service, destinations: [real])]),
-                                           actual: try client.table(), ownership: .wholeTable))
+        try client.apply(
+            IPVSReconcilePlan(
+                desired: IPVSTable([.init(service, destinations: [real])]),
+                actual: try client.table(), ownership: .wholeTable))
         try lab.sendConnectionAttempts(to: 80, count: 2)
         let before = try XCTUnwrap(try client.destinations(of: service.identity).first)
         XCTAssertGreaterThan(before.stats?.connections ?? 0, 0, "IPVS scheduled the lab's connections")
         // Kernel 6.1 counts a TCP entry as active from its first SYN, even in SYN_RECV.
         XCTAssertGreaterThan(before.connections?.active ?? 0, 0)
-        XCTAssertEqual(try Ipvsadm.listing()[service.identity]?.destinations.first?.connections,
-                       IPVSConnectionCounts(active: before.connections?.active ?? 0, inactive: before.connections?.inactive ?? 0),
-                       "ecmpd and ipvsadm agree on the counts")
+        XCTAssertEqual(
+            try Ipvsadm.listing()[service.identity]?.destinations.first?.connections,
+            IPVSConnectionCounts(active: before.connections?.active ?? 0, inactive: before.connections?.inactive ?? 0),
+            "ecmpd and ipvsadm agree on the counts")
 
         var lighter = real
         lighter.weight = 0
-        let plan = IPVSReconcilePlan(desired: IPVSTable([.init(service, destinations: [lighter])]),
-                                     actual: try client.table(), ownership: .wholeTable)
+        let plan = IPVSReconcilePlan(
+            desired: IPVSTable([.init(service, destinations: [lighter])]),
+            actual: try client.table(), ownership: .wholeTable)
         XCTAssertEqual(plan.changes, [.editDestination(lighter, service: service.identity, changed: .weight)])
         try client.apply(plan)
 

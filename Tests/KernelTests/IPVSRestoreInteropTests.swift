@@ -24,22 +24,34 @@ final class IPVSRestoreInteropTests: IPVSKernelTestCase {
     private var expected: IPVSTable {
         let a = SampleTables.ip
         return IPVSTable([
-            .init(IPVSService(.tcp(a("198.18.0.1"), port: 80), scheduler: "mh", flags: [.mhFallback, .mhPort]), destinations: [
-                IPVSDestination(a("198.18.1.1"), port: 80, forwarding: .directRoute, weight: 1),
-                IPVSDestination(a("198.18.1.2"), port: 80, forwarding: .directRoute, weight: 3, upperThreshold: 100, lowerThreshold: 10),
-            ]),
-            .init(IPVSService(.tcp(a("2001:db8::1"), port: 443), scheduler: "rr", flags: .persistent,
-                              persistenceTimeout: 120, netmask: .ipv6(prefixLength: 64)), destinations: [
-                IPVSDestination(a("2001:db8::11"), port: 443, forwarding: .masquerade, weight: 2),
-            ]),
-            .init(IPVSService(.udp(a("198.18.0.1"), port: 53), scheduler: "wrr", flags: [.persistent, .onePacket],
-                              persistenceTimeout: 60, netmask: .ipv4(IPv4Address(255, 255, 255, 0))), destinations: [
-                IPVSDestination(a("198.18.1.5"), port: 53, forwarding: .tunnel, weight: 1),
-            ]),
+            .init(
+                IPVSService(.tcp(a("198.18.0.1"), port: 80), scheduler: "mh", flags: [.mhFallback, .mhPort]),
+                destinations: [
+                    IPVSDestination(a("198.18.1.1"), port: 80, forwarding: .directRoute, weight: 1),
+                    IPVSDestination(
+                        a("198.18.1.2"), port: 80, forwarding: .directRoute, weight: 3, upperThreshold: 100,
+                        lowerThreshold: 10),
+                ]),
+            .init(
+                IPVSService(
+                    .tcp(a("2001:db8::1"), port: 443), scheduler: "rr", flags: .persistent,
+                    persistenceTimeout: 120, netmask: .ipv6(prefixLength: 64)),
+                destinations: [
+                    IPVSDestination(a("2001:db8::11"), port: 443, forwarding: .masquerade, weight: 2)
+                ]),
+            .init(
+                IPVSService(
+                    .udp(a("198.18.0.1"), port: 53), scheduler: "wrr", flags: [.persistent, .onePacket],
+                    persistenceTimeout: 60, netmask: .ipv4(IPv4Address(255, 255, 255, 0))),
+                destinations: [
+                    IPVSDestination(a("198.18.1.5"), port: 53, forwarding: .tunnel, weight: 1)
+                ]),
             .init(IPVSService(.sctp(a("198.18.0.2"), port: 9), scheduler: "sh", flags: .shPort)),
-            .init(IPVSService(.fwmark(7, family: .ipv4), scheduler: "rr"), destinations: [
-                IPVSDestination(a("198.18.1.7"), port: 0, forwarding: .directRoute, weight: 0),
-            ]),
+            .init(
+                IPVSService(.fwmark(7, family: .ipv4), scheduler: "rr"),
+                destinations: [
+                    IPVSDestination(a("198.18.1.7"), port: 0, forwarding: .directRoute, weight: 0)
+                ]),
             .init(IPVSService(.fwmark(8, family: .ipv6), scheduler: "wlc")),
         ])
     }
@@ -61,8 +73,9 @@ final class IPVSRestoreInteropTests: IPVSKernelTestCase {
     func testRenderedRulesMatchIpvsadmSave() throws {
         try Ipvsadm.restore(rules)
         let saved = Set(try Ipvsadm.run(["-Sn"]).split(separator: "\n").map(String.init))
-        let rendered = Set(IPVSRestoreRules.render(SampleTables.withoutThresholds(try client.table()))
-            .split(separator: "\n").map(String.init))
+        let rendered = Set(
+            IPVSRestoreRules.render(SampleTables.withoutThresholds(try client.table()))
+                .split(separator: "\n").map(String.init))
         XCTAssertEqual(rendered, saved)
     }
 }

@@ -42,8 +42,9 @@ final class IPVSRoundTripTests: IPVSKernelTestCase {
         try program(SampleTables.everyKind)
         for entry in SampleTables.everyKind.entries {
             XCTAssertEqual(try client.service(entry.service.identity).configuration, entry.service)
-            XCTAssertEqual(Set(try client.destinations(of: entry.service.identity).map(\.configuration)),
-                           Set(entry.destinations), "\(entry.service.identity)")
+            XCTAssertEqual(
+                Set(try client.destinations(of: entry.service.identity).map(\.configuration)),
+                Set(entry.destinations), "\(entry.service.identity)")
         }
     }
 
@@ -53,7 +54,9 @@ final class IPVSRoundTripTests: IPVSKernelTestCase {
         let service = IPVSService(.tcp(SampleTables.ip("198.18.0.1"), port: 80), scheduler: "mh")
         try client.addService(service)
         let keys = ["198.18.1.2", "198.18.1.9", "198.18.1.1"].map { IPVSDestinationKey(SampleTables.ip($0), port: 80) }
-        for key in keys { try client.addDestination(IPVSDestination(key.address, port: key.port), to: service.identity) }
+        for key in keys {
+            try client.addDestination(IPVSDestination(key.address, port: key.port), to: service.identity)
+        }
         XCTAssertEqual(try client.destinations(of: service.identity).map(\.key), keys.reversed())
     }
 
@@ -76,8 +79,10 @@ final class IPVSRoundTripTests: IPVSKernelTestCase {
         edited.persistenceTimeout = 30
         edited.netmask = .ipv4(IPv4Address(255, 255, 0, 0))
         try client.editService(edited)
-        assertSameConfiguration(try client.table(), IPVSTable([.init(edited, destinations: entry.destinations)]), "after edit")
-        assertSameConfiguration(try Ipvsadm.listing(), IPVSTable([.init(edited, destinations: entry.destinations)]), "ipvsadm after edit")
+        assertSameConfiguration(
+            try client.table(), IPVSTable([.init(edited, destinations: entry.destinations)]), "after edit")
+        assertSameConfiguration(
+            try Ipvsadm.listing(), IPVSTable([.init(edited, destinations: entry.destinations)]), "ipvsadm after edit")
     }
 
     func testEditAndDeleteDestination() throws {
@@ -118,6 +123,7 @@ final class IPVSRoundTripTests: IPVSKernelTestCase {
         XCTAssertEqual(try client.timeouts(), IPVSTimeouts(tcp: 901, tcpFin: 121, udp: 301))
         XCTAssertEqual(try Ipvsadm.run(["-Ln", "--timeout"]), "Timeout (tcp tcpfin udp): 901 121 301\n")
         try client.setTimeouts(IPVSTimeouts(udp: 302))
-        XCTAssertEqual(try client.timeouts(), IPVSTimeouts(tcp: 901, tcpFin: 121, udp: 302), "0 leaves a timeout unchanged")
+        XCTAssertEqual(
+            try client.timeouts(), IPVSTimeouts(tcp: 901, tcpFin: 121, udp: 302), "0 leaves a timeout unchanged")
     }
 }

@@ -23,7 +23,9 @@ enum Ipvsadm {
         for (index, entry) in table.entries.enumerated() {
             guard let withThresholds = thresholds[entry.service.identity] else { continue }
             for (position, destination) in entry.destinations.enumerated() {
-                guard let other = withThresholds.destinations.first(where: { $0.key == destination.key }) else { continue }
+                guard let other = withThresholds.destinations.first(where: { $0.key == destination.key }) else {
+                    continue
+                }
                 table.entries[index].destinations[position].upperThreshold = other.upperThreshold
                 table.entries[index].destinations[position].lowerThreshold = other.lowerThreshold
             }
@@ -42,12 +44,15 @@ enum Ipvsadm {
                 guard !entries.isEmpty else { throw ParseError(line: line) }
                 var destination = IPVSDestination(key.address, port: key.port)
                 if thresholdColumns {
-                    guard let upper = UInt32(words[2]), let lower = UInt32(words[3]) else { throw ParseError(line: line) }
+                    guard let upper = UInt32(words[2]), let lower = UInt32(words[3]) else {
+                        throw ParseError(line: line)
+                    }
                     destination.upperThreshold = upper
                     destination.lowerThreshold = lower
                 } else {
                     guard words.count >= 6, let method = forwarding(named: words[2]), let weight = Int32(words[3]),
-                          let active = UInt32(words[4]), let inactive = UInt32(words[5]) else { throw ParseError(line: line) }
+                        let active = UInt32(words[4]), let inactive = UInt32(words[5])
+                    else { throw ParseError(line: line) }
                     destination.forwarding = method
                     destination.weight = weight
                     destination.connections = IPVSConnectionCounts(active: active, inactive: inactive)
@@ -115,7 +120,8 @@ enum Ipvsadm {
                 entries.append(IPVSTable.Entry(service))
             } else if command == "-a" {
                 guard words.popFirst() == "-r", let key = words.popFirst().flatMap(parseEndpoint),
-                      let index = entries.lastIndex(where: { $0.service.identity == identity }) else { throw ParseError(line: line) }
+                    let index = entries.lastIndex(where: { $0.service.identity == identity })
+                else { throw ParseError(line: line) }
                 var destination = IPVSDestination(key.address, port: key.port)
                 while let option = words.popFirst() {
                     switch option {
@@ -161,7 +167,8 @@ enum Ipvsadm {
         }
     }
 
-    private static func serviceIdentity(protocol name: String, _ key: IPVSDestinationKey) throws -> IPVSServiceIdentity {
+    private static func serviceIdentity(protocol name: String, _ key: IPVSDestinationKey) throws -> IPVSServiceIdentity
+    {
         switch name {
         case "TCP": return .tcp(key.address, port: key.port)
         case "UDP": return .udp(key.address, port: key.port)
@@ -172,7 +179,9 @@ enum Ipvsadm {
 
     /// `198.18.0.1:80` or `[2001:db8::1]:80`.
     static func parseEndpoint(_ text: String) -> IPVSDestinationKey? {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
+            return nil
+        }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return IPAddress(host).map { IPVSDestinationKey($0, port: port) }

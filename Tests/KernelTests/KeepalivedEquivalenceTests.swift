@@ -29,62 +29,62 @@ final class KeepalivedEquivalenceTests: XCTestCase {
     }
 
     static let keepalivedConf = """
-    global_defs {
-        router_id equivalence
-    }
-    virtual_server 198.18.0.100 80 {
-        delay_loop 1
-        lb_algo wrr
-        lb_kind DR
-        protocol TCP
-        real_server 198.18.128.1 80 {
-            weight 2
-            HTTP_GET {
-                url {
-                    path /health
-                    status_code 200
+        global_defs {
+            router_id equivalence
+        }
+        virtual_server 198.18.0.100 80 {
+            delay_loop 1
+            lb_algo wrr
+            lb_kind DR
+            protocol TCP
+            real_server 198.18.128.1 80 {
+                weight 2
+                HTTP_GET {
+                    url {
+                        path /health
+                        status_code 200
+                    }
+                    connect_timeout 1
+                    retry 0
                 }
-                connect_timeout 1
-                retry 0
             }
-        }
-        real_server 198.18.128.2 80 {
-            weight 3
-            HTTP_GET {
-                url {
-                    path /health
-                    status_code 200
+            real_server 198.18.128.2 80 {
+                weight 3
+                HTTP_GET {
+                    url {
+                        path /health
+                        status_code 200
+                    }
+                    connect_timeout 1
+                    retry 0
                 }
-                connect_timeout 1
-                retry 0
             }
         }
-    }
-    virtual_server 198.18.0.100 8080 {
-        delay_loop 1
-        lb_algo rr
-        lb_kind DR
-        protocol TCP
-        quorum 2
-        inhibit_on_failure
-        sorry_server 198.18.129.1 8080
-        real_server 198.18.128.3 8080 {
-            weight 1
-            TCP_CHECK {
-                connect_timeout 1
-                retry 0
+        virtual_server 198.18.0.100 8080 {
+            delay_loop 1
+            lb_algo rr
+            lb_kind DR
+            protocol TCP
+            quorum 2
+            inhibit_on_failure
+            sorry_server 198.18.129.1 8080
+            real_server 198.18.128.3 8080 {
+                weight 1
+                TCP_CHECK {
+                    connect_timeout 1
+                    retry 0
+                }
+            }
+            real_server 198.18.128.4 8080 {
+                weight 1
+                TCP_CHECK {
+                    connect_timeout 1
+                    retry 0
+                }
             }
         }
-        real_server 198.18.128.4 8080 {
-            weight 1
-            TCP_CHECK {
-                connect_timeout 1
-                retry 0
-            }
-        }
-    }
 
-    """
+        """
 
     var servers: [String: [pid_t]] = [:]
 
@@ -92,12 +92,19 @@ final class KeepalivedEquivalenceTests: XCTestCase {
     func startRealServers(in namespace: String) throws {
         let script = FixtureRepository.url("Tests/tools/health-target.py").path
         for (index, address) in ["198.18.128.1", "198.18.128.2"].enumerated() {
-            servers[address, default: []].append(try lab.spawn(namespace, ["/usr/bin/python3", script, "--bind", address, "--port", "80",
-                                                                           "--mode-file", lab.path("mode-\(index + 1)")], log: lab.path("rs.log")))
+            servers[address, default: []].append(
+                try lab.spawn(
+                    namespace,
+                    [
+                        "/usr/bin/python3", script, "--bind", address, "--port", "80",
+                        "--mode-file", lab.path("mode-\(index + 1)"),
+                    ], log: lab.path("rs.log")))
         }
         for address in ["198.18.128.3", "198.18.128.4"] {
-            servers[address, default: []].append(try lab.spawn(namespace, ["/usr/bin/python3", script, "--bind", address, "--port", "8080", "--tcp"],
-                                                               log: lab.path("rs.log")))
+            servers[address, default: []].append(
+                try lab.spawn(
+                    namespace, ["/usr/bin/python3", script, "--bind", address, "--port", "8080", "--tcp"],
+                    log: lab.path("rs.log")))
         }
     }
 
@@ -124,15 +131,21 @@ final class KeepalivedEquivalenceTests: XCTestCase {
         try Command.run([Command.ecmpd, "import-keepalived", conf, "--output", lab.path("imported.yaml")])
         let imported = try String(contentsOfFile: lab.path("imported.yaml"), encoding: .utf8)
         try FileManager.default.createDirectory(atPath: lab.path("frr"), withIntermediateDirectories: true)
-        let config = try lab.write("ecmpd.yaml", imported + """
+        let config = try lab.write(
+            "ecmpd.yaml",
+            imported + """
 
-        node: { hostname: equivalence, state_dir: \(lab.path("state")) }
-        routing: { config_dir: \(lab.path("frr")), reload: none }
-        controller: { poll_interval: 100ms }
+                node: { hostname: equivalence, state_dir: \(lab.path("state")) }
+                routing: { config_dir: \(lab.path("frr")), reload: none }
+                controller: { poll_interval: 100ms }
 
-        """)
-        _ = try lab.spawn(keepalived, ["keepalived", "--check", "--dont-fork", "--log-console", "--log-detail", "-f", conf,
-                                       "-p", lab.path("ka.pid"), "-c", lab.path("ka-check.pid")], log: lab.path("keepalived.log"))
+                """)
+        _ = try lab.spawn(
+            keepalived,
+            [
+                "keepalived", "--check", "--dont-fork", "--log-console", "--log-detail", "-f", conf,
+                "-p", lab.path("ka.pid"), "-c", lab.path("ka-check.pid"),
+            ], log: lab.path("keepalived.log"))
         _ = try lab.spawn(ecmpd, [Command.ecmpd, "run", "--config", config], log: lab.path("ecmpd.log"))
 
         func agree(_ what: String, expecting expected: [String]) throws {
@@ -144,12 +157,19 @@ final class KeepalivedEquivalenceTests: XCTestCase {
                 }
                 print("equivalence: \(what) after \(took)")
             } catch {
-                XCTFail("\(what): keepalived\n\(last.0.joined(separator: "\n"))\necmpd\n\(last.1.joined(separator: "\n"))")
+                XCTFail(
+                    "\(what): keepalived\n\(last.0.joined(separator: "\n"))\necmpd\n\(last.1.joined(separator: "\n"))")
                 throw error
             }
         }
-        let http = ["-A -t 198.18.0.100:80 -s wrr", "-a -t 198.18.0.100:80 -r 198.18.128.1:80 -g -w 2", "-a -t 198.18.0.100:80 -r 198.18.128.2:80 -g -w 3"]
-        let tcp = ["-A -t 198.18.0.100:8080 -s rr", "-a -t 198.18.0.100:8080 -r 198.18.128.3:8080 -g -w 1", "-a -t 198.18.0.100:8080 -r 198.18.128.4:8080 -g -w 1"]
+        let http = [
+            "-A -t 198.18.0.100:80 -s wrr", "-a -t 198.18.0.100:80 -r 198.18.128.1:80 -g -w 2",
+            "-a -t 198.18.0.100:80 -r 198.18.128.2:80 -g -w 3",
+        ]
+        let tcp = [
+            "-A -t 198.18.0.100:8080 -s rr", "-a -t 198.18.0.100:8080 -r 198.18.128.3:8080 -g -w 1",
+            "-a -t 198.18.0.100:8080 -r 198.18.128.4:8080 -g -w 1",
+        ]
         try agree("every real server up", expecting: (http + tcp).sorted())
 
         // An HTTP server answers 500: removed (no inhibit on this service).
@@ -162,9 +182,12 @@ final class KeepalivedEquivalenceTests: XCTestCase {
         // weight 1 < quorum 2, so the sorry server takes over (keepalived's
         // quorum) and the live server goes to weight 0 as well.
         for pid in servers["198.18.128.3"] ?? [] { kill(pid, SIGKILL) }
-        try agree("quorum lost: the sorry server alone has weight", expecting: (http + [
-            tcp[0], "-a -t 198.18.0.100:8080 -r 198.18.128.3:8080 -g -w 0", "-a -t 198.18.0.100:8080 -r 198.18.128.4:8080 -g -w 0",
-            "-a -t 198.18.0.100:8080 -r 198.18.129.1:8080 -g -w 1",
-        ]).sorted())
+        try agree(
+            "quorum lost: the sorry server alone has weight",
+            expecting: (http + [
+                tcp[0], "-a -t 198.18.0.100:8080 -r 198.18.128.3:8080 -g -w 0",
+                "-a -t 198.18.0.100:8080 -r 198.18.128.4:8080 -g -w 0",
+                "-a -t 198.18.0.100:8080 -r 198.18.129.1:8080 -g -w 1",
+            ]).sorted())
     }
 }

@@ -17,8 +17,9 @@ enum KernelTier {
 
     static func requireVM() throws {
         guard isInVM else {
-            throw XCTSkip("kernel tier: runs inside the VM, e.g. Tests/kernel/run-in-vm.sh -- "
-                + "Tests/kernel/xctest.sh KernelTests")
+            throw XCTSkip(
+                "kernel tier: runs inside the VM, e.g. Tests/kernel/run-in-vm.sh -- "
+                    + "Tests/kernel/xctest.sh KernelTests")
         }
     }
 }
@@ -48,17 +49,20 @@ class IPVSKernelTestCase: XCTestCase {
         file: StaticString = #filePath, line: UInt = #line
     ) {
         let actual = actual.configuration, expected = expected.configuration
-        XCTAssertEqual(actual.services.map(\.identity), expected.services.map(\.identity),
-                       "\(context): services", file: file, line: line)
+        XCTAssertEqual(
+            actual.services.map(\.identity), expected.services.map(\.identity),
+            "\(context): services", file: file, line: line)
         for want in expected.entries {
             guard let have = actual[want.service.identity] else { continue }
             XCTAssertEqual(have.service, want.service, "\(context): \(want.service.identity)", file: file, line: line)
-            XCTAssertEqual(have.destinations.map(\.key), want.destinations.map(\.key),
-                           "\(context): destinations of \(want.service.identity)", file: file, line: line)
+            XCTAssertEqual(
+                have.destinations.map(\.key), want.destinations.map(\.key),
+                "\(context): destinations of \(want.service.identity)", file: file, line: line)
             for destination in want.destinations {
                 guard let other = have.destinations.first(where: { $0.key == destination.key }) else { continue }
-                XCTAssertEqual(other, destination, "\(context): \(destination.key) of \(want.service.identity)",
-                               file: file, line: line)
+                XCTAssertEqual(
+                    other, destination, "\(context): \(destination.key) of \(want.service.identity)",
+                    file: file, line: line)
             }
         }
     }

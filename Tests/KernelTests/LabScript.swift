@@ -21,11 +21,15 @@ final class LabScript {
 
     @discardableResult
     func run(_ arguments: [String], allowFailure: Bool = false) throws -> String {
-        try Command.run(["/usr/bin/env"] + environment + [script] + arguments, allowFailure: allowFailure, timeout: .seconds(300)).output
+        try Command.run(
+            ["/usr/bin/env"] + environment + [script] + arguments, allowFailure: allowFailure, timeout: .seconds(300)
+        ).output
     }
 
     func exec(_ node: String, _ argv: [String], allowFailure: Bool = false) throws -> (status: Int32, output: String) {
-        try Command.run(["/usr/bin/env"] + environment + [script, "exec", node] + argv, allowFailure: allowFailure, timeout: .seconds(120))
+        try Command.run(
+            ["/usr/bin/env"] + environment + [script, "exec", node] + argv, allowFailure: allowFailure,
+            timeout: .seconds(120))
     }
 
     /// Starts `argv` in `node` without waiting; ended by `down()` if still running.
@@ -43,7 +47,8 @@ final class LabScript {
 
     /// The router's kernel route to the VIP has `count` nexthops (0: no route).
     func routerHas(_ count: Int) throws -> Bool {
-        try exec("router", [Command.ecmpd, "verify", "--vip", Self.vip, "--expect", "\(count)"], allowFailure: true).status == 0
+        try exec("router", [Command.ecmpd, "verify", "--vip", Self.vip, "--expect", "\(count)"], allowFailure: true)
+            .status == 0
     }
 
     /// `ipvsadm -Ln -t VIP:port` on a director: destination address:port → weight.

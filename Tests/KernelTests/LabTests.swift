@@ -21,7 +21,10 @@ final class LabTests: XCTestCase {
     override func tearDown() {
         if !prefix.isEmpty, (testRun?.totalFailureCount ?? 0) > 0 {
             for node in ["d1", "d2"] {
-                print("--- ecmpd log of \(node):\n" + ((try? String(contentsOfFile: "\(directory)/\(node)/ecmpd.log", encoding: .utf8)) ?? "(none)"))
+                print(
+                    "--- ecmpd log of \(node):\n"
+                        + ((try? String(contentsOfFile: "\(directory)/\(node)/ecmpd.log", encoding: .utf8)) ?? "(none)")
+                )
             }
         }
         if !prefix.isEmpty { _ = try? lab(["down"], allowFailure: true) }
@@ -30,18 +33,26 @@ final class LabTests: XCTestCase {
     @discardableResult
     func lab(_ arguments: [String], allowFailure: Bool = false) throws -> String {
         let script = FixtureRepository.url("deploy/lab/lab.sh").path
-        return try Command.run(["/usr/bin/env"] + environment + [script] + arguments, allowFailure: allowFailure, timeout: .seconds(300)).output
+        return try Command.run(
+            ["/usr/bin/env"] + environment + [script] + arguments, allowFailure: allowFailure, timeout: .seconds(300)
+        ).output
     }
 
     func routerHas(_ count: Int) throws -> Bool {
-        try Command.run(["/usr/bin/env"] + environment + [FixtureRepository.url("deploy/lab/lab.sh").path, "exec", "router",
-                         Command.ecmpd, "verify", "--vip", Self.vip, "--expect", "\(count)"], allowFailure: true).status == 0
+        try Command.run(
+            ["/usr/bin/env"] + environment + [
+                FixtureRepository.url("deploy/lab/lab.sh").path, "exec", "router",
+                Command.ecmpd, "verify", "--vip", Self.vip, "--expect", "\(count)",
+            ], allowFailure: true
+        ).status == 0
     }
 
     /// `count` new connections from the client: how many each real server answered, and failures.
     func requests(_ count: Int) throws -> [String: Int] {
-        let output = try lab(["exec", "client", "sh", "-c",
-                              "for i in $(seq \(count)); do curl -s --max-time 3 http://\(Self.vip)/ || echo FAILED; done"])
+        let output = try lab([
+            "exec", "client", "sh", "-c",
+            "for i in $(seq \(count)); do curl -s --max-time 3 http://\(Self.vip)/ || echo FAILED; done",
+        ])
         var answers: [String: Int] = [:]
         for line in output.split(separator: "\n") { answers[String(line), default: 0] += 1 }
         return answers
@@ -59,7 +70,9 @@ final class LabTests: XCTestCase {
 
     func testClientTrafficSpreadsOverBothDirectorsAndRealServersAndSurvivesAFailedDirector() throws {
         try lab(["up"])
-        let converged = try NetnsLab.waitFor("the router's route over both directors", timeout: .seconds(120), interval: .milliseconds(200)) {
+        let converged = try NetnsLab.waitFor(
+            "the router's route over both directors", timeout: .seconds(120), interval: .milliseconds(200)
+        ) {
             try routerHas(2)
         }
         print("lab: router has both directors \(converged) after lab.sh up")
@@ -81,12 +94,16 @@ final class LabTests: XCTestCase {
         // for 200 answered requests. Every request answered, by both real
         // servers, is what the lab guarantees; that is asserted above.
         var after = try (stats(1), stats(2))
-        try NetnsLab.waitFor("both directors' IPVS to count connections", timeout: .seconds(30), interval: .milliseconds(500)) {
+        try NetnsLab.waitFor(
+            "both directors' IPVS to count connections", timeout: .seconds(30), interval: .milliseconds(500)
+        ) {
             after = try (stats(1), stats(2))
             return after.0.connections > before.0.connections && after.1.connections > before.1.connections
         }
         let viaD1 = after.0.connections - before.0.connections, viaD2 = after.1.connections - before.1.connections
-        print("lab: 200 requests: rs1 \(answers["rs1"] ?? 0), rs2 \(answers["rs2"] ?? 0); counted via d1 \(viaD1), via d2 \(viaD2)")
+        print(
+            "lab: 200 requests: rs1 \(answers["rs1"] ?? 0), rs2 \(answers["rs2"] ?? 0); counted via d1 \(viaD1), via d2 \(viaD2)"
+        )
         // Direct routing: replies go from the real servers to the router,
         // so the directors' IPVS saw packets in and none out.
         XCTAssertGreaterThan(after.0.packetsIn, 0)
@@ -94,7 +111,9 @@ final class LabTests: XCTestCase {
         XCTAssertEqual(after.1.packetsOut, 0, "d2 saw reply packets")
 
         try lab(["fail-director", "1"])
-        let shrank = try NetnsLab.waitFor("the router's route to shrink to one director", timeout: .seconds(30), interval: .milliseconds(100)) {
+        let shrank = try NetnsLab.waitFor(
+            "the router's route to shrink to one director", timeout: .seconds(30), interval: .milliseconds(100)
+        ) {
             try routerHas(1)
         }
         print("lab: d1's backends failed -> router down to one director in \(shrank)")
@@ -102,10 +121,14 @@ final class LabTests: XCTestCase {
         XCTAssertEqual(duringFailure["FAILED"] ?? 0, 0, "requests failed with one director: \(duringFailure)")
 
         try lab(["restore-director", "1"])
-        try NetnsLab.waitFor("d1 back in the router's route", timeout: .seconds(60), interval: .milliseconds(100)) { try routerHas(2) }
+        try NetnsLab.waitFor("d1 back in the router's route", timeout: .seconds(60), interval: .milliseconds(100)) {
+            try routerHas(2)
+        }
 
         try lab(["down"])
-        let leftovers = try Command.run(["ip", "netns", "list"]).output.split(separator: "\n").filter { $0.hasPrefix("\(prefix)-") }
+        let leftovers = try Command.run(["ip", "netns", "list"]).output.split(separator: "\n").filter {
+            $0.hasPrefix("\(prefix)-")
+        }
         XCTAssertEqual(leftovers, [], "lab.sh down left namespaces")
         prefix = ""
     }

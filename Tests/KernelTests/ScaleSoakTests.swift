@@ -25,7 +25,9 @@ final class ScaleSoakTests: XCTestCase {
 
     override func tearDown() {
         if let lab, (testRun?.totalFailureCount ?? 0) > 0 {
-            print("--- ecmpd log:\n" + ((try? String(contentsOfFile: lab.path("ecmpd.log"), encoding: .utf8)) ?? "(none)"))
+            print(
+                "--- ecmpd log:\n" + ((try? String(contentsOfFile: lab.path("ecmpd.log"), encoding: .utf8)) ?? "(none)")
+            )
         }
         worker?.stop()
         lab?.tearDown()
@@ -39,25 +41,30 @@ final class ScaleSoakTests: XCTestCase {
     }
 
     static var table: IPVSTable {
-        IPVSTable((0..<vipCount).map { index in
-            IPVSTable.Entry(IPVSService(.tcp(.v4(vip(index)), port: 80), scheduler: "wrr"), destinations: (0..<serversPerVIP).map {
-                IPVSDestination(.v4(server(index, $0)), port: 80, forwarding: .directRoute, weight: 1)
+        IPVSTable(
+            (0..<vipCount).map { index in
+                IPVSTable.Entry(
+                    IPVSService(.tcp(.v4(vip(index)), port: 80), scheduler: "wrr"),
+                    destinations: (0..<serversPerVIP).map {
+                        IPVSDestination(.v4(server(index, $0)), port: 80, forwarding: .directRoute, weight: 1)
+                    })
             })
-        })
     }
 
     func config(weight: Int) -> String {
         var text = """
-        node: { hostname: director-1, state_dir: \(lab.path("state")) }
-        ospf: { interfaces: [eth0] }
-        routing: { config_dir: \(lab.path("etc-frr")), reload: none }
-        controller: { poll_interval: 1s, on_stop: leave, keepalived_config: \(lab.path("keepalived.conf")) }
-        vips:
+            node: { hostname: director-1, state_dir: \(lab.path("state")) }
+            ospf: { interfaces: [eth0] }
+            routing: { config_dir: \(lab.path("etc-frr")), reload: none }
+            controller: { poll_interval: 1s, on_stop: leave, keepalived_config: \(lab.path("keepalived.conf")) }
+            vips:
 
-        """
+            """
         for index in 0..<Self.vipCount {
-            text += "  - address: \(Self.vip(index))\n    health: { fall: 2, rise: 2, hold_down: 0s }\n    services:\n      - port: 80\n        real_servers: ["
-            text += (0..<Self.serversPerVIP).map { "{ address: \(Self.server(index, $0)), weight: \(weight) }" }.joined(separator: ", ")
+            text +=
+                "  - address: \(Self.vip(index))\n    health: { fall: 2, rise: 2, hold_down: 0s }\n    services:\n      - port: 80\n        real_servers: ["
+            text += (0..<Self.serversPerVIP).map { "{ address: \(Self.server(index, $0)), weight: \(weight) }" }.joined(
+                separator: ", ")
             text += "]\n"
         }
         return text
@@ -87,8 +94,10 @@ final class ScaleSoakTests: XCTestCase {
 
     /// Successful config reloads in history (the start counts as one).
     func reloads() throws -> Int {
-        let output = try ControllerFleet.sqlite(lab.path("state/history.sqlite"),
-                                                "SELECT count(*) FROM event WHERE kind = 'config-reload' AND outcome = 'ok'").output
+        let output = try ControllerFleet.sqlite(
+            lab.path("state/history.sqlite"),
+            "SELECT count(*) FROM event WHERE kind = 'config-reload' AND outcome = 'ok'"
+        ).output
         return Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
@@ -98,7 +107,9 @@ final class ScaleSoakTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: lab.path("etc-frr"), withIntermediateDirectories: true)
         worker = try NamespaceWorker(namespace: director)
         let table = Self.table
-        try worker!.sync { try IPVSClient().apply(IPVSReconcilePlan(desired: table, actual: IPVSTable(), ownership: .wholeTable)) }
+        try worker!.sync {
+            try IPVSClient().apply(IPVSReconcilePlan(desired: table, actual: IPVSTable(), ownership: .wholeTable))
+        }
         let configPath = try lab.write("ecmpd.yaml", config(weight: 1))
         let clock = ContinuousClock()
 
@@ -114,18 +125,25 @@ final class ScaleSoakTests: XCTestCase {
         let reloadsBefore = try reloads()
         let hup = clock.now
         kill(pid, SIGHUP)
-        try NetnsLab.waitFor("the reload in history", timeout: .seconds(300), interval: .milliseconds(100)) { try reloads() > reloadsBefore }
+        try NetnsLab.waitFor("the reload in history", timeout: .seconds(300), interval: .milliseconds(100)) {
+            try reloads() > reloadsBefore
+        }
         let reloadTime = clock.now - hup
 
         // One VIP's backends fail: it alone leaves lo after fall (2) cycles.
         let changed = clock.now
         try setWeights(vip: 7, to: 0)
-        try NetnsLab.waitFor("one VIP withdrawn", timeout: .seconds(60), interval: .milliseconds(50)) { try announced(director) == Self.vipCount - 1 }
+        try NetnsLab.waitFor("one VIP withdrawn", timeout: .seconds(60), interval: .milliseconds(50)) {
+            try announced(director) == Self.vipCount - 1
+        }
         let changeTime = clock.now - changed
         try setWeights(vip: 7, to: 1)
-        try NetnsLab.waitFor("the VIP back", timeout: .seconds(60), interval: .milliseconds(100)) { try announced(director) == Self.vipCount }
-        print("BENCH scale 500x20: start to 500 VIPs on lo \(startTime), SIGHUP reload \(reloadTime), one VIP withdrawn \(changeTime) "
-            + "(poll 1 s, fall 2); RSS after start \(rssAfterStart) kB")
+        try NetnsLab.waitFor("the VIP back", timeout: .seconds(60), interval: .milliseconds(100)) {
+            try announced(director) == Self.vipCount
+        }
+        print(
+            "BENCH scale 500x20: start to 500 VIPs on lo \(startTime), SIGHUP reload \(reloadTime), one VIP withdrawn \(changeTime) "
+                + "(poll 1 s, fall 2); RSS after start \(rssAfterStart) kB")
 
         // Soak: every 30 s one VIP moves off lo and back, and the config is reloaded.
         let soak = Int(ProcessInfo.processInfo.environment["ECMPD_SOAK_SECONDS"] ?? "") ?? 600
@@ -139,12 +157,16 @@ final class ScaleSoakTests: XCTestCase {
             round += 1
             let vip = round % Self.vipCount
             try setWeights(vip: vip, to: 0)
-            try NetnsLab.waitFor("VIP \(vip) withdrawn in round \(round)", timeout: .seconds(30), interval: .milliseconds(100)) {
+            try NetnsLab.waitFor(
+                "VIP \(vip) withdrawn in round \(round)", timeout: .seconds(30), interval: .milliseconds(100)
+            ) {
                 try announced(director) == Self.vipCount - 1
             }
             try setWeights(vip: vip, to: 1)
             kill(pid, SIGHUP)
-            try NetnsLab.waitFor("VIP \(vip) back in round \(round)", timeout: .seconds(30), interval: .milliseconds(100)) {
+            try NetnsLab.waitFor(
+                "VIP \(vip) back in round \(round)", timeout: .seconds(30), interval: .milliseconds(100)
+            ) {
                 try announced(director) == Self.vipCount
             }
             let next = soakStart + .seconds(30 * round)
@@ -155,9 +177,14 @@ final class ScaleSoakTests: XCTestCase {
         }
         let rssAtSoakEnd = rss()
         let cycle = try lab.exec(director, ["curl", "-sS", "--max-time", "10", "http://127.0.0.1:9477/metrics"]).output
-            .split(separator: "\n").filter { $0.hasPrefix("ecmpd_reconcile_duration_seconds_sum") || $0.hasPrefix("ecmpd_reconcile_duration_seconds_count") }
-        print("BENCH soak \(soak) s, \(round) rounds (one VIP withdrawn and back + SIGHUP each): RSS \(rssAtSoakStart) kB after round 1, "
-            + "\(rssAtSoakEnd) kB at end, max \(samples.max() ?? 0) kB; samples \(samples); \(cycle.joined(separator: ", "))")
+            .split(separator: "\n").filter {
+                $0.hasPrefix("ecmpd_reconcile_duration_seconds_sum")
+                    || $0.hasPrefix("ecmpd_reconcile_duration_seconds_count")
+            }
+        print(
+            "BENCH soak \(soak) s, \(round) rounds (one VIP withdrawn and back + SIGHUP each): RSS \(rssAtSoakStart) kB after round 1, "
+                + "\(rssAtSoakEnd) kB at end, max \(samples.max() ?? 0) kB; samples \(samples); \(cycle.joined(separator: ", "))"
+        )
         // docs/reliability.md's bounds, for this debug build under TCG: about
         // twice what two runs measured (38-57 s, 32-41 s, 6.5-9.6 s).
         XCTAssertLessThan(startTime, .seconds(120), "start over the documented bound")
@@ -175,6 +202,8 @@ final class ScaleSoakTests: XCTestCase {
         let third = max(1, judged.count / 3)
         func median(_ values: ArraySlice<Int>) -> Double { Double(values.sorted()[values.count / 2]) }
         let early = median(judged.prefix(third)), late = median(judged.suffix(third))
-        XCTAssertLessThanOrEqual(late, early * 1.10 + 2048, "RSS grew during the soak: median \(early) kB in the first third of the samples, \(late) kB in the last")
+        XCTAssertLessThanOrEqual(
+            late, early * 1.10 + 2048,
+            "RSS grew during the soak: median \(early) kB in the first third of the samples, \(late) kB in the last")
     }
 }

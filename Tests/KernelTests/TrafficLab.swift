@@ -52,7 +52,9 @@ struct TrafficLab {
     /// left: a scheduled attempt leaves an IPVS connection entry for its
     /// real server, one IPVS could not schedule leaves none. Seconds, not
     /// one process start per attempt.
-    func sendSYNs(to port: UInt16, count: Int) throws {
+    /// Returns the source ports used, to count only these attempts' entries.
+    @discardableResult
+    func sendSYNs(to port: UInt16, count: Int) throws -> Range<Int> {
         let first = Self.nextSourcePort
         Self.nextSourcePort += count
         precondition(Self.nextSourcePort < 60_000, "out of fresh source ports")
@@ -69,16 +71,21 @@ struct TrafficLab {
             time.sleep(1.5)
             """
         try inClient(["python3", "-c", script, "\(vip)", "\(port)", "\(count)", "\(first)"])
+        return first..<(first + count)
     }
 
-    /// IPVS's connection entries for VIP:port, counted by real server
-    /// address:port (`ipvsadm -Lnc`: the kernel's connection table itself,
-    /// not the estimator's lagging counters).
-    func connectionEntries(port: UInt16) throws -> [String: Int] {
+    /// IPVS's connection entries for VIP:port from the given client source
+    /// ports, counted by real server address:port (`ipvsadm -Lnc`: the
+    /// kernel's connection table itself, not the estimator's lagging
+    /// counters; entries of other attempts, which expire meanwhile, are
+    /// left out).
+    func connectionEntries(port: UInt16, from sourcePorts: Range<Int>) throws -> [String: Int] {
         var entries: [String: Int] = [:]
         for line in try Tool.run("ipvsadm", ["-Lnc"]).split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-            guard fields.count >= 6, fields[4] == "\(vip):\(port)" else { continue }
+            guard fields.count >= 6, fields[4] == "\(vip):\(port)",
+                let source = fields[3].split(separator: ":").last.flatMap({ Int($0) }), sourcePorts.contains(source)
+            else { continue }
             entries[fields[5], default: 0] += 1
         }
         return entries

@@ -49,21 +49,26 @@ class DaemonTestCase: XCTestCase {
         vips: [String]? = nil, fall: Int = 1000, pollInterval: String = "50ms", onStop: String = "withdraw",
         controller: [String] = [], mode: String = "observe", routing: [String] = ["reload: none"], loCost: Int = 10
     ) throws {
-        let controllerLines = [
-            "poll_interval: \(pollInterval)", "on_stop: \(onStop)", "network_debounce: 200ms",
-            "keepalived_config: \(lab.path("keepalived.conf"))",
-        ] + controller
-        let vipEntries = (vips ?? [vip]).map { "  - address: \($0)\n    health: { fall: \(fall), rise: 1, hold_down: 0s }\n" }
-        _ = try lab.write("ecmpd.yaml", """
-        mode: \(mode)
-        node: { hostname: director-1, state_dir: \(stateDirectory) }
-        ospf: { lo_cost: \(loCost) }
-        routing: { \((["config_dir: \(routingDirectory)"] + routing).joined(separator: ", ")) }
-        status: { listen: "\(listen)" }
-        controller:
-        \(controllerLines.map { "  \($0)\n" }.joined())vips:
-        \(vipEntries.joined())
-        """)
+        let controllerLines =
+            [
+                "poll_interval: \(pollInterval)", "on_stop: \(onStop)", "network_debounce: 200ms",
+                "keepalived_config: \(lab.path("keepalived.conf"))",
+            ] + controller
+        let vipEntries = (vips ?? [vip]).map {
+            "  - address: \($0)\n    health: { fall: \(fall), rise: 1, hold_down: 0s }\n"
+        }
+        _ = try lab.write(
+            "ecmpd.yaml",
+            """
+            mode: \(mode)
+            node: { hostname: director-1, state_dir: \(stateDirectory) }
+            ospf: { lo_cost: \(loCost) }
+            routing: { \((["config_dir: \(routingDirectory)"] + routing).joined(separator: ", ")) }
+            status: { listen: "\(listen)" }
+            controller:
+            \(controllerLines.map { "  \($0)\n" }.joined())vips:
+            \(vipEntries.joined())
+            """)
     }
 
     /// Starts `ecmpd run` in the director namespace and waits until it
@@ -71,7 +76,8 @@ class DaemonTestCase: XCTestCase {
     /// signal before that would kill it instead of reaching it).
     @discardableResult
     func startDaemon() throws -> pid_t {
-        let pid = try lab.spawn(director, [Command.ecmpd, "run", "--config", configPath, "--log-level", "debug"], log: logFile)
+        let pid = try lab.spawn(
+            director, [Command.ecmpd, "run", "--config", configPath, "--log-level", "debug"], log: logFile)
         try waitFor("ecmpd run to answer /status and trap its signals", timeout: .seconds(60)) {
             guard lab.isRunning(pid) else { throw DaemonExited(log: log()) }
             return (try? status()) != nil && Self.traps(pid, [SIGHUP, SIGTERM])
@@ -120,13 +126,16 @@ class DaemonTestCase: XCTestCase {
     /// `ecmpd status --json` against the daemon in the namespace.
     func status() throws -> [String: [String: Any]] {
         var byVIP: [String: [String: Any]] = [:]
-        for entry in try statusDocument()["vips"] as? [[String: Any]] ?? [] { byVIP[entry["vip"] as? String ?? ""] = entry }
+        for entry in try statusDocument()["vips"] as? [[String: Any]] ?? [] {
+            byVIP[entry["vip"] as? String ?? ""] = entry
+        }
         return byVIP
     }
 
     /// The whole `ecmpd status --json` document.
     func statusDocument() throws -> [String: Any] {
-        let output = try lab.exec(director, [Command.ecmpd, "status", "--json", "--address", listen, "--timeout", "2"]).output
+        let output = try lab.exec(director, [Command.ecmpd, "status", "--json", "--address", listen, "--timeout", "2"])
+            .output
         return try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] ?? [:]
     }
 
@@ -150,7 +159,8 @@ class DaemonTestCase: XCTestCase {
     /// `ecmpd history --json`, oldest first; empty while the database does
     /// not exist yet.
     func history() throws -> [[String: Any]] {
-        let result = try Command.run([Command.ecmpd, "history", "--db", historyDatabase, "--json", "--limit", "10000"], allowFailure: true)
+        let result = try Command.run(
+            [Command.ecmpd, "history", "--db", historyDatabase, "--json", "--limit", "10000"], allowFailure: true)
         guard result.status == 0 else { return [] }
         let start = result.output.firstIndex(of: "[") ?? result.output.startIndex
         return try JSONSerialization.jsonObject(with: Data(result.output[start...].utf8)) as? [[String: Any]] ?? []
@@ -164,7 +174,10 @@ class DaemonTestCase: XCTestCase {
     func loopback() throws -> Set<String> {
         let output = try lab.exec(director, ["ip", "-4", "-j", "addr", "show", "dev", "lo"]).output
         let links = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
-        return Set(links.flatMap { $0["addr_info"] as? [[String: Any]] ?? [] }.map { "\($0["local"] ?? "")/\($0["prefixlen"] ?? "")" })
+        return Set(
+            links.flatMap { $0["addr_info"] as? [[String: Any]] ?? [] }.map {
+                "\($0["local"] ?? "")/\($0["prefixlen"] ?? "")"
+            })
     }
 
     func installedOSPFConfig() -> String { (try? String(contentsOfFile: ospfdConf, encoding: .utf8)) ?? "" }

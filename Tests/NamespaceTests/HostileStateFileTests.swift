@@ -64,8 +64,10 @@ final class HostileStateFileTests: DaemonTestCase {
 
     func testAHistoryDatabaseSymlinkIsRefusedAndItsTargetLeftUntouched() throws {
         let victim = lab.path("root-only")
-        XCTAssertTrue(FileManager.default.createFile(atPath: victim, contents: Data(),
-                                                     attributes: [.posixPermissions: 0o600]))
+        XCTAssertTrue(
+            FileManager.default.createFile(
+                atPath: victim, contents: Data(),
+                attributes: [.posixPermissions: 0o600]))
         try FileManager.default.createSymbolicLink(atPath: historyDatabase, withDestinationPath: victim)
         try writeConfig(fall: 1000, pollInterval: "50ms")
         let pid = try startDaemon()

@@ -68,23 +68,27 @@ final class LeastPrivilegeTests: XCTestCase {
     /// frrvty, and CAP_NET_ADMIN only (or, with `netAdmin` false, nothing).
     func asServiceUser(_ argv: [String], netAdmin: Bool = true) -> [String] {
         let caps = netAdmin ? "-all,+net_admin" : "-all"
-        return ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(gid)", "--groups=\(frr),\(frrvty)",
-                "--inh-caps=\(caps)", "--ambient-caps=\(caps)", "--bounding-set=\(caps)", "--no-new-privs", "--"] + argv
+        return [
+            "/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(gid)", "--groups=\(frr),\(frrvty)",
+            "--inh-caps=\(caps)", "--ambient-caps=\(caps)", "--bounding-set=\(caps)", "--no-new-privs", "--",
+        ] + argv
     }
 
     func writeConfig(cost: Int, reload: String = "frr-reload", keyFile: String? = nil) throws -> String {
         let authentication = keyFile.map { ", authentication: { key_id: 1, key_file: \($0) }" } ?? ""
-        return try lab.write("ecmpd.yaml", """
-        mode: observe
-        node: { hostname: director-1, state_dir: \(stateDirectory) }
-        ospf: { lo_cost: \(cost)\(authentication) }
-        routing: { config_dir: \(routingDirectory), pathspace: \(pathspace), reload: \(reload), templates_dir: \(FixtureRepository.url("quagga-templates").path) }
-        status: { listen: "\(listen)" }
-        controller: { poll_interval: 50ms, network_debounce: 200ms, keepalived_config: \(lab.path("keepalived.conf")) }
-        vips:
-          - address: \(vip)
-            health: { fall: 1, rise: 1, hold_down: 0s }
-        """)
+        return try lab.write(
+            "ecmpd.yaml",
+            """
+            mode: observe
+            node: { hostname: director-1, state_dir: \(stateDirectory) }
+            ospf: { lo_cost: \(cost)\(authentication) }
+            routing: { config_dir: \(routingDirectory), pathspace: \(pathspace), reload: \(reload), templates_dir: \(FixtureRepository.url("quagga-templates").path) }
+            status: { listen: "\(listen)" }
+            controller: { poll_interval: 50ms, network_debounce: 200ms, keepalived_config: \(lab.path("keepalived.conf")) }
+            vips:
+              - address: \(vip)
+                health: { fall: 1, rise: 1, hold_down: 0s }
+            """)
     }
 
     func log() -> String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "(no log)" }
@@ -109,7 +113,9 @@ final class LeastPrivilegeTests: XCTestCase {
     /// A `/proc/PID/status` line's value, e.g. "CapEff".
     func procStatus(_ pid: pid_t, _ field: String) -> String? {
         let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").first { $0.hasPrefix("\(field):") }.map { $0.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces) }
+        return text.split(separator: "\n").first { $0.hasPrefix("\(field):") }.map {
+            $0.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces)
+        }
     }
 
     func waitFor(_ what: String, timeout: Duration = .seconds(60), _ condition: () throws -> Bool) throws {
@@ -134,11 +140,14 @@ final class LeastPrivilegeTests: XCTestCase {
         XCTAssertEqual(owner("\(routingDirectory)/ospfd.conf")?.uid, frrUID)
         try lab.startFRR("zebra", in: director, pathspace: pathspace, config: "\(routingDirectory)/zebra.conf")
         try lab.startFRR("ospfd", in: director, pathspace: pathspace, config: "\(routingDirectory)/ospfd.conf")
-        try waitFor("ospfd's vty with cost 10") { (try? lab.vtysh(pathspace, "show running-config"))?.contains("ip ospf cost 10") == true }
+        try waitFor("ospfd's vty with cost 10") {
+            (try? lab.vtysh(pathspace, "show running-config"))?.contains("ip ospf cost 10") == true
+        }
         try lab.exec(director, ["ip", "addr", "add", "\(vip)/32", "dev", "lo"])
 
         let config = try writeConfig(cost: 42)
-        let pid = try lab.spawn(director, asServiceUser([ecmpd, "run", "--config", config, "--log-level", "debug"]), log: logFile)
+        let pid = try lab.spawn(
+            director, asServiceUser([ecmpd, "run", "--config", config, "--log-level", "debug"]), log: logFile)
         try waitFor("the unprivileged ecmpd to answer /status") {
             guard lab.isRunning(pid) else { throw Failed(description: "ecmpd run exited early:\n\(log())") }
             return (try? status()) != nil
@@ -153,7 +162,9 @@ final class LeastPrivilegeTests: XCTestCase {
         try waitFor("ospfd to run with cost 42 after frr-reload.py") {
             (try? lab.vtysh(pathspace, "show running-config"))?.contains("ip ospf cost 42") == true
         }
-        try waitFor("the status endpoint to report the reload") { (routingDaemon()?["detail"] as? String)?.contains("reloaded ospfd") == true }
+        try waitFor("the status endpoint to report the reload") {
+            (routingDaemon()?["detail"] as? String)?.contains("reloaded ospfd") == true
+        }
         XCTAssertEqual(routingDaemon()?["healthy"] as? Bool, true, "\(String(describing: routingDaemon()))")
         let vips = try status()["vips"] as? [[String: Any]] ?? []
         XCTAssertEqual(vips.first?["state"] as? String, "withdrawn", "\(vips)")
@@ -163,7 +174,9 @@ final class LeastPrivilegeTests: XCTestCase {
         XCTAssertEqual(installed.gid, frr, "group frr, so FRR's daemons read it")
         XCTAssertEqual(installed.mode, 0o640)
         // fs.protected_hardlinks forbids linking frr's file: kept as a copy.
-        let backups = try FileManager.default.contentsOfDirectory(atPath: routingDirectory).filter { $0.hasPrefix("ospfd.conf.") }
+        let backups = try FileManager.default.contentsOfDirectory(atPath: routingDirectory).filter {
+            $0.hasPrefix("ospfd.conf.")
+        }
         XCTAssertEqual(backups.count, 1, "\(backups)")
         let backup = try XCTUnwrap(backups.first.map { "\(routingDirectory)/\($0)" })
         XCTAssertTrue(try String(contentsOfFile: backup, encoding: .utf8).contains("ip ospf cost 10"))
@@ -180,7 +193,10 @@ final class LeastPrivilegeTests: XCTestCase {
 
     func testWithOnlyNetAdminLoopbackApplyAddsAndRemovesAVIP() throws {
         let owned = "\(stateDirectory)/loopback.json"
-        let added = try lab.exec(director, asServiceUser([ecmpd, "loopback", "apply", "--owned-file", owned, "--configured", vip, "--announce", vip])).output
+        let added = try lab.exec(
+            director,
+            asServiceUser([ecmpd, "loopback", "apply", "--owned-file", owned, "--configured", vip, "--announce", vip])
+        ).output
         XCTAssertTrue(added.contains("added \(vip)/32"), added)
         XCTAssertTrue(try onLoopback(vip))
         try lab.exec(director, asServiceUser([ecmpd, "loopback", "apply", "--owned-file", owned, "--configured", vip]))
@@ -195,24 +211,28 @@ final class LeastPrivilegeTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         chown(out, uid, gid)
         chmod(out, 0o700)
-        let probe = try lab.write("cap-check.sh", """
-        #!/bin/sh
-        grep '^Cap' /proc/self/status > \(out)/caps.tmp && mv \(out)/caps.tmp \(out)/caps
-        """)
+        let probe = try lab.write(
+            "cap-check.sh",
+            """
+            #!/bin/sh
+            grep '^Cap' /proc/self/status > \(out)/caps.tmp && mv \(out)/caps.tmp \(out)/caps
+            """)
         chmod(probe, 0o755)
-        let config = try lab.write("ecmpd-managed.yaml", """
-        mode: managed
-        node: { hostname: director-1, state_dir: \(stateDirectory) }
-        routing: { config_dir: \(routingDirectory), reload: none }
-        status: { listen: "\(listen)" }
-        controller: { poll_interval: 100ms }
-        vips:
-          - address: \(vip)
-            services:
-              - port: 80
-                real_servers:
-                  - { address: 198.18.1.2, check: { type: exec, command: [\(probe)], interval: 1s, timeout: 5s } }
-        """)
+        let config = try lab.write(
+            "ecmpd-managed.yaml",
+            """
+            mode: managed
+            node: { hostname: director-1, state_dir: \(stateDirectory) }
+            routing: { config_dir: \(routingDirectory), reload: none }
+            status: { listen: "\(listen)" }
+            controller: { poll_interval: 100ms }
+            vips:
+              - address: \(vip)
+                services:
+                  - port: 80
+                    real_servers:
+                      - { address: 198.18.1.2, check: { type: exec, command: [\(probe)], interval: 1s, timeout: 5s } }
+            """)
         let pid = try lab.spawn(director, asServiceUser([ecmpd, "run", "--config", config]), log: logFile)
         try waitFor("the exec check to run") {
             guard lab.isRunning(pid) else { throw Failed(description: "ecmpd run exited early:\n\(log())") }
@@ -241,15 +261,26 @@ final class LeastPrivilegeTests: XCTestCase {
 
     func testWithoutNetAdminRunRefusesToStartNamingTheCapability() throws {
         try lab.exec(director, ["ip", "addr", "add", "\(vip)/32", "dev", "lo"])
-        let pid = try lab.spawn(director, asServiceUser([ecmpd, "run", "--config", try writeConfig(cost: 10, reload: "none")], netAdmin: false), log: logFile)
+        let pid = try lab.spawn(
+            director,
+            asServiceUser([ecmpd, "run", "--config", try writeConfig(cost: 10, reload: "none")], netAdmin: false),
+            log: logFile)
         XCTAssertEqual(lab.waitExit(pid, timeout: .seconds(30)), 1, log())
-        XCTAssertTrue(log().contains("ecmpd run: needs CAP_NET_ADMIN (adding and removing VIPs on lo, reading and programming IPVS)"), log())
+        XCTAssertTrue(
+            log().contains(
+                "ecmpd run: needs CAP_NET_ADMIN (adding and removing VIPs on lo, reading and programming IPVS)"), log())
         XCTAssertTrue(log().contains("uid \(uid), effective capabilities 0x0"), log())
         XCTAssertTrue(try onLoopback(vip), "nothing touched")
     }
 
     func testWithoutNetAdminLoopbackApplySaysItNeedsTheCapability() throws {
-        let result = try lab.exec(director, asServiceUser([ecmpd, "loopback", "apply", "--owned-file", "\(stateDirectory)/loopback.json", "--configured", vip, "--announce", vip], netAdmin: false), allowFailure: true)
+        let result = try lab.exec(
+            director,
+            asServiceUser(
+                [
+                    ecmpd, "loopback", "apply", "--owned-file", "\(stateDirectory)/loopback.json", "--configured", vip,
+                    "--announce", vip,
+                ], netAdmin: false), allowFailure: true)
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.output.contains("permission denied (needs CAP_NET_ADMIN)"), result.output)
         XCTAssertFalse(try onLoopback(vip))
@@ -263,9 +294,13 @@ final class LeastPrivilegeTests: XCTestCase {
         chown(keyFile, 0, gid)
         chmod(keyFile, 0o640)
         let config = try writeConfig(cost: 10, reload: "none", keyFile: keyFile)
-        let rendered = try lab.exec(director, asServiceUser([ecmpd, "render", "--config", config, "--write", routingDirectory])).output
+        let rendered = try lab.exec(
+            director, asServiceUser([ecmpd, "render", "--config", config, "--write", routingDirectory])
+        ).output
         XCTAssertTrue(rendered.contains("ospfd.conf: installed"), rendered)
-        XCTAssertTrue(try String(contentsOfFile: "\(routingDirectory)/ospfd.conf", encoding: .utf8).contains("message-digest-key 1 md5 \(key)"))
+        XCTAssertTrue(
+            try String(contentsOfFile: "\(routingDirectory)/ospfd.conf", encoding: .utf8).contains(
+                "message-digest-key 1 md5 \(key)"))
 
         chmod(keyFile, 0o644)
         let refusal = "OSPF key file \(keyFile): others may read or change it (mode 644)"
@@ -276,7 +311,9 @@ final class LeastPrivilegeTests: XCTestCase {
             XCTAssertFalse(result.output.contains(key), "\(command) printed the key")
         }
         let pid = try lab.spawn(director, asServiceUser([ecmpd, "run", "--config", config]), log: logFile)
-        try waitFor("run to report the refused key file") { (routingDaemon()?["detail"] as? String)?.contains(refusal) == true }
+        try waitFor("run to report the refused key file") {
+            (routingDaemon()?["detail"] as? String)?.contains(refusal) == true
+        }
         XCTAssertEqual(routingDaemon()?["healthy"] as? Bool, false)
         XCTAssertTrue(lab.isRunning(pid), "the daemon keeps running on the configs already installed")
         XCTAssertFalse(log().contains(key), "the log shows the key")

@@ -42,14 +42,18 @@ final class LocalAttackerInstallTests: XCTestCase {
         lab?.tearDown()
     }
 
-    func config(hostname: String = "director-1", templates: String? = FixtureRepository.url("quagga-templates").path,
-                directory: String? = nil) throws -> String {
+    func config(
+        hostname: String = "director-1", templates: String? = FixtureRepository.url("quagga-templates").path,
+        directory: String? = nil
+    ) throws -> String {
         let templatesEntry = templates.map { ", templates_dir: \($0)" } ?? ""
-        return try lab.write("ecmpd-\(hostname).yaml", """
-        node: { hostname: \(hostname) }
-        routing: { config_dir: \(directory ?? routingDirectory)\(templatesEntry) }
-        vips: [{ address: 198.18.0.100 }]
-        """)
+        return try lab.write(
+            "ecmpd-\(hostname).yaml",
+            """
+            node: { hostname: \(hostname) }
+            routing: { config_dir: \(directory ?? routingDirectory)\(templatesEntry) }
+            vips: [{ address: 198.18.0.100 }]
+            """)
     }
 
     func render(_ arguments: [String], environment: [String] = []) throws -> (status: Int32, output: String) {
@@ -76,9 +80,11 @@ final class LocalAttackerInstallTests: XCTestCase {
         let source = FixtureRepository.url("Tests/tools/swap-for-symlinks.py").path
         try FileManager.default.copyItem(atPath: source, toPath: script)
         XCTAssertEqual(chmod(script, 0o644), 0)
-        let argv = ["/usr/bin/setpriv", "--reuid=\(nobody.uid)", "--regid=\(nobody.gid)", "--groups=\(frr.gid)",
-                    "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
-                    "/usr/bin/python3", script, routingDirectory, victim]
+        let argv = [
+            "/usr/bin/setpriv", "--reuid=\(nobody.uid)", "--regid=\(nobody.gid)", "--groups=\(frr.gid)",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+            "/usr/bin/python3", script, routingDirectory, victim,
+        ]
         let pid = try lab.spawn(director, argv, log: log)
         try NetnsLab.waitFor("the attacker to start", timeout: .seconds(10)) {
             guard lab.isRunning(pid) else { throw AttackerExited(log: text(log)) }
@@ -113,8 +119,10 @@ final class LocalAttackerInstallTests: XCTestCase {
             let installer = RoutingConfigInstaller(directory: routingDirectory, user: "frr", group: "frr", backups: 2) {
                 _, _ in usleep(10_000)
             }
-            let files = [RoutingConfigInstaller.File(daemon: "zebra", content: "hostname z\(round)\n"),
-                         RoutingConfigInstaller.File(daemon: "ospfd", content: "hostname o\(round)\n")]
+            let files = [
+                RoutingConfigInstaller.File(daemon: "zebra", content: "hostname z\(round)\n"),
+                RoutingConfigInstaller.File(daemon: "ospfd", content: "hostname o\(round)\n"),
+            ]
             do { _ = try installer.install(files) } catch { failures.append("round \(round): \(error)") }
             if let compromise = compromise() {
                 wins.append("round \(round): \(compromise)")

@@ -23,8 +23,11 @@ final class LoopbackAddressTests: XCTestCase {
 
     @discardableResult
     func apply(configured: [String], announce: [String]) throws -> String {
-        try lab.exec(director, [Command.ecmpd, "loopback", "apply", "--owned-file", lab.path("owned.json")]
-            + configured.flatMap { ["--configured", $0] } + announce.flatMap { ["--announce", $0] }).output
+        try lab.exec(
+            director,
+            [Command.ecmpd, "loopback", "apply", "--owned-file", lab.path("owned.json")]
+                + configured.flatMap { ["--configured", $0] } + announce.flatMap { ["--announce", $0] }
+        ).output
     }
 
     /// lo's IPv4 addresses from `ip -j`, keyed by "address/prefix".
@@ -51,8 +54,10 @@ final class LoopbackAddressTests: XCTestCase {
         }
         try apply(configured: [vip, next], announce: [vip])
         XCTAssertNil(try loopback()["\(next)/32"])
-        XCTAssertFalse(try lab.exec(director, ["ip", "-4", "route", "show", "table", "all"]).output.contains("\(vip)/32 dev lo proto kernel"),
-                       "a /32 gets no prefix route")
+        XCTAssertFalse(
+            try lab.exec(director, ["ip", "-4", "route", "show", "table", "all"]).output.contains(
+                "\(vip)/32 dev lo proto kernel"),
+            "a /32 gets no prefix route")
         var info = stat()
         XCTAssertEqual(stat(lab.path("owned.json"), &info), 0)
         XCTAssertEqual(info.st_mode & 0o777, 0o600)
@@ -66,14 +71,17 @@ final class LoopbackAddressTests: XCTestCase {
     func testAVIPAlreadyOnLoopbackIsAdoptedWithoutDeleteOrReAdd() throws {
         // A finite lifetime shows whether the address was re-added
         // (NLM_F_REPLACE would reset it to forever).
-        try lab.exec(director, ["ip", "addr", "add", "\(vip)/32", "dev", "lo", "valid_lft", "1000", "preferred_lft", "1000"])
+        try lab.exec(
+            director, ["ip", "addr", "add", "\(vip)/32", "dev", "lo", "valid_lft", "1000", "preferred_lft", "1000"])
         let monitor = try AddressMonitor(lab: lab, namespace: director)
         defer { monitor.stop() }
         let output = try apply(configured: [vip], announce: [vip])
         XCTAssertTrue(output.contains("adopted \(vip)/32"), output)
         XCTAssertFalse(output.contains("added"), output)
         let events = try monitor.eventsSoFar()
-        XCTAssertFalse(events.contains { $0.contains(vip) }, "no RTM_NEWADDR/RTM_DELADDR for the adopted VIP:\n\(events.joined(separator: "\n"))")
+        XCTAssertFalse(
+            events.contains { $0.contains(vip) },
+            "no RTM_NEWADDR/RTM_DELADDR for the adopted VIP:\n\(events.joined(separator: "\n"))")
         let entry = try XCTUnwrap(try loopback()["\(vip)/32"])
         XCTAssertLessThanOrEqual(entry["valid_life_time"] as? Int ?? Int.max, 1000)
         XCTAssertEqual(entry["label"] as? String, "lo", "an adopted address keeps its label")

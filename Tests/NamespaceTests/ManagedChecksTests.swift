@@ -44,10 +44,13 @@ final class ManagedChecksTests: XCTestCase {
     var script: String { FixtureRepository.url("Tests/tools/health-target.py").path }
 
     func status() throws -> [String: [String: Any]] {
-        let output = try lab.exec(director, [Command.ecmpd, "status", "--json", "--address", listen, "--timeout", "2"]).output
+        let output = try lab.exec(director, [Command.ecmpd, "status", "--json", "--address", listen, "--timeout", "2"])
+            .output
         let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] ?? [:]
         var byServer: [String: [String: Any]] = [:]
-        for entry in json["realServers"] as? [[String: Any]] ?? [] { byServer[entry["server"] as? String ?? ""] = entry }
+        for entry in json["realServers"] as? [[String: Any]] ?? [] {
+            byServer[entry["server"] as? String ?? ""] = entry
+        }
         return byServer
     }
 
@@ -60,35 +63,42 @@ final class ManagedChecksTests: XCTestCase {
 
     func testKilledFailingAndHangingServersAreEachDetectedWithTheirReasonInTime() throws {
         var servers: [(namespace: String, address: String)] = []
-        for n in 1 ... 4 { servers.append(try realServer(n)) }
+        for n in 1...4 { servers.append(try realServer(n)) }
         var pids: [pid_t] = []
         for (index, server) in servers.enumerated() {
-            let argv = index == 3
+            let argv =
+                index == 3
                 ? ["/usr/bin/python3", script, "--port", "8080", "--tcp"]
-                : ["/usr/bin/python3", script, "--port", "80", "--mode-file", lab.path("mode-\(index + 1)"), "--name", "rs\(index + 1)"]
+                : [
+                    "/usr/bin/python3", script, "--port", "80", "--mode-file", lab.path("mode-\(index + 1)"), "--name",
+                    "rs\(index + 1)",
+                ]
             pids.append(try lab.spawn(server.namespace, argv, log: lab.path("rs\(index + 1).log")))
         }
-        let check = "{ type: http, path: /health, interval: \(Int(interval))s, timeout: \(Int(timeout))s, fall: \(fall), rise: 1 }"
-        let config = try lab.write("ecmpd.yaml", """
-        mode: managed
-        node: { hostname: director-1, state_dir: \(lab.path("state")) }
-        routing: { config_dir: \(lab.path("etc-frr")), reload: none }
-        status: { listen: "\(listen)" }
-        controller: { poll_interval: 100ms }
-        vips:
-          - address: 198.18.0.100
-            health: { fall: 2, rise: 1, hold_down: 0s }
-            services:
-              - port: 80
-                scheduler: wrr
-                real_servers:
-                  - { address: \(servers[0].address), check: \(check) }
-                  - { address: \(servers[1].address), check: \(check) }
-                  - { address: \(servers[2].address), check: \(check) }
-              - port: 8080
-                real_servers:
-                  - { address: \(servers[3].address), check: { type: tcp, interval: \(Int(interval))s, timeout: \(Int(timeout))s, fall: \(fall) } }
-        """)
+        let check =
+            "{ type: http, path: /health, interval: \(Int(interval))s, timeout: \(Int(timeout))s, fall: \(fall), rise: 1 }"
+        let config = try lab.write(
+            "ecmpd.yaml",
+            """
+            mode: managed
+            node: { hostname: director-1, state_dir: \(lab.path("state")) }
+            routing: { config_dir: \(lab.path("etc-frr")), reload: none }
+            status: { listen: "\(listen)" }
+            controller: { poll_interval: 100ms }
+            vips:
+              - address: 198.18.0.100
+                health: { fall: 2, rise: 1, hold_down: 0s }
+                services:
+                  - port: 80
+                    scheduler: wrr
+                    real_servers:
+                      - { address: \(servers[0].address), check: \(check) }
+                      - { address: \(servers[1].address), check: \(check) }
+                      - { address: \(servers[2].address), check: \(check) }
+                  - port: 8080
+                    real_servers:
+                      - { address: \(servers[3].address), check: { type: tcp, interval: \(Int(interval))s, timeout: \(Int(timeout))s, fall: \(fall) } }
+            """)
         let daemon = try lab.spawn(director, [Command.ecmpd, "run", "--config", config], log: lab.path("ecmpd.log"))
         let names = servers.enumerated().map { "\($1.address):\($0 == 3 ? 8080 : 80)" }
         do {
@@ -137,15 +147,21 @@ final class ManagedChecksTests: XCTestCase {
 
         // Recovery: the 500 server answers 200 again (rise 1).
         _ = try lab.write("mode-2", "ok\n")
-        try NetnsLab.waitFor("\(names[1]) up again", timeout: .seconds(10)) { (try? status())?[names[1]]?["state"] as? String == "up" }
+        try NetnsLab.waitFor("\(names[1]) up again", timeout: .seconds(10)) {
+            (try? status())?[names[1]]?["state"] as? String == "up"
+        }
         XCTAssertEqual(try status()[names[1]]?["flaps"] as? Int, 2)
 
         // History has the transitions; the metrics the gauges.
-        let history = try lab.exec(director, [Command.ecmpd, "history", "--db", lab.path("state/history.sqlite"), "--json"]).output
+        let history = try lab.exec(
+            director, [Command.ecmpd, "history", "--db", lab.path("state/history.sqlite"), "--json"]
+        ).output
         XCTAssertTrue(history.contains("realserver-down"), history)
         XCTAssertTrue(history.contains("realserver-up"), history)
         let metrics = try lab.exec(director, ["curl", "-s", "http://\(listen)/metrics"]).output
-        XCTAssertTrue(metrics.contains("ecmpd_realserver_up{service=\"TCP 198.18.0.100:80\",server=\"\(names[0])\"} 0"), metrics)
-        XCTAssertTrue(metrics.contains("ecmpd_realserver_up{service=\"TCP 198.18.0.100:80\",server=\"\(names[1])\"} 1"), metrics)
+        XCTAssertTrue(
+            metrics.contains("ecmpd_realserver_up{service=\"TCP 198.18.0.100:80\",server=\"\(names[0])\"} 0"), metrics)
+        XCTAssertTrue(
+            metrics.contains("ecmpd_realserver_up{service=\"TCP 198.18.0.100:80\",server=\"\(names[1])\"} 1"), metrics)
     }
 }

@@ -12,7 +12,9 @@ final class NetlinkOverflowTests: DaemonTestCase {
         try lab.exec(director, ["ip", "addr", "add", "\(vip)/32", "dev", "lo"])
         try writeConfig(fall: 1000, pollInterval: "200ms")
         let pid = try startDaemon()
-        try waitFor("ospfd.conf installed at start") { installedOSPFConfig().contains(" network 198.18.0.0/24 area 0.0.0.0\n") }
+        try waitFor("ospfd.conf installed at start") {
+            installedOSPFConfig().contains(" network 198.18.0.0/24 area 0.0.0.0\n")
+        }
         XCTAssertEqual(metric("ecmpd_netlink_event_overflows_total"), 0)
 
         // 2,000 adds and 2,000 deletes on the other veth end: net nothing,
@@ -29,14 +31,21 @@ final class NetlinkOverflowTests: DaemonTestCase {
         kill(pid, SIGCONT)
 
         try waitFor("the overflow counted") { (metric("ecmpd_netlink_event_overflows_total") ?? 0) >= 1 }
-        try waitFor("ospfd.conf reflecting the final network") { installedOSPFConfig().contains(" network 198.18.200.0/24 area 0.0.0.0\n") }
-        print("\(batch.count) events flooded; overflows counted: \(metric("ecmpd_netlink_event_overflows_total") ?? -1); ospfd.conf current \(ContinuousClock().now - resumed) after SIGCONT")
+        try waitFor("ospfd.conf reflecting the final network") {
+            installedOSPFConfig().contains(" network 198.18.200.0/24 area 0.0.0.0\n")
+        }
+        print(
+            "\(batch.count) events flooded; overflows counted: \(metric("ecmpd_netlink_event_overflows_total") ?? -1); ospfd.conf current \(ContinuousClock().now - resumed) after SIGCONT"
+        )
         XCTAssertFalse(installedOSPFConfig().contains("198.19."), "nothing of the flood is left in the render")
         try waitFor("a network-resync event") { try !events("network-resync").isEmpty }
         XCTAssertTrue((try events("network-resync").first?["reason"] as? String ?? "").contains("ENOBUFS"))
         XCTAssertTrue(log().contains("rtnetlink events lost"), "logged")
-        XCTAssertTrue(try events("routing-reload").contains { ($0["reason"] as? String ?? "").contains("rtnetlink overflow resync") },
-                      "the resync rendered at once rather than as a debounced network change")
+        XCTAssertTrue(
+            try events("routing-reload").contains {
+                ($0["reason"] as? String ?? "").contains("rtnetlink overflow resync")
+            },
+            "the resync rendered at once rather than as a debounced network change")
         XCTAssertTrue(try loopback().contains("\(vip)/32"))
     }
 }

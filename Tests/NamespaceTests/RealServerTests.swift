@@ -27,8 +27,12 @@ final class RealServerTests: XCTestCase {
 
     func setSysctls(ignore: Int, announce: Int) throws {
         for interface in ["all", "lo"] {
-            try lab.exec(server, ["sysctl", "-q", "-w", "net.ipv4.conf.\(interface).arp_ignore=\(ignore)",
-                                  "net.ipv4.conf.\(interface).arp_announce=\(announce)"])
+            try lab.exec(
+                server,
+                [
+                    "sysctl", "-q", "-w", "net.ipv4.conf.\(interface).arp_ignore=\(ignore)",
+                    "net.ipv4.conf.\(interface).arp_announce=\(announce)",
+                ])
         }
     }
 
@@ -46,9 +50,13 @@ final class RealServerTests: XCTestCase {
     }
 
     @discardableResult
-    func realserver(_ verb: String, _ vips: [String], json: Bool = false, allowFailure: Bool = false) throws -> (status: Int32, output: String) {
-        try lab.exec(server, [Command.ecmpd, "realserver", verb, "--state-file", stateFile] + vips.flatMap { ["--vip", $0] }
-            + (json ? ["--json"] : []), allowFailure: allowFailure)
+    func realserver(_ verb: String, _ vips: [String], json: Bool = false, allowFailure: Bool = false) throws -> (
+        status: Int32, output: String
+    ) {
+        try lab.exec(
+            server,
+            [Command.ecmpd, "realserver", verb, "--state-file", stateFile] + vips.flatMap { ["--vip", $0] }
+                + (json ? ["--json"] : []), allowFailure: allowFailure)
     }
 
     func testUpStatusDownRoundTripRestoresThePreviousValues() throws {
@@ -81,7 +89,9 @@ final class RealServerTests: XCTestCase {
         let again = try realserver("up", [vip]).output
         XCTAssertTrue(again.contains("nothing to change"), again)
         XCTAssertTrue(again.contains("\(vip)/32 on lo: present (added by ecmpd)"), again)
-        XCTAssertEqual(try String(contentsOfFile: stateFile, encoding: .utf8), record, "the second up keeps the first up's previous values")
+        XCTAssertEqual(
+            try String(contentsOfFile: stateFile, encoding: .utf8), record,
+            "the second up keeps the first up's previous values")
         try realserver("down", [vip])
         XCTAssertEqual(try sysctls(), ["0", "1", "0", "1"])
         XCTAssertFalse(try onLoopback(vip))
@@ -104,7 +114,8 @@ final class RealServerTests: XCTestCase {
         try lab.exec(server, ["ip", "addr", "del", "\(vip)/32", "dev", "lo"])
         let missingAddress = try realserver("status", [vip], allowFailure: true)
         XCTAssertEqual(missingAddress.status, 1)
-        XCTAssertTrue(missingAddress.output.contains("\(vip)/32 on lo: missing, expected present"), missingAddress.output)
+        XCTAssertTrue(
+            missingAddress.output.contains("\(vip)/32 on lo: missing, expected present"), missingAddress.output)
 
         try realserver("up", [vip])
         try lab.exec(server, ["sysctl", "-q", "-w", "net.ipv4.conf.lo.arp_announce=0"])
@@ -112,7 +123,9 @@ final class RealServerTests: XCTestCase {
         XCTAssertEqual(missingSysctl.status, 1)
         let report = try JSONSerialization.jsonObject(with: Data(missingSysctl.output.utf8)) as? [String: Any]
         let pieces = report?["pieces"] as? [[String: Any]] ?? []
-        XCTAssertEqual(pieces.filter { $0["ok"] as? Bool == false }.map { $0["name"] as? String }, ["net.ipv4.conf.lo.arp_announce"])
+        XCTAssertEqual(
+            pieces.filter { $0["ok"] as? Bool == false }.map { $0["name"] as? String },
+            ["net.ipv4.conf.lo.arp_announce"])
     }
 
     func testDownLeavesASysctlChangedSinceUp() throws {

@@ -38,7 +38,8 @@ final class RoutingDaemonFaultTests: DaemonTestCase {
     /// daemons configured by ecmpd's start-up install.
     func startConfigured(routing extra: [String] = []) throws -> pid_t {
         try lab.exec(director, ["ip", "addr", "add", "\(vip)/32", "dev", "lo"])
-        try writeConfig(fall: 1000, pollInterval: "200ms", routing: ["reload: frr-reload", "pathspace: \(pathspace)"] + extra)
+        try writeConfig(
+            fall: 1000, pollInterval: "200ms", routing: ["reload: frr-reload", "pathspace: \(pathspace)"] + extra)
         let pid = try startDaemon()
         try waitFor("ospfd configured by the start-up reload", timeout: .seconds(60)) {
             (try? runningConfig())?.contains(" ospf router-id 198.18.0.2\n") == true
@@ -57,11 +58,14 @@ final class RoutingDaemonFaultTests: DaemonTestCase {
         print("ospfd down reported \(down) after SIGKILL")
         XCTAssertEqual(metric("ecmpd_routing_daemon_up{daemon=\"ospfd\"}"), 0)
         XCTAssertEqual(metric("ecmpd_routing_daemon_up{daemon=\"zebra\"}"), 1)
-        XCTAssertTrue((daemonRow("ospfd")?["detail"] as? String ?? "").contains("has exited"), "\(daemonRow("ospfd") ?? [:])")
+        XCTAssertTrue(
+            (daemonRow("ospfd")?["detail"] as? String ?? "").contains("has exited"), "\(daemonRow("ospfd") ?? [:])")
         let text = try lab.exec(director, [Command.ecmpd, "status", "--address", listen]).output
         XCTAssertTrue(text.contains("ospfd: DOWN for "), text)
         try waitFor("a routing-daemon event for the stop") {
-            try events("routing-daemon").contains { $0["result"] as? String == "failed" && $0["reason"] as? String == "ospfd stopped" }
+            try events("routing-daemon").contains {
+                $0["result"] as? String == "failed" && $0["reason"] as? String == "ospfd stopped"
+            }
         }
         XCTAssertTrue(try loopback().contains("\(vip)/32"), "the VIP stays on lo while ospfd is gone")
         XCTAssertEqual(state(of: vip), "announced")
@@ -82,11 +86,13 @@ final class RoutingDaemonFaultTests: DaemonTestCase {
         // reload command returns, which can be after ospfd shows the config
         // it applied (CI: the last event was still the start-up reload).
         try waitFor("the restart's routing-reload event") {
-            (try events("routing-reload").last?["reason"] as? String ?? "").hasSuffix(": files unchanged; reloaded ospfd")
+            (try events("routing-reload").last?["reason"] as? String ?? "").hasSuffix(
+                ": files unchanged; reloaded ospfd")
         }
         let reload = try XCTUnwrap(try events("routing-reload").last)
         XCTAssertEqual(reload["result"] as? String, "ok", "\(reload)")
-        XCTAssertTrue(try events("routing-daemon").contains { ($0["reason"] as? String ?? "").hasPrefix("ospfd running again") })
+        XCTAssertTrue(
+            try events("routing-daemon").contains { ($0["reason"] as? String ?? "").hasPrefix("ospfd running again") })
         XCTAssertTrue(try loopback().contains("\(vip)/32"))
     }
 
@@ -95,9 +101,12 @@ final class RoutingDaemonFaultTests: DaemonTestCase {
         XCTAssertEqual(metric("ecmpd_routing_failures_total"), 0)
 
         // A changed ospfd.conf (lo's cost) and a reload that refuses.
-        try writeConfig(fall: 1000, pollInterval: "200ms", routing: [
-            "reload: command", "pathspace: \(pathspace)", "reload_command: [/bin/sh, -c, \"echo refusing to reload {daemon} >&2; exit 1\"]",
-        ], loCost: 20)
+        try writeConfig(
+            fall: 1000, pollInterval: "200ms",
+            routing: [
+                "reload: command", "pathspace: \(pathspace)",
+                "reload_command: [/bin/sh, -c, \"echo refusing to reload {daemon} >&2; exit 1\"]",
+            ], loCost: 20)
         kill(pid, SIGHUP)
         try waitFor("a failed routing-reload event") {
             try events("routing-reload").contains { $0["result"] as? String == "failed" }
@@ -123,7 +132,9 @@ final class RoutingDaemonFaultTests: DaemonTestCase {
             let check = try Command.run(["vtysh", "-C", "-f", "\(routingDirectory)/\(file)"], allowFailure: true)
             XCTAssertEqual(check.status, 0, "\(file) does not parse: \(check.output)")
         }
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: routingDirectory).filter { $0.hasPrefix(".") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: routingDirectory).filter {
+            $0.hasPrefix(".")
+        }
         XCTAssertEqual(leftovers, [], "temporary files left behind")
 
         // Retried on its own, but backing off (2 s, 4 s, 8 s ...): retries
@@ -131,11 +142,15 @@ final class RoutingDaemonFaultTests: DaemonTestCase {
         Thread.sleep(forTimeInterval: 13)
         let failures = try events("routing-reload").filter { $0["result"] as? String == "failed" }
         let times = failures.compactMap(Self.date)
-        print("failed reloads in \(clock.now - firstFailure): \(failures.count), at \(times.map { $0.timeIntervalSince(times[0]) })")
+        print(
+            "failed reloads in \(clock.now - firstFailure): \(failures.count), at \(times.map { $0.timeIntervalSince(times[0]) })"
+        )
         XCTAssertGreaterThanOrEqual(failures.count, 3, "retried without any other trigger")
         XCTAssertLessThanOrEqual(failures.count, 5, "backed off, not retried every second")
         if times.count >= 3 {
-            XCTAssertGreaterThan(times[2].timeIntervalSince(times[1]), times[1].timeIntervalSince(times[0]) * 1.5, "the gaps grow: \(times)")
+            XCTAssertGreaterThan(
+                times[2].timeIntervalSince(times[1]), times[1].timeIntervalSince(times[0]) * 1.5,
+                "the gaps grow: \(times)")
         }
         XCTAssertEqual(metric("ecmpd_routing_failures_total"), Double(failures.count))
         XCTAssertTrue(try loopback().contains("\(vip)/32"), "a failing reload never touches the VIPs")

@@ -28,9 +28,11 @@ final class UntrustedInputTests: XCTestCase {
 
     /// Lines shaped like /etc/shadow, the token in the salt and the hash.
     func writeShadow() throws -> String {
-        try lab.write("secret/shadow", (1...8).map {
-            "user\($0):$6$\(token)s\($0)$\(token)h\($0)/Ab.c:19700:0:99999:7:::\n"
-        }.joined())
+        try lab.write(
+            "secret/shadow",
+            (1...8).map {
+                "user\($0):$6$\(token)s\($0)$\(token)h\($0)/Ab.c:19700:0:99999:7:::\n"
+            }.joined())
     }
 
     /// Shaped like /proc/self/environ: NUL-separated, no newline.
@@ -40,33 +42,37 @@ final class UntrustedInputTests: XCTestCase {
 
     func assertLeaksNothing(_ text: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertFalse(text.contains(token), "\(what) echoes the secret file:\n\(text)", file: file, line: line)
-        XCTAssertFalse(text.contains("19700:0:99999"), "\(what) echoes a line of the secret file:\n\(text)",
-                       file: file, line: line)
+        XCTAssertFalse(
+            text.contains("19700:0:99999"), "\(what) echoes a line of the secret file:\n\(text)",
+            file: file, line: line)
     }
 
     func keepalivedConfig(including secret: String) throws -> String {
-        try lab.write("keepalived.conf", """
-        virtual_server 198.18.0.100 80 {
-            lb_algo rr
-            lb_kind DR
-            protocol TCP
-            real_server 198.18.0.4 80 {
-                TCP_CHECK {
-                    connect_timeout 3
+        try lab.write(
+            "keepalived.conf",
+            """
+            virtual_server 198.18.0.100 80 {
+                lb_algo rr
+                lb_kind DR
+                protocol TCP
+                real_server 198.18.0.4 80 {
+                    TCP_CHECK {
+                        connect_timeout 3
+                    }
                 }
             }
-        }
-        include \(secret)
+            include \(secret)
 
-        """)
+            """)
     }
 
     func testImportOfAConfigIncludingASecretFileLeaksNoLineOfItToStdoutStderrOrTheYAML() throws {
         for secret in [try writeShadow(), try writeEnviron()] {
             let config = try keepalivedConfig(including: secret)
             let output = lab.path("imported.yaml")
-            let written = try Command.run([Command.ecmpd, "import-keepalived", config, "--output", output],
-                                          allowFailure: true)
+            let written = try Command.run(
+                [Command.ecmpd, "import-keepalived", config, "--output", output],
+                allowFailure: true)
             let printed = try Command.run([Command.ecmpd, "import-keepalived", config], allowFailure: true)
             for (result, how) in [(written, "with --output"), (printed, "to stdout")] {
                 XCTAssertEqual(result.status, 1, "\(secret) \(how): the import stops:\n\(result.output)")
@@ -83,8 +89,10 @@ final class UntrustedInputTests: XCTestCase {
     func testCheckAndRenderOfAFileThatIsNotAnEcmpdConfigLeakNoLineOfIt() throws {
         let oneLine = try lab.write("secret/token", "ghp_\(token)\n")
         for secret in [try writeShadow(), try writeEnviron(), oneLine] {
-            for command in [["check", "--config", secret], ["check", "--no-network", "--config", secret],
-                            ["render", "--config", secret]] {
+            for command in [
+                ["check", "--config", secret], ["check", "--no-network", "--config", secret],
+                ["render", "--config", secret],
+            ] {
                 let result = try lab.exec(director, [Command.ecmpd] + command, allowFailure: true)
                 XCTAssertEqual(result.status, 1, "\(command): \(result.output)")
                 assertLeaksNothing(result.output, command.joined(separator: " "))
@@ -119,8 +127,9 @@ final class UntrustedInputTests: XCTestCase {
             let result = try lab.exec(director, check, allowFailure: true)
             XCTAssertEqual(result.status, 1, "\(role): \(result.output)")
             for (index, vip) in vips.enumerated() {
-                XCTAssertTrue(result.output.contains("vips[\(index)].address: \"\(vip)\": \(expected[vip]!)"),
-                              "\(role) \(vip):\n\(result.output)")
+                XCTAssertTrue(
+                    result.output.contains("vips[\(index)].address: \"\(vip)\": \(expected[vip]!)"),
+                    "\(role) \(vip):\n\(result.output)")
             }
         }
         // With the host's network read, `render` refuses them as well.
@@ -150,11 +159,13 @@ final class UntrustedInputTests: XCTestCase {
             let check = [Command.ecmpd, "check", "--role", role, "--config", config]
             let result = try lab.exec(director, check, allowFailure: true)
             XCTAssertEqual(result.status, 0, "\(role): warnings do not fail the check:\n\(result.output)")
-            let warning = "warning: vips[0].address: \"198.18.0.100\": "
+            let warning =
+                "warning: vips[0].address: \"198.18.0.100\": "
                 + "is inside 198.18.0.0/24, a connected prefix of eth0"
             XCTAssertTrue(result.output.contains(warning), "\(role):\n\(result.output)")
-            XCTAssertFalse(result.output.contains("vips[1].address"),
-                           "198.18.9.1 is on no connected prefix:\n\(result.output)")
+            XCTAssertFalse(
+                result.output.contains("vips[1].address"),
+                "198.18.9.1 is on no connected prefix:\n\(result.output)")
         }
     }
 }

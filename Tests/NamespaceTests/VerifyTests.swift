@@ -42,7 +42,8 @@ final class VerifyTests: XCTestCase {
     /// Runs `ecmpd verify --vip VIP ARGS` in the router namespace. FRR is
     /// not running here; --no-frr keeps vtysh off the host's own instance.
     func verify(_ arguments: [String], frr: Bool = false) throws -> (status: Int32, output: String) {
-        try lab.exec(router, [Command.ecmpd, "verify", "--vip", vip] + arguments + (frr ? [] : ["--no-frr"]), allowFailure: true)
+        try lab.exec(
+            router, [Command.ecmpd, "verify", "--vip", vip] + arguments + (frr ? [] : ["--no-frr"]), allowFailure: true)
     }
 
     func json(_ output: String) throws -> [String: Any] {
@@ -55,14 +56,17 @@ final class VerifyTests: XCTestCase {
 
     /// The kernel's nexthops as `verify --json` reports them, and that
     /// `--expect N` and `--expect-nexthops` both match.
-    func assertVerifies(_ expected: [String], source: String, nexthopObject: Int?, _ context: String,
-                        file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertVerifies(
+        _ expected: [String], source: String, nexthopObject: Int?, _ context: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let result = try verify(["--expect", "\(expected.count)", "--json"])
         XCTAssertEqual(result.status, 0, "\(context): \(result.output)", file: file, line: line)
         let kernel = try XCTUnwrap(try json(result.output)["kernel"] as? [String: Any], file: file, line: line)
         let nexthops = kernel["nexthops"] as? [[String: Any]] ?? []
         XCTAssertEqual(nexthops.compactMap { $0["gateway"] as? String }, expected, context, file: file, line: line)
-        XCTAssertEqual(Set(nexthops.compactMap { $0["interface"] as? String }), ["lan"], context, file: file, line: line)
+        XCTAssertEqual(
+            Set(nexthops.compactMap { $0["interface"] as? String }), ["lan"], context, file: file, line: line)
         XCTAssertEqual(kernel["nexthopSource"] as? String, source, context, file: file, line: line)
         XCTAssertEqual(kernel["nexthopObjectID"] as? Int, nexthopObject, context, file: file, line: line)
         let exact = try verify(["--expect-nexthops", expected.reversed().joined(separator: ",")])
@@ -84,7 +88,8 @@ final class VerifyTests: XCTestCase {
         _ = FileManager.default.createFile(atPath: output, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Command.resolve("ip"))
-        process.arguments = ["netns", "exec", router, Command.ecmpd, "verify", "--vip", vip, "--watch", "--json"]
+        process.arguments =
+            ["netns", "exec", router, Command.ecmpd, "verify", "--vip", vip, "--watch", "--json"]
             + arguments + (frr ? [] : ["--no-frr"])
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         process.standardOutput = handle
@@ -121,7 +126,9 @@ final class VerifyTests: XCTestCase {
             for count in 1...3 {
                 let expected = Array(gateways.prefix(count))
                 try ip(["route", "add", "\(vip)/32"] + expected.flatMap { ["nexthop", "via", $0, "dev", "lan"] })
-                try assertVerifies(expected, source: "route-message", nexthopObject: nil, "multipath, \(count) nexthops, compat \(mode)")
+                try assertVerifies(
+                    expected, source: "route-message", nexthopObject: nil,
+                    "multipath, \(count) nexthops, compat \(mode)")
                 try ip(["route", "del", "\(vip)/32"])
             }
         }
@@ -134,8 +141,9 @@ final class VerifyTests: XCTestCase {
                 try addNexthopGroup(count)
                 try ip(["route", "add", "\(vip)/32", "nhid", "10"])
                 // compat mode 1 adds RTA_MULTIPATH (libnl reads it); 0 leaves only RTA_NH_ID.
-                try assertVerifies(Array(gateways.prefix(count)), source: mode == 1 ? "route-message" : "nexthop-objects",
-                                   nexthopObject: 10, "nhid group of \(count), compat \(mode)")
+                try assertVerifies(
+                    Array(gateways.prefix(count)), source: mode == 1 ? "route-message" : "nexthop-objects",
+                    nexthopObject: 10, "nhid group of \(count), compat \(mode)")
                 try ip(["route", "del", "\(vip)/32"])
                 try ip(["nexthop", "flush"])
             }
@@ -148,7 +156,9 @@ final class VerifyTests: XCTestCase {
         try ip(["route", "add", "\(vip)/32", "nhid", "7"])
         for mode in [1, 0] {
             try setCompatMode(mode)
-            try assertVerifies([gateways[1]], source: mode == 1 ? "route-message" : "nexthop-objects", nexthopObject: 7, "nhid 7, compat \(mode)")
+            try assertVerifies(
+                [gateways[1]], source: mode == 1 ? "route-message" : "nexthop-objects", nexthopObject: 7,
+                "nhid 7, compat \(mode)")
         }
     }
 
@@ -160,7 +170,9 @@ final class VerifyTests: XCTestCase {
         try ip(["route", "add", "\(vip)/32", "nhid", "10"])
         let result = try verify(["--expect", "3"])
         XCTAssertEqual(result.status, 1, result.output)
-        XCTAssertTrue(result.output.contains("problem: expected 3 nexthops, found 2: via 198.18.0.2 dev lan, via 198.18.0.3 dev lan"), result.output)
+        XCTAssertTrue(
+            result.output.contains(
+                "problem: expected 3 nexthops, found 2: via 198.18.0.2 dev lan, via 198.18.0.3 dev lan"), result.output)
     }
 
     func testGatewayMismatchNamesMissingAndUnexpected() throws {
@@ -179,7 +191,8 @@ final class VerifyTests: XCTestCase {
         let missing = try verify([])
         XCTAssertEqual(missing.status, 1, missing.output)
         XCTAssertTrue(missing.output.contains("problem: the kernel has no route to 198.18.0.100/32"), missing.output)
-        XCTAssertTrue(missing.output.contains("follows 198.18.0.0/24"), "the covering route is named: \(missing.output)")
+        XCTAssertTrue(
+            missing.output.contains("follows 198.18.0.0/24"), "the covering route is named: \(missing.output)")
         let withdrawn = try verify(["--expect", "0", "--json"])
         XCTAssertEqual(withdrawn.status, 0, withdrawn.output)
         XCTAssertEqual((try json(withdrawn.output)["kernel"] as? [String: Any])?["present"] as? Bool, false)
@@ -189,7 +202,9 @@ final class VerifyTests: XCTestCase {
     /// the route; verify still reports the route, with no nexthops.
     func testBlackholeRoutesHaveNoNexthops() throws {
         try ip(["nexthop", "add", "id", "5", "blackhole"])
-        for (form, route) in [("blackhole route", ["blackhole", "\(vip)/32"]), ("blackhole nexthop object", ["\(vip)/32", "nhid", "5"])] {
+        for (form, route) in [
+            ("blackhole route", ["blackhole", "\(vip)/32"]), ("blackhole nexthop object", ["\(vip)/32", "nhid", "5"]),
+        ] {
             try ip(["route", "add"] + route)
             for mode in [1, 0] {
                 try setCompatMode(mode)
@@ -219,7 +234,8 @@ final class VerifyTests: XCTestCase {
         XCTAssertEqual(report["agreement"] as? String, "not-checked")
         let frr = report["frr"] as? [String: Any]
         XCTAssertEqual(frr?["available"] as? Bool, false)
-        XCTAssertTrue((frr?["reason"] as? String)?.contains("failed to connect to any daemons") == true, "\(frr ?? [:])")
+        XCTAssertTrue(
+            (frr?["reason"] as? String)?.contains("failed to connect to any daemons") == true, "\(frr ?? [:])")
     }
 
     // MARK: Watch
@@ -236,19 +252,24 @@ final class VerifyTests: XCTestCase {
         XCTAssertEqual(status, 0, (try? String(contentsOfFile: watch.output, encoding: .utf8)) ?? "")
         let events = try lines(watch.output)
         XCTAssertEqual(events.map { $0["event"] as? String }, ["initial", "change"])
-        XCTAssertEqual((events[1]["removed"] as? [[String: Any]])?.compactMap { $0["gateway"] as? String }, ["198.18.0.4"])
+        XCTAssertEqual(
+            (events[1]["removed"] as? [[String: Any]])?.compactMap { $0["gateway"] as? String }, ["198.18.0.4"])
         XCTAssertEqual((events[1]["nexthops"] as? [[String: Any]])?.count, 2)
         XCTAssertEqual(events[1]["matchesExpectation"] as? Bool, true)
         for event in events {
             let time = event["time"] as? String ?? ""
-            XCTAssertNotNil(time.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression), time)
+            XCTAssertNotNil(
+                time.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression), time)
         }
     }
 
     func testWatchSeesAMultipathRouteReplaced() throws {
         try ip(["route", "add", "\(vip)/32", "nexthop", "via", gateways[0], "nexthop", "via", gateways[1]])
         let watch = try startWatch(["--count", "1", "--timeout", "20"])
-        try ip(["route", "replace", "\(vip)/32", "nexthop", "via", gateways[0], "nexthop", "via", gateways[1], "nexthop", "via", gateways[2]])
+        try ip([
+            "route", "replace", "\(vip)/32", "nexthop", "via", gateways[0], "nexthop", "via", gateways[1], "nexthop",
+            "via", gateways[2],
+        ])
         XCTAssertEqual(try waitForExit(watch.process), 0)
         let change = try XCTUnwrap(try lines(watch.output).last)
         XCTAssertEqual((change["added"] as? [[String: Any]])?.compactMap { $0["gateway"] as? String }, ["198.18.0.4"])
@@ -283,24 +304,28 @@ final class VerifyTests: XCTestCase {
         try lab.link(router, "lan2", directors[1], "eth0")
         try lab.exec(router, ["ip", "link", "set", "lan2", "master", "br0"])
         let routerSpace = "\(lab.prefix)r"
-        try render(router, role: "router", name: "rtr", pathspace: routerSpace, yaml: """
-        node: { hostname: router }
-        ospf: { interfaces: [br0] }
-        vips: [{ address: \(vip) }]
-        """)
+        try render(
+            router, role: "router", name: "rtr", pathspace: routerSpace,
+            yaml: """
+                node: { hostname: router }
+                ospf: { interfaces: [br0] }
+                vips: [{ address: \(vip) }]
+                """)
         for (index, director) in directors.enumerated() {
             let address = gateways[index]
             try lab.exec(director, ["ip", "addr", "add", "\(address)/24", "dev", "eth0"])
             try lab.exec(director, ["ip", "route", "add", "default", "via", "198.18.0.1"])
             try lab.exec(director, ["ip", "addr", "add", "\(vip)/32", "dev", "lo"])
-            try render(director, role: "director", name: "dir\(index)", pathspace: "\(lab.prefix)d\(index)", yaml: """
-            node: { hostname: director-\(index + 1) }
-            routing: { pathspace: \(lab.prefix)d\(index) }
-            vips:
-              - address: \(vip)
-                services:
-                  - { port: 80, real_servers: [{ address: 198.18.0.20 }] }
-            """)
+            try render(
+                director, role: "director", name: "dir\(index)", pathspace: "\(lab.prefix)d\(index)",
+                yaml: """
+                    node: { hostname: director-\(index + 1) }
+                    routing: { pathspace: \(lab.prefix)d\(index) }
+                    vips:
+                      - address: \(vip)
+                        services:
+                          - { port: 80, real_servers: [{ address: 198.18.0.20 }] }
+                    """)
         }
         try NetnsLab.waitFor("the router's kernel route to the VIP via both directors", timeout: .seconds(60)) {
             try verify(["--expect", "2"]).status == 0
@@ -308,7 +333,8 @@ final class VerifyTests: XCTestCase {
 
         for mode in [1, 0] {
             try setCompatMode(mode)
-            let result = try verify(["--expect-nexthops", "198.18.0.2,198.18.0.3", "--pathspace", routerSpace, "--json"], frr: true)
+            let result = try verify(
+                ["--expect-nexthops", "198.18.0.2,198.18.0.3", "--pathspace", routerSpace, "--json"], frr: true)
             XCTAssertEqual(result.status, 0, "compat \(mode): \(result.output)")
             let report = try json(result.output)
             XCTAssertEqual(report["agreement"] as? String, "agree", result.output)

@@ -15,7 +15,9 @@ public enum Command {
     /// in a file so daemonizing programs cannot hang it) and fails with
     /// its output unless it succeeds or `allowFailure` is set.
     @discardableResult
-    public static func run(_ argv: [String], allowFailure: Bool = false, timeout: Duration = .seconds(120)) throws -> (status: Int32, output: String) {
+    public static func run(_ argv: [String], allowFailure: Bool = false, timeout: Duration = .seconds(120)) throws -> (
+        status: Int32, output: String
+    ) {
         let resolved = [try resolve(argv[0])] + argv.dropFirst()
         let result = try ProcessRunner.run(resolved, timeout: timeout, outputLimit: 4 << 20)
         if result.timedOut {
@@ -31,7 +33,9 @@ public enum Command {
     public static func resolve(_ program: String) throws -> String {
         if program.contains("/") { return program }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
-        for directory in path.split(separator: ":").map(String.init) + ["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"] {
+        for directory in path.split(separator: ":").map(String.init) + [
+            "/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin",
+        ] {
             let candidate = "\(directory)/\(program)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }

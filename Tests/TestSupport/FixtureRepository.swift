@@ -4,7 +4,8 @@ import Foundation
 /// source file's path, so tests read what ships.
 public enum FixtureRepository {
     public static func url(_ relative: String) -> URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent(relative)
     }
 }

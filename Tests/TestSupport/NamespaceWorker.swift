@@ -19,7 +19,9 @@ public final class NamespaceWorker: @unchecked Sendable {
     /// `namespace` is a name under /var/run/netns (`ip netns add`).
     public init(namespace: String) throws {
         let descriptor = open("/var/run/netns/\(namespace)", O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw Failure(description: "open /var/run/netns/\(namespace): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else {
+            throw Failure(description: "open /var/run/netns/\(namespace): \(String(cString: strerror(errno)))")
+        }
         let entered = NSCondition()
         let result = Box()
         let thread = Thread { [self] in

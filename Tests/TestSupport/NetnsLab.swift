@@ -17,7 +17,8 @@ public final class NetnsLab {
 
     public init() throws {
         prefix = "e\(getpid() % 100_000)\(NetnsLab.counter.next())"
-        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ecmpd-\(prefix)-\(UUID().uuidString.prefix(8))")
+        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "ecmpd-\(prefix)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         chmod(directory.path, 0o755)
     }
@@ -26,7 +27,7 @@ public final class NetnsLab {
     public static func prerequisites() -> String? {
         if geteuid() != 0 { return "the namespace tier needs root (ip netns, FRR)" }
         for program in ["/usr/lib/frr/zebra", "/usr/lib/frr/ospfd", "/usr/bin/vtysh", "/usr/lib/frr/frr-reload.py"]
-            where !FileManager.default.fileExists(atPath: program) {
+        where !FileManager.default.fileExists(atPath: program) {
             return "\(program) is missing: run scripts/install-deps.sh (Debian packages frr, frr-pythontools)"
         }
         if (try? Command.resolve("ip")) == nil { return "iproute2's ip is missing" }
@@ -67,7 +68,9 @@ public final class NetnsLab {
     }
 
     @discardableResult
-    public func exec(_ namespace: String, _ argv: [String], allowFailure: Bool = false) throws -> (status: Int32, output: String) {
+    public func exec(_ namespace: String, _ argv: [String], allowFailure: Bool = false) throws -> (
+        status: Int32, output: String
+    ) {
         try Command.run(["ip", "netns", "exec", namespace] + argv, allowFailure: allowFailure)
     }
 
@@ -109,7 +112,9 @@ public final class NetnsLab {
         let cArgs = full.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
         let status = posix_spawn(&pid, "/usr/bin/env", &actions, nil, cArgs, environ)
-        guard status == 0 else { throw Command.Failure(argv: full, status: status, output: String(cString: strerror(status))) }
+        guard status == 0 else {
+            throw Command.Failure(argv: full, status: status, output: String(cString: strerror(status)))
+        }
         children.append(pid)
         return pid
     }
@@ -147,12 +152,15 @@ public final class NetnsLab {
 
     /// Polls `condition` until it holds or `timeout` passes; returns how long it took.
     @discardableResult
-    public static func waitFor(_ what: String, timeout: Duration, interval: Duration = .milliseconds(50), _ condition: () throws -> Bool) throws -> Duration {
+    public static func waitFor(
+        _ what: String, timeout: Duration, interval: Duration = .milliseconds(50), _ condition: () throws -> Bool
+    ) throws -> Duration {
         let clock = ContinuousClock()
         let start = clock.now
         while clock.now - start < timeout {
             if try condition() { return clock.now - start }
-            Thread.sleep(forTimeInterval: Double(interval.components.attoseconds) / 1e18 + Double(interval.components.seconds))
+            Thread.sleep(
+                forTimeInterval: Double(interval.components.attoseconds) / 1e18 + Double(interval.components.seconds))
         }
         throw Command.Failure(argv: ["wait for", what], status: -1, output: "still not true after \(timeout)")
     }
@@ -167,13 +175,17 @@ public final class NetnsLab {
         }
         children.removeAll()
         for daemon in daemons.reversed() {
-            guard let text = try? String(contentsOfFile: daemon.pidFile, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
+            guard let text = try? String(contentsOfFile: daemon.pidFile, encoding: .utf8),
+                let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            else { continue }
             kill(pid, SIGTERM)
             for _ in 0..<50 where kill(pid, 0) == 0 { usleep(20_000) }
             if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         }
         daemons.removeAll()
-        for namespace in namespaces.reversed() { _ = try? Command.run(["ip", "netns", "del", namespace], allowFailure: true) }
+        for namespace in namespaces.reversed() {
+            _ = try? Command.run(["ip", "netns", "del", namespace], allowFailure: true)
+        }
         namespaces.removeAll()
         for run in runDirectories { try? FileManager.default.removeItem(atPath: run) }
         runDirectories.removeAll()
@@ -184,5 +196,9 @@ public final class NetnsLab {
 private final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
-    func next() -> Int { lock.withLock { value += 1; return value } }
+    func next() -> Int {
+        lock.withLock {
+            value += 1; return value
+        }
+    }
 }

@@ -11,7 +11,8 @@ import Yams
 public enum ConfigEmitter {
     /// The YAML text of `config`, preceded by `header` as `# ` comment lines.
     public static func yaml(_ config: Config, header: [String] = []) -> String {
-        let comments = header
+        let comments =
+            header
             .flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false) }
             .map { $0.isEmpty ? "#" : "# \($0)" }
         let body: String

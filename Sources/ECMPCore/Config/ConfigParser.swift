@@ -6,7 +6,9 @@ import Yams
 /// unless the whole file is valid.
 public enum ConfigParser {
     /// IPVS schedulers in Linux 6.1 (net/netfilter/ipvs/ip_vs_*.c).
-    public static let knownSchedulers = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"]
+    public static let knownSchedulers = [
+        "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos",
+    ]
     public static let knownSchedulerFlags = ["mh-fallback", "mh-port", "sh-fallback", "sh-port", "one-packet"]
 
     /// How deep YAML may nest. An ecmpd config nests nine levels (the
@@ -38,7 +40,9 @@ public enum ConfigParser {
             throw ConfigErrors([ConfigProblem(file: file, message: "cannot parse YAML: \(error)")])
         }
         guard let root else {
-            throw ConfigErrors([ConfigProblem(file: file, line: 1, message: "the file is empty; at least `vips:` is needed")])
+            throw ConfigErrors([
+                ConfigProblem(file: file, line: 1, message: "the file is empty; at least `vips:` is needed")
+            ])
         }
         if let reason = notAConfigReason(root) {
             throw ConfigErrors([UntrustedText.notAConfig(file, line: root.mark?.line ?? 1, kind, reason)])
@@ -74,8 +78,11 @@ public enum ConfigParser {
                 return !sections.contains(key) && Suggestion.closest(to: key, among: sections) == nil
             }
             guard !keys.isEmpty, foreign else { return nil }
-            let which = keys.count == 1 && mapping.count == 1 ? "its only key is not"
-                : keys.count < mapping.count ? "none of its first \(keys.count) keys is" : "none of its \(keys.count) keys is"
+            let which =
+                keys.count == 1 && mapping.count == 1
+                ? "its only key is not"
+                : keys.count < mapping.count
+                    ? "none of its first \(keys.count) keys is" : "none of its \(keys.count) keys is"
             return "\(which) a section of one (\(sections.joined(separator: ", ")))"
         }
     }
@@ -85,19 +92,23 @@ public enum ConfigParser {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
             return ConfigProblem(file: file, line: mark.line, column: mark.column, message: "YAML syntax: \(problem)")
         case .composer(_, let problem, let mark, _):
-            return ConfigProblem(file: file, line: mark.line, column: mark.column, message: "YAML structure: \(problem)")
+            return ConfigProblem(
+                file: file, line: mark.line, column: mark.column, message: "YAML structure: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return ConfigProblem(file: file, line: context.mark.line, column: context.mark.column,
-                                 value: duplicates.prefix(3).map(UntrustedText.keyword).joined(separator: ", "),
-                                 message: "duplicate key in the mapping that starts here; "
-                                    + "YAML parsers differ on which one wins")
+            return ConfigProblem(
+                file: file, line: context.mark.line, column: context.mark.column,
+                value: duplicates.prefix(3).map(UntrustedText.keyword).joined(separator: ", "),
+                message: "duplicate key in the mapping that starts here; "
+                    + "YAML parsers differ on which one wins")
         case .reader(let problem, let offset, _, _):
             // libyaml's reader knows only the byte offset; the line is what an editor jumps to.
             let (line, column) = SourceText.position(ofByte: offset ?? 0, in: text.utf8)
-            return ConfigProblem(file: file, line: line, column: column,
-                                 message: "unreadable YAML\(offset.map { " at byte offset \($0)" } ?? ""): \(problem)")
+            return ConfigProblem(
+                file: file, line: line, column: column,
+                message: "unreadable YAML\(offset.map { " at byte offset \($0)" } ?? ""): \(problem)")
         default:
-            return ConfigProblem(file: file, message: "YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+            return ConfigProblem(
+                file: file, message: "YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
         }
     }
 
@@ -117,7 +128,9 @@ public enum ConfigParser {
                 } else {
                     config.status.listen = text
                     if !StatusListenAddress.isLoopback(text) {
-                        r.warn(listen, "status.listen", value: text, "the status endpoint is reachable from beyond this host; it has no authentication")
+                        r.warn(
+                            listen, "status.listen", value: text,
+                            "the status endpoint is reachable from beyond this host; it has no authentication")
                     }
                 }
             }
@@ -136,45 +149,78 @@ public enum ConfigParser {
         var settings = NodeSettings()
         guard let f = r.mapping(node, path, allowed: ["hostname", "state_dir"]) else { return settings }
         if let n = f["hostname"], let text = r.string(n, f.path("hostname")) {
-            if Names.isHostname(text) { settings.hostname = text }
-            else { r.report(n, f.path("hostname"), value: text, "a hostname is letters, digits, '-' and '.', at most 63 characters a label") }
+            if Names.isHostname(text) {
+                settings.hostname = text
+            } else {
+                r.report(
+                    n, f.path("hostname"), value: text,
+                    "a hostname is letters, digits, '-' and '.', at most 63 characters a label")
+            }
         }
         if let n = f["state_dir"], let text = r.string(n, f.path("state_dir")) {
-            if text.hasPrefix("/") { settings.stateDirectory = text }
-            else { r.report(n, f.path("state_dir"), value: text, "must be an absolute path") }
+            if text.hasPrefix("/") {
+                settings.stateDirectory = text
+            } else {
+                r.report(n, f.path("state_dir"), value: text, "must be an absolute path")
+            }
         }
         return settings
     }
 
     static func readController(_ node: Node, _ path: String, _ r: YAMLReader) -> ControllerSettings {
         var s = ControllerSettings()
-        let keys = ["poll_interval", "on_stop", "guard_last_announcer", "network_debounce", "drain_cost", "drain_wait", "keepalived_config"]
+        let keys = [
+            "poll_interval", "on_stop", "guard_last_announcer", "network_debounce", "drain_cost", "drain_wait",
+            "keepalived_config",
+        ]
         guard let f = r.mapping(node, path, allowed: keys) else { return s }
-        if let n = f["poll_interval"], let v = r.duration(n, f.path("poll_interval"), range: .milliseconds(10) ... .seconds(60)) {
+        if let n = f["poll_interval"],
+            let v = r.duration(n, f.path("poll_interval"), range: .milliseconds(10) ... .seconds(60))
+        {
             s.pollInterval = v
             if v > .milliseconds(500) {
-                r.warn(n, f.path("poll_interval"), value: DurationParser.format(v), "withdrawal takes poll_interval × fall; above 500ms a failed director keeps traffic noticeably longer")
+                r.warn(
+                    n, f.path("poll_interval"), value: DurationParser.format(v),
+                    "withdrawal takes poll_interval × fall; above 500ms a failed director keeps traffic noticeably longer"
+                )
             }
         }
         if let n = f["on_stop"], let v = r.choice(n, f.path("on_stop"), StopAction.self) { s.onStop = v }
-        if let n = f["guard_last_announcer"], let v = r.bool(n, f.path("guard_last_announcer")) { s.guardLastAnnouncer = v }
-        if let n = f["network_debounce"], let v = r.duration(n, f.path("network_debounce"), range: .zero ... .seconds(60)) { s.networkDebounce = v }
+        if let n = f["guard_last_announcer"], let v = r.bool(n, f.path("guard_last_announcer")) {
+            s.guardLastAnnouncer = v
+        }
+        if let n = f["network_debounce"],
+            let v = r.duration(n, f.path("network_debounce"), range: .zero ... .seconds(60))
+        {
+            s.networkDebounce = v
+        }
         if let n = f["drain_cost"], let v = r.int(n, f.path("drain_cost"), range: 1...65535) { s.drainCost = v }
-        if let n = f["drain_wait"], let v = r.duration(n, f.path("drain_wait"), range: .zero ... .seconds(3600)) { s.drainWait = v }
+        if let n = f["drain_wait"], let v = r.duration(n, f.path("drain_wait"), range: .zero ... .seconds(3600)) {
+            s.drainWait = v
+        }
         if let n = f["keepalived_config"], let text = r.string(n, f.path("keepalived_config")) {
-            if text.hasPrefix("/") { s.keepalivedConfig = text }
-            else { r.report(n, f.path("keepalived_config"), value: text, "must be an absolute path") }
+            if text.hasPrefix("/") {
+                s.keepalivedConfig = text
+            } else {
+                r.report(n, f.path("keepalived_config"), value: text, "must be an absolute path")
+            }
         }
         return s
     }
 
     static func readOSPF(_ node: Node, _ path: String, _ r: YAMLReader) -> OSPFSettings {
         var s = OSPFSettings()
-        let keys = ["area", "interfaces", "hello_interval", "dead_interval", "priority", "cost", "lo_cost", "router_id", "authentication", "fast_convergence"]
+        let keys = [
+            "area", "interfaces", "hello_interval", "dead_interval", "priority", "cost", "lo_cost", "router_id",
+            "authentication", "fast_convergence",
+        ]
         guard let f = r.mapping(node, path, allowed: keys) else { return s }
         if let n = f["area"], let text = r.string(n, f.path("area")) {
-            if let area = OSPFArea(text) { s.area = area }
-            else { r.report(n, f.path("area"), value: text, "an area is a dotted quad (0.0.0.0) or a number") }
+            if let area = OSPFArea(text) {
+                s.area = area
+            } else {
+                r.report(n, f.path("area"), value: text, "an area is a dotted quad (0.0.0.0) or a number")
+            }
         }
         if let n = f["interfaces"] {
             if case .scalar = n, r.string(n, f.path("interfaces")) == "default" {
@@ -183,37 +229,61 @@ public enum ConfigParser {
                 var names: [String] = []
                 for (itemPath, item) in items {
                     guard let name = r.string(item, itemPath) else { continue }
-                    if let problem = Names.interfaceProblem(name) { r.report(item, itemPath, value: name, problem) }
-                    else if names.contains(name) { r.report(item, itemPath, value: name, "listed twice") }
-                    else { names.append(name) }
+                    if let problem = Names.interfaceProblem(name) {
+                        r.report(item, itemPath, value: name, problem)
+                    } else if names.contains(name) {
+                        r.report(item, itemPath, value: name, "listed twice")
+                    } else {
+                        names.append(name)
+                    }
                 }
-                if names.isEmpty, !items.isEmpty { } else if names.isEmpty {
-                    r.report(n, f.path("interfaces"), "empty: name at least one interface, or write `interfaces: default`")
+                if names.isEmpty, !items.isEmpty {
+                } else if names.isEmpty {
+                    r.report(
+                        n, f.path("interfaces"), "empty: name at least one interface, or write `interfaces: default`")
                 }
                 s.interfaces = .named(names)
             }
         }
-        if let n = f["hello_interval"], let v = r.int(n, f.path("hello_interval"), range: 1...65535) { s.helloInterval = v }
-        if let n = f["dead_interval"], let v = r.int(n, f.path("dead_interval"), range: 1...65535) { s.deadInterval = v }
+        if let n = f["hello_interval"], let v = r.int(n, f.path("hello_interval"), range: 1...65535) {
+            s.helloInterval = v
+        }
+        if let n = f["dead_interval"], let v = r.int(n, f.path("dead_interval"), range: 1...65535) {
+            s.deadInterval = v
+        }
         if s.deadInterval <= s.helloInterval {
-            r.report(f["dead_interval"] ?? f["hello_interval"] ?? node, f.path("dead_interval"), value: "\(s.deadInterval)",
-                     "must be greater than hello_interval (\(s.helloInterval)); usually 4 x hello")
+            r.report(
+                f["dead_interval"] ?? f["hello_interval"] ?? node, f.path("dead_interval"), value: "\(s.deadInterval)",
+                "must be greater than hello_interval (\(s.helloInterval)); usually 4 x hello")
         }
         if let n = f["priority"], let v = r.int(n, f.path("priority"), range: 0...255) {
             s.priority = v
-            if v > 0 { r.warn(n, f.path("priority"), value: "\(v)", "a director with priority > 0 may become the designated router; the reference topology gives that role to the upstream router") }
+            if v > 0 {
+                r.warn(
+                    n, f.path("priority"), value: "\(v)",
+                    "a director with priority > 0 may become the designated router; the reference topology gives that role to the upstream router"
+                )
+            }
         }
         if let n = f["cost"], let v = r.int(n, f.path("cost"), range: 1...65535) { s.cost = v }
         if let n = f["lo_cost"], let v = r.int(n, f.path("lo_cost"), range: 1...65535) { s.loopbackCost = v }
         if let n = f["router_id"], let v = r.ipv4(n, f.path("router_id")) {
-            if v.isUnspecified || v.isLoopback || v.isMulticast { r.report(n, f.path("router_id"), value: "\(v)", "a router-id must be a unicast address of this director") }
-            else { s.routerID = v }
+            if v.isUnspecified || v.isLoopback || v.isMulticast {
+                r.report(
+                    n, f.path("router_id"), value: "\(v)", "a router-id must be a unicast address of this director")
+            } else {
+                s.routerID = v
+            }
         }
-        if let n = f["authentication"], let a = r.mapping(n, f.path("authentication"), allowed: ["key_id", "key_file"]) {
+        if let n = f["authentication"], let a = r.mapping(n, f.path("authentication"), allowed: ["key_id", "key_file"])
+        {
             let keyID = a["key_id"].flatMap { r.int($0, a.path("key_id"), range: 1...255) } ?? 1
             if let k = a["key_file"], let file = r.string(k, a.path("key_file")) {
-                if file.hasPrefix("/") { s.authentication = OSPFAuthentication(keyID: keyID, keyFile: file) }
-                else { r.report(k, a.path("key_file"), value: file, "must be an absolute path") }
+                if file.hasPrefix("/") {
+                    s.authentication = OSPFAuthentication(keyID: keyID, keyFile: file)
+                } else {
+                    r.report(k, a.path("key_file"), value: file, "must be an absolute path")
+                }
             } else {
                 r.report(n, a.path("key_file"), "missing: message-digest authentication reads its key from key_file")
             }
@@ -224,29 +294,51 @@ public enum ConfigParser {
 
     static func readRouting(_ node: Node, _ path: String, _ r: YAMLReader) -> RoutingDaemonSettings {
         var s = RoutingDaemonSettings()
-        let keys = ["flavour", "config_dir", "user", "group", "vtysh", "reload", "reload_command", "backups", "pathspace", "templates_dir"]
+        let keys = [
+            "flavour", "config_dir", "user", "group", "vtysh", "reload", "reload_command", "backups", "pathspace",
+            "templates_dir",
+        ]
         guard let f = r.mapping(node, path, allowed: keys) else { return s }
         if let n = f["flavour"], let v = r.choice(n, f.path("flavour"), RoutingDaemonFlavour.self) {
             s.flavour = v
-            if v == .quagga { s.configDirectory = "/etc/quagga"; s.user = "quagga"; s.group = "quagga"; s.reload = .none }
+            if v == .quagga {
+                s.configDirectory = "/etc/quagga"; s.user = "quagga"; s.group = "quagga"; s.reload = .none
+            }
         }
-        for (key, assign) in [("config_dir", { (v: String) in s.configDirectory = v }), ("vtysh", { s.vtysh = $0 }), ("templates_dir", { s.templatesDirectory = $0 })] {
+        for (key, assign) in [
+            ("config_dir", { (v: String) in s.configDirectory = v }), ("vtysh", { s.vtysh = $0 }),
+            ("templates_dir", { s.templatesDirectory = $0 }),
+        ] {
             guard let n = f[key], let text = r.string(n, f.path(key)) else { continue }
-            if text.hasPrefix("/") { assign(text) } else { r.report(n, f.path(key), value: text, "must be an absolute path") }
+            if text.hasPrefix("/") {
+                assign(text)
+            } else {
+                r.report(n, f.path(key), value: text, "must be an absolute path")
+            }
         }
         for (key, assign) in [("user", { (v: String) in s.user = v }), ("group", { s.group = $0 })] {
             guard let n = f[key], let text = r.string(n, f.path(key)) else { continue }
-            if Names.isAccountName(text) { assign(text) } else { r.report(n, f.path(key), value: text, "not a valid user or group name") }
+            if Names.isAccountName(text) {
+                assign(text)
+            } else {
+                r.report(n, f.path(key), value: text, "not a valid user or group name")
+            }
         }
         if let n = f["pathspace"], let text = r.string(n, f.path("pathspace")) {
-            if Names.isAccountName(text) { s.pathspace = text } else { r.report(n, f.path("pathspace"), value: text, "a pathspace is letters, digits, '-' and '_'") }
+            if Names.isAccountName(text) {
+                s.pathspace = text
+            } else {
+                r.report(n, f.path("pathspace"), value: text, "a pathspace is letters, digits, '-' and '_'")
+            }
         }
         if let n = f["backups"], let v = r.int(n, f.path("backups"), range: 0...100) { s.backups = v }
         var command: [String]?
         if let n = f["reload_command"], let items = r.sequence(n, f.path("reload_command")) {
             command = items.compactMap { r.string($0.1, $0.0) }
             if command?.first?.hasPrefix("/") != true {
-                r.report(n, f.path("reload_command"), value: command?.first, "the first word must be an absolute path: the command runs without a shell")
+                r.report(
+                    n, f.path("reload_command"), value: command?.first,
+                    "the first word must be an absolute path: the command runs without a shell")
             }
         }
         if let n = f["reload"], let text = r.string(n, f.path("reload")) {
@@ -254,8 +346,11 @@ public enum ConfigParser {
             case "frr-reload": s.reload = .frrReload
             case "none": s.reload = .none
             case "command":
-                if let command { s.reload = .command(command) }
-                else { r.report(n, f.path("reload"), value: text, "needs reload_command: the argv to run") }
+                if let command {
+                    s.reload = .command(command)
+                } else {
+                    r.report(n, f.path("reload"), value: text, "needs reload_command: the argv to run")
+                }
             default:
                 r.report(n, f.path("reload"), value: text, "expected frr-reload, command or none")
             }
@@ -273,7 +368,8 @@ public enum ConfigParser {
         var vips: [VIPConfig] = []
         var seen: [IPv4Address: String] = [:]
         for (path, item) in items {
-            guard let f = r.mapping(item, path, allowed: ["address", "name", "health", "fleet_consistent", "services"]) else { continue }
+            guard let f = r.mapping(item, path, allowed: ["address", "name", "health", "fleet_consistent", "services"])
+            else { continue }
             guard let addressNode = f["address"] else {
                 r.report(item, f.path("address"), "missing: the VIP's IPv4 address")
                 continue
@@ -293,9 +389,12 @@ public enum ConfigParser {
             if let n = f["health"] { vip.health = readHealthPolicy(n, f.path("health"), r) }
             if let n = f["fleet_consistent"], let v = r.bool(n, f.path("fleet_consistent")) { vip.fleetConsistent = v }
             if let n = f["services"] {
-                vip.services = readServices(n, f.path("services"), vip: address, mode: mode, fleetConsistent: vip.fleetConsistent, r)
+                vip.services = readServices(
+                    n, f.path("services"), vip: address, mode: mode, fleetConsistent: vip.fleetConsistent, r)
+            } else if mode == .managed {
+                r.warn(
+                    item, f.path("services"), "no services: managed mode has nothing to check or program for this VIP")
             }
-            else if mode == .managed { r.warn(item, f.path("services"), "no services: managed mode has nothing to check or program for this VIP") }
             vips.append(vip)
         }
         return vips
@@ -305,24 +404,34 @@ public enum ConfigParser {
         var p = HealthPolicy()
         guard let f = r.mapping(node, path, allowed: ["min_healthy", "rise", "fall", "hold_down"]) else { return p }
         if let n = f["min_healthy"], let text = r.string(n, f.path("min_healthy")) {
-            if text.hasSuffix("%"), let percent = Int(text.dropLast()), (1...100).contains(percent) { p.minimumHealthy = .percent(percent) }
-            else if let count = Int(text), (1...100_000).contains(count) { p.minimumHealthy = .count(count) }
-            else { r.report(n, f.path("min_healthy"), value: text, "expected a count (1 or more) or a percentage such as 50%") }
+            if text.hasSuffix("%"), let percent = Int(text.dropLast()), (1...100).contains(percent) {
+                p.minimumHealthy = .percent(percent)
+            } else if let count = Int(text), (1...100_000).contains(count) {
+                p.minimumHealthy = .count(count)
+            } else {
+                r.report(
+                    n, f.path("min_healthy"), value: text, "expected a count (1 or more) or a percentage such as 50%")
+            }
         }
         if let n = f["rise"], let v = r.int(n, f.path("rise"), range: 1...1000) { p.rise = v }
         if let n = f["fall"], let v = r.int(n, f.path("fall"), range: 1...1000) { p.fall = v }
-        if let n = f["hold_down"], let v = r.duration(n, f.path("hold_down"), range: .zero ... .seconds(86_400)) { p.holdDown = v }
+        if let n = f["hold_down"], let v = r.duration(n, f.path("hold_down"), range: .zero ... .seconds(86_400)) {
+            p.holdDown = v
+        }
         return p
     }
 
     static func readServices(
-        _ node: Node, _ path: String, vip: IPv4Address, mode: ControlMode, fleetConsistent: Bool = false, _ r: YAMLReader
+        _ node: Node, _ path: String, vip: IPv4Address, mode: ControlMode, fleetConsistent: Bool = false,
+        _ r: YAMLReader
     ) -> [VirtualService] {
         guard let items = r.sequence(node, path) else { return [] }
         var services: [VirtualService] = []
         var seen: [ServiceListener: String] = [:]
-        let keys = ["protocol", "port", "fwmark", "scheduler", "scheduler_flags", "persistence", "forwarding", "real_servers",
-                    "quorum", "hysteresis", "sorry_server", "inhibit_on_failure"]
+        let keys = [
+            "protocol", "port", "fwmark", "scheduler", "scheduler_flags", "persistence", "forwarding", "real_servers",
+            "quorum", "hysteresis", "sorry_server", "inhibit_on_failure",
+        ]
         for (servicePath, item) in items {
             guard let f = r.mapping(item, servicePath, allowed: keys) else { continue }
             let listener: ServiceListener
@@ -340,7 +449,9 @@ public enum ConfigParser {
                 continue
             }
             if let first = seen[listener] {
-                r.report(f["port"] ?? f["fwmark"], servicePath, value: listener.description, "duplicate service on \(vip) (also \(first))")
+                r.report(
+                    f["port"] ?? f["fwmark"], servicePath, value: listener.description,
+                    "duplicate service on \(vip) (also \(first))")
                 continue
             }
             seen[listener] = servicePath
@@ -353,29 +464,48 @@ public enum ConfigParser {
                 if knownSchedulers.contains(text) {
                     service.scheduler = text
                     if fleetConsistent && text != "mh" {
-                        r.warn(n, f.path("scheduler"), "the VIP is fleet_consistent, but \(text) lets each director pick its own real server: a flow moved to another director breaks; use mh (with scheduler_flags [mh-port, mh-fallback])")
+                        r.warn(
+                            n, f.path("scheduler"),
+                            "the VIP is fleet_consistent, but \(text) lets each director pick its own real server: a flow moved to another director breaks; use mh (with scheduler_flags [mh-port, mh-fallback])"
+                        )
                     }
-                }
-                else {
-                    let hint = Suggestion.closest(to: text, among: knownSchedulers).map { "did you mean '\($0)'? " } ?? ""
-                    r.report(n, f.path("scheduler"), value: text, "\(hint)unknown IPVS scheduler; known: \(knownSchedulers.joined(separator: ", "))")
+                } else {
+                    let hint =
+                        Suggestion.closest(to: text, among: knownSchedulers).map { "did you mean '\($0)'? " } ?? ""
+                    r.report(
+                        n, f.path("scheduler"), value: text,
+                        "\(hint)unknown IPVS scheduler; known: \(knownSchedulers.joined(separator: ", "))")
                 }
             }
             if let n = f["scheduler_flags"], let flags = r.sequence(n, f.path("scheduler_flags")) {
                 for (flagPath, flagNode) in flags {
                     guard let flag = r.string(flagNode, flagPath) else { continue }
                     if !knownSchedulerFlags.contains(flag) {
-                        r.report(flagNode, flagPath, value: flag, "unknown scheduler flag; known: \(knownSchedulerFlags.joined(separator: ", "))")
-                    } else if let prefix = flag.split(separator: "-").first, ["mh", "sh"].contains(prefix), String(prefix) != service.scheduler {
-                        r.report(flagNode, flagPath, value: flag, "only meaningful with scheduler \(prefix), not \(service.scheduler)")
-                    } else { service.schedulerFlags.append(flag) }
+                        r.report(
+                            flagNode, flagPath, value: flag,
+                            "unknown scheduler flag; known: \(knownSchedulerFlags.joined(separator: ", "))")
+                    } else if let prefix = flag.split(separator: "-").first, ["mh", "sh"].contains(prefix),
+                        String(prefix) != service.scheduler
+                    {
+                        r.report(
+                            flagNode, flagPath, value: flag,
+                            "only meaningful with scheduler \(prefix), not \(service.scheduler)")
+                    } else {
+                        service.schedulerFlags.append(flag)
+                    }
                 }
             }
             if let n = f["persistence"] { service.persistence = readPersistence(n, f.path("persistence"), r) }
-            if let n = f["forwarding"], let v = r.choice(n, f.path("forwarding"), ForwardingMethod.self) { service.forwarding = v }
+            if let n = f["forwarding"], let v = r.choice(n, f.path("forwarding"), ForwardingMethod.self) {
+                service.forwarding = v
+            }
             if let n = f["quorum"], let v = r.int(n, f.path("quorum"), range: 1...1_000_000) { service.quorum = v }
-            if let n = f["hysteresis"], let v = r.int(n, f.path("hysteresis"), range: 0...1_000_000) { service.hysteresis = v }
-            if let n = f["inhibit_on_failure"], let v = r.bool(n, f.path("inhibit_on_failure")) { service.inhibitOnFailure = v }
+            if let n = f["hysteresis"], let v = r.int(n, f.path("hysteresis"), range: 0...1_000_000) {
+                service.hysteresis = v
+            }
+            if let n = f["inhibit_on_failure"], let v = r.bool(n, f.path("inhibit_on_failure")) {
+                service.inhibitOnFailure = v
+            }
             if let n = f["sorry_server"] { service.sorryServer = readServerAddress(n, f.path("sorry_server"), r) }
             if let n = f["real_servers"] {
                 service.realServers = readRealServers(n, f.path("real_servers"), listener: listener, mode: mode, r)
@@ -383,8 +513,9 @@ public enum ConfigParser {
                 r.warn(item, f.path("real_servers"), "no real servers: this service can never be healthy")
             }
             if let reason = MaglevFallback.weightZeroRisk(of: service, mode: mode, fleetConsistent: fleetConsistent) {
-                r.warn(f["scheduler_flags"] ?? f["scheduler"] ?? item, f.path("scheduler_flags"),
-                       value: service.schedulerFlags.joined(separator: ","), MaglevFallback.warning(reason))
+                r.warn(
+                    f["scheduler_flags"] ?? f["scheduler"] ?? item, f.path("scheduler_flags"),
+                    value: service.schedulerFlags.joined(separator: ","), MaglevFallback.warning(reason))
             }
             services.append(service)
         }
@@ -398,13 +529,18 @@ public enum ConfigParser {
         }
         guard let f = r.mapping(node, path, allowed: ["timeout", "netmask"]) else { return nil }
         guard let t = f["timeout"], let timeout = r.int(t, f.path("timeout"), range: 0...2_678_400) else {
-            if f["timeout"] == nil { r.report(node, f.path("timeout"), "missing: persistence needs a timeout in seconds") }
+            if f["timeout"] == nil {
+                r.report(node, f.path("timeout"), "missing: persistence needs a timeout in seconds")
+            }
             return nil
         }
         var persistence = Persistence(timeout: timeout)
         if let n = f["netmask"], let mask = r.ipv4(n, f.path("netmask")) {
-            if Names.isContiguousMask(mask) { persistence.netmask = mask }
-            else { r.report(n, f.path("netmask"), value: "\(mask)", "not a contiguous netmask such as 255.255.255.0") }
+            if Names.isContiguousMask(mask) {
+                persistence.netmask = mask
+            } else {
+                r.report(n, f.path("netmask"), value: "\(mask)", "not a contiguous netmask such as 255.255.255.0")
+            }
         }
         return timeout == 0 ? nil : persistence
     }
@@ -420,7 +556,9 @@ public enum ConfigParser {
         return RealServerAddress(address: address, port: port)
     }
 
-    static func readRealServers(_ node: Node, _ path: String, listener: ServiceListener, mode: ControlMode, _ r: YAMLReader) -> [RealServer] {
+    static func readRealServers(
+        _ node: Node, _ path: String, listener: ServiceListener, mode: ControlMode, _ r: YAMLReader
+    ) -> [RealServer] {
         guard let items = r.sequence(node, path) else { return [] }
         var servers: [RealServer] = []
         var seen: [RealServerAddress: String] = [:]
@@ -440,16 +578,21 @@ public enum ConfigParser {
                 continue
             }
             seen[key] = serverPath
-            if let n = f["check"] { server.check = readCheck(n, f.path("check"), r) }
-            else if mode == .managed { r.warn(item, f.path("check"), "no check in managed mode: this server is always taken as healthy") }
+            if let n = f["check"] {
+                server.check = readCheck(n, f.path("check"), r)
+            } else if mode == .managed {
+                r.warn(item, f.path("check"), "no check in managed mode: this server is always taken as healthy")
+            }
             servers.append(server)
         }
         return servers
     }
 
     static func readCheck(_ node: Node, _ path: String, _ r: YAMLReader) -> HealthCheck? {
-        let keys = ["type", "interval", "timeout", "rise", "fall", "retries", "retry_delay", "connect_port",
-                    "path", "status_codes", "digest", "host", "verify_certificate", "command"]
+        let keys = [
+            "type", "interval", "timeout", "rise", "fall", "retries", "retry_delay", "connect_port",
+            "path", "status_codes", "digest", "host", "verify_certificate", "command",
+        ]
         guard let f = r.mapping(node, path, allowed: keys) else { return nil }
         guard let t = f["type"], let type = r.string(t, f.path("type")) else {
             if f["type"] == nil { r.report(node, f.path("type"), "missing: tcp, http, https or exec") }
@@ -464,33 +607,49 @@ public enum ConfigParser {
             } else {
                 var http = HTTPCheck(tls: type == "https")
                 if let n = f["path"], let v = r.string(n, f.path("path")) {
-                    if v.hasPrefix("/"), !v.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" }) { http.path = v }
-                    else { r.report(n, f.path("path"), value: v, "an HTTP path starts with '/' and has no spaces") }
+                    if v.hasPrefix("/"), !v.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" }) {
+                        http.path = v
+                    } else {
+                        r.report(n, f.path("path"), value: v, "an HTTP path starts with '/' and has no spaces")
+                    }
                 }
                 if let n = f["status_codes"], let codes = r.sequence(n, f.path("status_codes")) {
                     http.statusCodes = codes.compactMap { r.int($0.1, $0.0, range: 100...599) }
                 }
                 if let n = f["digest"], let v = r.string(n, f.path("digest")) {
-                    if v.count == 32, v.allSatisfy(\.isHexDigit) { http.digest = v.lowercased() }
-                    else { r.report(n, f.path("digest"), value: v, "an MD5 digest is 32 hex digits") }
+                    if v.count == 32, v.allSatisfy(\.isHexDigit) {
+                        http.digest = v.lowercased()
+                    } else {
+                        r.report(n, f.path("digest"), value: v, "an MD5 digest is 32 hex digits")
+                    }
                 }
                 if let n = f["host"] { http.host = r.string(n, f.path("host")) }
                 if let n = f["verify_certificate"], let v = r.bool(n, f.path("verify_certificate")) {
-                    if type == "https" { http.verifyCertificate = v }
-                    else { r.report(n, f.path("verify_certificate"), "only for type https") }
+                    if type == "https" {
+                        http.verifyCertificate = v
+                    } else {
+                        r.report(n, f.path("verify_certificate"), "only for type https")
+                    }
                 }
                 kind = .http(http)
             }
-            if type == "tcp" { for key in httpOnly where f[key] != nil { r.report(f[key], f.path(key), "only for http/https checks") } }
+            if type == "tcp" {
+                for key in httpOnly where f[key] != nil { r.report(f[key], f.path(key), "only for http/https checks") }
+            }
             if let c = f["command"] { r.report(c, f.path("command"), "only for exec checks") }
         case "exec":
             guard let c = f["command"], let items = r.sequence(c, f.path("command")) else {
-                if f["command"] == nil { r.report(node, f.path("command"), "missing: the argv to run, e.g. [/usr/lib/ecmpd/check-db, --fast]") }
+                if f["command"] == nil {
+                    r.report(
+                        node, f.path("command"), "missing: the argv to run, e.g. [/usr/lib/ecmpd/check-db, --fast]")
+                }
                 return nil
             }
             let argv = items.compactMap { r.string($0.1, $0.0) }
             guard let program = argv.first, program.hasPrefix("/") else {
-                r.report(c, f.path("command"), value: argv.first, "the first word must be an absolute path: checks run without a shell")
+                r.report(
+                    c, f.path("command"), value: argv.first,
+                    "the first word must be an absolute path: checks run without a shell")
                 return nil
             }
             for key in httpOnly where f[key] != nil { r.report(f[key], f.path(key), "only for http/https checks") }
@@ -506,8 +665,12 @@ public enum ConfigParser {
         if let n = f["rise"], let v = r.int(n, f.path("rise"), range: 1...1000) { check.rise = v }
         if let n = f["fall"], let v = r.int(n, f.path("fall"), range: 1...1000) { check.fall = v }
         if let n = f["retries"], let v = r.int(n, f.path("retries"), range: 1...100) { check.retries = v }
-        if let n = f["retry_delay"], let v = r.duration(n, f.path("retry_delay"), range: .zero ... .seconds(3600)) { check.retryDelay = v }
-        if let n = f["connect_port"], let v = r.int(n, f.path("connect_port"), range: 1...65535) { check.connectPort = v }
+        if let n = f["retry_delay"], let v = r.duration(n, f.path("retry_delay"), range: .zero ... .seconds(3600)) {
+            check.retryDelay = v
+        }
+        if let n = f["connect_port"], let v = r.int(n, f.path("connect_port"), range: 1...65535) {
+            check.connectPort = v
+        }
         return check
     }
 
@@ -516,7 +679,9 @@ public enum ConfigParser {
     static func crossCheck(_ config: Config, _ r: YAMLReader) {
         if let id = config.ospf.routerID, config.vips.contains(where: { $0.address == id }) {
             let location = r.locations["ospf.router_id"]
-            r.report(nil, "ospf.router_id", value: "\(id)", "equals a VIP: every director announces the VIP, so router-ids would collide")
+            r.report(
+                nil, "ospf.router_id", value: "\(id)",
+                "equals a VIP: every director announces the VIP, so router-ids would collide")
             if let location { r.relocateLast(location) }
         }
         var marks: [UInt32: String] = [:]
@@ -525,9 +690,13 @@ public enum ConfigParser {
                 guard case .fwmark(let mark) = service.listener else { continue }
                 let path = "vips[\(v)].services[\(s)].fwmark"
                 if let first = marks[mark] {
-                    r.report(nil, path, value: "\(mark)", "fwmark used by two services (also \(first)); IPVS keys fwmark services by mark alone")
+                    r.report(
+                        nil, path, value: "\(mark)",
+                        "fwmark used by two services (also \(first)); IPVS keys fwmark services by mark alone")
                     if let location = r.locations[path] { r.relocateLast(location) }
-                } else { marks[mark] = path }
+                } else {
+                    marks[mark] = path
+                }
             }
         }
     }

@@ -54,7 +54,8 @@ public struct LoadedConfig: Sendable {
     public var warnings: [ConfigProblem]
     public var locations: [String: SourceLocation]
 
-    public init(config: Config, file: String, warnings: [ConfigProblem] = [], locations: [String: SourceLocation] = [:]) {
+    public init(config: Config, file: String, warnings: [ConfigProblem] = [], locations: [String: SourceLocation] = [:])
+    {
         self.config = config
         self.file = file
         self.warnings = warnings
@@ -62,9 +63,13 @@ public struct LoadedConfig: Sendable {
     }
 
     /// A problem about `field`, placed at that field's line when known.
-    public func problem(_ severity: ConfigProblem.Severity = .error, field: String, value: String?, message: String) -> ConfigProblem {
+    public func problem(_ severity: ConfigProblem.Severity = .error, field: String, value: String?, message: String)
+        -> ConfigProblem
+    {
         let location = locations[field]
-        return ConfigProblem(severity, file: file, line: location?.line, column: location?.column, field: field, value: value, message: message)
+        return ConfigProblem(
+            severity, file: file, line: location?.line, column: location?.column, field: field, value: value,
+            message: message)
     }
 }
 

@@ -11,7 +11,8 @@ public enum DurationParser {
             break
         }
         guard !number.isEmpty, number.allSatisfy({ $0.isASCIIDigit || $0 == "." }),
-              number.filter({ $0 == "." }).count <= 1, let value = Double(number), value.isFinite else { return nil }
+            number.filter({ $0 == "." }).count <= 1, let value = Double(number), value.isFinite
+        else { return nil }
         let milliseconds = (value * scale * 1000).rounded()
         guard milliseconds <= 86_400_000 * 7 else { return nil }
         return .milliseconds(Int64(milliseconds))

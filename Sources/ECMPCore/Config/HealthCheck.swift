@@ -43,7 +43,10 @@ public struct HTTPCheck: Sendable, Equatable {
     public var tls: Bool
     public var verifyCertificate: Bool
 
-    public init(path: String = "/", statusCodes: [Int] = [200], digest: String? = nil, host: String? = nil, tls: Bool = false, verifyCertificate: Bool = false) {
+    public init(
+        path: String = "/", statusCodes: [Int] = [200], digest: String? = nil, host: String? = nil, tls: Bool = false,
+        verifyCertificate: Bool = false
+    ) {
         self.path = path
         self.statusCodes = statusCodes
         self.digest = digest

@@ -17,7 +17,9 @@ public enum MaglevFallback {
     /// without `mh-fallback`, or nil when they cannot or the flag is set.
     public static func weightZeroRisk(of service: VirtualService, mode: ControlMode, fleetConsistent: Bool) -> String? {
         guard service.scheduler == "mh", !service.schedulerFlags.contains("mh-fallback") else { return nil }
-        if service.realServers.contains(where: { $0.weight == 0 }) { return "a real server is configured with weight 0" }
+        if service.realServers.contains(where: { $0.weight == 0 }) {
+            return "a real server is configured with weight 0"
+        }
         switch mode {
         case .observe:
             return "in observe mode another program sets the weights (keepalived's inhibit_on_failure sets 0)"
@@ -39,9 +41,10 @@ public enum MaglevFallback {
     /// fwmark services), with the destinations that drop connections right now.
     public static func kernelWarnings(_ table: IPVSTable, config: Config) -> [String] {
         let vips = Set(config.vips.map { IPAddress.v4($0.address) })
-        let configured = Set(config.vips.flatMap { vip in
-            vip.services.map { IPVSDesiredTable.identity(of: $0, on: vip.address) }
-        })
+        let configured = Set(
+            config.vips.flatMap { vip in
+                vip.services.map { IPVSDesiredTable.identity(of: $0, on: vip.address) }
+            })
         return table.entries.compactMap { entry in
             let service = entry.service
             guard service.scheduler == "mh", !service.flags.contains(.mhFallback) else { return nil }
@@ -50,8 +53,11 @@ public enum MaglevFallback {
                 return nil
             }
             let idle = entry.destinations.filter { $0.weight == 0 }.map { "\($0.key)" }
-            let now = idle.isEmpty ? "" : "; at weight 0 now, so dropping its share of new connections: "
-                + idle.joined(separator: ", ")
+            let now =
+                idle.isEmpty
+                ? ""
+                : "; at weight 0 now, so dropping its share of new connections: "
+                    + idle.joined(separator: ", ")
             return "IPVS service \(identity) runs mh without mh-fallback: every new connection that hashes to a "
                 + "weight-0 real server is dropped (its slots stay in the Maglev table)\(now); "
                 + "add the flag (ipvsadm -E ... -b mh-fallback,mh-port, keepalived's mh-fallback)"

@@ -7,10 +7,14 @@ enum Names {
 
     static func interfaceProblem(_ name: String) -> String? {
         if name.isEmpty { return "empty interface name" }
-        if name.utf8.count > maximumInterfaceNameLength { return "longer than \(maximumInterfaceNameLength) bytes (IFNAMSIZ)" }
+        if name.utf8.count > maximumInterfaceNameLength {
+            return "longer than \(maximumInterfaceNameLength) bytes (IFNAMSIZ)"
+        }
         if name == "." || name == ".." { return "not a valid interface name" }
         let allowed = name.unicodeScalars.allSatisfy { scalar in
-            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-_.:@".unicodeScalars.contains(scalar))
+            scalar.isASCII
+                && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                    || "-_.:@".unicodeScalars.contains(scalar))
         }
         return allowed ? nil : "interface names are letters, digits and - _ . : @ only"
     }
@@ -19,13 +23,17 @@ enum Names {
         guard !text.isEmpty, text.utf8.count <= 253 else { return false }
         return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
             !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
-                && label.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }
+                && label.unicodeScalars.allSatisfy {
+                    $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-")
+                }
         }
     }
 
     static func isAccountName(_ text: String) -> Bool {
         guard !text.isEmpty, text.utf8.count <= 32, text.first != "-" else { return false }
-        return text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }
+        return text.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_")
+        }
     }
 
     static func isContiguousMask(_ mask: IPv4Address) -> Bool {
@@ -40,7 +48,8 @@ public enum StatusListenAddress {
         guard let colon = text.lastIndex(of: ":") else { return nil }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port), IPAddress(host) != nil else { return nil }
+        guard let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port), IPAddress(host) != nil
+        else { return nil }
         return (host, port)
     }
 

@@ -8,13 +8,17 @@ public enum NetworkConfigValidator {
         for (index, vip) in config.vips.enumerated() {
             if let problem = vipProblem(vip.address, network: network) {
                 let field = "vips[\(index)].address"
-                problems.append(loaded.problem(problem.severity, field: field, value: "\(vip.address)", message: problem.message))
+                problems.append(
+                    loaded.problem(problem.severity, field: field, value: "\(vip.address)", message: problem.message))
             }
         }
         if let routerID = config.ospf.routerID, !interfaceAddresses.contains(where: { $0.address == routerID }) {
-            problems.append(loaded.problem(
-                .warning, field: "ospf.router_id", value: "\(routerID)",
-                message: "is not an address of this host; fine if deliberate, but router-ids must be unique in the area"))
+            problems.append(
+                loaded.problem(
+                    .warning, field: "ospf.router_id", value: "\(routerID)",
+                    message:
+                        "is not an address of this host; fine if deliberate, but router-ids must be unique in the area")
+            )
         }
         return problems
     }
@@ -28,13 +32,19 @@ public enum NetworkConfigValidator {
     ) -> (severity: ConfigProblem.Severity, message: String)? {
         let nonLoopback = network.interfaces.filter { !$0.isLoopback }
         if let owner = nonLoopback.first(where: { $0.addresses.contains { $0.address == vip } }) {
-            return (.error, "is an address of interface \(owner.name); a VIP must live only on lo, "
-                + "or this director answers ARP for it and takes traffic the router did not send")
+            return (
+                .error,
+                "is an address of interface \(owner.name); a VIP must live only on lo, "
+                    + "or this director answers ARP for it and takes traffic the router did not send"
+            )
         }
         if let route = network.defaultRoute, route.gateway == vip {
             let via = network.interface(index: route.interfaceIndex).map { " (via \($0.name))" } ?? ""
-            return (.error, "is the default gateway\(via): the upstream router owns it and answers for it, "
-                + "so traffic to the VIP would end there")
+            return (
+                .error,
+                "is the default gateway\(via): the upstream router owns it and answers for it, "
+                    + "so traffic to the VIP would end there"
+            )
         }
         // lo holds the VIPs themselves as /32s; a /32 elsewhere has no
         // neighbours to reach by ARP.
@@ -46,18 +56,27 @@ public enum NetworkConfigValidator {
         // RFC 3021: a /31 has no network or broadcast address; both are hosts.
         for (prefix, interface) in connected where prefix.prefixLength <= 30 {
             if vip == prefix.address {
-                return (.error, "is the network address of \(prefix) (\(interface)); hosts on that link do not take it "
-                    + "as a host's, so it cannot be a VIP")
+                return (
+                    .error,
+                    "is the network address of \(prefix) (\(interface)); hosts on that link do not take it "
+                        + "as a host's, so it cannot be a VIP"
+                )
             }
             if vip == prefix.broadcast {
-                return (.error, "is the broadcast address of \(prefix) (\(interface)); every host on that link takes "
-                    + "packets to it as broadcast, so it cannot be a VIP")
+                return (
+                    .error,
+                    "is the broadcast address of \(prefix) (\(interface)); every host on that link takes "
+                        + "packets to it as broadcast, so it cannot be a VIP"
+                )
             }
         }
         if let (prefix, interface) = connected.first(where: { $0.prefix.contains(vip) }) {
-            return (.warning, "is inside \(prefix), a connected prefix of \(interface): a router on that link "
-                + "can reach it by ARP with OSPF down, so the service seems to work while bypassing ECMP; "
-                + "take VIPs from a range no interface holds")
+            return (
+                .warning,
+                "is inside \(prefix), a connected prefix of \(interface): a router on that link "
+                    + "can reach it by ARP with OSPF down, so the service seems to work while bypassing ECMP; "
+                    + "take VIPs from a range no interface holds"
+            )
         }
         return nil
     }

@@ -46,9 +46,13 @@ public struct OSPFArea: Hashable, Sendable, CustomStringConvertible {
     public init(_ id: UInt32) { self.id = id }
 
     public init?(_ text: String) {
-        if let dotted = IPv4Address(text) { id = dotted.value }
-        else if text.allSatisfy(\.isASCIIDigit), !text.isEmpty, text.count <= 10, let number = UInt32(text) { id = number }
-        else { return nil }
+        if let dotted = IPv4Address(text) {
+            id = dotted.value
+        } else if text.allSatisfy(\.isASCIIDigit), !text.isEmpty, text.count <= 10, let number = UInt32(text) {
+            id = number
+        } else {
+            return nil
+        }
     }
 
     public var description: String { IPv4Address(id).description }

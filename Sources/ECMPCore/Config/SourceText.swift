@@ -21,9 +21,11 @@ public enum SourceText {
             case .emptyInput: return String(decoding: bytes, as: UTF8.self)
             case .error:
                 let (line, column) = position(ofByte: offset, in: bytes)
-                throw ConfigErrors([ConfigProblem(
-                    file: file, line: line, column: column, value: "0x" + String(bytes[offset], radix: 16),
-                    message: "not valid UTF-8 (at byte offset \(offset)); save the file as UTF-8 text")])
+                throw ConfigErrors([
+                    ConfigProblem(
+                        file: file, line: line, column: column, value: "0x" + String(bytes[offset], radix: 16),
+                        message: "not valid UTF-8 (at byte offset \(offset)); save the file as UTF-8 text")
+                ])
             }
         }
     }
@@ -33,8 +35,9 @@ public enum SourceText {
     static func sizeProblem(_ bytes: some Collection<UInt8>, file: String) -> ConfigProblem? {
         guard bytes.count > maximumSize else { return nil }
         let (line, _) = position(ofByte: maximumSize, in: bytes)
-        return ConfigProblem(file: file, line: line, value: "\(bytes.count) bytes",
-                             message: "larger than the \(maximumSize >> 20) MiB a config may have; the limit falls in this line")
+        return ConfigProblem(
+            file: file, line: line, value: "\(bytes.count) bytes",
+            message: "larger than the \(maximumSize >> 20) MiB a config may have; the limit falls in this line")
     }
 
     /// Line and column (both from 1, the column in bytes) of byte `offset`.

@@ -44,7 +44,8 @@ public enum UntrustedText {
     /// ("a keepalived config"): names the file, the line where it stops
     /// looking like one, and why; shows no line.
     static func notAConfig(_ file: String, line: Int, _ kind: String, _ reason: String) -> ConfigProblem {
-        ConfigProblem(file: file, line: line, message: "does not look like \(kind): \(reason); none of its lines is shown")
+        ConfigProblem(
+            file: file, line: line, message: "does not look like \(kind): \(reason); none of its lines is shown")
     }
 
     /// Why a file with a control character is not a config of any kind.

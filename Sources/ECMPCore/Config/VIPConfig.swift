@@ -12,8 +12,11 @@ public struct VIPConfig: Sendable, Equatable {
     /// server keeps its place with weight 0 (docs/fleet-consistency.md).
     public var fleetConsistent: Bool
 
-    public init(address: IPv4Address, name: String? = nil, health: HealthPolicy = HealthPolicy(), services: [VirtualService] = [],
-                fleetConsistent: Bool = false) {
+    public init(
+        address: IPv4Address, name: String? = nil, health: HealthPolicy = HealthPolicy(),
+        services: [VirtualService] = [],
+        fleetConsistent: Bool = false
+    ) {
         self.address = address
         self.name = name
         self.health = health
@@ -31,7 +34,9 @@ public struct HealthPolicy: Sendable, Equatable {
     public var fall: Int
     public var holdDown: Duration
 
-    public init(minimumHealthy: BackendThreshold = .count(1), rise: Int = 3, fall: Int = 2, holdDown: Duration = .seconds(10)) {
+    public init(
+        minimumHealthy: BackendThreshold = .count(1), rise: Int = 3, fall: Int = 2, holdDown: Duration = .seconds(10)
+    ) {
         self.minimumHealthy = minimumHealthy
         self.rise = rise
         self.fall = fall

@@ -21,7 +21,8 @@ public struct VirtualService: Sendable, Equatable {
     public var inhibitOnFailure: Bool
 
     public init(
-        listener: ServiceListener, scheduler: String = "wlc", schedulerFlags: [String] = [], persistence: Persistence? = nil,
+        listener: ServiceListener, scheduler: String = "wlc", schedulerFlags: [String] = [],
+        persistence: Persistence? = nil,
         forwarding: ForwardingMethod = .directRoute, realServers: [RealServer] = [], quorum: Int? = nil,
         hysteresis: Int = 0, sorryServer: RealServerAddress? = nil, inhibitOnFailure: Bool = false
     ) {

@@ -22,8 +22,13 @@ final class YAMLReader {
         add(.warning, node, field, value, message)
     }
 
-    private func add(_ severity: ConfigProblem.Severity, _ node: Node?, _ field: String?, _ value: String?, _ message: String) {
-        problems.append(ConfigProblem(severity, file: file, line: node?.mark?.line, column: node?.mark?.column, field: field, value: value, message: message))
+    private func add(
+        _ severity: ConfigProblem.Severity, _ node: Node?, _ field: String?, _ value: String?, _ message: String
+    ) {
+        problems.append(
+            ConfigProblem(
+                severity, file: file, line: node?.mark?.line, column: node?.mark?.column, field: field, value: value,
+                message: message))
     }
 
     func remember(_ field: String, _ node: Node) {
@@ -56,7 +61,9 @@ final class YAMLReader {
                 continue
             }
             guard allowed.contains(name) else {
-                let hint = Suggestion.closest(to: name, among: allowed).map { "; did you mean '\($0)'?" } ?? "; known keys: \(allowed.joined(separator: ", "))"
+                let hint =
+                    Suggestion.closest(to: name, among: allowed).map { "; did you mean '\($0)'?" }
+                    ?? "; known keys: \(allowed.joined(separator: ", "))"
                 report(key, path, value: shown, "unknown key\(hint)")
                 continue
             }
@@ -137,13 +144,16 @@ final class YAMLReader {
             return nil
         }
         guard range.contains(value) else {
-            report(node, field, value: text, "out of range \(DurationParser.format(range.lowerBound))-\(DurationParser.format(range.upperBound))")
+            report(
+                node, field, value: text,
+                "out of range \(DurationParser.format(range.lowerBound))-\(DurationParser.format(range.upperBound))")
             return nil
         }
         return value
     }
 
-    func choice<T: RawRepresentable & CaseIterable>(_ node: Node, _ field: String, _ type: T.Type) -> T? where T.RawValue == String {
+    func choice<T: RawRepresentable & CaseIterable>(_ node: Node, _ field: String, _ type: T.Type) -> T?
+    where T.RawValue == String {
         guard let text = string(node, field) else { return nil }
         if let value = T(rawValue: text) { return value }
         let names = T.allCases.map(\.rawValue)

@@ -6,7 +6,9 @@ public struct CheckOutcome: Sendable, Equatable {
     public var latency: Duration
 
     public static func success(latency: Duration) -> CheckOutcome { CheckOutcome(failure: nil, latency: latency) }
-    public static func failure(_ failure: CheckFailure, latency: Duration) -> CheckOutcome { CheckOutcome(failure: failure, latency: latency) }
+    public static func failure(_ failure: CheckFailure, latency: Duration) -> CheckOutcome {
+        CheckOutcome(failure: failure, latency: latency)
+    }
 
     public var succeeded: Bool { failure == nil }
 }
@@ -44,7 +46,8 @@ public enum CheckFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .connectionRefused: return "connection refused"
         case .connectTimeout(let limit): return "connect timed out after \(DurationParser.format(limit))"
         case .responseTimeout(let limit, let received):
-            return received == 0 ? "no response within \(DurationParser.format(limit))"
+            return received == 0
+                ? "no response within \(DurationParser.format(limit))"
                 : "response incomplete after \(DurationParser.format(limit)) (\(received) bytes received)"
         case .network(let text): return text
         case .unexpectedStatus(let status, let expected):
@@ -54,7 +57,8 @@ public enum CheckFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .truncatedResponse(let received): return "connection closed mid-response (\(received) bytes received)"
         case .tls(let text): return "TLS: \(text)"
         case .exitStatus(let status, let output):
-            let firstLine = output.split(separator: "\n", omittingEmptySubsequences: true).first.map { ": \($0.prefix(200))" } ?? ""
+            let firstLine =
+                output.split(separator: "\n", omittingEmptySubsequences: true).first.map { ": \($0.prefix(200))" } ?? ""
             return status > 128 ? "killed by signal \(status - 128)\(firstLine)" : "exit status \(status)\(firstLine)"
         case .execTimeout(let limit): return "still running after \(DurationParser.format(limit)); killed"
         case .execFailed(let text): return text

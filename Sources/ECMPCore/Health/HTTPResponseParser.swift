@@ -51,7 +51,8 @@ public struct HTTPResponseParser: Sendable {
 
     /// Feeds bytes; returns `.complete` once the response is whole. Bytes
     /// after the end are ignored (the check closes the connection).
-    public mutating func feed<Bytes: Collection>(_ bytes: Bytes) throws(CheckFailure) -> Progress where Bytes.Element == UInt8 {
+    public mutating func feed<Bytes: Collection>(_ bytes: Bytes) throws(CheckFailure) -> Progress
+    where Bytes.Element == UInt8 {
         received += bytes.count
         var index = bytes.startIndex
         while index != bytes.endIndex {
@@ -66,14 +67,14 @@ public struct HTTPResponseParser: Sendable {
                 let available = bytes.distance(from: index, to: bytes.endIndex)
                 let take = min(remaining, available)
                 let end = bytes.index(index, offsetBy: take)
-                try body(bytes[index ..< end])
+                try body(bytes[index..<end])
                 index = end
                 stage = remaining - take == 0 ? .done : .fixedBody(remaining: remaining - take)
             case .chunkData(let remaining):
                 let available = bytes.distance(from: index, to: bytes.endIndex)
                 let take = min(remaining, available)
                 let end = bytes.index(index, offsetBy: take)
-                try body(bytes[index ..< end])
+                try body(bytes[index..<end])
                 index = end
                 stage = remaining - take == 0 ? .chunkDataEnd : .chunkData(remaining: remaining - take)
             case .untilClose:
@@ -111,7 +112,9 @@ public struct HTTPResponseParser: Sendable {
     private mutating func takeLineByte(_ byte: UInt8) throws(CheckFailure) {
         if case .head = stage {
             headBytes += 1
-            if headBytes > Self.headLimit { throw .malformedResponse("status line and headers over \(Self.headLimit / 1024) KiB") }
+            if headBytes > Self.headLimit {
+                throw .malformedResponse("status line and headers over \(Self.headLimit / 1024) KiB")
+            }
         } else if line.count > 1024 {
             throw .malformedResponse("chunk-size or trailer line over 1 KiB")
         }
@@ -133,7 +136,9 @@ public struct HTTPResponseParser: Sendable {
             } else if text.isEmpty {
                 try beginBody()
             } else {
-                guard let colon = text.firstIndex(of: ":") else { throw .malformedResponse("header line without a colon: \(text.prefix(80))") }
+                guard let colon = text.firstIndex(of: ":") else {
+                    throw .malformedResponse("header line without a colon: \(text.prefix(80))")
+                }
                 let name = text[..<colon].lowercased()
                 let value = text[text.index(after: colon)...].trimmingSpaces()
                 headers.append((name, value))
@@ -157,7 +162,7 @@ public struct HTTPResponseParser: Sendable {
     private mutating func beginBody() throws(CheckFailure) {
         let code = status ?? 0
         // Interim responses (100 Continue, 103 Early Hints) precede the real one.
-        if (100 ..< 200).contains(code) {
+        if (100..<200).contains(code) {
             status = nil
             headers.removeAll()
             return
@@ -179,7 +184,9 @@ public struct HTTPResponseParser: Sendable {
         let lengths = Set(headers.filter { $0.0 == "content-length" }.map(\.1))
         if lengths.count > 1 { throw .malformedResponse("conflicting Content-Length headers") }
         if let lengthText = lengths.first {
-            guard let length = Int(lengthText), length >= 0 else { throw .malformedResponse("bad Content-Length '\(lengthText.prefix(40))'") }
+            guard let length = Int(lengthText), length >= 0 else {
+                throw .malformedResponse("bad Content-Length '\(lengthText.prefix(40))'")
+            }
             if length > Self.bodyLimit { throw .malformedResponse("body over \(Self.bodyLimit / (1024 * 1024)) MiB") }
             stage = length == 0 ? .done : .fixedBody(remaining: length)
             return
@@ -192,7 +199,7 @@ public struct HTTPResponseParser: Sendable {
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[0].count == 8 else {
             throw .malformedResponse("not an HTTP/1.x status line: '\(text.prefix(60))'")
         }
-        guard parts[1].count == 3, let code = Int(parts[1]), (100 ... 599).contains(code) else {
+        guard parts[1].count == 3, let code = Int(parts[1]), (100...599).contains(code) else {
             throw .malformedResponse("bad status code '\(parts[1].prefix(10))'")
         }
         return code

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// MD5 (RFC 1321), fed in pieces. Only for keepalived's `digest`, which
@@ -32,8 +32,12 @@ public struct MD5: Sendable {
         let bitLength = length &* 8
         copy.pending.append(0x80)
         while copy.pending.count % 64 != 56 { copy.pending.append(0) }
-        for shift in stride(from: 0, to: 64, by: 8) { copy.pending.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        for start in stride(from: 0, to: copy.pending.count, by: 64) { copy.compress(Array(copy.pending[start ..< start + 64])) }
+        for shift in stride(from: 0, to: 64, by: 8) {
+            copy.pending.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
+        }
+        for start in stride(from: 0, to: copy.pending.count, by: 64) {
+            copy.compress(Array(copy.pending[start..<start + 64]))
+        }
         let words = [copy.state.0, copy.state.1, copy.state.2, copy.state.3]
         let hex: [Character] = Array("0123456789abcdef")
         var text = ""
@@ -53,31 +57,35 @@ public struct MD5: Sendable {
         return md5.hexDigest()
     }
 
-    private static let shifts: [UInt32] = [7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
-                                           5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
-                                           4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
-                                           6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21]
+    private static let shifts: [UInt32] = [
+        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+        5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
+        4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+        6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+    ]
 
     /// floor(abs(sin(i + 1)) × 2^32), the RFC's table T.
-    private static let constants: [UInt32] = (0 ..< 64).map { index in
+    private static let constants: [UInt32] = (0..<64).map { index in
         let value = abs(sin(Double(index + 1))) * 4_294_967_296.0
         return UInt32(value.rounded(.down))
     }
 
     private mutating func compress(_ block: [UInt8]) {
         var words = [UInt32](repeating: 0, count: 16)
-        for index in 0 ..< 16 {
+        for index in 0..<16 {
             let base = index * 4
-            words[index] = UInt32(block[base]) | UInt32(block[base + 1]) << 8 | UInt32(block[base + 2]) << 16 | UInt32(block[base + 3]) << 24
+            words[index] =
+                UInt32(block[base]) | UInt32(block[base + 1]) << 8 | UInt32(block[base + 2]) << 16 | UInt32(
+                    block[base + 3]) << 24
         }
         var (a, b, c, d) = state
-        for round in 0 ..< 64 {
+        for round in 0..<64 {
             var f: UInt32
             let g: Int
             switch round {
-            case 0 ..< 16: f = (b & c) | (~b & d); g = round
-            case 16 ..< 32: f = (d & b) | (~d & c); g = (5 * round + 1) % 16
-            case 32 ..< 48: f = b ^ c ^ d; g = (3 * round + 5) % 16
+            case 0..<16: f = (b & c) | (~b & d); g = round
+            case 16..<32: f = (d & b) | (~d & c); g = (5 * round + 1) % 16
+            case 32..<48: f = b ^ c ^ d; g = (3 * round + 5) % 16
             default: f = c ^ (b | ~d); g = (7 * round) % 16
             }
             f = f &+ a &+ Self.constants[round] &+ words[g]

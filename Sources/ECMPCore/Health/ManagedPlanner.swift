@@ -43,7 +43,8 @@ public enum ManagedPlanner {
         _ config: Config, verdicts: [RealServerKey: CheckTracker.Verdict], actual: IPVSTable,
         quorum previous: [IPVSServiceIdentity: Bool]
     ) -> Plan {
-        let kernel = Dictionary(actual.entries.map { ($0.service.identity, $0) }, uniquingKeysWith: { first, _ in first })
+        let kernel = Dictionary(
+            actual.entries.map { ($0.service.identity, $0) }, uniquingKeysWith: { first, _ in first })
         var entries: [IPVSTable.Entry] = []
         var seen: Set<IPVSServiceIdentity> = []
         var counts: [IPv4Address: BackendCounter.Count] = [:]
@@ -55,7 +56,9 @@ public enum ManagedPlanner {
             for virtualService in vip.services {
                 let identity = IPVSDesiredTable.identity(of: virtualService, on: vip.address)
                 guard seen.insert(identity).inserted else { continue }
-                let inKernel = Dictionary((kernel[identity]?.destinations ?? []).map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+                let inKernel = Dictionary(
+                    (kernel[identity]?.destinations ?? []).map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first }
+                )
                 let inhibit = virtualService.inhibitOnFailure || vip.fleetConsistent
                 let configuredDestinations = IPVSDesiredTable.destinationsAndChecks(of: virtualService)
 
@@ -91,15 +94,20 @@ public enum ManagedPlanner {
                 var held = previous[identity]
                 if held == nil && !anyUnknown { held = true }
                 if let was = held {
-                    if was && (liveWeight == 0 || liveWeight < required - virtualService.hysteresis) { held = false }
-                    else if !was && liveWeight >= required + virtualService.hysteresis { held = true }
+                    if was && (liveWeight == 0 || liveWeight < required - virtualService.hysteresis) {
+                        held = false
+                    } else if !was && liveWeight >= required + virtualService.hysteresis {
+                        held = true
+                    }
                 }
                 if let held {
                     quorum[identity] = held
                     if previous[identity] != held && !(previous[identity] == nil && held) {
-                        changes.append(QuorumChange(service: identity, vip: vip.address, held: held, liveWeight: liveWeight,
-                                                    threshold: required + (held ? virtualService.hysteresis : -virtualService.hysteresis),
-                                                    sorryServer: virtualService.sorryServer))
+                        changes.append(
+                            QuorumChange(
+                                service: identity, vip: vip.address, held: held, liveWeight: liveWeight,
+                                threshold: required + (held ? virtualService.hysteresis : -virtualService.hysteresis),
+                                sorryServer: virtualService.sorryServer))
                     }
                 }
 
@@ -110,14 +118,17 @@ public enum ManagedPlanner {
                         zero.weight = 0
                         return zero
                     }
-                    let sorryDestination = IPVSDestination(sorry.address, port: UInt16(sorry.port ?? virtualService.listener.defaultRealServerPort),
-                                                           forwarding: IPVSDesiredTable.forwarding(virtualService.forwarding), weight: 1)
+                    let sorryDestination = IPVSDestination(
+                        sorry.address, port: UInt16(sorry.port ?? virtualService.listener.defaultRealServerPort),
+                        forwarding: IPVSDesiredTable.forwarding(virtualService.forwarding), weight: 1)
                     destinations.removeAll { $0.key == sorryDestination.key }
                     destinations.append(sorryDestination)
                     // The rest are in key order already (destinationsAndChecks).
                     destinations.sort { $0.key < $1.key }
                 }
-                entries.append(IPVSTable.Entry(IPVSDesiredTable.service(virtualService, on: vip.address), destinations: destinations))
+                entries.append(
+                    IPVSTable.Entry(
+                        IPVSDesiredTable.service(virtualService, on: vip.address), destinations: destinations))
                 perService.append((identity, held == false ? 0 : live.count, configuredDestinations.count))
             }
             counts[vip.address] = BackendCounter.aggregate(perService, health: vip.health)
@@ -128,7 +139,9 @@ public enum ManagedPlanner {
     }
 
     /// Every real server a config asks ecmpd to check, with its check.
-    public static func checkTargets(_ config: Config) -> [(key: RealServerKey, address: IPAddress, port: Int, check: HealthCheck)] {
+    public static func checkTargets(_ config: Config) -> [(
+        key: RealServerKey, address: IPAddress, port: Int, check: HealthCheck
+    )] {
         var targets: [(key: RealServerKey, address: IPAddress, port: Int, check: HealthCheck)] = []
         var seen: Set<RealServerKey> = []
         for vip in config.vips {
@@ -137,7 +150,8 @@ public enum ManagedPlanner {
                 for server in service.realServers {
                     guard let check = server.check else { continue }
                     let port = server.port ?? service.listener.defaultRealServerPort
-                    let key = RealServerKey(service: identity, destination: IPVSDestinationKey(server.address, port: UInt16(port)))
+                    let key = RealServerKey(
+                        service: identity, destination: IPVSDestinationKey(server.address, port: UInt16(port)))
                     guard seen.insert(key).inserted else { continue }
                     targets.append((key, server.address, check.connectPort ?? port, check))
                 }

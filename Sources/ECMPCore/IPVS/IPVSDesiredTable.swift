@@ -26,7 +26,8 @@ public struct IPVSDesiredTable: Hashable, Sendable {
                 // built in code may still repeat one: the first counts, as in
                 // `IPVSReconcilePlan`.
                 guard entries[service.identity] == nil else { continue }
-                entries[service.identity] = IPVSTable.Entry(service, destinations: Self.destinations(of: virtualService))
+                entries[service.identity] = IPVSTable.Entry(
+                    service, destinations: Self.destinations(of: virtualService))
             }
         }
         table = IPVSTable(entries.values.sorted { $0.service.identity < $1.service.identity })
@@ -50,7 +51,8 @@ public struct IPVSDesiredTable: Hashable, Sendable {
     }
 
     static func service(_ service: VirtualService, on vip: IPv4Address) -> IPVSService {
-        var result = IPVSService(identity(of: service, on: vip), scheduler: service.scheduler, flags: flags(named: service.schedulerFlags))
+        var result = IPVSService(
+            identity(of: service, on: vip), scheduler: service.scheduler, flags: flags(named: service.schedulerFlags))
         if let persistence = service.persistence {
             result.flags.insert(.persistent)
             result.persistenceTimeout = UInt32(persistence.timeout)
@@ -81,8 +83,12 @@ public struct IPVSDesiredTable: Hashable, Sendable {
         destinations.reserveCapacity(order.count)
         for position in order where destinations.last?.destination.key != keys[position] {
             let server = service.realServers[position]
-            destinations.append((IPVSDestination(keys[position].address, port: keys[position].port, forwarding: method,
-                                                 weight: Int32(server.weight)), server.check != nil))
+            destinations.append(
+                (
+                    IPVSDestination(
+                        keys[position].address, port: keys[position].port, forwarding: method,
+                        weight: Int32(server.weight)), server.check != nil
+                ))
         }
         return destinations
     }

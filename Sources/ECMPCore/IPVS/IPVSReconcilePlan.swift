@@ -58,7 +58,8 @@ public struct IPVSReconcilePlan: Hashable, Sendable, CustomStringConvertible {
                 }
                 let destinationChanges = destination.settings(differingFrom: existing)
                 if !destinationChanges.isEmpty {
-                    changes.append(.editDestination(destination.configuration, service: identity, changed: destinationChanges))
+                    changes.append(
+                        .editDestination(destination.configuration, service: identity, changed: destinationChanges))
                 }
             }
             changes += additions.map { .addDestination($0.configuration, service: identity) }
@@ -81,7 +82,8 @@ public struct IPVSReconcilePlan: Hashable, Sendable, CustomStringConvertible {
     private static func index(_ table: IPVSTable) -> [IPVSServiceIdentity: IndexedEntry] {
         var result: [IPVSServiceIdentity: IndexedEntry] = [:]
         for entry in table.entries where result[entry.service.identity] == nil {
-            let destinations = Dictionary(entry.destinations.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+            let destinations = Dictionary(
+                entry.destinations.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
             result[entry.service.identity] = IndexedEntry(service: entry.service, destinations: destinations)
         }
         return result

@@ -27,7 +27,8 @@ public enum IPVSRestoreRules {
             if service.flags.contains(.onePacket) { line += " -o" }
             lines.append(line)
             for destination in entry.destinations.sorted(by: { $0.key < $1.key }) {
-                var line = "-a \(target) -r \(destination.key) \(forwardingOption(destination.forwarding)) -w \(destination.weight)"
+                var line =
+                    "-a \(target) -r \(destination.key) \(forwardingOption(destination.forwarding)) -w \(destination.weight)"
                 if destination.forwarding == .tunnel { line += " --tun-type ipip" }
                 if destination.upperThreshold != 0 { line += " -x \(destination.upperThreshold)" }
                 if destination.lowerThreshold != 0 { line += " -y \(destination.lowerThreshold)" }

@@ -23,7 +23,8 @@ public enum IPVSServiceIdentity: Hashable, Comparable, Sendable, CustomStringCon
     /// The virtual address and port; nil for fwmark services.
     public var endpoint: (address: IPAddress, port: UInt16)? {
         switch self {
-        case .tcp(let address, let port), .udp(let address, let port), .sctp(let address, let port): return (address, port)
+        case .tcp(let address, let port), .udp(let address, let port), .sctp(let address, let port):
+            return (address, port)
         case .fwmark: return nil
         }
     }

@@ -26,9 +26,11 @@ public struct IPVSTable: Hashable, Sendable {
     /// identity, destinations by key, no `hashed` flag, counters or stats.
     /// Two tables with equal configurations program the same behaviour.
     public var configuration: IPVSTable {
-        IPVSTable(entries.sorted { $0.service.identity < $1.service.identity }.map { entry in
-            Entry(entry.service.configuration,
-                  destinations: entry.destinations.map(\.configuration).sorted { $0.key < $1.key })
-        })
+        IPVSTable(
+            entries.sorted { $0.service.identity < $1.service.identity }.map { entry in
+                Entry(
+                    entry.service.configuration,
+                    destinations: entry.destinations.map(\.configuration).sorted { $0.key < $1.key })
+            })
     }
 }

@@ -28,20 +28,30 @@ struct KeepalivedGrammar {
 extension KeepalivedGrammar {
     static let noMail = "ecmpd sends no mail; state changes go to its history and metrics"
     static let noSNMP = "ecmpd has no SNMP agent"
-    static let noWarmup = "ecmpd starts checking at once (keepalived's warmup delays the first check by up to that long)"
-    static let noAlpha = "keepalived's alpha mode (servers start as failed until a check passes) is not carried over; ecmpd's check state machine decides from the first results"
-    static let unsupportedChecker = "not supported by ecmpd, which has tcp, http, https and exec checks; this check is dropped"
+    static let noWarmup =
+        "ecmpd starts checking at once (keepalived's warmup delays the first check by up to that long)"
+    static let noAlpha =
+        "keepalived's alpha mode (servers start as failed until a check passes) is not carried over; ecmpd's check state machine decides from the first results"
+    static let unsupportedChecker =
+        "not supported by ecmpd, which has tcp, http, https and exec checks; this check is dropped"
 
     static let root = KeepalivedGrammar(
         block: "the top level",
-        handled: ["virtual_server", "virtual_server_group", "vrrp_instance", "vrrp_sync_group", "vrrp_script",
-                  "vrrp_track_file", "vrrp_track_process"],
+        handled: [
+            "virtual_server", "virtual_server_group", "vrrp_instance", "vrrp_sync_group", "vrrp_script",
+            "vrrp_track_file", "vrrp_track_process",
+        ],
         ignored: [
-            "global_defs": "global settings (router_id, notification mail, script user, LVS sync daemon) have no counterpart in ecmpd's config; skipped",
-            "static_ipaddress": "addresses keepalived adds at start are not ecmpd's business (it manages only the VIPs on lo); keep them in the system's network configuration; skipped",
-            "static_routes": "routes keepalived adds at start are not ecmpd's business; keep them in the system's network configuration; skipped",
-            "static_rules": "routing rules keepalived adds at start are not ecmpd's business; keep them in the system's network configuration; skipped",
-            "SSL": "client certificate and CA for SSL_GET are not supported; ecmpd's https checks connect without a client certificate; skipped",
+            "global_defs":
+                "global settings (router_id, notification mail, script user, LVS sync daemon) have no counterpart in ecmpd's config; skipped",
+            "static_ipaddress":
+                "addresses keepalived adds at start are not ecmpd's business (it manages only the VIPs on lo); keep them in the system's network configuration; skipped",
+            "static_routes":
+                "routes keepalived adds at start are not ecmpd's business; keep them in the system's network configuration; skipped",
+            "static_rules":
+                "routing rules keepalived adds at start are not ecmpd's business; keep them in the system's network configuration; skipped",
+            "SSL":
+                "client certificate and CA for SSL_GET are not supported; ecmpd's https checks connect without a client certificate; skipped",
             "bfd_instance": "BFD is not part of ecmpd; skipped",
             "garp_group": "gratuitous ARP belongs to VRRP, which OSPF ECMP replaces; skipped",
             "track_file": "tracked files belong to VRRP priorities, which OSPF ECMP replaces; skipped",
@@ -60,15 +70,18 @@ extension KeepalivedGrammar {
 
     static let virtualServer = KeepalivedGrammar(
         block: "virtual_server",
-        handled: ["delay_loop", "lb_algo", "lvs_sched", "lb_kind", "lvs_method", "persistence_timeout",
-                  "persistence_granularity", "protocol", "ha_suspend", "quorum", "hysteresis", "sorry_server",
-                  "inhibit_on_failure", "real_server", "connect_timeout", "retry", "delay_before_retry", "weight",
-                  "virtualhost", "ip_family", "ops", "sh-port", "sh-fallback", "mh-port", "mh-fallback", "flag-1",
-                  "flag-2", "flag-3"],
+        handled: [
+            "delay_loop", "lb_algo", "lvs_sched", "lb_kind", "lvs_method", "persistence_timeout",
+            "persistence_granularity", "protocol", "ha_suspend", "quorum", "hysteresis", "sorry_server",
+            "inhibit_on_failure", "real_server", "connect_timeout", "retry", "delay_before_retry", "weight",
+            "virtualhost", "ip_family", "ops", "sh-port", "sh-fallback", "mh-port", "mh-fallback", "flag-1",
+            "flag-2", "flag-3",
+        ],
         ignored: [
             "warmup": noWarmup,
             "alpha": noAlpha,
-            "omega": "ecmpd runs no quorum_down script and keeps the IPVS service when it stops, so omega has nothing to act on",
+            "omega":
+                "ecmpd runs no quorum_down script and keeps the IPVS service when it stops, so omega has nothing to act on",
             "quorum_up": "ecmpd runs no scripts when the quorum changes; it withdraws and announces the VIP instead",
             "quorum_down": "ecmpd runs no scripts when the quorum changes; it withdraws and announces the VIP instead",
             "smtp_alert": noMail,
@@ -82,8 +95,10 @@ extension KeepalivedGrammar {
 
     static let realServer = KeepalivedGrammar(
         block: "real_server",
-        handled: ["weight", "inhibit_on_failure", "lvs_method", "retry", "delay_before_retry", "connect_timeout",
-                  "delay_loop", "virtualhost", "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK"],
+        handled: [
+            "weight", "inhibit_on_failure", "lvs_method", "retry", "delay_before_retry", "connect_timeout",
+            "delay_loop", "virtualhost", "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK",
+        ],
         ignored: [
             "uthreshold": "IPVS connection thresholds (upper) are not supported",
             "lthreshold": "IPVS connection thresholds (lower) are not supported",
@@ -114,7 +129,9 @@ extension KeepalivedGrammar {
         "alpha": noAlpha,
         "log_all_failures": "ecmpd logs every state change and records it in its history",
     ]
-    static let checkerHandled: Set<String> = ["connect_port", "connect_timeout", "retry", "delay_before_retry", "delay_loop"]
+    static let checkerHandled: Set<String> = [
+        "connect_port", "connect_timeout", "retry", "delay_before_retry", "delay_loop",
+    ]
 
     static let tcpCheck = KeepalivedGrammar(block: "TCP_CHECK", handled: checkerHandled, ignored: checkerIgnored)
 
@@ -125,7 +142,8 @@ extension KeepalivedGrammar {
             ignored: checkerIgnored.merging([
                 "http_protocol": "ecmpd chooses the HTTP version of its requests itself",
                 "enable_sni": "ecmpd's https check decides on SNI itself",
-                "fast_recovery": "ecmpd marks a server up after `rise` good checks; keepalived's fast recovery is not carried over",
+                "fast_recovery":
+                    "ecmpd marks a server up after `rise` good checks; keepalived's fast recovery is not carried over",
             ]) { first, _ in first }
         )
     }
@@ -156,7 +174,8 @@ extension KeepalivedGrammar {
 
     /// Keywords keepalived no longer knows, and what became of them.
     static let removed: [String: String] = [
-        "nat_mask": "keepalived no longer knows nat_mask (removed in 1.2.20; it only ever applied to Linux 2.2 masquerading) and ignores it; ignored",
+        "nat_mask":
+            "keepalived no longer knows nat_mask (removed in 1.2.20; it only ever applied to Linux 2.2 masquerading) and ignores it; ignored"
     ]
 
     /// Every keyword keepalived 2.2.7 knows, at any level, for telling a
@@ -224,7 +243,7 @@ extension KeepalivedGrammar {
         "vrrp_notify_priority_changes", "vrrp_priority", "vrrp_process_name", "vrrp_rlimit_rtime",
         "vrrp_rlimit_rttime", "vrrp_rt_priority", "vrrp_rx_bufs_multiplier", "vrrp_rx_bufs_policy", "vrrp_script",
         "vrrp_skip_check_adv_addr", "vrrp_startup_delay", "vrrp_strict", "vrrp_sync_group", "vrrp_track_file",
-        "vrrp_track_process", "vrrp_version", "vrrp_vmac_garp_intvl", "warmup", "weight"
+        "vrrp_track_process", "vrrp_version", "vrrp_vmac_garp_intvl", "warmup", "weight",
     ]
 
     /// Whether `word` is a keyword keepalived knows (at some level, or

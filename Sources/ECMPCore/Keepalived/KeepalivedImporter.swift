@@ -46,14 +46,16 @@ public enum KeepalivedImporter {
         let vips = translation.vips()
         var problems = lexer.problems + tree.problems + translation.problems
         if vips.isEmpty, !problems.contains(where: { $0.problem.severity == .error }) {
-            problems.append((Int.max, ConfigProblem(file: file, line: 1, message: "no virtual_server found: nothing to import")))
+            problems.append(
+                (Int.max, ConfigProblem(file: file, line: 1, message: "no virtual_server found: nothing to import")))
         }
         let config = Config(mode: .managed, vips: vips)
         if !problems.contains(where: { $0.problem.severity == .error }) {
             problems += selfCheck(config, file: file).map { (Int.max, $0) }
         }
         // Problems from all stages, in the order of the lines they are about.
-        let ordered = problems.enumerated().sorted { ($0.element.order, $0.offset) < ($1.element.order, $1.offset) }.map(\.element.problem)
+        let ordered = problems.enumerated().sorted { ($0.element.order, $0.offset) < ($1.element.order, $1.offset) }
+            .map(\.element.problem)
         if ordered.contains(where: { $0.severity == .error }) { throw ConfigErrors(ordered) }
         return KeepalivedImport(config: config, warnings: ordered, haSuspend: translation.haSuspend)
     }
@@ -65,10 +67,20 @@ public enum KeepalivedImporter {
         do {
             let loaded = try ConfigParser.parse(yaml, file: "(imported config)")
             if loaded.config == config { return [] }
-            return [ConfigProblem(file: file, message: "internal error: the imported config does not read back the same; please report this with the keepalived.conf")]
+            return [
+                ConfigProblem(
+                    file: file,
+                    message:
+                        "internal error: the imported config does not read back the same; please report this with the keepalived.conf"
+                )
+            ]
         } catch {
             return error.problems.filter { $0.severity == .error }.map {
-                ConfigProblem(file: file, message: "internal error: the imported config fails ecmpd's own checks (\($0.field ?? ""): \($0.message)); please report this with the keepalived.conf")
+                ConfigProblem(
+                    file: file,
+                    message:
+                        "internal error: the imported config fails ecmpd's own checks (\($0.field ?? ""): \($0.message)); please report this with the keepalived.conf"
+                )
             }
         }
     }
@@ -91,7 +103,8 @@ extension KeepalivedImporter {
             statements.flatMap { statement -> [KeepalivedLocation] in
                 let here = inVirtualServer && statement.keyword == "ha_suspend" ? [statement.location] : []
                 let opensVirtualServer = statement.keyword == "virtual_server" && statement.arguments.first != "fwmark"
-                let nested = statement.block.map { scan($0, inVirtualServer: inVirtualServer || opensVirtualServer) } ?? []
+                let nested =
+                    statement.block.map { scan($0, inVirtualServer: inVirtualServer || opensVirtualServer) } ?? []
                 return here + nested
             }
         }

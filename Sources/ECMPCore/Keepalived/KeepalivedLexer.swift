@@ -73,7 +73,9 @@ struct KeepalivedLexer {
         read(text: text, file: file, openFiles: [file], loader: loader)
     }
 
-    private mutating func read(text: String, file: String, openFiles: [String], loader: KeepalivedImporter.IncludeLoader) {
+    private mutating func read(
+        text: String, file: String, openFiles: [String], loader: KeepalivedImporter.IncludeLoader
+    ) {
         if let line = UntrustedText.binaryLine(text) {
             return refuse(file, line: line, UntrustedText.binaryReason)
         }
@@ -95,20 +97,26 @@ struct KeepalivedLexer {
             }
             if line.text.hasPrefix("$"), let (name, value) = Self.definition(line.text) {
                 if value.hasSuffix("\\") {
-                    report(.error, at, UntrustedText.keyword("$\(name)"),
-                           "multi-line definitions are not supported by the importer; expand it in the file first")
+                    report(
+                        .error, at, UntrustedText.keyword("$\(name)"),
+                        "multi-line definitions are not supported by the importer; expand it in the file first")
                 } else {
                     definitions[name] = value
                 }
                 continue
             }
             if line.text.hasPrefix("~SEQ") || line.text.hasPrefix("~LST") {
-                report(.error, at, String(line.text.prefix(4)), "generated lines are not supported by the importer; expand them in the file first")
+                report(
+                    .error, at, String(line.text.prefix(4)),
+                    "generated lines are not supported by the importer; expand them in the file first")
                 continue
             }
             if !definitions.isEmpty, line.text.contains("$") {
                 guard let expanded = expand(line.text) else {
-                    report(.error, at, nil, "longer than \(Self.maximumExpandedLine >> 10) KiB once definitions are expanded (definitions that expand into each other many times)")
+                    report(
+                        .error, at, nil,
+                        "longer than \(Self.maximumExpandedLine >> 10) KiB once definitions are expanded (definitions that expand into each other many times)"
+                    )
                     continue
                 }
                 line.text = Self.decomment(expanded).text
@@ -149,7 +157,8 @@ struct KeepalivedLexer {
         var allForeignSoFar: Bool { judging && foreign > 0 }
         var reason: String {
             if isForeign { return "none of its first \(foreign) statements is a keepalived keyword" }
-            return foreign == 1 ? "its only statement is not a keepalived keyword"
+            return foreign == 1
+                ? "its only statement is not a keepalived keyword"
                 : "none of its \(foreign) statements is a keepalived keyword"
         }
     }
@@ -274,8 +283,12 @@ struct KeepalivedLexer {
     private mutating func conditionalLine(_ text: String, _ at: KeepalivedLocation) -> String? {
         if !notedConditionalLines {
             notedConditionalLines = true
-            let reading = configID.map { "read for keepalived id '\($0)'" } ?? "read for no keepalived id ('@ID' lines dropped, '@^ID' lines kept)"
-            report(.warning, at, nil, "lines starting with '@' depend on keepalived's id (-i, by default the short hostname); \(reading)")
+            let reading =
+                configID.map { "read for keepalived id '\($0)'" }
+                ?? "read for no keepalived id ('@ID' lines dropped, '@^ID' lines kept)"
+            report(
+                .warning, at, nil,
+                "lines starting with '@' depend on keepalived's id (-i, by default the short hostname); \(reading)")
         }
         let reversed = text.hasPrefix("@^")
         let idStart = text.index(text.startIndex, offsetBy: reversed ? 2 : 1)
@@ -353,7 +366,9 @@ struct KeepalivedLexer {
         var pattern: Substring
         if let first = rest.first, first == " " || first == "\t" {
             pattern = rest
-        } else if let variant = rest.first, "rmwba".contains(variant), let blank = rest.dropFirst().first, blank == " " || blank == "\t" {
+        } else if let variant = rest.first, "rmwba".contains(variant), let blank = rest.dropFirst().first,
+            blank == " " || blank == "\t"
+        {
             pattern = rest.dropFirst()
         } else {
             return nil
@@ -371,7 +386,9 @@ struct KeepalivedLexer {
         return (directory.isEmpty ? "" : String(directory)) + "/" + pattern
     }
 
-    private mutating func include(_ pattern: String, _ at: KeepalivedLocation, openFiles: [String], loader: KeepalivedImporter.IncludeLoader) {
+    private mutating func include(
+        _ pattern: String, _ at: KeepalivedLocation, openFiles: [String], loader: KeepalivedImporter.IncludeLoader
+    ) {
         guard !pattern.isEmpty else {
             report(.error, at, "include", "no file named")
             return
@@ -389,16 +406,26 @@ struct KeepalivedLexer {
         }
         for included in files {
             if openFiles.contains(included.file) {
-                report(.error, at, "include", value: included.file, "includes a file that is already being read (an include loop)")
+                report(
+                    .error, at, "include", value: included.file,
+                    "includes a file that is already being read (an include loop)")
             } else if openFiles.count >= Self.maximumIncludeDepth {
-                report(.error, at, "include", value: included.file, "includes nest deeper than \(Self.maximumIncludeDepth) files")
+                report(
+                    .error, at, "include", value: included.file,
+                    "includes nest deeper than \(Self.maximumIncludeDepth) files")
             } else if stoppedIncluding {
                 return
             } else if includedFiles >= Self.maximumIncludedFiles {
-                report(.error, at, "include", value: included.file, "more than \(Self.maximumIncludedFiles) included files read in all; files probably include each other")
+                report(
+                    .error, at, "include", value: included.file,
+                    "more than \(Self.maximumIncludedFiles) included files read in all; files probably include each other"
+                )
                 stoppedIncluding = true
             } else if includedBytes + included.text.utf8.count > SourceText.maximumSize {
-                report(.error, at, "include", value: included.file, "the included files come to more than the \(SourceText.maximumSize >> 20) MiB a config may have in all")
+                report(
+                    .error, at, "include", value: included.file,
+                    "the included files come to more than the \(SourceText.maximumSize >> 20) MiB a config may have in all"
+                )
                 stoppedIncluding = true
             } else {
                 includedFiles += 1
@@ -408,9 +435,16 @@ struct KeepalivedLexer {
         }
     }
 
-    private mutating func report(_ severity: ConfigProblem.Severity, _ at: KeepalivedLocation, _ field: String?, value: String? = nil, _ message: String) {
+    private mutating func report(
+        _ severity: ConfigProblem.Severity, _ at: KeepalivedLocation, _ field: String?, value: String? = nil,
+        _ message: String
+    ) {
         // Before the next token, after the previous one: token t's own
         // problems are ordered 2t by the translation.
-        problems.append((2 * tokens.count - 1, ConfigProblem(severity, file: at.file, line: at.line, field: field, value: value, message: message)))
+        problems.append(
+            (
+                2 * tokens.count - 1,
+                ConfigProblem(severity, file: at.file, line: at.line, field: field, value: value, message: message)
+            ))
     }
 }

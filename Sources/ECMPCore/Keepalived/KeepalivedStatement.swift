@@ -26,7 +26,9 @@ struct KeepalivedStatement {
 
     /// Builds the statement tree. Unbalanced braces are errors: a missing
     /// `}` silently moves every following block one level down.
-    static func tree(_ tokens: [KeepalivedLexer.Token]) -> (statements: [KeepalivedStatement], problems: [(order: Int, problem: ConfigProblem)]) {
+    static func tree(_ tokens: [KeepalivedLexer.Token]) -> (
+        statements: [KeepalivedStatement], problems: [(order: Int, problem: ConfigProblem)]
+    ) {
         var builder = TreeBuilder(tokens: tokens)
         let statements = builder.block(openedAt: nil, depth: 0)
         return (statements, builder.problems)
@@ -53,7 +55,10 @@ private struct TreeBuilder {
             case .open(let at):
                 index += 1
                 guard depth < KeepalivedStatement.maximumDepth else {
-                    report(at, order, "blocks nest deeper than \(KeepalivedStatement.maximumDepth) levels (keepalived's own go four deep); this block is skipped")
+                    report(
+                        at, order,
+                        "blocks nest deeper than \(KeepalivedStatement.maximumDepth) levels (keepalived's own go four deep); this block is skipped"
+                    )
                     skipBlock(openedAt: (at, order))
                     previousWasStatement = false
                     continue

@@ -66,7 +66,8 @@ extension KeepalivedTranslation {
                 expectArguments(child, 1)
                 if let value = number(child, range: 1...65535, what: "port") { draft.connectPort = value }
             case "nb_get_retry":
-                warn(child, "deprecated: keepalived says 'nb_get_retry is deprecated - please use retry'; read as retry")
+                warn(
+                    child, "deprecated: keepalived says 'nb_get_retry is deprecated - please use retry'; read as retry")
                 readCheckDefault(setting, child, into: &draft.settings, minimumRetry: Self.retryRange.lowerBound)
             case "connect_timeout", "retry", "delay_before_retry", "delay_loop", "virtualhost":
                 readCheckDefault(setting, child, into: &draft.settings, minimumRetry: Self.retryRange.lowerBound)
@@ -79,7 +80,10 @@ extension KeepalivedTranslation {
                 expectArguments(child, 1)
                 if let value = number(child, range: 0...3600, what: "timeout in seconds") { draft.miscTimeout = value }
             case "misc_dynamic":
-                warn(child, "with misc_dynamic keepalived took exit codes 2-255 as healthy with weight code - 2; ecmpd takes every exit code but 0 as a failure and keeps the configured weight")
+                warn(
+                    child,
+                    "with misc_dynamic keepalived took exit codes 2-255 as healthy with weight code - 2; ecmpd takes every exit code but 0 as a failure and keeps the configured weight"
+                )
             default:
                 break
             }
@@ -92,7 +96,10 @@ extension KeepalivedTranslation {
             }
             draft.url = first.url
             for other in urls.dropFirst() {
-                warn(other.statement, "ecmpd checks one URL per real server, keepalived wanted every url to pass; only the url at line \(first.statement.location.line) is imported")
+                warn(
+                    other.statement,
+                    "ecmpd checks one URL per real server, keepalived wanted every url to pass; only the url at line \(first.statement.location.line) is imported"
+                )
             }
         case .misc:
             guard hasPath else {
@@ -117,7 +124,9 @@ extension KeepalivedTranslation {
             case "path":
                 expectArguments(child, 1)
                 guard let value = argument(child, what: "path") else { continue }
-                if value.hasPrefix("/"), !value.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 32 || $0 == 127 } == true }) {
+                if value.hasPrefix("/"),
+                    !value.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 32 || $0 == 127 } == true })
+                {
                     path = value
                 } else {
                     error(child, value: value, "ecmpd requests a path that starts with '/' and has no blanks")
@@ -125,8 +134,11 @@ extension KeepalivedTranslation {
             case "digest":
                 expectArguments(child, 1)
                 guard let value = argument(child, what: "MD5 digest") else { continue }
-                if value.count == 32, value.allSatisfy(\.isHexDigit) { digest = value.lowercased() }
-                else { error(child, value: value, "an MD5 digest is 32 hex digits") }
+                if value.count == 32, value.allSatisfy(\.isHexDigit) {
+                    digest = value.lowercased()
+                } else {
+                    error(child, value: value, "an MD5 digest is 32 hex digits")
+                }
             case "status_code":
                 codes += statusCodes(child)
             case "virtualhost":
@@ -154,7 +166,8 @@ extension KeepalivedTranslation {
         for text in statement.arguments {
             let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
             guard (1...2).contains(bounds.count), let low = bounds.first!, let high = bounds.last!,
-                  (100...599).contains(low), (100...599).contains(high), low <= high else {
+                (100...599).contains(low), (100...599).contains(high), low <= high
+            else {
                 error(statement, value: text, "expected a status code from 100 to 599 or a range such as 200-299")
                 continue
             }
@@ -179,17 +192,24 @@ extension KeepalivedTranslation {
             return nil
         }
         if words.count > 2 {
-            warn(statement, value: words.dropFirst(2).joined(separator: " "),
-                 "keepalived runs only the first word after misc_path and drops these; quote the whole command (misc_path \"/path/check --flag\") to pass arguments. Imported as keepalived runs it")
+            warn(
+                statement, value: words.dropFirst(2).joined(separator: " "),
+                "keepalived runs only the first word after misc_path and drops these; quote the whole command (misc_path \"/path/check --flag\") to pass arguments. Imported as keepalived runs it"
+            )
         }
         guard argv[0].hasPrefix("/") else {
-            error(statement, value: argv[0], "ecmpd runs checks without a shell or PATH search: give the program's absolute path")
+            error(
+                statement, value: argv[0],
+                "ecmpd runs checks without a shell or PATH search: give the program's absolute path")
             return nil
         }
         let shells = ["/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash", "/bin/dash", "/usr/bin/env"]
-        if !shells.contains(argv[0]), let word = argv.first(where: { $0.contains(where: { "|&;<>$`()".contains($0) }) }) {
-            warn(statement, value: word,
-                 "looks like shell syntax, but ecmpd runs \(argv.count) words without a shell (as keepalived does for an executable script); write misc_path \"/bin/sh -c '...'\" if a shell is meant")
+        if !shells.contains(argv[0]), let word = argv.first(where: { $0.contains(where: { "|&;<>$`()".contains($0) }) })
+        {
+            warn(
+                statement, value: word,
+                "looks like shell syntax, but ecmpd runs \(argv.count) words without a shell (as keepalived does for an executable script); write misc_path \"/bin/sh -c '...'\" if a shell is meant"
+            )
         }
         return argv
     }
@@ -239,7 +259,9 @@ extension KeepalivedTranslation {
         case "v": return "\u{0B}"
         case "x" where rest.first?.isHexDigit == true:
             var value: UInt32 = 0
-            while let digit = rest.first?.hexDigitValue { value = (value << 4 | UInt32(digit)) & 0xff; rest.removeFirst() }
+            while let digit = rest.first?.hexDigitValue {
+                value = (value << 4 | UInt32(digit)) & 0xff; rest.removeFirst()
+            }
             return Character(Unicode.Scalar(UInt8(value)))
         case "0"..."7":
             var value = UInt32(c.wholeNumberValue!)
@@ -263,9 +285,11 @@ extension KeepalivedTranslation {
         let own = draft.settings
         let interval = own.delayLoop ?? server.delayLoop ?? virtualServer.delayLoop ?? Self.defaultDelayLoop
         let retry = own.retry ?? server.retry ?? virtualServer.retry ?? (draft.kind == .misc ? 0 : 1)
-        let retryDelay = own.delayBeforeRetry ?? server.delayBeforeRetry ?? virtualServer.delayBeforeRetry
+        let retryDelay =
+            own.delayBeforeRetry ?? server.delayBeforeRetry ?? virtualServer.delayBeforeRetry
             ?? (draft.kind == .tcp || draft.kind == .misc ? .seconds(1) : .seconds(3))
-        var timeout = own.connectTimeout ?? server.connectTimeout ?? virtualServer.connectTimeout ?? Self.defaultConnectTimeout
+        var timeout =
+            own.connectTimeout ?? server.connectTimeout ?? virtualServer.connectTimeout ?? Self.defaultConnectTimeout
         let kind: HealthCheck.Kind
         switch draft.kind {
         case .tcp:
@@ -273,13 +297,19 @@ extension KeepalivedTranslation {
         case .http(let tls):
             let url = draft.url!
             let host = url.host ?? own.virtualhost ?? server.virtualhost ?? virtualServer.virtualhost
-            kind = .http(HTTPCheck(path: url.path, statusCodes: url.statusCodes, digest: url.digest, host: host, tls: tls, verifyCertificate: false))
+            kind = .http(
+                HTTPCheck(
+                    path: url.path, statusCodes: url.statusCodes, digest: url.digest, host: host, tls: tls,
+                    verifyCertificate: false))
         case .misc:
             kind = .exec(argv: draft.argv)
             // check_misc.c: misc_timeout, else the virtual server's delay_loop.
-            timeout = draft.miscTimeout.flatMap { $0 > 0 ? Duration.seconds($0) : nil } ?? virtualServer.delayLoop ?? Self.defaultDelayLoop
+            timeout =
+                draft.miscTimeout.flatMap { $0 > 0 ? Duration.seconds($0) : nil } ?? virtualServer.delayLoop
+                ?? Self.defaultDelayLoop
         }
-        return HealthCheck(kind: kind, interval: interval, timeout: timeout, rise: 1, fall: 1,
-                           retries: retry + 1, retryDelay: retryDelay, connectPort: draft.connectPort)
+        return HealthCheck(
+            kind: kind, interval: interval, timeout: timeout, rise: 1, fall: 1,
+            retries: retry + 1, retryDelay: retryDelay, connectPort: draft.connectPort)
     }
 }

@@ -90,7 +90,9 @@ extension KeepalivedTranslation {
         }
         switch first {
         case "fwmark":
-            guard let mark = number(statement, at: 2, range: 1...Int(UInt32.max), what: "firewall mark") else { return [] }
+            guard let mark = number(statement, at: 2, range: 1...Int(UInt32.max), what: "firewall mark") else {
+                return []
+            }
             expectArguments(statement, 2)
             return [.fwmark(UInt32(mark))]
         case "group":
@@ -107,7 +109,8 @@ extension KeepalivedTranslation {
             }
         default:
             guard let address = IPv4Address(first) else {
-                let message = IPAddress(first) != nil
+                let message =
+                    IPAddress(first) != nil
                     ? "VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2); IPv6 virtual servers cannot be imported"
                     : "not an IPv4 address"
                 error(statement, value: first, message)
@@ -118,8 +121,10 @@ extension KeepalivedTranslation {
                 return []
             }
             guard arguments.count >= 2, let port = Int(arguments[1]), (1...65535).contains(port) else {
-                error(statement, value: arguments.count >= 2 ? arguments[1] : nil,
-                      "ecmpd services need a port from 1 to 65535; a virtual server for all ports (persistent, port 0) cannot be imported: mark its packets and use a fwmark virtual_server")
+                error(
+                    statement, value: arguments.count >= 2 ? arguments[1] : nil,
+                    "ecmpd services need a port from 1 to 65535; a virtual server for all ports (persistent, port 0) cannot be imported: mark its packets and use a fwmark virtual_server"
+                )
                 return []
             }
             expectArguments(statement, 2)
@@ -132,7 +137,9 @@ extension KeepalivedTranslation {
     /// The check timing keywords keepalived accepts at virtual-server,
     /// real-server and checker level alike. `retry` takes 1 or more above a
     /// checker, 0 or more inside one.
-    func readCheckDefault(_ keyword: String, _ child: KeepalivedStatement, into defaults: inout CheckDefaults, minimumRetry: Int) {
+    func readCheckDefault(
+        _ keyword: String, _ child: KeepalivedStatement, into defaults: inout CheckDefaults, minimumRetry: Int
+    ) {
         expectArguments(child, 1)
         switch keyword {
         case "delay_loop":
@@ -140,7 +147,9 @@ extension KeepalivedTranslation {
         case "connect_timeout":
             if let value = timer(child, range: Self.checkTimeRange) { defaults.connectTimeout = value }
         case "retry", "nb_get_retry":
-            if let value = number(child, range: minimumRetry...Self.retryRange.upperBound, what: "number of retries") { defaults.retry = value }
+            if let value = number(child, range: minimumRetry...Self.retryRange.upperBound, what: "number of retries") {
+                defaults.retry = value
+            }
         case "delay_before_retry":
             if let value = timer(child, range: Self.retryDelayRange) { defaults.delayBeforeRetry = value }
         case "virtualhost":
@@ -168,16 +177,23 @@ extension KeepalivedTranslation {
             expectArguments(child, 1)
             guard let text = argument(child, what: "protocol") else { return }
             // keepalived compares with strcasecmp: tcp, TCP and Tcp all work.
-            if let value = TransportProtocol(rawValue: text.lowercased()) { draft.transport = (value, child) }
-            else { error(child, value: text, "expected TCP, UDP or SCTP") }
+            if let value = TransportProtocol(rawValue: text.lowercased()) {
+                draft.transport = (value, child)
+            } else {
+                error(child, value: text, "expected TCP, UDP or SCTP")
+            }
         case "ha_suspend":
             draft.haSuspend = child
         case "quorum":
             expectArguments(child, 1)
-            if let value = number(child, range: 1...1_000_000, what: "quorum (a sum of weights)") { draft.quorum = value }
+            if let value = number(child, range: 1...1_000_000, what: "quorum (a sum of weights)") {
+                draft.quorum = value
+            }
         case "hysteresis":
             expectArguments(child, 1)
-            if let value = number(child, range: 0...1_000_000, what: "hysteresis") { draft.hysteresis = value; draft.hysteresisStatement = child }
+            if let value = number(child, range: 0...1_000_000, what: "hysteresis") {
+                draft.hysteresis = value; draft.hysteresisStatement = child
+            }
         case "sorry_server":
             if let value = serverAddress(child, what: "sorry server") { draft.sorry = (value, child) }
         case "inhibit_on_failure":
@@ -193,8 +209,11 @@ extension KeepalivedTranslation {
         case "ip_family":
             expectArguments(child, 1)
             guard let value = argument(child, what: "address family") else { return }
-            if value == "inet6" { error(child, value: value, "VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2)") }
-            else if value != "inet" { error(child, value: value, "expected inet") }
+            if value == "inet6" {
+                error(child, value: value, "VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2)")
+            } else if value != "inet" {
+                error(child, value: value, "expected inet")
+            }
         case "ops", "sh-port", "sh-fallback", "mh-port", "mh-fallback", "flag-1", "flag-2", "flag-3":
             draft.flags.append((keyword, draft.scheduler, child))
         case "real_server":
@@ -211,11 +230,16 @@ extension KeepalivedTranslation {
             return
         }
         if text.allSatisfy({ $0 == "0" }) {
-            warn(child, value: text, "0 means no persistence; keepalived 2.2.7 reports it as outside 1-2678400 and ignores the line, with the same result")
+            warn(
+                child, value: text,
+                "0 means no persistence; keepalived 2.2.7 reports it as outside 1-2678400 and ignores the line, with the same result"
+            )
             draft.persistenceTimeout = nil
             return
         }
-        if let value = number(child, range: 1...2_678_400, what: "persistence timeout in seconds") { draft.persistenceTimeout = value }
+        if let value = number(child, range: 1...2_678_400, what: "persistence timeout in seconds") {
+            draft.persistenceTimeout = value
+        }
     }
 
     func scheduler(_ child: KeepalivedStatement) -> String? {
@@ -239,7 +263,9 @@ extension KeepalivedTranslation {
         }
         let options = child.arguments.dropFirst()
         if !options.isEmpty, Array(options) != ["type", "ipip"] {
-            warn(child, value: options.joined(separator: " "), "tunnel options are not supported: ecmpd's TUN services use plain IPIP")
+            warn(
+                child, value: options.joined(separator: " "),
+                "tunnel options are not supported: ecmpd's TUN services use plain IPIP")
         }
         return method
     }
@@ -249,7 +275,8 @@ extension KeepalivedTranslation {
     func granularity(_ child: KeepalivedStatement) -> IPv4Address? {
         guard let text = argument(child, what: "netmask") else { return nil }
         guard let mask = IPv4Address(text) else {
-            let message = text.allSatisfy(\.isASCIIDigit)
+            let message =
+                text.allSatisfy(\.isASCIIDigit)
                 ? "an IPv6 prefix length; VIPs are IPv4 in ecmpd"
                 : "expected a netmask such as 255.255.255.0"
             error(child, value: text, message)
@@ -310,10 +337,12 @@ extension KeepalivedTranslation {
     // MARK: Building the services
 
     func build(_ draft: VirtualServerDraft, _ statement: KeepalivedStatement, targets: [Target]) {
-        let scheduler = draft.scheduler ?? {
-            warn(statement, field: "lb_algo", "no lb_algo: keepalived uses wlc, and so does the import")
-            return "wlc"
-        }()
+        let scheduler =
+            draft.scheduler
+            ?? {
+                warn(statement, field: "lb_algo", "no lb_algo: keepalived uses wlc, and so does the import")
+                return "wlc"
+            }()
         let forwarding = serviceForwarding(of: draft, statement)
         let flags = schedulerFlags(draft.flags, scheduler: scheduler)
         var persistence: Persistence?
@@ -323,21 +352,29 @@ extension KeepalivedTranslation {
         var hysteresis = draft.hysteresis
         if let statement = draft.hysteresisStatement, hysteresis >= (draft.quorum ?? 1) {
             hysteresis = (draft.quorum ?? 1) - 1
-            warn(statement, value: "\(draft.hysteresis)", "hysteresis must stay below the quorum (\(draft.quorum ?? 1)); keepalived lowers it to \(hysteresis), and so does the import")
+            warn(
+                statement, value: "\(draft.hysteresis)",
+                "hysteresis must stay below the quorum (\(draft.quorum ?? 1)); keepalived lowers it to \(hysteresis), and so does the import"
+            )
         }
         let inhibit = inhibitOnFailure(of: draft)
         let servers = realServers(of: draft, forwarding: forwarding)
-        let atRisk = VirtualService(listener: .fwmark(0), scheduler: scheduler, schedulerFlags: flags,
-                                    realServers: servers, inhibitOnFailure: inhibit)
+        let atRisk = VirtualService(
+            listener: .fwmark(0), scheduler: scheduler, schedulerFlags: flags,
+            realServers: servers, inhibitOnFailure: inhibit)
         if let reason = MaglevFallback.weightZeroRisk(of: atRisk, mode: .managed, fleetConsistent: false) {
             // keepalived itself runs this table: the same drops happen today.
-            warn(statement, field: "scheduler_flags", value: flags.joined(separator: ","), MaglevFallback.warning(reason))
+            warn(
+                statement, field: "scheduler_flags", value: flags.joined(separator: ","), MaglevFallback.warning(reason)
+            )
         }
         if servers.isEmpty {
             warn(statement, "no real servers: this service can never be healthy")
         }
         if let sorry = draft.sorry, case .v6 = sorry.address.address, forwarding != .tunnel {
-            error(sorry.statement, value: sorry.address.address.description, "an IPv6 sorry server behind an IPv4 VIP needs lb_kind TUN; keepalived skips it")
+            error(
+                sorry.statement, value: sorry.address.address.description,
+                "an IPv6 sorry server behind an IPv4 VIP needs lb_kind TUN; keepalived skips it")
         }
 
         if let suspend = draft.haSuspend {
@@ -349,7 +386,9 @@ extension KeepalivedTranslation {
                 warn(suspend, "keepalived ignores ha_suspend for fwmark services (it clears it); so does the import")
             } else {
                 haSuspend.append(suspend.location)
-                warn(suspend, """
+                warn(
+                    suspend,
+                    """
                     keepalived suspends this virtual server's checks while the VIP is not on this director. \
                     ecmpd withdraws the VIP when the backends fail: a keepalived with ha_suspend then stops checking, \
                     never sees the backends recover, and the VIP never comes back. The imported config drops it \
@@ -375,17 +414,26 @@ extension KeepalivedTranslation {
                 let transport = draft.transport?.value ?? .udp
                 service.listener = .port(transport, port)
                 if draft.transport == nil, once("protocol") {
-                    warn(statement, field: "protocol", "no protocol: keepalived defaults to UDP, and so does the import; add `protocol TCP` if that was meant")
+                    warn(
+                        statement, field: "protocol",
+                        "no protocol: keepalived defaults to UDP, and so does the import; add `protocol TCP` if that was meant"
+                    )
                 }
                 if transport != .udp, service.schedulerFlags.contains("one-packet") {
                     if once("ops"), let ops = draft.flags.first(where: { $0.keyword == "ops" }) {
-                        warn(ops.statement, "one-packet scheduling is for UDP; keepalived drops it from \(transport.rawValue.uppercased()) services, and so does the import")
+                        warn(
+                            ops.statement,
+                            "one-packet scheduling is for UDP; keepalived drops it from \(transport.rawValue.uppercased()) services, and so does the import"
+                        )
                     }
                     service.schedulerFlags.removeAll { $0 == "one-packet" }
                 }
                 if let sorry = draft.sorry, let sorryPort = sorry.address.port, sorryPort != port {
                     if once("sorry port") {
-                        warn(sorry.statement, value: "\(sorryPort)", "keepalived sets the sorry server's port to the service's (\(port)), and so does the import")
+                        warn(
+                            sorry.statement, value: "\(sorryPort)",
+                            "keepalived sets the sorry server's port to the service's (\(port)), and so does the import"
+                        )
                     }
                     service.sorryServer?.port = port
                 }
@@ -396,7 +444,10 @@ extension KeepalivedTranslation {
                     for index in service.realServers.indices {
                         guard let written = service.realServers[index].port, written != port else { continue }
                         if announce, let server = draft.realServer(service.realServers[index]) {
-                            warn(server.statement, value: "\(written)", "IPVS cannot change the port with DR or TUN forwarding; keepalived resets it to the service's \(port), and so does the import (its check keeps port \(written))")
+                            warn(
+                                server.statement, value: "\(written)",
+                                "IPVS cannot change the port with DR or TUN forwarding; keepalived resets it to the service's \(port), and so does the import (its check keeps port \(written))"
+                            )
                         }
                         keepCheckPort(of: &service.realServers[index], written)
                         service.realServers[index].port = port
@@ -404,7 +455,10 @@ extension KeepalivedTranslation {
                 }
                 for server in service.realServers where server.port == nil && checksAPort(server) {
                     if once("no port \(server.address)"), let written = draft.realServer(server) {
-                        warn(written.statement, "names no port: keepalived's check connects to port 0 and always fails; ecmpd checks the service's port \(port)")
+                        warn(
+                            written.statement,
+                            "names no port: keepalived's check connects to port 0 and always fails; ecmpd checks the service's port \(port)"
+                        )
                     }
                 }
             case .fwmark(let mark):
@@ -414,7 +468,10 @@ extension KeepalivedTranslation {
                     for index in service.realServers.indices {
                         guard let written = service.realServers[index].port else { continue }
                         if announce, let server = draft.realServer(service.realServers[index]) {
-                            warn(server.statement, value: "\(written)", "a fwmark service forwards packets to the port they were sent to; keepalived clears a real server's port without NAT, and so does the import (its check keeps port \(written))")
+                            warn(
+                                server.statement, value: "\(written)",
+                                "a fwmark service forwards packets to the port they were sent to; keepalived clears a real server's port without NAT, and so does the import (its check keeps port \(written))"
+                            )
                         }
                         keepCheckPort(of: &service.realServers[index], written)
                         service.realServers[index].port = nil
@@ -422,15 +479,23 @@ extension KeepalivedTranslation {
                 }
                 for server in service.realServers where server.port == nil && checksAPort(server) {
                     if once("no port \(server.address)"), let written = draft.realServer(server) {
-                        warn(written.checks.first?.statement ?? written.statement, "a fwmark service's real server has no port to check: keepalived's check connects to port 0 and always fails; add connect_port")
+                        warn(
+                            written.checks.first?.statement ?? written.statement,
+                            "a fwmark service's real server has no port to check: keepalived's check connects to port 0 and always fails; add connect_port"
+                        )
                     }
                 }
                 if let transport = draft.transport, once("fwmark protocol") {
-                    warn(transport.statement, "a fwmark service matches marked packets of any protocol; keepalived ignores protocol here, and so does the import")
+                    warn(
+                        transport.statement,
+                        "a fwmark service matches marked packets of any protocol; keepalived ignores protocol here, and so does the import"
+                    )
                 }
                 if let sorry = draft.sorry, sorry.address.port != nil {
                     if once("fwmark sorry port") {
-                        warn(sorry.statement, "keepalived clears the sorry server's port for a fwmark service, and so does the import")
+                        warn(
+                            sorry.statement,
+                            "keepalived clears the sorry server's port for a fwmark service, and so does the import")
                     }
                     service.sorryServer?.port = nil
                 }
@@ -461,14 +526,21 @@ extension KeepalivedTranslation {
             let named = Set(draft.realServers.compactMap { $0.forwarding?.method })
             if named.count == 1, draft.realServers.allSatisfy({ $0.forwarding != nil }) { method = named.first }
         }
-        let forwarding = method ?? {
-            warn(statement, field: "lb_kind", "no lb_kind: keepalived forwards with NAT, and so does the import; add `lb_kind DR` for direct routing")
-            return .nat
-        }()
+        let forwarding =
+            method
+            ?? {
+                warn(
+                    statement, field: "lb_kind",
+                    "no lb_kind: keepalived forwards with NAT, and so does the import; add `lb_kind DR` for direct routing"
+                )
+                return .nat
+            }()
         for server in draft.realServers {
             if let own = server.forwarding, own.method != forwarding {
-                warn(own.statement, value: own.statement.arguments.first,
-                     "ecmpd forwards all real servers of a service the same way; this one is imported with the service's \(forwarding.rawValue)")
+                warn(
+                    own.statement, value: own.statement.arguments.first,
+                    "ecmpd forwards all real servers of a service the same way; this one is imported with the service's \(forwarding.rawValue)"
+                )
             }
         }
         return forwarding
@@ -476,7 +548,9 @@ extension KeepalivedTranslation {
 
     /// IPVS flag names as ecmpd writes them. `flag-1` and `flag-2` are the
     /// kernel's SCHED1/SCHED2 bits: fallback and port for both sh and mh.
-    func schedulerFlags(_ written: [(keyword: String, schedulerThen: String?, statement: KeepalivedStatement)], scheduler: String) -> [String] {
+    func schedulerFlags(
+        _ written: [(keyword: String, schedulerThen: String?, statement: KeepalivedStatement)], scheduler: String
+    ) -> [String] {
         var flags: [String] = []
         for flag in written {
             var name: String?
@@ -496,7 +570,10 @@ extension KeepalivedTranslation {
                 if flag.schedulerThen == prefix, scheduler == prefix {
                     name = flag.keyword
                 } else {
-                    warn(flag.statement, "keepalived applies \(flag.keyword) only after `lb_algo \(prefix)` and ignored it here; so does the import")
+                    warn(
+                        flag.statement,
+                        "keepalived applies \(flag.keyword) only after `lb_algo \(prefix)` and ignored it here; so does the import"
+                    )
                 }
             }
             if let name, !flags.contains(name) { flags.append(name) }
@@ -508,10 +585,14 @@ extension KeepalivedTranslation {
     /// real server, defaulting to the virtual server's.
     func inhibitOnFailure(of draft: VirtualServerDraft) -> Bool {
         let values = draft.realServers.map { $0.inhibit ?? draft.inhibit }
-        guard let first = values.first, values.contains(where: { $0 != first }) else { return values.first ?? draft.inhibit }
+        guard let first = values.first, values.contains(where: { $0 != first }) else {
+            return values.first ?? draft.inhibit
+        }
         for server in draft.realServers where (server.inhibit ?? draft.inhibit) != draft.inhibit {
-            warn(server.statement, field: "inhibit_on_failure", value: server.inhibit! ? "on" : "off",
-                 "ecmpd sets inhibit_on_failure for a whole service; this real server differs from its virtual server, whose \(draft.inhibit ? "on" : "off") is imported")
+            warn(
+                server.statement, field: "inhibit_on_failure", value: server.inhibit! ? "on" : "off",
+                "ecmpd sets inhibit_on_failure for a whole service; this real server differs from its virtual server, whose \(draft.inhibit ? "on" : "off") is imported"
+            )
         }
         return draft.inhibit
     }
@@ -522,22 +603,33 @@ extension KeepalivedTranslation {
         for server in draft.realServers {
             let key = RealServerAddress(address: server.address, port: server.port)
             if let first = seen[key] {
-                warn(server.statement, value: key.description, "listed twice in this virtual_server (also at line \(first.location.line)); keepalived drops the second, and so does the import")
+                warn(
+                    server.statement, value: key.description,
+                    "listed twice in this virtual_server (also at line \(first.location.line)); keepalived drops the second, and so does the import"
+                )
                 continue
             }
             seen[key] = server.statement
             if case .v6 = server.address, forwarding != .tunnel {
-                error(server.statement, value: server.address.description, "an IPv6 real server behind an IPv4 VIP needs lb_kind TUN; keepalived skips it")
+                error(
+                    server.statement, value: server.address.description,
+                    "an IPv6 real server behind an IPv4 VIP needs lb_kind TUN; keepalived skips it")
                 continue
             }
-            var imported = RealServer(address: server.address, port: server.port, weight: server.weight ?? draft.weight ?? 1)
+            var imported = RealServer(
+                address: server.address, port: server.port, weight: server.weight ?? draft.weight ?? 1)
             if let first = server.checks.first {
                 imported.check = healthCheck(first, server: server.defaults, virtualServer: draft.defaults)
                 for other in server.checks.dropFirst() {
-                    warn(other.statement, "ecmpd runs one check per real server, keepalived wanted every check to pass; only the \(first.statement.keyword) at line \(first.statement.location.line) is imported")
+                    warn(
+                        other.statement,
+                        "ecmpd runs one check per real server, keepalived wanted every check to pass; only the \(first.statement.keyword) at line \(first.statement.location.line) is imported"
+                    )
                 }
             } else {
-                warn(server.statement, value: key.description, "no check: ecmpd takes this server as always healthy, as keepalived did")
+                warn(
+                    server.statement, value: key.description,
+                    "no check: ecmpd takes this server as always healthy, as keepalived did")
             }
             servers.append(imported)
         }

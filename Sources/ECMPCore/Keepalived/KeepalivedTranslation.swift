@@ -54,8 +54,10 @@ final class KeepalivedTranslation {
             switch keyword {
             case "virtual_server_group": readGroup(statement)
             case "vrrp_instance", "vrrp_sync_group", "vrrp_script", "vrrp_track_file", "vrrp_track_process":
-                warn(statement, value: statement.arguments.first,
-                     "not needed with OSPF ECMP: every director announces the VIP itself, so there is no VRRP master to elect; skipped")
+                warn(
+                    statement, value: statement.arguments.first,
+                    "not needed with OSPF ECMP: every director announces the VIP itself, so there is no VRRP master to elect; skipped"
+                )
                 if keyword == "vrrp_instance" { collectVRRPAddresses(statement) }
                 if let block = statement.block { checkCapitalisation(in: block) }
             default: virtualServers.append(statement)
@@ -74,29 +76,38 @@ final class KeepalivedTranslation {
             return nil
         }
         if let right = grammar.caseVariant(of: word) {
-            error(statement, "keywords are case-sensitive and keepalived does not know '\(shown(word))'; "
-                  + "did you mean '\(right)'?")
+            error(
+                statement,
+                "keywords are case-sensitive and keepalived does not know '\(shown(word))'; "
+                    + "did you mean '\(right)'?")
             return grammar.handled.contains(right) ? right : nil
         }
         if let why = KeepalivedGrammar.removed[word] {
             warn(statement, why)
             return nil
         }
-        if !KeepalivedGrammar.allKeywords.contains(word), let right = KeepalivedGrammar.allKeywordsByLowercase[word.lowercased()] {
-            error(statement, "keywords are case-sensitive and keepalived does not know '\(shown(word))'; "
-                  + "did you mean '\(right)'? (keepalived does not know that in \(grammar.block) either)")
+        if !KeepalivedGrammar.allKeywords.contains(word),
+            let right = KeepalivedGrammar.allKeywordsByLowercase[word.lowercased()]
+        {
+            error(
+                statement,
+                "keywords are case-sensitive and keepalived does not know '\(shown(word))'; "
+                    + "did you mean '\(right)'? (keepalived does not know that in \(grammar.block) either)")
             return nil
         }
         suggestionsLeft -= 1
         let suggestion = suggestionsLeft >= 0 ? Suggestion.closest(to: word, among: grammar.known.sorted()) : nil
         let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
-        let elsewhere = KeepalivedGrammar.allKeywords.contains(word) ? " (keepalived knows it in other blocks only)" : ""
+        let elsewhere =
+            KeepalivedGrammar.allKeywords.contains(word) ? " (keepalived knows it in other blocks only)" : ""
         if statement.block != nil {
             // A block of settings would be lost with it: keepalived itself
             // reads such a block's lines as keywords of the enclosing level.
             error(statement, "unknown keyword in \(grammar.block)\(elsewhere)\(hint); its { } block cannot be imported")
         } else {
-            warn(statement, "unknown keyword in \(grammar.block)\(elsewhere)\(hint); keepalived ignores it, and so does the import")
+            warn(
+                statement,
+                "unknown keyword in \(grammar.block)\(elsewhere)\(hint); keepalived ignores it, and so does the import")
         }
         return nil
     }
@@ -106,9 +117,13 @@ final class KeepalivedTranslation {
     func checkCapitalisation(in block: [KeepalivedStatement]) {
         for statement in block {
             let word = statement.keyword
-            if !KeepalivedGrammar.allKeywords.contains(word), let right = KeepalivedGrammar.allKeywordsByLowercase[word.lowercased()] {
-                error(statement, "keywords are case-sensitive and keepalived does not know '\(shown(word))'; "
-                      + "did you mean '\(right)'?")
+            if !KeepalivedGrammar.allKeywords.contains(word),
+                let right = KeepalivedGrammar.allKeywordsByLowercase[word.lowercased()]
+            {
+                error(
+                    statement,
+                    "keywords are case-sensitive and keepalived does not know '\(shown(word))'; "
+                        + "did you mean '\(right)'?")
             }
             if let inner = statement.block { checkCapitalisation(in: inner) }
         }
@@ -124,8 +139,10 @@ final class KeepalivedTranslation {
         for imported in services {
             guard let address = imported.vip ?? fwmarkAddress else { continue }
             if let first = seen[address]?[imported.service.listener] {
-                error(imported.statement, value: "\(address) \(imported.service.listener)",
-                      "a second virtual_server for this VIP and \(imported.service.listener) (the first is at \(first.location))")
+                error(
+                    imported.statement, value: "\(address) \(imported.service.listener)",
+                    "a second virtual_server for this VIP and \(imported.service.listener) (the first is at \(first.location))"
+                )
                 continue
             }
             seen[address, default: [:]][imported.service.listener] = imported.statement
@@ -151,20 +168,27 @@ final class KeepalivedTranslation {
             return nil
         }
         var candidates: [VRRPAddress] = []
-        for address in vrrpAddresses where usable(address.address) && !candidates.contains(where: { $0.address == address.address }) {
+        for address in vrrpAddresses
+        where usable(address.address) && !candidates.contains(where: { $0.address == address.address }) {
             candidates.append(address)
         }
         if candidates.count == 1 {
             let vrrp = candidates[0]
-            warn(first.statement, value: "\(vrrp.address)",
-                 "keepalived gives fwmark services no address; imported under VIP \(vrrp.address), the virtual_ipaddress of vrrp_instance \(vrrp.instance) (\(vrrp.statement.location))")
+            warn(
+                first.statement, value: "\(vrrp.address)",
+                "keepalived gives fwmark services no address; imported under VIP \(vrrp.address), the virtual_ipaddress of vrrp_instance \(vrrp.instance) (\(vrrp.statement.location))"
+            )
             return vrrp.address
         }
-        let reason = candidates.isEmpty
+        let reason =
+            candidates.isEmpty
             ? "and this config has no VRRP virtual_ipaddress to take one from"
             : "and this config's VRRP instances list several (\(candidates.map { "\($0.address)" }.joined(separator: ", ")))"
         for service in fwmarkServices {
-            error(service.statement, "keepalived gives fwmark services no address, \(reason); name the VIP these packets are for (--fwmark-vip ADDRESS)")
+            error(
+                service.statement,
+                "keepalived gives fwmark services no address, \(reason); name the VIP these packets are for (--fwmark-vip ADDRESS)"
+            )
         }
         return nil
     }
@@ -181,8 +205,9 @@ final class KeepalivedTranslation {
                 guard let address = IPv4Address(String(parts[0])) else { continue }
                 // keepalived refuses the address when the prefix is not 0-32; so must the VIP guess.
                 if parts.count == 2, Int(parts[1]).map({ !(0...32).contains($0) }) ?? true {
-                    warn(entry, field: "virtual_ipaddress", value: shown(entry.keyword),
-                         "not an IPv4 address with a prefix length 0-32; keepalived skips it, "
+                    warn(
+                        entry, field: "virtual_ipaddress", value: shown(entry.keyword),
+                        "not an IPv4 address with a prefix length 0-32; keepalived skips it, "
                             + "and it is not taken as the fwmark VIP")
                     continue
                 }
@@ -200,13 +225,16 @@ final class KeepalivedTranslation {
         var entries: [GroupEntry] = []
         for entry in statement.block ?? [] {
             if entry.keyword == "fwmark" {
-                guard let mark = number(entry, at: 1, range: 1...Int(UInt32.max), what: "firewall mark") else { continue }
+                guard let mark = number(entry, at: 1, range: 1...Int(UInt32.max), what: "firewall mark") else {
+                    continue
+                }
                 entries.append(.fwmark(UInt32(mark)))
                 continue
             }
             let range = entry.keyword.split(separator: "-", omittingEmptySubsequences: false)
             guard let first = IPv4Address(String(range[0])), range.count <= 2 else {
-                let message = IPAddress(String(range[0])) != nil || entry.keyword.contains(":")
+                let message =
+                    IPAddress(String(range[0])) != nil || entry.keyword.contains(":")
                     ? "VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2)"
                     : "expected A.B.C.D PORT, A.B.C.D-E PORT (a range of the last byte) or fwmark N"
                 error(entry, field: "virtual_server_group", value: shown(entry.keyword), message)
@@ -215,15 +243,17 @@ final class KeepalivedTranslation {
             var addresses = [first]
             if range.count == 2 {
                 guard let last = UInt32(range[1]), last <= 255, last >= first.value & 0xff else {
-                    error(entry, field: "virtual_server_group", value: shown(entry.keyword),
-                          "the range end must be a last byte from \(first.value & 0xff) to 255")
+                    error(
+                        entry, field: "virtual_server_group", value: shown(entry.keyword),
+                        "the range end must be a last byte from \(first.value & 0xff) to 255")
                     continue
                 }
                 addresses = ((first.value & 0xff)...last).map { IPv4Address(first.value & 0xffff_ff00 | $0) }
             }
             guard entry.arguments.count >= 1, let port = Int(entry.arguments[0]), (1...65535).contains(port) else {
-                error(entry, field: "virtual_server_group", value: shown(entry.keyword),
-                      "needs a port from 1 to 65535 after the address; ecmpd services are address and port, or fwmark")
+                error(
+                    entry, field: "virtual_server_group", value: shown(entry.keyword),
+                    "needs a port from 1 to 65535 after the address; ecmpd services are address and port, or fwmark")
                 continue
             }
             entries.append(.addresses(addresses, port: port))
@@ -265,7 +295,8 @@ final class KeepalivedTranslation {
         guard let text = argument(statement, what: "time in seconds") else { return nil }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), !parts[0].isEmpty, parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }),
-              parts[0].count <= 7, parts.count == 1 || (1...6).contains(parts[1].count) else {
+            parts[0].count <= 7, parts.count == 1 || (1...6).contains(parts[1].count)
+        else {
             error(statement, value: text, "expected seconds, such as 3 or 1.5")
             return nil
         }
@@ -273,11 +304,16 @@ final class KeepalivedTranslation {
         let microseconds = Int64(parts[0])! * 1_000_000 + Int64(fraction)!
         let milliseconds = (microseconds + 500) / 1000
         if microseconds % 1000 != 0 {
-            warn(statement, value: text, "ecmpd counts milliseconds; taken as \(DurationParser.format(.milliseconds(milliseconds)))")
+            warn(
+                statement, value: text,
+                "ecmpd counts milliseconds; taken as \(DurationParser.format(.milliseconds(milliseconds)))")
         }
         let value = Duration.milliseconds(milliseconds)
         guard range.contains(value) else {
-            error(statement, value: text, "ecmpd takes \(DurationParser.format(range.lowerBound)) to \(DurationParser.format(range.upperBound)) here")
+            error(
+                statement, value: text,
+                "ecmpd takes \(DurationParser.format(range.lowerBound)) to \(DurationParser.format(range.upperBound)) here"
+            )
             return nil
         }
         return value
@@ -301,7 +337,10 @@ final class KeepalivedTranslation {
     func expectArguments(_ statement: KeepalivedStatement, _ count: Int) {
         guard statement.arguments.count > count else { return }
         let extra = statement.arguments.dropFirst(count).joined(separator: " ")
-        warn(statement, value: extra, "keepalived reads only the first \(count == 1 ? "value" : "\(count) values") and ignores the rest; quote a value that contains blanks")
+        warn(
+            statement, value: extra,
+            "keepalived reads only the first \(count == 1 ? "value" : "\(count) values") and ignores the rest; quote a value that contains blanks"
+        )
     }
 
     // MARK: Problems
@@ -321,9 +360,10 @@ final class KeepalivedTranslation {
         field: String?, value: String?, _ message: String
     ) {
         let secret = KeepalivedGrammar.secretArguments.contains(statement.keyword)
-        let problem = ConfigProblem(severity, file: statement.location.file, line: statement.location.line,
-                                    field: field ?? shown(statement.keyword), value: secret ? nil : value,
-                                    message: message)
+        let problem = ConfigProblem(
+            severity, file: statement.location.file, line: statement.location.line,
+            field: field ?? shown(statement.keyword), value: secret ? nil : value,
+            message: message)
         problems.append((statement.order, problem))
     }
 

@@ -15,9 +15,13 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var ipv4: IPv4Address? { if case .v4(let a) = self { return a } else { return nil } }
 
     public init?(_ text: String) {
-        if let a = IPv4Address(text) { self = .v4(a) }
-        else if let a = IPv6Address(text) { self = .v6(a) }
-        else { return nil }
+        if let a = IPv4Address(text) {
+            self = .v4(a)
+        } else if let a = IPv6Address(text) {
+            self = .v6(a)
+        } else {
+            return nil
+        }
     }
 
     public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {

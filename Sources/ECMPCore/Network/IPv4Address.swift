@@ -17,8 +17,9 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
         var result: UInt32 = 0
         for part in parts {
             guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCIIDigit),
-                  let octet = UInt32(part), octet <= 255,
-                  !(part.count > 1 && part.first == "0") else { return nil }
+                let octet = UInt32(part), octet <= 255,
+                !(part.count > 1 && part.first == "0")
+            else { return nil }
             result = result << 8 | octet
         }
         value = result

@@ -18,7 +18,8 @@ public struct IPv4Network: Hashable, Comparable, Sendable, CustomStringConvertib
         var length = 32
         if parts.count == 2 {
             guard !parts[1].isEmpty, parts[1].count <= 2, parts[1].allSatisfy(\.isASCIIDigit),
-                  let parsed = Int(parts[1]), parsed <= 32 else { return nil }
+                let parsed = Int(parts[1]), parsed <= 32
+            else { return nil }
             length = parsed
         }
         self.init(address: address, prefixLength: length)
@@ -26,7 +27,9 @@ public struct IPv4Network: Hashable, Comparable, Sendable, CustomStringConvertib
 
     public var mask: UInt32 { prefixLength == 0 ? 0 : UInt32.max << (32 - prefixLength) }
     public var netmask: IPv4Address { IPv4Address(mask) }
-    public var network: IPv4Network { IPv4Network(address: IPv4Address(address.value & mask), prefixLength: prefixLength) }
+    public var network: IPv4Network {
+        IPv4Network(address: IPv4Address(address.value & mask), prefixLength: prefixLength)
+    }
     /// The last address of the prefix (all host bits set).
     public var broadcast: IPv4Address { IPv4Address(address.value | ~mask) }
 

@@ -48,7 +48,8 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
         if halves.count == 2 {
             sawDoubleColon = true
             guard let head = parseGroups(halves[0], allowV4: false),
-                  let rest = parseGroups(halves[1], allowV4: true) else { return nil }
+                let rest = parseGroups(halves[1], allowV4: true)
+            else { return nil }
             groups = head; tail = rest
             guard groups.count + tail.count <= 7 else { return nil }
         } else {
@@ -68,7 +69,9 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
                 while end < 8, groups[end] == 0 { end += 1 }
                 if end - index > bestLength, end - index > 1 { bestStart = index; bestLength = end - index }
                 index = end
-            } else { index += 1 }
+            } else {
+                index += 1
+            }
         }
         func hex(_ range: Range<Int>) -> String { range.map { String(groups[$0], radix: 16) }.joined(separator: ":") }
         if bestStart < 0 { return hex(0..<8) }

@@ -12,8 +12,9 @@ public struct ReservedIPv4Block: Sendable, Equatable {
     /// Most specific first: 255.255.255.255 lies inside 240.0.0.0/4, and is
     /// named for what it is.
     public static let all: [ReservedIPv4Block] = [
-        ReservedIPv4Block("255.255.255.255/32", "the limited broadcast address (RFC 919)",
-                          "every host on the link takes it as its own, and no router forwards it"),
+        ReservedIPv4Block(
+            "255.255.255.255/32", "the limited broadcast address (RFC 919)",
+            "every host on the link takes it as its own, and no router forwards it"),
         ReservedIPv4Block("0.0.0.0/8", "\"this network\" (RFC 1122)", "no packet is ever sent to it"),
         ReservedIPv4Block("127.0.0.0/8", "loopback (RFC 1122)", "it never leaves a host"),
         ReservedIPv4Block("169.254.0.0/16", "link-local (RFC 3927)", "routers do not forward it"),

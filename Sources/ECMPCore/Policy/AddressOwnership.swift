@@ -30,8 +30,10 @@ public struct AddressOwnership: Sendable, Equatable {
 
     public init(configured: Set<IPv4Address>, recorded: Set<IPv4Address>, onLoopback: [InterfaceAddress]) {
         let hosts = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
-        conflicts = onLoopback.filter { $0.network.prefixLength != 32 && configured.contains($0.address) && !hosts.contains($0.address) }
-            .sorted { $0.network < $1.network }
+        conflicts = onLoopback.filter {
+            $0.network.prefixLength != 32 && configured.contains($0.address) && !hosts.contains($0.address)
+        }
+        .sorted { $0.network < $1.network }
         let conflicting = Set(conflicts.map(\.address))
         let managed = configured.subtracting(conflicting)
         adopted = managed.intersection(hosts).subtracting(recorded)

@@ -46,7 +46,9 @@ public enum BackendCounter {
         Dictionary(table.entries.map { ($0.service.identity, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    private static func count(_ vip: VIPConfig, in table: IPVSTable, byIdentity: [IPVSServiceIdentity: IPVSTable.Entry]) -> Count {
+    private static func count(_ vip: VIPConfig, in table: IPVSTable, byIdentity: [IPVSServiceIdentity: IPVSTable.Entry])
+        -> Count
+    {
         let identities: [IPVSServiceIdentity]
         if vip.services.isEmpty {
             identities = table.entries.map(\.service.identity)
@@ -65,11 +67,15 @@ public enum BackendCounter {
     /// A VIP's count from its services' counts: the first service below the
     /// minimum decides, else the sum. Shared with managed mode, which counts
     /// from check verdicts rather than from the kernel's table.
-    public static func aggregate(_ services: [(identity: IPVSServiceIdentity, usable: Int, total: Int)], health: HealthPolicy) -> Count {
+    public static func aggregate(
+        _ services: [(identity: IPVSServiceIdentity, usable: Int, total: Int)], health: HealthPolicy
+    ) -> Count {
         if services.isEmpty { return Count(usable: 0, total: 0, services: []) }
         if let failing = services.first(where: { !health.meetsMinimum(usable: $0.usable, total: $0.total) }) {
             return Count(usable: failing.usable, total: failing.total, services: services)
         }
-        return Count(usable: services.reduce(0) { $0 + $1.usable }, total: services.reduce(0) { $0 + $1.total }, services: services)
+        return Count(
+            usable: services.reduce(0) { $0 + $1.usable }, total: services.reduce(0) { $0 + $1.total },
+            services: services)
     }
 }

@@ -30,8 +30,9 @@ public struct VIPPolicy: Sendable, Equatable {
         case (true, false):
             return VIPStep(state: VIPState(status: .announced))
         case (true, true):
-            return VIPStep(state: VIPState(status: .withdrawn(.drained), isDrained: true),
-                           transition: VIPTransition(.withdraw, reason: WithdrawalReason.drained.description, at: now))
+            return VIPStep(
+                state: VIPState(status: .withdrawn(.drained), isDrained: true),
+                transition: VIPTransition(.withdraw, reason: WithdrawalReason.drained.description, at: now))
         case (false, _):
             return VIPStep(state: VIPState(status: .withdrawn(drained ? .drained : .notYetHealthy), isDrained: drained))
         }
@@ -91,12 +92,16 @@ public struct VIPPolicy: Sendable, Equatable {
 
     /// The level-triggered core: from counters and flags, where the VIP
     /// belongs, and the transition if that differs from where it is.
-    private func decide(_ state: VIPState, at now: ContinuousClock.Instant, othersAnnounce: Bool?, undrained: Bool) -> VIPStep {
+    private func decide(_ state: VIPState, at now: ContinuousClock.Instant, othersAnnounce: Bool?, undrained: Bool)
+        -> VIPStep
+    {
         var next = state
         if next.isDrained {
             next.status = .withdrawn(.drained)
-            return VIPStep(state: next, transition: state.isAnnounced
-                ? VIPTransition(.withdraw, reason: WithdrawalReason.drained.description, at: now) : nil)
+            return VIPStep(
+                state: next,
+                transition: state.isAnnounced
+                    ? VIPTransition(.withdraw, reason: WithdrawalReason.drained.description, at: now) : nil)
         }
         if state.isAnnounced {
             guard next.consecutiveBad >= health.fall, let reason = lastBadReason(next) else {
@@ -111,8 +116,10 @@ public struct VIPPolicy: Sendable, Equatable {
             next.lastWithdrawal = now
             var text = reason.description
             if case .heldByLastAnnouncerGuard = state.status {
-                text += othersAnnounce == true
-                    ? "; another director announces it again" : "; no longer known whether another director announces it"
+                text +=
+                    othersAnnounce == true
+                    ? "; another director announces it again"
+                    : "; no longer known whether another director announces it"
             }
             return VIPStep(state: next, transition: VIPTransition(.withdraw, reason: text, at: now))
         }
@@ -120,7 +127,9 @@ public struct VIPPolicy: Sendable, Equatable {
             // Keep the newest numbers in the reason an operator reads.
             next.status = .withdrawn(reason)
         }
-        guard next.consecutiveGood >= health.rise, let observation = next.lastObservation else { return VIPStep(state: next) }
+        guard next.consecutiveGood >= health.rise, let observation = next.lastObservation else {
+            return VIPStep(state: next)
+        }
         if let ends = holdDownEnds(next), now < ends { return VIPStep(state: next) }
         next.status = .announced
         var text = goodReason(observation, observations: next.consecutiveGood)
@@ -140,9 +149,10 @@ public struct VIPPolicy: Sendable, Equatable {
 
     private func lastBadReason(_ state: VIPState) -> WithdrawalReason? {
         guard let observation = state.lastObservation, state.consecutiveBad > 0 else { return nil }
-        return .belowMinimum(usable: observation.usable, total: observation.total,
-                             required: health.requiredUsable(ofTotal: observation.total),
-                             observations: state.consecutiveBad)
+        return .belowMinimum(
+            usable: observation.usable, total: observation.total,
+            required: health.requiredUsable(ofTotal: observation.total),
+            observations: state.consecutiveBad)
     }
 
     private func goodReason(_ observation: VIPObservation, observations: Int) -> String {

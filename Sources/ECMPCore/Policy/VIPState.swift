@@ -24,8 +24,10 @@ public struct VIPState: Sendable, Equatable, CustomStringConvertible {
     /// not a flap to damp.
     public var lastWithdrawal: ContinuousClock.Instant?
 
-    public init(status: Status, isDrained: Bool = false, consecutiveGood: Int = 0, consecutiveBad: Int = 0,
-                lastObservation: VIPObservation? = nil, lastWithdrawal: ContinuousClock.Instant? = nil) {
+    public init(
+        status: Status, isDrained: Bool = false, consecutiveGood: Int = 0, consecutiveBad: Int = 0,
+        lastObservation: VIPObservation? = nil, lastWithdrawal: ContinuousClock.Instant? = nil
+    ) {
         self.status = status
         self.isDrained = isDrained
         self.consecutiveGood = consecutiveGood

@@ -22,7 +22,10 @@ public struct RealServerDownPlan: Sendable, Equatable {
     public var record: RealServerRecord?
 
     /// `vips` nil means every VIP `up` added.
-    public init(vips: [IPv4Address]?, onLoopback: [InterfaceAddress], sysctls current: [RealServerSysctl: Int], record: RealServerRecord?) {
+    public init(
+        vips: [IPv4Address]?, onLoopback: [InterfaceAddress], sysctls current: [RealServerSysctl: Int],
+        record: RealServerRecord?
+    ) {
         let present = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
         let added = record?.added ?? []
         let requested = vips.map(Set.init) ?? added

@@ -21,7 +21,8 @@ public struct RealServerStatus: Sendable, Equatable {
             Piece(name: "\(vip)/32 on lo", expected: "present", actual: present.contains(vip) ? "present" : "missing")
         }
         pieces += RealServerSysctl.all.map { sysctl in
-            Piece(name: sysctl.key, expected: "\(sysctl.wanted)", actual: current[sysctl].map { "\($0)" } ?? "unreadable")
+            Piece(
+                name: sysctl.key, expected: "\(sysctl.wanted)", actual: current[sysctl].map { "\($0)" } ?? "unreadable")
         }
     }
 

@@ -26,7 +26,10 @@ public struct RealServerUpPlan: Sendable, Equatable {
     /// The record to write before changing anything.
     public var record: RealServerRecord
 
-    public init(vips: [IPv4Address], onLoopback: [InterfaceAddress], sysctls current: [RealServerSysctl: Int], record earlier: RealServerRecord?) {
+    public init(
+        vips: [IPv4Address], onLoopback: [InterfaceAddress], sysctls current: [RealServerSysctl: Int],
+        record earlier: RealServerRecord?
+    ) {
         var previous = earlier?.previousSysctls ?? [:]
         sysctlWrites = []
         sysctlsInPlace = []
@@ -43,7 +46,9 @@ public struct RealServerUpPlan: Sendable, Equatable {
         let recorded = earlier?.added ?? []
         let wanted = Array(Set(vips)).sorted()
         additions = wanted.filter { !present.contains($0) }
-        addressesInPlace = wanted.filter { present.contains($0) }.map { AddressInPlace(vip: $0, addedByEcmpd: recorded.contains($0)) }
+        addressesInPlace = wanted.filter { present.contains($0) }.map {
+            AddressInPlace(vip: $0, addedByEcmpd: recorded.contains($0))
+        }
         // Recorded VIPs no longer on lo stay recorded only if re-added now.
         let stillOurs = recorded.filter { present.contains($0) }
         record = RealServerRecord(previousSysctls: previous, addedVIPs: Array(stillOurs.union(additions)))

@@ -29,8 +29,9 @@ public enum OSPFPlanner {
             routerID: routerID,
             area: ospf.area,
             interfaces: selected.map {
-                OSPFPlan.Interface(name: $0.name, helloInterval: ospf.helloInterval, deadInterval: ospf.deadInterval,
-                                   priority: priority, cost: ospf.cost)
+                OSPFPlan.Interface(
+                    name: $0.name, helloInterval: ospf.helloInterval, deadInterval: ospf.deadInterval,
+                    priority: priority, cost: ospf.cost)
             },
             networks: networks,
             vips: vips,
@@ -41,17 +42,29 @@ public enum OSPFPlanner {
         )
     }
 
-    static func selectInterfaces(_ selection: InterfaceSelection, in network: NetworkSnapshot) throws(OSPFPlanError) -> [NetworkInterface] {
+    static func selectInterfaces(_ selection: InterfaceSelection, in network: NetworkSnapshot) throws(OSPFPlanError)
+        -> [NetworkInterface]
+    {
         switch selection {
         case .defaultRoute:
             guard let route = network.defaultRoute else {
-                throw OSPFPlanError(field: "ospf.interfaces", message: "set to the default-route interface, but this host has no IPv4 default route; add one or name the interfaces")
+                throw OSPFPlanError(
+                    field: "ospf.interfaces",
+                    message:
+                        "set to the default-route interface, but this host has no IPv4 default route; add one or name the interfaces"
+                )
             }
             guard let interface = network.interface(index: route.interfaceIndex) else {
-                throw OSPFPlanError(field: "ospf.interfaces", message: "the default route points at interface index \(route.interfaceIndex), which the kernel did not list")
+                throw OSPFPlanError(
+                    field: "ospf.interfaces",
+                    message:
+                        "the default route points at interface index \(route.interfaceIndex), which the kernel did not list"
+                )
             }
             guard !interface.addresses.isEmpty else {
-                throw OSPFPlanError(field: "ospf.interfaces", message: "the default-route interface \(interface.name) has no IPv4 address")
+                throw OSPFPlanError(
+                    field: "ospf.interfaces",
+                    message: "the default-route interface \(interface.name) has no IPv4 address")
             }
             return [interface]
         case .named(let names):
@@ -59,7 +72,8 @@ public enum OSPFPlanner {
             for name in names {
                 guard let interface = network.interface(named: name) else {
                     let known = network.interfaces.filter { !$0.isLoopback }.map(\.name).joined(separator: ", ")
-                    throw OSPFPlanError(field: "ospf.interfaces", message: "no interface named \(name) (this host has: \(known))")
+                    throw OSPFPlanError(
+                        field: "ospf.interfaces", message: "no interface named \(name) (this host has: \(known))")
                 }
                 guard !interface.addresses.isEmpty else {
                     throw OSPFPlanError(field: "ospf.interfaces", message: "interface \(name) has no IPv4 address")
@@ -70,16 +84,22 @@ public enum OSPFPlanner {
         }
     }
 
-    static func routerID(configured: IPv4Address?, interfaces: [NetworkInterface], vips: [IPv4Address]) throws(OSPFPlanError) -> IPv4Address {
+    static func routerID(configured: IPv4Address?, interfaces: [NetworkInterface], vips: [IPv4Address])
+        throws(OSPFPlanError) -> IPv4Address
+    {
         if let configured {
             guard !vips.contains(configured) else {
-                throw OSPFPlanError(field: "ospf.router_id", message: "\(configured) is a VIP; every director would share it")
+                throw OSPFPlanError(
+                    field: "ospf.router_id", message: "\(configured) is a VIP; every director would share it")
             }
             return configured
         }
         // Primary addresses first: the kernel's stable choice for the link.
-        let candidates = interfaces.flatMap { $0.addresses.filter { !$0.isSecondary } } + interfaces.flatMap { $0.addresses.filter(\.isSecondary) }
+        let candidates =
+            interfaces.flatMap { $0.addresses.filter { !$0.isSecondary } }
+            + interfaces.flatMap { $0.addresses.filter(\.isSecondary) }
         if let usable = candidates.first(where: { !vips.contains($0.address) }) { return usable.address }
-        throw OSPFPlanError(field: "ospf.router_id", message: "no interface address usable as router-id; set ospf.router_id")
+        throw OSPFPlanError(
+            field: "ospf.router_id", message: "no interface address usable as router-id; set ospf.router_id")
     }
 }

@@ -29,10 +29,12 @@ public struct RoutingRenderer: Sendable {
     private let ospfdTemplate: MustacheTemplate
 
     public init(templates: Templates) throws(RenderError) {
-        do { zebraTemplate = try MustacheTemplate(string: templates.zebra) }
-        catch { throw RenderError(template: "zebra.conf", message: "\(error)") }
-        do { ospfdTemplate = try MustacheTemplate(string: templates.ospfd) }
-        catch { throw RenderError(template: "ospfd.conf", message: "\(error)") }
+        do { zebraTemplate = try MustacheTemplate(string: templates.zebra) } catch {
+            throw RenderError(template: "zebra.conf", message: "\(error)")
+        }
+        do { ospfdTemplate = try MustacheTemplate(string: templates.ospfd) } catch {
+            throw RenderError(template: "ospfd.conf", message: "\(error)")
+        }
     }
 
     public func render(_ plan: OSPFPlan, key: AuthenticationKey?, version: String, source: String) -> Output {

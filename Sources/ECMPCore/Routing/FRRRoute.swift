@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// One of FRR's entries for a prefix, as `show ip route A.B.C.D/M json`
@@ -24,8 +24,10 @@ public struct FRRRoute: Sendable, Equatable {
     /// The nexthops zebra considers usable (`active: true`).
     public var activeNexthops: RouteNexthops
 
-    public init(prefix: IPv4Network, protocolName: String, isSelected: Bool, isInstalled: Bool,
-                fibNexthops: RouteNexthops, activeNexthops: RouteNexthops) {
+    public init(
+        prefix: IPv4Network, protocolName: String, isSelected: Bool, isInstalled: Bool,
+        fibNexthops: RouteNexthops, activeNexthops: RouteNexthops
+    ) {
         self.prefix = prefix
         self.protocolName = protocolName
         self.isSelected = isSelected
@@ -93,7 +95,8 @@ public struct FRRRoute: Sendable, Equatable {
                 var gateway: IPv4Address?
                 if let ip = nexthop.ip {
                     guard let parsed = IPv4Address(ip) else {
-                        throw JSONError(reason: "nexthop '\(ip)' of \(prefix) (\(self.protocol)) is not an IPv4 address")
+                        throw JSONError(
+                            reason: "nexthop '\(ip)' of \(prefix) (\(self.protocol)) is not an IPv4 address")
                     }
                     gateway = parsed
                 }
@@ -101,8 +104,9 @@ public struct FRRRoute: Sendable, Equatable {
                 if nexthop.fib == true { fib.append(value) }
                 if nexthop.active == true { active.append(value) }
             }
-            return FRRRoute(prefix: prefix, protocolName: self.protocol, isSelected: selected ?? false,
-                            isInstalled: installed ?? false, fibNexthops: RouteNexthops(fib), activeNexthops: RouteNexthops(active))
+            return FRRRoute(
+                prefix: prefix, protocolName: self.protocol, isSelected: selected ?? false,
+                isInstalled: installed ?? false, fibNexthops: RouteNexthops(fib), activeNexthops: RouteNexthops(active))
         }
     }
 }

@@ -20,7 +20,8 @@ public enum NexthopExpectation: Hashable, Sendable, CustomStringConvertible {
     public static func gateways(parsing text: String) throws(InvalidGateway) -> NexthopExpectation {
         var gateways: Set<IPv4Address> = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let trimmed = String(String(item.drop(while: \.isWhitespace).reversed()).drop(while: \.isWhitespace).reversed())
+            let trimmed = String(
+                String(item.drop(while: \.isWhitespace).reversed()).drop(while: \.isWhitespace).reversed())
             guard let address = IPv4Address(trimmed) else { throw InvalidGateway(item: trimmed) }
             gateways.insert(address)
         }
@@ -32,7 +33,8 @@ public enum NexthopExpectation: Hashable, Sendable, CustomStringConvertible {
         case .present: return "at least one nexthop"
         case .count(0): return "no route"
         case .count(let n): return Self.nexthops(n)
-        case .gateways(let gateways): return "nexthops via " + gateways.sorted().map(\.description).joined(separator: ", ")
+        case .gateways(let gateways):
+            return "nexthops via " + gateways.sorted().map(\.description).joined(separator: ", ")
         }
     }
 
@@ -55,8 +57,12 @@ public enum NexthopExpectation: Hashable, Sendable, CustomStringConvertible {
             let missing = expected.subtracting(found).sorted()
             let unexpected = found.subtracting(expected).sorted()
             if !missing.isEmpty { parts.append("missing " + missing.map(\.description).joined(separator: ", ")) }
-            if !unexpected.isEmpty { parts.append("unexpected " + unexpected.map(\.description).joined(separator: ", ")) }
-            if !connected.isEmpty { parts.append("unexpected directly connected " + connected.map(\.description).joined(separator: ", ")) }
+            if !unexpected.isEmpty {
+                parts.append("unexpected " + unexpected.map(\.description).joined(separator: ", "))
+            }
+            if !connected.isEmpty {
+                parts.append("unexpected directly connected " + connected.map(\.description).joined(separator: ", "))
+            }
             if missing.isEmpty, unexpected.isEmpty, connected.isEmpty {
                 parts.append("a gateway is reached over more than one interface")
             }

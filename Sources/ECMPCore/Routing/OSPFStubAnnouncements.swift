@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Which OSPF routers announce which /32 stubs, from ospfd's link-state
@@ -51,12 +51,19 @@ public struct OSPFStubAnnouncements: Sendable, Equatable {
         for (area, lsas) in document.routerLinkStates?.areas ?? [:] {
             for (index, lsa) in lsas.enumerated() where lsa.lsaAge < Self.maxAge {
                 guard let router = IPv4Address(lsa.advertisingRouter) else {
-                    throw ParseError(reason: "routerLinkStates.areas.\(area)[\(index)].advertisingRouter: '\(lsa.advertisingRouter)' is not an IPv4 address")
+                    throw ParseError(
+                        reason:
+                            "routerLinkStates.areas.\(area)[\(index)].advertisingRouter: '\(lsa.advertisingRouter)' is not an IPv4 address"
+                    )
                 }
                 var announced = stubs[router] ?? []
-                for (name, link) in lsa.routerLinks ?? [:] where link.linkType == "Stub Network" && link.networkMask == "255.255.255.255" {
+                for (name, link) in lsa.routerLinks ?? [:]
+                where link.linkType == "Stub Network" && link.networkMask == "255.255.255.255" {
                     guard let address = link.networkAddress.flatMap(IPv4Address.init) else {
-                        throw ParseError(reason: "routerLinkStates.areas.\(area)[\(index)].routerLinks.\(name).networkAddress: '\(link.networkAddress ?? "missing")' is not an IPv4 address")
+                        throw ParseError(
+                            reason:
+                                "routerLinkStates.areas.\(area)[\(index)].routerLinks.\(name).networkAddress: '\(link.networkAddress ?? "missing")' is not an IPv4 address"
+                        )
                     }
                     announced.insert(address)
                 }
@@ -99,10 +106,12 @@ public struct OSPFStubAnnouncements: Sendable, Equatable {
 
     private static func describe(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }
+                .description
         }
         switch error {
-        case .keyNotFound(let key, let context): return "\(path(context)).\(key.stringValue): missing".trimmingCharacters(in: ["."])
+        case .keyNotFound(let key, let context):
+            return "\(path(context)).\(key.stringValue): missing".trimmingCharacters(in: ["."])
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
             return "\(path(context)): \(context.debugDescription)"
         @unknown default: return "\(error)"

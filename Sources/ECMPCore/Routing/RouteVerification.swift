@@ -67,17 +67,23 @@ public struct RouteVerification: Sendable, Equatable {
     public var problems: [String] {
         var problems: [String] = []
         if kernel == nil {
-            if expectation != .count(0) { problems.append("the kernel has no route to \(prefix); expected \(expectation)") }
+            if expectation != .count(0) {
+                problems.append("the kernel has no route to \(prefix); expected \(expectation)")
+            }
         } else if let mismatch = expectationMismatch {
             problems.append(mismatch)
         }
         if case .disagree(let kernelOnly, let frrOnly) = agreement {
             var parts: [String] = []
             if !frrOnly.isEmpty {
-                parts.append("FRR installed \(RouteNexthops(frrOnly)) but the kernel lacks \(frrOnly.count == 1 ? "it" : "them")")
+                parts.append(
+                    "FRR installed \(RouteNexthops(frrOnly)) but the kernel lacks \(frrOnly.count == 1 ? "it" : "them")"
+                )
             }
             if !kernelOnly.isEmpty {
-                let listed = frrInstalled.map { "which FRR's installed \($0.protocolName) route does not list" } ?? "but FRR installed no route"
+                let listed =
+                    frrInstalled.map { "which FRR's installed \($0.protocolName) route does not list" }
+                    ?? "but FRR installed no route"
                 parts.append("the kernel has \(RouteNexthops(kernelOnly)), \(listed)")
             }
             problems.append("kernel and FRR disagree: " + parts.joined(separator: "; "))

@@ -21,9 +21,11 @@ extension RecordFile {
     /// Logs and records a refusal; any other error is left to the caller.
     func reportRefusal(_ error: any Error, consequence: String, events: any EventRecorder, logger: Logger) {
         guard let error = error as? StateFileError, error.isRefusal else { return }
-        logger.error("state file refused", metadata: [
-            "path": "\(error.path)", "reason": "\(error.reason)", "consequence": "\(consequence)",
-        ])
+        logger.error(
+            "state file refused",
+            metadata: [
+                "path": "\(error.path)", "reason": "\(error.reason)", "consequence": "\(consequence)",
+            ])
         events.record(ControllerEvent(kind: .stateFile, reason: "\(error); \(consequence)"))
     }
 }

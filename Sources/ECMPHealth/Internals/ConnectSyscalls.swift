@@ -2,7 +2,7 @@ import CGlibcExtras
 import ECMPCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The raw Linux calls behind `TCPCheckReactor`, and nothing else: a
@@ -56,7 +56,8 @@ enum ConnectSyscalls {
         case .v4: family = AF_INET
         case .v6: family = AF_INET6
         }
-        let descriptor = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let descriptor = socket(
+            family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return .failed(errno) }
         var reset = linger(l_onoff: 1, l_linger: 0)
         // Not checked: on a socket just created, SO_LINGER cannot fail, and
@@ -66,11 +67,15 @@ enum ConnectSyscalls {
         switch endpoint {
         case .v4(var address):
             result = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
         case .v6(var address):
             result = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
             }
         }
         if result == 0 {

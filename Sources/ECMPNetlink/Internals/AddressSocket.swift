@@ -17,8 +17,11 @@ final class AddressSocket {
     /// Adds `address/prefixLength` with scope global; NLM_F_REPLACE makes
     /// adding an address that is already there a success that changes
     /// nothing but its lifetimes (no RTM_DELADDR, no flap).
-    func add(_ address: IPv4Address, prefixLength: Int, interfaceIndex: Int, label: String?, describedAs object: String) throws(NetlinkError) {
-        let request = try template(address, prefixLength: prefixLength, interfaceIndex: interfaceIndex, object: object, operation: "add")
+    func add(_ address: IPv4Address, prefixLength: Int, interfaceIndex: Int, label: String?, describedAs object: String)
+        throws(NetlinkError)
+    {
+        let request = try template(
+            address, prefixLength: prefixLength, interfaceIndex: interfaceIndex, object: object, operation: "add")
         defer { rtnl_addr_put(request) }
         if let label {
             let status = rtnl_addr_set_label(request, label)
@@ -34,8 +37,11 @@ final class AddressSocket {
     /// under another prefix is never hit. No label is sent, so an adopted
     /// address without ecmpd's label is deleted too. Returns false when
     /// the address was not there.
-    func delete(_ address: IPv4Address, prefixLength: Int, interfaceIndex: Int, describedAs object: String) throws(NetlinkError) -> Bool {
-        let request = try template(address, prefixLength: prefixLength, interfaceIndex: interfaceIndex, object: object, operation: "remove")
+    func delete(_ address: IPv4Address, prefixLength: Int, interfaceIndex: Int, describedAs object: String)
+        throws(NetlinkError) -> Bool
+    {
+        let request = try template(
+            address, prefixLength: prefixLength, interfaceIndex: interfaceIndex, object: object, operation: "remove")
         defer { rtnl_addr_put(request) }
         let status = rtnl_addr_delete(socket, request, 0)
         if status == 0 { return true }
@@ -44,8 +50,12 @@ final class AddressSocket {
         throw NetlinkError(operation: "remove", object: object, libnlCode: status)
     }
 
-    private func template(_ address: IPv4Address, prefixLength: Int, interfaceIndex: Int, object: String, operation: String) throws(NetlinkError) -> OpaquePointer {
-        guard let request = rtnl_addr_alloc() else { throw NetlinkError(operation: operation, object: object, errno: ENOMEM) }
+    private func template(
+        _ address: IPv4Address, prefixLength: Int, interfaceIndex: Int, object: String, operation: String
+    ) throws(NetlinkError) -> OpaquePointer {
+        guard let request = rtnl_addr_alloc() else {
+            throw NetlinkError(operation: operation, object: object, errno: ENOMEM)
+        }
         var bytes = address.value.bigEndian
         guard let local = withUnsafeBytes(of: &bytes, { nl_addr_build(AF_INET, $0.baseAddress, 4) }) else {
             rtnl_addr_put(request)

@@ -66,7 +66,8 @@ struct GenericNetlinkAttributes {
 
     private func fixed<Value: FixedWidthInteger>(_ type: Int, as: Value.Type) -> Value? {
         guard let attribute = attribute(type), Int(nla_len(attribute)) == MemoryLayout<Value>.size,
-              let data = nla_data(attribute) else { return nil }
+            let data = nla_data(attribute)
+        else { return nil }
         return data.loadUnaligned(as: Value.self)
     }
 }

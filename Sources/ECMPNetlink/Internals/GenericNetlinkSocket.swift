@@ -41,8 +41,11 @@ final class GenericNetlinkSocket {
         guard let message = nlmsg_alloc() else { throw KernelErrno(ENOMEM) }
         defer { nlmsg_free(message) }
         let flags = kind == .dump ? NLM_F_DUMP : 0
-        guard genlmsg_put(message, UInt32(NL_AUTO_PORT), UInt32(NL_AUTO_SEQ), familyID, 0, flags,
-                          UInt8(command), familyVersion) != nil else { throw KernelErrno(EMSGSIZE) }
+        guard
+            genlmsg_put(
+                message, UInt32(NL_AUTO_PORT), UInt32(NL_AUTO_SEQ), familyID, 0, flags,
+                UInt8(command), familyVersion) != nil
+        else { throw KernelErrno(EMSGSIZE) }
         try build(GenericNetlinkMessage(message))
 
         var unreadableReplies = 0

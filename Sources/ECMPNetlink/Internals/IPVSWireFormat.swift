@@ -15,7 +15,9 @@ enum IPVSWireFormat {
 
     /// A service nest that only identifies the service: enough for lookups,
     /// deletions, dumps and every destination command.
-    static func putServiceNest(identifying identity: IPVSServiceIdentity, into message: GenericNetlinkMessage) throws(KernelErrno) {
+    static func putServiceNest(identifying identity: IPVSServiceIdentity, into message: GenericNetlinkMessage)
+        throws(KernelErrno)
+    {
         try message.nest(IPVS_CMD_ATTR_SERVICE) { nest throws(KernelErrno) in try putIdentity(identity, into: nest) }
     }
 
@@ -26,16 +28,22 @@ enum IPVSWireFormat {
     }
 
     /// A destination nest that only identifies the destination, for DEL_DEST.
-    static func putDestinationNest(identifying key: IPVSDestinationKey, into message: GenericNetlinkMessage) throws(KernelErrno) {
+    static func putDestinationNest(identifying key: IPVSDestinationKey, into message: GenericNetlinkMessage)
+        throws(KernelErrno)
+    {
         try message.nest(IPVS_CMD_ATTR_DEST) { nest throws(KernelErrno) in try putKey(key, into: nest) }
     }
 
     /// A destination nest with everything NEW_DEST and SET_DEST require.
-    static func putDestinationNest(_ destination: IPVSDestination, into message: GenericNetlinkMessage) throws(KernelErrno) {
+    static func putDestinationNest(_ destination: IPVSDestination, into message: GenericNetlinkMessage)
+        throws(KernelErrno)
+    {
         try message.nest(IPVS_CMD_ATTR_DEST) { nest throws(KernelErrno) in try putDestination(destination, into: nest) }
     }
 
-    private static func putIdentity(_ identity: IPVSServiceIdentity, into message: GenericNetlinkMessage) throws(KernelErrno) {
+    private static func putIdentity(_ identity: IPVSServiceIdentity, into message: GenericNetlinkMessage)
+        throws(KernelErrno)
+    {
         try message.put(IPVS_SVC_ATTR_AF, u16: addressFamily(identity.family))
         switch identity {
         case .fwmark(let mark, _):
@@ -57,7 +65,8 @@ enum IPVSWireFormat {
         try message.put(IPVS_SVC_ATTR_SCHED_NAME, string: service.scheduler)
         // struct ip_vs_flags { flags, mask }: with an all-ones mask the kernel
         // takes the flags as given instead of merging them into the old ones.
-        try message.put(IPVS_SVC_ATTR_FLAGS, bytes: hostOrderBytes(service.flags.configured.rawValue) + hostOrderBytes(UInt32.max))
+        try message.put(
+            IPVS_SVC_ATTR_FLAGS, bytes: hostOrderBytes(service.flags.configured.rawValue) + hostOrderBytes(UInt32.max))
         try message.put(IPVS_SVC_ATTR_TIMEOUT, u32: service.persistenceTimeout)
         try message.put(IPVS_SVC_ATTR_NETMASK, u32: netmaskValue(service.netmask))
     }
@@ -70,7 +79,9 @@ enum IPVSWireFormat {
         try message.put(IPVS_DEST_ATTR_ADDR_FAMILY, u16: addressFamily(IPVSAddressFamily(of: key.address)))
     }
 
-    private static func putDestination(_ destination: IPVSDestination, into message: GenericNetlinkMessage) throws(KernelErrno) {
+    private static func putDestination(_ destination: IPVSDestination, into message: GenericNetlinkMessage)
+        throws(KernelErrno)
+    {
         try putKey(destination.key, into: message)
         try message.put(IPVS_DEST_ATTR_FWD_METHOD, u32: destination.forwarding.rawValue)
         try message.put(IPVS_DEST_ATTR_WEIGHT, u32: UInt32(bitPattern: destination.weight))
@@ -99,18 +110,20 @@ enum IPVSWireFormat {
     /// sent something this code cannot read.
     static func service(in reply: GenericNetlinkAttributes) -> IPVSService? {
         guard let attributes = reply.nested(IPVS_CMD_ATTR_SERVICE, maxType: maxServiceAttribute),
-              let family = attributes.u16(IPVS_SVC_ATTR_AF).flatMap(family(of:)),
-              let scheduler = attributes.string(IPVS_SVC_ATTR_SCHED_NAME),
-              let flagBytes = attributes.bytes(IPVS_SVC_ATTR_FLAGS), flagBytes.count >= 4,
-              let timeout = attributes.u32(IPVS_SVC_ATTR_TIMEOUT),
-              let netmask = attributes.u32(IPVS_SVC_ATTR_NETMASK) else { return nil }
+            let family = attributes.u16(IPVS_SVC_ATTR_AF).flatMap(family(of:)),
+            let scheduler = attributes.string(IPVS_SVC_ATTR_SCHED_NAME),
+            let flagBytes = attributes.bytes(IPVS_SVC_ATTR_FLAGS), flagBytes.count >= 4,
+            let timeout = attributes.u32(IPVS_SVC_ATTR_TIMEOUT),
+            let netmask = attributes.u32(IPVS_SVC_ATTR_NETMASK)
+        else { return nil }
         let identity: IPVSServiceIdentity
         if let mark = attributes.u32(IPVS_SVC_ATTR_FWMARK), mark != 0 {
             identity = .fwmark(mark, family: family)
         } else {
             guard let number = attributes.u16(IPVS_SVC_ATTR_PROTOCOL),
-                  let address = attributes.bytes(IPVS_SVC_ATTR_ADDR).flatMap({ address($0, family: family) }),
-                  let port = attributes.u16(IPVS_SVC_ATTR_PORT).map(UInt16.init(bigEndian:)) else { return nil }
+                let address = attributes.bytes(IPVS_SVC_ATTR_ADDR).flatMap({ address($0, family: family) }),
+                let port = attributes.u16(IPVS_SVC_ATTR_PORT).map(UInt16.init(bigEndian:))
+            else { return nil }
             switch Int32(number) {
             case Int32(IPPROTO_TCP): identity = .tcp(address, port: port)
             case Int32(IPPROTO_UDP): identity = .udp(address, port: port)
@@ -132,12 +145,13 @@ enum IPVSWireFormat {
         guard let attributes = reply.nested(IPVS_CMD_ATTR_DEST, maxType: maxDestinationAttribute) else { return nil }
         let family = attributes.u16(IPVS_DEST_ATTR_ADDR_FAMILY).flatMap(family(of:)) ?? serviceFamily
         guard let address = attributes.bytes(IPVS_DEST_ATTR_ADDR).flatMap({ address($0, family: family) }),
-              let port = attributes.u16(IPVS_DEST_ATTR_PORT).map(UInt16.init(bigEndian:)),
-              let method = attributes.u32(IPVS_DEST_ATTR_FWD_METHOD),
-              let forwarding = IPVSForwardingMethod(rawValue: method & UInt32(IP_VS_CONN_F_FWD_MASK)),
-              let weight = attributes.u32(IPVS_DEST_ATTR_WEIGHT),
-              let upper = attributes.u32(IPVS_DEST_ATTR_U_THRESH),
-              let lower = attributes.u32(IPVS_DEST_ATTR_L_THRESH) else { return nil }
+            let port = attributes.u16(IPVS_DEST_ATTR_PORT).map(UInt16.init(bigEndian:)),
+            let method = attributes.u32(IPVS_DEST_ATTR_FWD_METHOD),
+            let forwarding = IPVSForwardingMethod(rawValue: method & UInt32(IP_VS_CONN_F_FWD_MASK)),
+            let weight = attributes.u32(IPVS_DEST_ATTR_WEIGHT),
+            let upper = attributes.u32(IPVS_DEST_ATTR_U_THRESH),
+            let lower = attributes.u32(IPVS_DEST_ATTR_L_THRESH)
+        else { return nil }
         let connections = IPVSConnectionCounts(
             active: attributes.u32(IPVS_DEST_ATTR_ACTIVE_CONNS) ?? 0,
             inactive: attributes.u32(IPVS_DEST_ATTR_INACT_CONNS) ?? 0,
@@ -152,13 +166,15 @@ enum IPVSWireFormat {
 
     static func info(in reply: GenericNetlinkAttributes) -> IPVSInfo? {
         guard let code = reply.u32(IPVS_INFO_ATTR_VERSION),
-              let size = reply.u32(IPVS_INFO_ATTR_CONN_TAB_SIZE) else { return nil }
+            let size = reply.u32(IPVS_INFO_ATTR_CONN_TAB_SIZE)
+        else { return nil }
         return IPVSInfo(version: "\(code >> 16 & 0xff).\(code >> 8 & 0xff).\(code & 0xff)", connectionTableSize: size)
     }
 
     static func timeouts(in reply: GenericNetlinkAttributes) -> IPVSTimeouts? {
         guard let tcp = reply.u32(IPVS_CMD_ATTR_TIMEOUT_TCP), let tcpFin = reply.u32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN),
-              let udp = reply.u32(IPVS_CMD_ATTR_TIMEOUT_UDP) else { return nil }
+            let udp = reply.u32(IPVS_CMD_ATTR_TIMEOUT_UDP)
+        else { return nil }
         return IPVSTimeouts(tcp: tcp, tcpFin: tcpFin, udp: udp)
     }
 
@@ -167,14 +183,17 @@ enum IPVSWireFormat {
     /// Prefers the 64-bit set (kernel 4.7+); the older one has 32-bit
     /// packet counters that wrap.
     private static func stats(in attributes: GenericNetlinkAttributes, stats64: Int, stats32: Int) -> IPVSStats? {
-        guard let set = attributes.nested(stats64, maxType: maxStatsAttribute)
-                ?? attributes.nested(stats32, maxType: maxStatsAttribute) else { return nil }
+        guard
+            let set = attributes.nested(stats64, maxType: maxStatsAttribute)
+                ?? attributes.nested(stats32, maxType: maxStatsAttribute)
+        else { return nil }
         func value(_ type: Int) -> UInt64 { set.counter(type) ?? 0 }
         return IPVSStats(
             connections: value(IPVS_STATS_ATTR_CONNS), incomingPackets: value(IPVS_STATS_ATTR_INPKTS),
             outgoingPackets: value(IPVS_STATS_ATTR_OUTPKTS), incomingBytes: value(IPVS_STATS_ATTR_INBYTES),
             outgoingBytes: value(IPVS_STATS_ATTR_OUTBYTES), connectionsPerSecond: value(IPVS_STATS_ATTR_CPS),
-            incomingPacketsPerSecond: value(IPVS_STATS_ATTR_INPPS), outgoingPacketsPerSecond: value(IPVS_STATS_ATTR_OUTPPS),
+            incomingPacketsPerSecond: value(IPVS_STATS_ATTR_INPPS),
+            outgoingPacketsPerSecond: value(IPVS_STATS_ATTR_OUTPPS),
             incomingBytesPerSecond: value(IPVS_STATS_ATTR_INBPS), outgoingBytesPerSecond: value(IPVS_STATS_ATTR_OUTBPS)
         )
     }

@@ -122,25 +122,33 @@ final class NetlinkRequestSocket {
     /// callbacks only run inside `nl_recvmsgs_report` calls made by `exchange`.
     private func installCallbacks() {
         let context = Unmanaged.passUnretained(collector).toOpaque()
-        nl_cb_set(callbacks, NL_CB_VALID, NL_CB_CUSTOM, { message, context in
-            if let header = nlmsg_hdr(message) { ReplyCollector.from(context).deliver(header) }
-            return Int32(NL_OK.rawValue)
-        }, context)
-        nl_cb_set(callbacks, NL_CB_ACK, NL_CB_CUSTOM, { _, context in
-            ReplyCollector.from(context).finish(kernelErrno: 0)
-            return Int32(NL_STOP.rawValue)
-        }, context)
-        nl_cb_set(callbacks, NL_CB_FINISH, NL_CB_CUSTOM, { _, context in
-            ReplyCollector.from(context).finish(kernelErrno: 0)
-            return Int32(NL_STOP.rawValue)
-        }, context)
+        nl_cb_set(
+            callbacks, NL_CB_VALID, NL_CB_CUSTOM,
+            { message, context in
+                if let header = nlmsg_hdr(message) { ReplyCollector.from(context).deliver(header) }
+                return Int32(NL_OK.rawValue)
+            }, context)
+        nl_cb_set(
+            callbacks, NL_CB_ACK, NL_CB_CUSTOM,
+            { _, context in
+                ReplyCollector.from(context).finish(kernelErrno: 0)
+                return Int32(NL_STOP.rawValue)
+            }, context)
+        nl_cb_set(
+            callbacks, NL_CB_FINISH, NL_CB_CUSTOM,
+            { _, context in
+                ReplyCollector.from(context).finish(kernelErrno: 0)
+                return Int32(NL_STOP.rawValue)
+            }, context)
         // Without this, libnl turns the kernel's errno into an NLE_* code and
         // ESRCH ("no such service") becomes indistinguishable from ENOENT.
-        nl_cb_err(callbacks, NL_CB_CUSTOM, { _, error, context in
-            let code = error?.pointee.error ?? -EPROTO
-            ReplyCollector.from(context).finish(kernelErrno: code < 0 ? -code : code)
-            return Int32(NL_STOP.rawValue)
-        }, context)
+        nl_cb_err(
+            callbacks, NL_CB_CUSTOM,
+            { _, error, context in
+                let code = error?.pointee.error ?? -EPROTO
+                ReplyCollector.from(context).finish(kernelErrno: code < 0 ? -code : code)
+                return Int32(NL_STOP.rawValue)
+            }, context)
     }
 }
 

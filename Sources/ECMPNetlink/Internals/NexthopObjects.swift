@@ -29,12 +29,15 @@ extension RouteQuerySocket {
         header.nh_family = UInt8(AF_UNSPEC)
         var result: NexthopObject?
         var unreadable = false
-        try exchange(type: Int32(RTM_GETNEXTHOP), header: header, attributes: { message in
-            nla_put_u32(message, Int32(NHA_ID), id)
-        }, onReply: { reply in
-            guard reply.pointee.nlmsg_type == UInt16(RTM_NEWNEXTHOP) else { return }
-            if let object = Self.nexthopObject(reply) { result = object } else { unreadable = true }
-        })
+        try exchange(
+            type: Int32(RTM_GETNEXTHOP), header: header,
+            attributes: { message in
+                nla_put_u32(message, Int32(NHA_ID), id)
+            },
+            onReply: { reply in
+                guard reply.pointee.nlmsg_type == UInt16(RTM_NEWNEXTHOP) else { return }
+                if let object = Self.nexthopObject(reply) { result = object } else { unreadable = true }
+            })
         guard !unreadable, let result else { throw KernelErrno(EPROTO) }
         return result
     }
@@ -84,7 +87,9 @@ extension RouteQuerySocket {
         var gateway: IPv4Address?
         if let attribute = attributes[NHA_GATEWAY] {
             // An IPv6 gateway (RFC 5549 style) cannot be an IPv4 nexthop here.
-            guard let data = nla_data(attribute), let address = ipv4(bytes: data, count: Int(nla_len(attribute))) else { return nil }
+            guard let data = nla_data(attribute), let address = ipv4(bytes: data, count: Int(nla_len(attribute))) else {
+                return nil
+            }
             gateway = address
         }
         return NexthopObject(id: id, kind: .path(gateway: gateway, interfaceIndex: interfaceIndex))

@@ -23,7 +23,9 @@ final class RouteEventSocket {
     /// IPv4 routes, nexthop objects (a group losing a member changes the
     /// route without an RTM_NEWROUTE), and links (IPv4 sends no route
     /// event when a link going down kills a nexthop).
-    private static let groups: [Int32] = [Int32(RTNLGRP_IPV4_ROUTE.rawValue), Int32(RTNLGRP_NEXTHOP.rawValue), Int32(RTNLGRP_LINK.rawValue)]
+    private static let groups: [Int32] = [
+        Int32(RTNLGRP_IPV4_ROUTE.rawValue), Int32(RTNLGRP_NEXTHOP.rawValue), Int32(RTNLGRP_LINK.rawValue),
+    ]
 
     /// With `addresses`, IPv4 address events too: what the routing-config
     /// renderer reads (an interface's networks) changes with them.

@@ -42,12 +42,17 @@ final class RouteQuerySocket {
         var result: RouteMessage?
         var unreadable = false
         do {
-            try exchange(type: Int32(RTM_GETROUTE), header: header, attributes: { message in
-                destination.withUnsafeBytes { nla_put(message, Int32(RTA_DST.rawValue), Int32($0.count), $0.baseAddress) }
-            }, onReply: { reply in
-                guard reply.pointee.nlmsg_type == UInt16(RTM_NEWROUTE) else { return }
-                if let parsed = Self.routeMessage(reply) { result = parsed } else { unreadable = true }
-            })
+            try exchange(
+                type: Int32(RTM_GETROUTE), header: header,
+                attributes: { message in
+                    destination.withUnsafeBytes {
+                        nla_put(message, Int32(RTA_DST.rawValue), Int32($0.count), $0.baseAddress)
+                    }
+                },
+                onReply: { reply in
+                    guard reply.pointee.nlmsg_type == UInt16(RTM_NEWROUTE) else { return }
+                    if let parsed = Self.routeMessage(reply) { result = parsed } else { unreadable = true }
+                })
         } catch let error where error.errno == ENETUNREACH {
             return nil
         } catch let error where [EINVAL, EHOSTUNREACH, EACCES].contains(error.errno) {
@@ -67,13 +72,21 @@ final class RouteQuerySocket {
         var header = rtmsg()
         header.rtm_family = UInt8(AF_INET)
         var best: RouteMessage?
-        try exchange(type: Int32(RTM_GETROUTE), flags: NLM_F_DUMP, header: header, onReply: { reply in
-            guard reply.pointee.nlmsg_type == UInt16(RTM_NEWROUTE), let route = Self.routeMessage(reply),
-                  route.table == UInt32(RT_TABLE_MAIN.rawValue), route.prefix.contains(address) else { return }
-            if let current = best,
-               (current.prefix.prefixLength, -Int64(current.metric)) >= (route.prefix.prefixLength, -Int64(route.metric)) { return }
-            best = route
-        })
+        try exchange(
+            type: Int32(RTM_GETROUTE), flags: NLM_F_DUMP, header: header,
+            onReply: { reply in
+                guard reply.pointee.nlmsg_type == UInt16(RTM_NEWROUTE), let route = Self.routeMessage(reply),
+                    route.table == UInt32(RT_TABLE_MAIN.rawValue), route.prefix.contains(address)
+                else { return }
+                if let current = best,
+                    (current.prefix.prefixLength, -Int64(current.metric)) >= (
+                        route.prefix.prefixLength, -Int64(route.metric)
+                    )
+                {
+                    return
+                }
+                best = route
+            })
         return best
     }
 
@@ -122,7 +135,9 @@ final class RouteQuerySocket {
         var parsed: OpaquePointer?
         guard rtnl_route_parse(header, &parsed) >= 0, let route = parsed else { return nil }
         defer { rtnl_route_put(route) }
-        guard rtnl_route_get_family(route) == UInt8(AF_INET), let destination = rtnl_route_get_dst(route) else { return nil }
+        guard rtnl_route_get_family(route) == UInt8(AF_INET), let destination = rtnl_route_get_dst(route) else {
+            return nil
+        }
         let length = Int(nl_addr_get_prefixlen(destination))
         // A default route's destination has no bytes at all.
         let address = RouteSocket.ipv4(destination) ?? IPv4Address(0)
@@ -132,15 +147,18 @@ final class RouteQuerySocket {
         let forwards = rtnl_route_get_type(route) == UInt8(RTN_UNICAST)
         for index in 0..<(forwards ? rtnl_route_get_nnexthops(route) : 0) {
             guard let nexthop = rtnl_route_nexthop_n(route, index) else { continue }
-            nexthops.append((rtnl_route_nh_get_gateway(nexthop).flatMap(RouteSocket.ipv4), Int(rtnl_route_nh_get_ifindex(nexthop))))
+            nexthops.append(
+                (rtnl_route_nh_get_gateway(nexthop).flatMap(RouteSocket.ipv4), Int(rtnl_route_nh_get_ifindex(nexthop))))
         }
         var nexthopObjectID: UInt32?
         if let attribute = nlmsg_find_attr(header, Int32(MemoryLayout<rtmsg>.size), Int32(RTA_NH_ID.rawValue)),
-           nla_len(attribute) == 4 {
+            nla_len(attribute) == 4
+        {
             nexthopObjectID = nla_get_u32(attribute)
         }
         var text = [CChar](repeating: 0, count: 64)
-        let protocolName = protocolNames[Int32(rtnl_route_get_protocol(route))]
+        let protocolName =
+            protocolNames[Int32(rtnl_route_get_protocol(route))]
             ?? String(cString: rtnl_route_proto2str(Int32(rtnl_route_get_protocol(route)), &text, text.count))
         let typeName = String(cString: nl_rtntype2str(Int32(rtnl_route_get_type(route)), &text, text.count))
         return RouteMessage(

@@ -49,12 +49,13 @@ final class RouteSocket {
         while let current = object {
             let link = current
             let flags = rtnl_link_get_flags(link)
-            result.append(Link(
-                index: Int(rtnl_link_get_ifindex(link)),
-                name: rtnl_link_get_name(link).map { String(cString: $0) } ?? "",
-                isUp: flags & UInt32(IFF_UP.rawValue) != 0,
-                isLoopback: flags & UInt32(IFF_LOOPBACK.rawValue) != 0
-            ))
+            result.append(
+                Link(
+                    index: Int(rtnl_link_get_ifindex(link)),
+                    name: rtnl_link_get_name(link).map { String(cString: $0) } ?? "",
+                    isUp: flags & UInt32(IFF_UP.rawValue) != 0,
+                    isLoopback: flags & UInt32(IFF_LOOPBACK.rawValue) != 0
+                ))
             object = nl_cache_get_next(current)
         }
         return result.sorted { $0.index < $1.index }
@@ -63,23 +64,27 @@ final class RouteSocket {
     func ipv4Addresses() throws(NetlinkError) -> [Address] {
         var cache: OpaquePointer?
         let status = rtnl_addr_alloc_cache(socket, &cache)
-        guard status == 0, let cache else { throw NetlinkError(operation: "dump", object: "addresses", libnlCode: status) }
+        guard status == 0, let cache else {
+            throw NetlinkError(operation: "dump", object: "addresses", libnlCode: status)
+        }
         defer { nl_cache_free(cache) }
         var result: [Address] = []
         var object = nl_cache_get_first(cache)
         while let current = object {
             let entry = current
             if rtnl_addr_get_family(entry) == AF_INET, let local = rtnl_addr_get_local(entry),
-               let address = Self.ipv4(local) {
+                let address = Self.ipv4(local)
+            {
                 let label = rtnl_addr_get_label(entry).map { String(cString: $0) }
                 let flags = rtnl_addr_get_flags(entry)
-                result.append(Address(
-                    interfaceIndex: Int(rtnl_addr_get_ifindex(entry)),
-                    address: InterfaceAddress(
-                        network: IPv4Network(address: address, prefixLength: Int(rtnl_addr_get_prefixlen(entry))),
-                        label: label, isSecondary: flags & UInt32(IFA_F_SECONDARY) != 0
-                    )
-                ))
+                result.append(
+                    Address(
+                        interfaceIndex: Int(rtnl_addr_get_ifindex(entry)),
+                        address: InterfaceAddress(
+                            network: IPv4Network(address: address, prefixLength: Int(rtnl_addr_get_prefixlen(entry))),
+                            label: label, isSecondary: flags & UInt32(IFA_F_SECONDARY) != 0
+                        )
+                    ))
             }
             object = nl_cache_get_next(current)
         }
@@ -91,7 +96,9 @@ final class RouteSocket {
     func ipv4DefaultRoute() throws(NetlinkError) -> DefaultRoute? {
         var cache: OpaquePointer?
         let status = rtnl_route_alloc_cache(socket, AF_INET, 0, &cache)
-        guard status == 0, let cache else { throw NetlinkError(operation: "dump", object: "IPv4 routes", libnlCode: status) }
+        guard status == 0, let cache else {
+            throw NetlinkError(operation: "dump", object: "IPv4 routes", libnlCode: status)
+        }
         defer { nl_cache_free(cache) }
         var best: (metric: UInt32, route: DefaultRoute)?
         var object = nl_cache_get_first(cache)
@@ -99,8 +106,9 @@ final class RouteSocket {
             defer { object = nl_cache_get_next(current) }
             let route = current
             guard rtnl_route_get_table(route) == UInt32(RT_TABLE_MAIN.rawValue),
-                  let destination = rtnl_route_get_dst(route), nl_addr_get_prefixlen(destination) == 0,
-                  rtnl_route_get_nnexthops(route) > 0, let nexthop = rtnl_route_nexthop_n(route, 0) else { continue }
+                let destination = rtnl_route_get_dst(route), nl_addr_get_prefixlen(destination) == 0,
+                rtnl_route_get_nnexthops(route) > 0, let nexthop = rtnl_route_nexthop_n(route, 0)
+            else { continue }
             let metric = rtnl_route_get_priority(route)
             let gateway = rtnl_route_nh_get_gateway(nexthop).flatMap(Self.ipv4)
             let candidate = DefaultRoute(interfaceIndex: Int(rtnl_route_nh_get_ifindex(nexthop)), gateway: gateway)
@@ -111,7 +119,8 @@ final class RouteSocket {
 
     static func ipv4(_ address: OpaquePointer) -> IPv4Address? {
         guard nl_addr_get_family(address) == AF_INET, nl_addr_get_len(address) == 4,
-              let bytes = nl_addr_get_binary_addr(address) else { return nil }
+            let bytes = nl_addr_get_binary_addr(address)
+        else { return nil }
         let p = bytes.assumingMemoryBound(to: UInt8.self)
         return IPv4Address(p[0], p[1], p[2], p[3])
     }

@@ -20,7 +20,8 @@ final class DirectoryHandle: Sendable {
     /// Opens `path` as a directory; with `followingSymlink` false a
     /// symbolic link as its last component is refused (ELOOP).
     static func open(_ path: String, followingSymlink: Bool = false, purpose: String = "open the directory") throws
-        -> DirectoryHandle {
+        -> DirectoryHandle
+    {
         let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followingSymlink ? 0 : O_NOFOLLOW)
         let descriptor = try Syscall.check(purpose, path, Glibc.open(path, flags))
         return DirectoryHandle(descriptor: descriptor, path: path)
@@ -108,15 +109,17 @@ final class DirectoryHandle: Sendable {
     /// A hard link `other/newName` to the entry `name` itself (a symbolic
     /// link is linked, not followed); EEXIST if `newName` is taken.
     func link(_ name: String, to other: DirectoryHandle, as newName: String) throws {
-        try Syscall.check("link \(entryPath(name)) as", other.entryPath(newName),
-                          linkat(descriptor, name, other.descriptor, newName, 0))
+        try Syscall.check(
+            "link \(entryPath(name)) as", other.entryPath(newName),
+            linkat(descriptor, name, other.descriptor, newName, 0))
     }
 
     /// Moves the entry `name` over `other/newName` in one step: readers of
     /// `newName` see the old file or the new one, never neither.
     func rename(_ name: String, to other: DirectoryHandle, as newName: String) throws {
-        try Syscall.check("rename \(entryPath(name)) to", other.entryPath(newName),
-                          renameat(descriptor, name, other.descriptor, newName))
+        try Syscall.check(
+            "rename \(entryPath(name)) to", other.entryPath(newName),
+            renameat(descriptor, name, other.descriptor, newName))
     }
 
     func remove(_ name: String, directory: Bool = false) throws {
