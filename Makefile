@@ -10,7 +10,7 @@ VERSION := $(shell scripts/version.sh)
 RELEASE := .build-release/release/ecmpd
 RELEASE_BUILD := ECMPD_VERSION=$(VERSION) $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product ecmpd
 
-.PHONY: all deps build release demo test test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed fuzz clean
+.PHONY: all deps build release deb demo test test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed fuzz clean
 
 all: build
 
@@ -28,6 +28,14 @@ release: deps
 	@rm -f .build-version.tmp
 	$(RELEASE_BUILD)
 	@echo "$(RELEASE): $$($(RELEASE) --version)"
+
+# ecmpd_VERSION_amd64.deb in .build-release/deb (scripts/build-deb.sh,
+# debian/), then lintian: errors fail the build, warnings are listed.
+DEB := .build-release/deb/ecmpd_$(VERSION)_amd64.deb
+deb: release
+	promtool check rules deploy/monitoring/ecmpd-alerts.yaml
+	scripts/build-deb.sh $(RELEASE) $(VERSION)
+	lintian --fail-on error $(DEB)
 
 # Checks the example config, then runs the lab (deploy/lab/demo.sh,
 # docs/lab.md): client, router, two directors and two real servers in
