@@ -10,7 +10,7 @@ VERSION := $(shell scripts/version.sh)
 RELEASE := .build-release/release/ecmpd
 RELEASE_BUILD := ECMPD_VERSION=$(VERSION) $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product ecmpd
 
-.PHONY: all deps build release deb demo test test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed fuzz clean
+.PHONY: all deps build release deb test-package demo test test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed fuzz clean
 
 all: build
 
@@ -36,6 +36,16 @@ deb: release
 	promtool check rules deploy/monitoring/ecmpd-alerts.yaml
 	scripts/build-deb.sh $(RELEASE) $(VERSION)
 	lintian --fail-on error $(DEB)
+
+# Kernel tier, package (Tests/kernel/package.sh): the .deb installed with apt
+# in the VM booted with systemd as PID 1 and /opt/swift hidden, then upgraded
+# to a second build of the same binary with a higher version (NEXT_DEB).
+# Not yet in `make test`: one passing run so far (6 minutes under TCG).
+NEXT_VERSION := $(VERSION)+1
+NEXT_DEB := .build-release/deb-next/ecmpd_$(NEXT_VERSION)_amd64.deb
+test-package: deb
+	scripts/build-deb.sh $(RELEASE) $(NEXT_VERSION) .build-release/deb-next
+	Tests/kernel/run-in-vm.sh --systemd --timeout 1500 --out .build-release/deb -- Tests/kernel/package.sh $(DEB) $(NEXT_DEB)
 
 # Checks the example config, then runs the lab (deploy/lab/demo.sh,
 # docs/lab.md): client, router, two directors and two real servers in
