@@ -40,7 +40,7 @@ deb: release
 # Kernel tier, package (Tests/kernel/package.sh): the .deb installed with apt
 # in the VM booted with systemd as PID 1 and /opt/swift hidden, then upgraded
 # to a second build of the same binary with a higher version (NEXT_DEB).
-# Not yet in `make test`: one passing run so far (6 minutes under TCG).
+# Not yet in `make test`: two passing runs so far (about 6 minutes each under TCG).
 NEXT_VERSION := $(VERSION)+1
 NEXT_DEB := .build-release/deb-next/ecmpd_$(NEXT_VERSION)_amd64.deb
 test-package: deb
