@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// `make release`/`make deb` set ECMPD_VERSION and generate
+// Sources/ECMPCore/BuildVersion.swift (ECMPCore/Version.swift says why).
+let buildVersion: [SwiftSetting] = Context.environment["ECMPD_VERSION"] == nil ? [] : [.define("ECMPD_BUILD_VERSION")]
+
 let package = Package(
     name: "ecmpd",
     platforms: [.macOS(.v14)],
@@ -38,7 +42,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
-            ]
+            ],
+            swiftSettings: buildVersion
         ),
         // The kernel edge: rtnetlink (links, addresses, routes) and IPVS over
         // generic netlink. Every pointer and callback stays in this module.

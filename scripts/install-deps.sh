@@ -7,6 +7,7 @@ packages=(
   pkg-config libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libsqlite3-dev
   iproute2 frr frr-pythontools ipvsadm keepalived python3 curl sqlite3 ethtool
   qemu-system-x86 busybox-static kmod cpio xz-utils
+  debhelper dpkg-dev lintian prometheus
 )
 
 missing=()

@@ -180,6 +180,10 @@ public actor Controller {
 
     /// SIGTERM: with `on_stop: withdraw`, every owned VIP leaves lo.
     public func stop() async {
+        if RestartMarker(stateDirectory: stateDirectory).consume() {
+            logger.notice("stopping for a package upgrade; VIPs left on lo for the new ecmpd to adopt")
+            return
+        }
         guard config.controller.onStop == .withdraw else {
             logger.notice("stopping; VIPs left on lo (controller.on_stop: leave)")
             return

@@ -83,6 +83,10 @@ struct CheckCommand: ParsableCommand {
     /// a state directory others can write.
     func hostProblems(_ loaded: LoadedConfig) -> [ConfigProblem] {
         var problems: [ConfigProblem] = []
+        if let message = FRRHostname.problem(configured: loaded.config.node.hostname, system: Output.systemHostname()) {
+            problems.append(
+                loaded.problem(field: "node.hostname", value: loaded.config.node.hostname, message: message))
+        }
         do {
             let network = try NetworkDetector.snapshot()
             problems += NetworkConfigValidator.problems(loaded, network: network)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ECMPCore
 import Foundation
 
 /// The `ecmpd` command. Exit status: 0 ok, 1 a problem was found, 2 usage.
@@ -6,7 +7,7 @@ struct Ecmpd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecmpd",
         abstract: "Keeps IPVS service VIPs announced over OSPF/ECMP while their backends are healthy.",
-        version: "0.1.0",
+        version: ECMPDVersion.current,
         subcommands: [
             CheckCommand.self, RenderCommand.self, ImportKeepalivedCommand.self, IPVSCommand.self,
             RealServerCommand.self, LoopbackCommand.self, HistoryCommand.self, VerifyCommand.self,

@@ -11,8 +11,13 @@ struct HistoryCommand: ParsableCommand {
         abstract: "Show recorded events: backend counts, VIP announce/withdraw, drains, reloads."
     )
 
-    @Option(help: "The event database.")
-    var db = "/var/lib/ecmpd/history.sqlite"
+    @Option(
+        name: .shortAndLong,
+        help: "Read node.state_dir from this config file (default: \(ConfigFile.defaultPath) if it exists).")
+    var config: String?
+
+    @Option(help: "The event database itself, instead of <state_dir>/history.sqlite.")
+    var db: String?
 
     @Option(help: "Only events for this VIP.")
     var vip: String?
@@ -31,13 +36,25 @@ struct HistoryCommand: ParsableCommand {
             throw ValidationError("--since \(since): expected a whole number and a unit s, m, h, d or w (e.g. 30m, 2d)")
         }
         guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+        if db != nil, config != nil { throw ValidationError("--db and --config name the database twice; give one") }
+    }
+
+    /// `--db`, else the database in `--config`'s state_dir (the default
+    /// config when it exists), else the default state_dir's.
+    func databasePath() -> String {
+        if let db { return db }
+        let file =
+            config ?? (FileManager.default.fileExists(atPath: ConfigFile.defaultPath) ? ConfigFile.defaultPath : nil)
+        let stateDirectory =
+            file.map { ConfigFile.loadOrExit($0).config.node.stateDirectory } ?? NodeSettings().stateDirectory
+        return "\(stateDirectory)/history.sqlite"
     }
 
     func run() throws {
         let query = EventQuery(vip: vip, lookback: since.flatMap(EventQuery.lookback(parsing:)), limit: limit)
         let events: [ControllerEvent]
         do {
-            events = try EventHistoryReader(path: db).events(query)
+            events = try EventHistoryReader(path: databasePath()).events(query)
         } catch {
             Output.error("ecmpd history: \(error)")
             throw ExitCode(1)

@@ -35,6 +35,20 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         let loaded = ConfigFile.loadOrExit(config)
+        if let message = FRRHostname.problem(configured: loaded.config.node.hostname, system: Output.systemHostname()) {
+            Output.error("ecmpd render: \(message)")
+            throw ExitCode(1)
+        }
+        if let directory = write {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
+                Output.error(
+                    "ecmpd render: --write \(directory): no such directory (create it, or point --write at routing.config_dir)"
+                )
+                throw ExitCode(1)
+            }
+        }
         let network: NetworkSnapshot
         do { network = try NetworkDetector.snapshot() } catch {
             Output.error("ecmpd render: \(error)")

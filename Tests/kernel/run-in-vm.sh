@@ -5,13 +5,16 @@
 # host binary runs unchanged and every write is lost at power-off.
 #
 # usage: Tests/kernel/run-in-vm.sh [--mem MB] [--timeout SECONDS] [--out DIR]
-#                                  [--no-ipvs] -- COMMAND [ARGS...]
+#                                  [--no-ipvs] [--systemd] -- COMMAND [ARGS...]
 #   --mem MB       guest memory (default 1024)
 #   --timeout S    kill the VM after S seconds and exit 124 (default 900)
 #   --out DIR      host DIR is mounted read-write at /vm-out, $ECMPD_VM_OUT
 #   --no-ipvs      leave ip_vs unloaded and make loading it fail, to test the
 #                  "kernel has no IPVS" path; by default ip_vs, its schedulers,
 #                  veth, bridge and dummy are loaded at boot
+#   --systemd      boot systemd as PID 1 (basic.target, then COMMAND as a
+#                  unit on the console) with /opt/swift hidden under an empty
+#                  tmpfs, as on a director without the Swift toolchain
 # The command runs in the host's working directory with stdin /dev/null, the
 # host's PATH (plus /opt/swift/usr/bin), CI, ECMPD_* and ECMPD_VM=1. Exit status:
 # the command's; 124 timeout; 125 the VM never reported one; 2 usage; 1 setup.
@@ -29,15 +32,16 @@ ipvs_modules=(ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_dh ip_v
 lab_modules=(veth bridge dummy)
 
 die() { echo "run-in-vm: $*" >&2; exit 1; }
-usage() { sed -n '7,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+usage() { sed -n '7,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
-mem=1024 timeout=900 out='' no_ipvs=0
+mem=1024 timeout=900 out='' no_ipvs=0 systemd=0
 while (($#)); do
   case "$1" in
     --mem) mem=${2:?}; shift 2 ;;
     --timeout) timeout=${2:?}; shift 2 ;;
     --out) out=$(cd "${2:?}" && pwd); shift 2 ;;
     --no-ipvs) no_ipvs=1; shift ;;
+    --systemd) systemd=1; shift ;;
     --) shift; break ;;
     *) usage ;;
   esac
@@ -155,8 +159,8 @@ guest_env+=(PATH="${PATH%:/opt/swift/usr/bin}:/opt/swift/usr/bin" ECMPD_VM=1
 [[ -z "$out" ]] || guest_env+=(ECMPD_VM_OUT=/vm-out)
 mkdir "$tmp/job"
 {
-  printf 'modules=%q cwd=%q no_ipvs=%q out=%q\n' \
-    "$kernel_dir/lib/modules/$version" "$PWD" "$no_ipvs" "${out:+1}"
+  printf 'modules=%q cwd=%q no_ipvs=%q out=%q systemd=%q\n' \
+    "$kernel_dir/lib/modules/$version" "$PWD" "$no_ipvs" "${out:+1}" "$systemd"
   printf 'ipvs_modules=(%s) lab_modules=(%s)\n' "${ipvs_modules[*]}" "${lab_modules[*]}"
   printf 'guest_env=(%s)\n' "$(printf '%q ' "${guest_env[@]}")"
   printf 'command=(%s)\n' "$(printf '%q ' "$@")"
@@ -183,6 +187,42 @@ modprobe -a "${lab_modules[@]}"
 if [[ -n "$out" ]]; then
   mkdir -p /vm-out
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 hostout /vm-out
+fi
+if ((systemd)); then
+  # systemd as PID 1 on the same root: the command becomes a unit after
+  # basic.target (no multi-user.target, so the host's enabled services stay
+  # down), printing to the console, and powers the VM off when it ends.
+  mount -t tmpfs -o ro,mode=755 no-swift /opt/swift
+  {
+    printf 'guest_env=(%s)\n' "$(printf '%q ' "${guest_env[@]}")"
+    printf 'command=(%s)\n' "$(printf '%q ' "${command[@]}")"
+    printf 'cd %q\n' "$cwd"
+    echo 'echo ECMPD-VM-START; status=0'
+    echo 'env -i "${guest_env[@]}" "${command[@]}" </dev/null || status=$?'
+    echo 'echo "ECMPD-VM-EXIT=$status"; /bin/busybox poweroff -f'
+  } >/run/ecmpd-vm/command.sh
+  mkdir -p /run/systemd/system
+  cat >/run/systemd/system/ecmpd-vm.target <<'UNIT'
+[Unit]
+Description=run-in-vm: the command under systemd
+Requires=basic.target ecmpd-vm-command.service
+After=basic.target
+AllowIsolate=yes
+UNIT
+  cat >/run/systemd/system/ecmpd-vm-command.service <<'UNIT'
+[Unit]
+Description=run-in-vm: the command
+After=basic.target
+[Service]
+Type=oneshot
+StandardInput=null
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/ttyS0
+ExecStart=/bin/bash /run/ecmpd-vm/command.sh
+UNIT
+  umount /dev/pts /dev/shm /sys/fs/cgroup
+  exec /lib/systemd/systemd --unit=ecmpd-vm.target --show-status=false --log-target=journal
 fi
 cd "$cwd"
 echo ECMPD-VM-START
