@@ -19,6 +19,12 @@ public final class LockFile {
         guard let opened = try TrustedOpen.open(path, flags: O_RDWR | O_CREAT, mode: 0o600, trust: trust) else {
             throw StateFileError("open lock file", path, errno: ENOENT)
         }
+        do throws(StateFileError) {
+            try TrustedOpen.handOver(opened, path: path, trust: trust)
+        } catch {
+            _ = Glibc.close(opened)
+            throw error
+        }
         descriptor = opened
     }
 

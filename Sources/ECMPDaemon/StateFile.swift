@@ -7,7 +7,9 @@ import Foundation
 /// crash leaves the old record or the new one, never half of either.
 /// Read only when it is a regular file owned by ecmpd's user or root, and
 /// never through a symbolic link (`TrustedOpen`): the record decides which
-/// addresses leave lo and which VIPs are drained.
+/// addresses leave lo and which VIPs are drained. Root writing for ecmpd's
+/// user (`ecmpd drain` under the systemd unit) gives the file to that user,
+/// who could not read a 0600 file of root's.
 public struct StateFile<Record: Codable> {
     public init(path: String, trust: FileTrust = FileTrust(effectiveUser: geteuid())) {
         self.path = path
@@ -75,6 +77,7 @@ public struct StateFile<Record: Codable> {
         let written = data.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
         guard written == data.count else { throw Failure("write", temporary, errno: written < 0 ? errno : EIO) }
         guard fchmod(descriptor, 0o600) == 0 else { throw Failure("set mode 0600 on", temporary, errno: errno) }
+        try TrustedOpen.handOver(descriptor, path: temporary, trust: trust)
         guard fsync(descriptor) == 0 else { throw Failure("sync", temporary, errno: errno) }
         closed = true
         guard close(descriptor) == 0 else { throw Failure("close", temporary, errno: errno) }

@@ -38,6 +38,21 @@ public struct StateFileError: Error, Sendable, CustomStringConvertible {
 /// symbolic link (O_NOFOLLOW), never blocking on a FIFO someone left there,
 /// and only a regular file owned by ecmpd's user or root.
 enum TrustedOpen {
+    /// Root working in the state directory of another user (`ecmpd drain`
+    /// as root, the daemon running as user ecmpd: `StateDirectory.forOperator`)
+    /// gives what it creates there to that user: a 0600 file of root's would
+    /// be unreadable to the daemon, and a lock file unopenable. Through the
+    /// descriptor, so no name planted meanwhile is changed instead.
+    static func handOver(_ descriptor: Int32, path: String, trust: FileTrust) throws(StateFileError) {
+        guard geteuid() == 0, trust.effectiveUser != 0 else { return }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw StateFileError("inspect", path, errno: errno) }
+        guard info.st_uid == 0 else { return }
+        guard fchown(descriptor, trust.effectiveUser, gid_t.max) == 0 else {
+            throw StateFileError("give to uid \(trust.effectiveUser)", path, errno: errno)
+        }
+    }
+
     /// A descriptor for `path`, or nil when it does not exist (and `flags`
     /// has no O_CREAT). The caller closes it.
     static func open(

@@ -203,6 +203,27 @@ final class LeastPrivilegeTests: XCTestCase {
         XCTAssertFalse(try onLoopback(vip))
     }
 
+    /// `sudo ecmpd drain` on a director whose daemon runs as the unit's user:
+    /// root writes drain.json and its lock in that user's state directory,
+    /// and gives both to it (as root's 0600 files the daemon could read
+    /// neither, and kept announcing). The service user then reads and
+    /// rewrites them itself, as the daemon does on its next cycle.
+    func testRootsDrainLeavesFilesTheServiceUserReadsAndRewrites() throws {
+        let config = try writeConfig(cost: 10)
+        let drain = "\(stateDirectory)/drain.json"
+        let output = try lab.exec(director, [ecmpd, "drain", "--config", config, "--vip", vip]).output
+        XCTAssertTrue(output.contains("drained \(vip)"), output)
+        for file in [drain, "\(drain).lock"] {
+            let written = try XCTUnwrap(owner(file), file)
+            XCTAssertEqual(written.uid, uid, "\(file) belongs to the state directory's user")
+            XCTAssertEqual(written.mode, 0o600, file)
+        }
+        let undrained = try lab.exec(director, asServiceUser([ecmpd, "undrain", "--config", config, "--vip", vip]))
+        XCTAssertTrue(undrained.output.contains(vip), undrained.output)
+        // The last VIP undrained: the service user removed root's record.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: drain), "drain.json left after the undrain")
+    }
+
     /// Managed mode's exec checks run programs the operator names; the
     /// CAP_NET_ADMIN the unit gives ecmpd (ambient, so a plain execve would
     /// pass it on) must not reach them.
