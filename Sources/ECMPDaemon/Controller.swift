@@ -180,7 +180,7 @@ public actor Controller {
 
     /// SIGTERM: with `on_stop: withdraw`, every owned VIP leaves lo.
     public func stop() async {
-        if RestartMarker(stateDirectory: config.node.stateDirectory).consume() {
+        if RestartMarker.consumeAny(stateDirectory: config.node.stateDirectory) {
             logger.notice("stopping for a package upgrade; VIPs left on lo for the new ecmpd to adopt")
             return
         }
