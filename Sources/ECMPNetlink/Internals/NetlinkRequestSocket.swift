@@ -128,18 +128,13 @@ final class NetlinkRequestSocket {
                 if let header = nlmsg_hdr(message) { ReplyCollector.from(context).deliver(header) }
                 return Int32(NL_OK.rawValue)
             }, context)
-        nl_cb_set(
-            callbacks, NL_CB_ACK, NL_CB_CUSTOM,
-            { _, context in
-                ReplyCollector.from(context).finish(kernelErrno: 0)
-                return Int32(NL_STOP.rawValue)
-            }, context)
-        nl_cb_set(
-            callbacks, NL_CB_FINISH, NL_CB_CUSTOM,
-            { _, context in
-                ReplyCollector.from(context).finish(kernelErrno: 0)
-                return Int32(NL_STOP.rawValue)
-            }, context)
+        // An ACK ends a plain request, NLMSG_DONE a dump: the same end.
+        let endOfExchange: nl_recvmsg_msg_cb_t = { _, context in
+            ReplyCollector.from(context).finish(kernelErrno: 0)
+            return Int32(NL_STOP.rawValue)
+        }
+        nl_cb_set(callbacks, NL_CB_ACK, NL_CB_CUSTOM, endOfExchange, context)
+        nl_cb_set(callbacks, NL_CB_FINISH, NL_CB_CUSTOM, endOfExchange, context)
         // Without this, libnl turns the kernel's errno into an NLE_* code and
         // ESRCH ("no such service") becomes indistinguishable from ENOENT.
         nl_cb_err(
