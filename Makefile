@@ -10,7 +10,7 @@ VERSION := $(shell scripts/version.sh)
 RELEASE := .build-release/release/ecmpd
 RELEASE_BUILD := ECMPD_VERSION=$(VERSION) $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product ecmpd
 
-.PHONY: all deps build release deb test-package demo test lint format test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed fuzz clean
+.PHONY: all deps build release deb test-package test-package-vm demo test lint format test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed fuzz clean
 
 all: build
 
@@ -40,36 +40,71 @@ deb: release
 # Kernel tier, package (Tests/kernel/package.sh): the .deb installed with apt
 # in the VM booted with systemd as PID 1 and /opt/swift hidden, then upgraded
 # to a second build of the same binary with a higher version (NEXT_DEB).
-# Not yet in `make test`: two passing runs so far (about 6 minutes each under TCG).
+# Part of `make test` (the managed lane's second boot).
 NEXT_VERSION := $(VERSION)+1
 NEXT_DEB := .build-release/deb-next/ecmpd_$(NEXT_VERSION)_amd64.deb
 test-package: deb
+	$(MAKE) --no-print-directory test-package-vm
+# The boot alone, for a .deb `make deb` made already (`make test`'s lane).
+test-package-vm:
 	scripts/build-deb.sh $(RELEASE) $(NEXT_VERSION) .build-release/deb-next
-	Tests/kernel/run-in-vm.sh --systemd --timeout 1500 --out .build-release/deb -- Tests/kernel/package.sh $(DEB) $(NEXT_DEB)
+	$(TIMED) "kernel: package under systemd" Tests/kernel/run-in-vm.sh --systemd --timeout 1500 --out .build-release/deb -- Tests/kernel/package.sh $(DEB) $(NEXT_DEB)
 
 # Checks the example config, then runs the lab (deploy/lab/demo.sh,
 # docs/lab.md): client, router, two directors and two real servers in
 # namespaces, traffic spread, a director's backends failed and restored.
 # Without IPVS in this kernel the lab runs inside the kernel tier's VM.
-demo: build
-	$(BUILD)/ecmpd check --config deploy/ecmpd.example.yaml --no-network
-	$(BUILD)/ecmpd check --config deploy/ecmpd.managed.example.yaml --no-network
+# The lab runs the binary the package ships (the release build).
+demo: release
+	$(RELEASE) check --config deploy/ecmpd.example.yaml --no-network
+	$(RELEASE) check --config deploy/ecmpd.managed.example.yaml --no-network
 	@if modprobe ip_vs 2>/dev/null && [ -e /proc/net/ip_vs ]; then \
-		deploy/lab/demo.sh; \
+		ECMPD=$(CURDIR)/$(RELEASE) deploy/lab/demo.sh; \
 	else \
 		echo "demo: this kernel has no IPVS; running the lab inside the kernel tier's VM (Tests/kernel/README.md)"; \
-		Tests/kernel/run-in-vm.sh -- deploy/lab/demo.sh; \
+		ECMPD=$(CURDIR)/$(RELEASE) Tests/kernel/run-in-vm.sh -- deploy/lab/demo.sh; \
 	fi
 
 # Each tier's wall time goes to .build/tier-times (scripts/timed.sh), printed
 # at the end here and by .ci/run, also when a tier fails.
+#
+# What ships is what is tested: the namespace and kernel tiers run the
+# release binary the package installs (ECMPD_BINARY, read by the tests'
+# Command.ecmpd and passed into the VM), and the last boot installs the
+# package itself under systemd. `make test-netns` or `make test-kernel` on
+# their own run the debug binary beside the test bundle. (make exports a
+# variable set on its command line to every recipe, and run-in-vm.sh passes
+# ECMPD_* into the VM.)
+#
+# Two lanes at a time (docs/testing.md, "Wall times"): a TCG guest keeps
+# about one of this machine's two cores busy, so the release build runs
+# beside the unit tier, and the VM boots run as two lanes side by side.
+# Each tier's output is printed when it ends (-Orecurse).
 TIMED := scripts/timed.sh
+SHIPPED := $(CURDIR)/$(RELEASE)
+LANES := $(MAKE) -j2 -Orecurse --no-print-directory
 test: deps
 	@mkdir -p .build && rm -f .build/tier-times
 	$(TIMED) lint $(MAKE) lint
 	$(TIMED) build $(SWIFT) build --build-tests
-	$(MAKE) test-unit test-netns test-kernel
+	$(LANES) lane-release lane-unit
+	$(LANES) lane-host-and-ipvs lane-managed-and-package ECMPD_BINARY=$(SHIPPED)
 	@echo "tier times:" && cat .build/tier-times
+
+.PHONY: lane-release lane-unit lane-host-and-ipvs lane-managed-and-package
+lane-release:
+	$(TIMED) "build: release, package" $(MAKE) --no-print-directory deb
+lane-unit:
+	$(MAKE) --no-print-directory test-unit
+lane-host-and-ipvs:
+	$(MAKE) --no-print-directory test-netns
+	$(MAKE) --no-print-directory test-kernel-smoke
+	$(MAKE) --no-print-directory test-kernel-ipvs
+	$(MAKE) --no-print-directory test-kernel-soak
+	$(MAKE) --no-print-directory test-kernel-no-ipvs
+lane-managed-and-package:
+	$(MAKE) --no-print-directory test-kernel-managed
+	$(MAKE) --no-print-directory test-package-vm
 
 # The toolchain's formatter with the repository's .swift-format (line length
 # 120, 4 spaces; the style rules are off, the layout is enforced): `make lint`
@@ -92,13 +127,20 @@ test-netns:
 # Tier 3: Debian's kernel with IPVS under qemu (TCG); Tests/kernel/README.md.
 # The managed-mode lab (two long scenarios under TCG) and the 500-VIP load
 # with a short soak (2 minutes; `make soak` runs the 10-minute one) boot on
-# their own, so each boot's timeout covers one group; the last boot has no
-# ip_vs module, for the "no IPVS" error path.
-test-kernel:
+# their own, so each boot's timeout covers one group; one boot has no
+# ip_vs module, for the "no IPVS" error path. `make test` runs these boots
+# in two lanes (above) and the package boot (`test-package`) after them.
+.PHONY: test-kernel-smoke test-kernel-ipvs test-kernel-managed test-kernel-soak test-kernel-no-ipvs
+test-kernel: test-kernel-smoke test-kernel-ipvs test-kernel-managed test-kernel-soak test-kernel-no-ipvs
+test-kernel-smoke:
 	$(TIMED) "kernel: smoke" Tests/kernel/run-in-vm.sh -- Tests/kernel/smoke.sh
+test-kernel-ipvs:
 	$(TIMED) "kernel: IPVS, controller, lab" Tests/kernel/run-in-vm.sh --timeout 2400 -- $(XCTEST) KernelTests $(foreach c,IPVSNoModuleTests ControllerBenchmarkTests ManagedDetectionBenchmarkTests ScaleSoakTests ManagedModeTests,--skip KernelTests.$(c))
+test-kernel-managed:
 	$(TIMED) "kernel: managed mode, fleet" Tests/kernel/run-in-vm.sh --timeout 2400 -- $(XCTEST) KernelTests.ManagedModeTests
+test-kernel-soak:
 	$(TIMED) "kernel: 500 VIPs, 2-minute soak" env ECMPD_SOAK_SECONDS=120 Tests/kernel/run-in-vm.sh --timeout 1500 -- $(XCTEST) KernelTests.ScaleSoakTests
+test-kernel-no-ipvs:
 	$(TIMED) "kernel: no IPVS" env ECMPD_EXPECT_NO_IPVS=1 Tests/kernel/run-in-vm.sh --no-ipvs --timeout 1800 -- $(XCTEST) KernelTests.IPVSNoModuleTests
 
 # docs/reliability.md, "Scale and soak": the 500-VIP load with the

@@ -42,8 +42,17 @@ public enum Command {
         throw Failure(argv: [program], status: 127, output: "\(program): not found on PATH")
     }
 
-    /// The ecmpd binary built beside the test bundle.
+    /// The ecmpd binary the tests run: ECMPD_BINARY when set (`make test`
+    /// sets the release binary the package ships, .build-release/release/ecmpd),
+    /// else the one built beside the test bundle. A set path that is not an
+    /// executable stops the test run: it must never fall back silently.
     public static var ecmpd: String {
+        if let shipped = ProcessInfo.processInfo.environment["ECMPD_BINARY"], !shipped.isEmpty {
+            precondition(
+                shipped.hasPrefix("/") && FileManager.default.isExecutableFile(atPath: shipped),
+                "ECMPD_BINARY=\(shipped) is not an executable given by its absolute path")
+            return shipped
+        }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         return executable.deletingLastPathComponent().appendingPathComponent("ecmpd").path
     }

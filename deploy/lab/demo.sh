@@ -8,7 +8,7 @@
 set -euo pipefail
 
 LAB="$(cd "$(dirname "$0")" && pwd)/lab.sh"
-export ECMPD=${ECMPD:-$(cd "$(dirname "$0")/../.." && pwd)/.build/debug/ecmpd}
+export ECMPD=${ECMPD:-$(cd "$(dirname "$0")/../.." && pwd)/.build-release/release/ecmpd}
 VIP=198.18.0.100
 REQUESTS=${ECMPD_DEMO_REQUESTS:-200}
 START=$(date +%s%3N)

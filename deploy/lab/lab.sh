@@ -36,7 +36,8 @@ set -euo pipefail
 P=${ECMPD_LAB_PREFIX:-ecmpdlab}
 DIR=${ECMPD_LAB_DIR:-/run/ecmpd-lab}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-ECMPD=${ECMPD:-$ROOT/.build/debug/ecmpd}
+# The binary the package ships (`make release`); ECMPD overrides it.
+ECMPD=${ECMPD:-$ROOT/.build-release/release/ecmpd}
 VIP=198.18.0.100
 MODE=${ECMPD_LAB_MODE:-observe}
 FLEET=${ECMPD_LAB_FLEET:-1}
@@ -300,7 +301,9 @@ status() {
 }
 
 case "${1:-}" in
-  up) up ;;
+  up)
+    [[ -x "$ECMPD" ]] || { echo "lab: $ECMPD missing: run make release (or set ECMPD)" >&2; exit 1; }
+    up ;;
   down) down ;;
   status) status ;;
   fail-director) weights "${2:?director number}" 0 ;;
