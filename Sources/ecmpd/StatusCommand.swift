@@ -84,6 +84,28 @@ struct StatusCommand: ParsableCommand {
             text +=
                 "\(daemon.daemon): \(daemon.running ? "up" : "DOWN") for \(age(from: daemon.since, to: now)): \(daemon.detail)\n"
         }
+        if let bfd = snapshot.bfd { text += "\n" + bfdTable(bfd) }
+        return text
+    }
+
+    /// PEER | INTERFACE | STATE | FOR | FLAPS | DIAGNOSTIC, then each
+    /// session's problem.
+    static func bfdTable(_ bfd: BFDStatus) -> String {
+        var rows = [["BFD PEER", "INTERFACE", "STATE", "FOR", "FLAPS", "DIAGNOSTIC"]]
+        for session in bfd.sessions {
+            let seconds = session.uptimeSeconds ?? session.downtimeSeconds
+            rows.append([
+                session.peer, session.interface ?? "-", session.state,
+                seconds.map { age(from: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: Double($0))) }
+                    ?? "-", "\(session.flaps)", session.diagnostic,
+            ])
+        }
+        var text = columns(rows)
+        if bfd.sessions.isEmpty { text += "(no BFD sessions)\n" }
+        if let error = bfd.error { text += "bfd: PROBLEM: \(error)\n" }
+        for session in bfd.sessions {
+            if let problem = session.problem { text += "bfd \(session.peer): PROBLEM: \(problem)\n" }
+        }
         return text
     }
 
