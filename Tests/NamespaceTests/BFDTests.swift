@@ -60,6 +60,7 @@ final class BFDTests: XCTestCase {
             d2, timeout: Self.withBFDBound, "the router to drop d1 after d1's ospfd was killed")
         try fleet.restartOSPFD()
         let ospfdBack = try fleet.waitForBoth()
+        try assertNewTimersAreInstalledAndReloadedIntoBfdd(fleet)
         print(
             "BFD 300ms x 3: link down dropped in \(linkDown), back in \(linkBack); frozen dropped in \(frozen), back in \(thawed); ospfd killed dropped in \(ospfdKilled), back in \(ospfdBack)"
         )
@@ -188,6 +189,32 @@ final class BFDTests: XCTestCase {
             allowFailure: true
         ).output
         XCTAssertTrue(text.contains("bfd: 198.18.0.2: up for"), text, file: file, line: line)
+    }
+
+    /// `render --write --reload` with other timers on the router: bfdd.conf
+    /// is validated, installed and reloaded with frr-reload.py (`--daemon
+    /// bfdd`, the lab's pathspace), and the running sessions take them.
+    func assertNewTimersAreInstalledAndReloadedIntoBfdd(_ fleet: BFDLab) throws {
+        let lab = fleet.lab
+        let config = try lab.write(
+            "rtr-200.yaml",
+            """
+            node: { hostname: router }
+            ospf: { interfaces: [br0], dead_interval: \(fleet.deadInterval), bfd: { receive_interval: 200ms, transmit_interval: 200ms } }
+            routing: { pathspace: \(fleet.routerSpace) }
+            vips: [{ address: \(fleet.vip) }]
+            """)
+        let result = try lab.exec(
+            fleet.router,
+            [Command.ecmpd, "render", "--role", "router", "--config", config, "--write", fleet.etc("rtr"), "--reload"],
+            allowFailure: true)
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.output.contains("bfdd.conf: installed"), result.output)
+        XCTAssertTrue(result.output.contains("bfdd: reloaded"), result.output)
+        try NetnsLab.waitFor("the router's sessions to run at 200 ms", timeout: .seconds(20)) {
+            let output = try lab.vtysh(fleet.routerSpace, "show bfd peers json")
+            return output.components(separatedBy: "\"transmit-interval\":200").count - 1 == 2
+        }
     }
 
     func json(_ output: String) throws -> [String: Any] {
