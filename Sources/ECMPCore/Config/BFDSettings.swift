@@ -18,10 +18,10 @@ public struct BFDSettings: Sendable, Equatable {
     public var transmitIntervalMilliseconds: Int
     /// How many intervals without a packet declare the peer down.
     public var detectMultiplier: Int
-    /// Echo mode: the peer loops packets back through its forwarding
-    /// plane. Off by default: FRR 8.4's bfdd supports echo only with its
-    /// data-plane offload on some platforms, and Linux kernels without the
-    /// echo port open drop them.
+    /// Echo mode: the peer's kernel loops echo packets back through its
+    /// forwarding path. Off by default: echo goes on while a director's
+    /// userland is frozen (the kernel answers it), so only the control
+    /// packets, slower with echo on, would notice a hung director.
     public var echoMode: Bool
 
     public static let intervalRange = 10...60000
