@@ -96,8 +96,7 @@ struct StatusCommand: ParsableCommand {
             let seconds = session.uptimeSeconds ?? session.downtimeSeconds
             rows.append([
                 session.peer, session.interface ?? "-", session.state,
-                seconds.map { age(from: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: Double($0))) }
-                    ?? "-", "\(session.flaps)", session.diagnostic,
+                seconds.map(span) ?? "-", "\(session.flaps)", session.diagnostic,
             ])
         }
         var text = columns(rows)
@@ -136,7 +135,11 @@ struct StatusCommand: ParsableCommand {
 
     /// "42s", "5m12s", "3h04m", "2d03h": how long ago, at a glance.
     static func age(from then: Date, to now: Date) -> String {
-        let seconds = max(0, Int(now.timeIntervalSince(then)))
+        span(Int(now.timeIntervalSince(then)))
+    }
+
+    static func span(_ seconds: Int) -> String {
+        let seconds = max(0, seconds)
         switch seconds {
         case ..<60: return "\(seconds)s"
         case ..<3600: return "\(seconds / 60)m\(String(format: "%02d", seconds % 60))s"
