@@ -31,7 +31,13 @@ public struct FRRValidator: Sendable {
         }
         let binary = "\(daemonDirectory)/\(daemon)"
         guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: binary) else { return }
-        var own = try ProcessRunner.run([binary, "-C", "-f", file], timeout: .seconds(30), passing: descriptor)
+        // bfdd -C binds its control socket, /var/run/frr/bfdd.sock, before
+        // it reads the file (FRR 8.4.4), replacing the running bfdd's: give
+        // it a path where nothing can be created ("control_init: bind: Not
+        // a directory" is all it says, and checking goes on).
+        let extra = daemon == "bfdd" ? ["--bfdctl", "/dev/null/bfdd.sock"] : []
+        var own = try ProcessRunner.run(
+            [binary, "-C"] + extra + ["-f", file], timeout: .seconds(30), passing: descriptor)
         own.output = Self.redact(own.output, secrets)
         // "can't open configuration file": the daemon read nothing (it
         // opens the file after dropping to user frr), so it checked nothing.

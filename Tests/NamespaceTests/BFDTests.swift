@@ -96,6 +96,11 @@ final class BFDTests: XCTestCase {
     /// `ecmpd status` and `/metrics` each report the mismatch, and `check`
     /// on a host with BFD on but no bfdd names the daemons-file step.
     func testARouterWithoutBFDFacingDirectorsWithBFDIsReportedEverywhere() throws {
+        // Validating bfdd.conf (`bfdd -C`, as root) must not touch the
+        // host's bfdd control socket; the lab's bfdd keep theirs in their
+        // pathspaces.
+        let hostSocket = "/var/run/frr/bfdd.sock"
+        let before = try? FileManager.default.attributesOfItem(atPath: hostSocket)[.systemFileNumber] as? Int
         let fleet = try BFDLab(routerBFD: false, directorBFD: true, deadInterval: 4)
         self.fleet = fleet
         let lab = fleet.lab
@@ -161,6 +166,8 @@ final class BFDTests: XCTestCase {
             fleet.router, [Command.ecmpd, "check", "--role", "router", "--config", bfdOn], allowFailure: true)
         XCTAssertTrue(missing.output.contains("warning: ospf.bfd: BFD is on, but bfdd is not running"), missing.output)
         XCTAssertTrue(missing.output.contains("bfdd=yes in /etc/frr/daemons"), missing.output)
+        let after = try? FileManager.default.attributesOfItem(atPath: hostSocket)[.systemFileNumber] as? Int
+        XCTAssertEqual(after, before, "\(hostSocket) left as it was")
     }
 
     /// On the router with BFD: `verify` names the session behind each
