@@ -10,7 +10,7 @@ VERSION := $(shell scripts/version.sh)
 RELEASE := .build-release/release/ecmpd
 RELEASE_BUILD := ECMPD_VERSION=$(VERSION) $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product ecmpd
 
-.PHONY: all deps build release deb test-package test-package-vm demo test lint format test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed fuzz clean
+.PHONY: all deps build release deb test-package test-package-vm demo test lint format test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed bench-bfd fuzz clean
 
 all: build
 
@@ -122,7 +122,7 @@ test-unit:
 
 # Tier 2: network namespaces on this kernel with real FRR (root).
 test-netns:
-	$(TIMED) namespaces $(SWIFT) test --skip-build --filter NamespaceTests
+	$(TIMED) namespaces $(SWIFT) test --skip-build --filter NamespaceTests --skip NamespaceTests.BFDBenchmarkTests
 
 # Tier 3: Debian's kernel with IPVS under qemu (TCG); Tests/kernel/README.md.
 # The managed-mode lab (two long scenarios under TCG) and the 500-VIP load
@@ -208,6 +208,14 @@ bench-checks-host: deps
 	mkdir -p .build-release/bench
 	ECMPD_VM_OUT=.build-release/bench Tests/kernel/bench-checks.sh --host .build-release/release/ecmpd "1000 10000" 30
 	cat .build-release/bench/bench-checks.txt
+
+# docs/benchmarks.md, "Director failure and BFD": in namespaces on this
+# kernel (root, FRR's bfdd), 20 link failures per case with BFD at 300 ms x 3,
+# 100 ms x 3 and without BFD, the recovery after each, and bfdd's CPU.
+bench-bfd: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter NamespaceTests.BFDBenchmarkTests | tee .build/bench-bfd.txt
+	grep '^BENCH' .build/bench-bfd.txt
 
 # docs/benchmarks.md, "Managed mode: detection": a real server killed to its
 # IPVS weight 0, default and aggressive check profiles. Not part of `make test`.

@@ -49,6 +49,17 @@ public final class ControllerMetrics: Sendable {
                 "1 while the routing daemon (zebra, ospfd) runs, 0 while it does not; absent with routing.reload: none."
         )
     }
+    static var bfdSessionUp: MetricNameDescriptor {
+        family(
+            "bfd_session_up",
+            help: "1 while bfdd's session with the peer is up, 0 while it is not; absent with BFD off.")
+    }
+    static var bfdSessionUptime: MetricNameDescriptor {
+        family("bfd_session_uptime", unit: "seconds", help: "How long bfdd's session with the peer has been up.")
+    }
+    static var bfdSessionFlaps: MetricNameDescriptor {
+        family("bfd_session_flaps", help: "Times ecmpd saw the session with the peer leave Up since it started.")
+    }
     static var routingFailures: MetricNameDescriptor {
         family(
             "routing_failures_total",
@@ -179,6 +190,22 @@ public final class ControllerMetrics: Sendable {
     /// Drops a daemon's gauge once it is no longer watched.
     public func forgetRoutingDaemon(_ daemon: String) {
         registry.unregisterGauge(registry.makeGauge(descriptor: Self.routingDaemonUp, labels: [("daemon", daemon)]))
+    }
+
+    /// One BFD session's gauges, labelled by the peer's address.
+    public func record(_ session: BFDSessionStatus) {
+        let labels = [("peer", session.peer)]
+        registry.makeGauge(descriptor: Self.bfdSessionUp, labels: labels).set(to: session.state == "up" ? 1 : 0)
+        registry.makeGauge(descriptor: Self.bfdSessionUptime, labels: labels).set(
+            to: Double(session.uptimeSeconds ?? 0))
+        registry.makeGauge(descriptor: Self.bfdSessionFlaps, labels: labels).set(to: Double(session.flaps))
+    }
+
+    /// Drops a peer's BFD gauges once bfdd no longer lists it.
+    public func forgetBFDSession(_ peer: String) {
+        for family in [Self.bfdSessionUp, Self.bfdSessionUptime, Self.bfdSessionFlaps] {
+            registry.unregisterGauge(registry.makeGauge(descriptor: family, labels: [("peer", peer)]))
+        }
     }
 
     public func recordRoutingFailure() {

@@ -11,6 +11,7 @@ public actor ControllerStatus {
     private var routingDaemons: [RoutingDaemonStatus]?
     private var store: ComponentHealth?
     private var realServers: RealServerView?
+    private var bfd: BFDStatus?
     private let metrics: ControllerMetrics?
 
     public init(metrics: ControllerMetrics? = nil) {
@@ -49,6 +50,14 @@ public actor ControllerStatus {
 
     public func setStore(_ health: ComponentHealth?) { store = health }
 
+    /// Replaces the BFD sessions and their gauges; nil (BFD off) removes both.
+    public func setBFD(_ status: BFDStatus?) {
+        let kept = Set((status?.sessions ?? []).map(\.peer))
+        for gone in (bfd?.sessions ?? []).map(\.peer) where !kept.contains(gone) { metrics?.forgetBFDSession(gone) }
+        bfd = status
+        for session in status?.sessions ?? [] { metrics?.record(session) }
+    }
+
     /// Managed mode's real servers as of the last cycle. Rows and gauges
     /// are made from it when `/status` or `/metrics` asks.
     public func publishRealServers(_ view: RealServerView) { realServers = view }
@@ -68,6 +77,6 @@ public actor ControllerStatus {
         }
         return StatusSnapshot(
             vips: ordered, routingDaemon: routingDaemon, routingDaemons: routingDaemons, store: store,
-            realServers: realServers?.rows())
+            realServers: realServers?.rows(), bfd: bfd)
     }
 }

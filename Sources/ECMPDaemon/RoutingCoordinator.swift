@@ -90,10 +90,28 @@ public actor RoutingCoordinator: Service {
     /// The routing settings in force (they follow SIGHUP), for the watch.
     public var routingSettings: RoutingDaemonSettings { inputs.loaded.config.routing }
 
+    /// Whether `ospf.bfd` is on (it follows SIGHUP): the watch then also
+    /// looks at bfdd and reads its sessions.
+    public var bfdEnabled: Bool { inputs.loaded.config.ospf.bfd.enabled }
+
+    /// bfdd's sessions as the watch last read them (nil: BFD off).
+    public func observeBFD(_ bfd: BFDStatus?) async {
+        await status.setBFD(bfd)
+    }
+
     /// The routing-daemon watch's latest look, or nil when nothing is
     /// watched. Publishes the rows and gauges, records a daemon stopping or
     /// returning, and asks for a forced reload of one that returned.
     public func observeDaemons(_ look: [RoutingDaemonProbe.Observation]?) async {
+        let known = liveness.running
+        // A daemon down at its first look is no change (see
+        // RoutingDaemonLiveness), but the operator hears of it once: bfdd
+        // in particular, which FRR's daemons file leaves off by default.
+        for observation in look ?? [] where !observation.running && known[observation.daemon] == nil {
+            logger.warning(
+                "routing daemon not running",
+                metadata: ["daemon": "\(observation.daemon)", "detail": "\(observation.detail)"])
+        }
         let changes = liveness.observe(
             Dictionary((look ?? []).map { ($0.daemon, $0.running) }, uniquingKeysWith: { $1 }))
         guard let look else {
@@ -195,7 +213,7 @@ public actor RoutingCoordinator: Service {
         } catch RoutingFileError.reloadFailed(let daemon, let command, let status, let output) {
             // Daemons are reloaded in order and the first failure stops the
             // rest: the failed one and those after it may lag their files.
-            let notReloaded = RoutingDaemonProbe.daemons.drop(while: { $0 != daemon })
+            let notReloaded = RoutingDaemonProbe.daemons(bfd: true).drop(while: { $0 != daemon })
             let error = RoutingFileError.reloadFailed(daemon: daemon, command: command, status: status, output: output)
             return .failed("\(error)", forceReload: job.forceReload.union(notReloaded))
         } catch {

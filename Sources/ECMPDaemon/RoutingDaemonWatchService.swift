@@ -8,6 +8,9 @@ import ServiceLifecycle
 /// reports to the coordinator, which publishes it and reloads a daemon that
 /// came back. Off the reconcile path: the VIPs on lo never wait for it.
 ///
+/// With `ospf.bfd` on it also reads bfdd's sessions (`BFDSessionReader`)
+/// for `/status` and `/metrics`, counting flaps across reads.
+///
 /// With `routing.reload: none` nothing is watched: ecmpd only installs the
 /// files, a daemon it does not reload is not its to judge (it may not even
 /// run on this host), and `/status` and `/metrics` show no daemon rows.
@@ -21,10 +24,24 @@ struct RoutingDaemonWatchService: Service {
     static let defaultInterval = Duration.seconds(2)
 
     func run() async throws {
+        var flaps = BFDFlapCounter()
         await ServiceLoop.repeating(every: interval) {
             let settings = await routing.routingSettings
-            let look = settings.reload == .none ? nil : RoutingDaemonProbe(settings: settings).look()
+            let bfd = await routing.bfdEnabled
+            let look = settings.reload == .none ? nil : RoutingDaemonProbe(settings: settings).look(bfd: bfd)
             await routing.observeDaemons(look)
+            guard bfd else {
+                await routing.observeBFD(nil)
+                return
+            }
+            // One vtysh run per look: a process start, a few milliseconds.
+            let reader = BFDSessionReader(vtysh: settings.vtysh, pathspace: settings.pathspace)
+            do {
+                let sessions = try reader.read()
+                await routing.observeBFD(BFDStatus(sessions: flaps.observe(sessions)))
+            } catch {
+                await routing.observeBFD(BFDStatus(sessions: [], error: "\(error)"))
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ import Foundation
 /// reconcile loop's.
 public struct RoutingSync {
     public struct Result: Sendable, Equatable {
-        /// Per file (`zebra.conf`, `ospfd.conf`), whether it changed.
+        /// Per file (`zebra.conf`, `ospfd.conf`, `bfdd.conf`), whether it changed.
         public var installed: [String: RoutingConfigInstaller.Outcome]
         /// Daemons reloaded, in order.
         public var reloaded: [String]
@@ -78,11 +78,15 @@ public struct RoutingSync {
                 key = .redacted(keyFile: authentication.keyFile)
             }
         }
-        return (renderer.render(plan, key: key, version: ECMPDVersion.current, source: configFile), secrets)
+        let output: RoutingRenderer.Output
+        do { output = try renderer.render(plan, key: key, version: ECMPDVersion.current, source: configFile) } catch {
+            throw Failure("\(error)")
+        }
+        return (output, secrets)
     }
 
-    /// Validates both files with FRR, installs them atomically (nothing is
-    /// replaced unless both pass), and with `reload` reloads the daemons
+    /// Validates every file with FRR, installs them atomically (nothing is
+    /// replaced unless all pass), and with `reload` reloads the daemons
     /// whose file changed. Unchanged files are neither rewritten nor
     /// reloaded, except for the daemons in `forceReload`: one that
     /// restarted with other config, or whose last reload failed after its
@@ -102,10 +106,9 @@ public struct RoutingSync {
             warn("warning: \(RoutingFileError.integratedConfig(path: integrated))")
         }
         let validator = FRRValidator(vtysh: settings.vtysh)
-        let files = [
-            RoutingConfigInstaller.File(daemon: "zebra", content: output.zebra),
-            RoutingConfigInstaller.File(daemon: "ospfd", content: output.ospfd),
-        ]
+        // bfdd.conf only with BFD on; with it off, a bfdd.conf from before
+        // is left alone (no OSPF interface asks bfdd for a session).
+        let files = output.files.map { RoutingConfigInstaller.File(daemon: $0.daemon, content: $0.content) }
         let installed = try withoutActuallyEscaping(warn) { warn in
             let installer = RoutingConfigInstaller(
                 directory: directory, user: settings.user, group: settings.group, backups: settings.backups,

@@ -15,11 +15,15 @@ public struct StatusSnapshot: Sendable, Equatable, Codable {
     /// Managed mode's real servers, in service then address order; nil in
     /// observe mode (keepalived owns the checks there).
     public var realServers: [ManagedServerStatus]?
+    /// bfdd's sessions as the routing-daemon watch last read them; nil
+    /// with `ospf.bfd` off.
+    public var bfd: BFDStatus?
 
     public init(
         vips: [VIPStatus], routingDaemon: ComponentHealth? = nil, routingDaemons: [RoutingDaemonStatus]? = nil,
-        store: ComponentHealth? = nil, realServers: [ManagedServerStatus]? = nil
+        store: ComponentHealth? = nil, realServers: [ManagedServerStatus]? = nil, bfd: BFDStatus? = nil
     ) {
+        self.bfd = bfd
         self.vips = vips
         self.routingDaemon = routingDaemon
         self.routingDaemons = routingDaemons

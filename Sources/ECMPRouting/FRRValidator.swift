@@ -31,12 +31,24 @@ public struct FRRValidator: Sendable {
         }
         let binary = "\(daemonDirectory)/\(daemon)"
         guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: binary) else { return }
-        var own = try ProcessRunner.run([binary, "-C", "-f", file], timeout: .seconds(30), passing: descriptor)
+        // bfdd -C binds its control socket, /var/run/frr/bfdd.sock, before
+        // it reads the file (FRR 8.4.4), replacing the running bfdd's: give
+        // it a path where nothing can be created ("control_init: bind: Not
+        // a directory" is all it says, and checking goes on).
+        let extra = daemon == "bfdd" ? ["--bfdctl", "/dev/null/bfdd.sock"] : []
+        var own = try ProcessRunner.run(
+            [binary, "-C"] + extra + ["-f", file], timeout: .seconds(30), passing: descriptor)
         own.output = Self.redact(own.output, secrets)
         // "can't open configuration file": the daemon read nothing (it
         // opens the file after dropping to user frr), so it checked nothing.
-        let complaints = own.output.split(separator: "\n").filter { line in
-            line.contains("Unknown command") || line.contains("rror") || line.contains("% ")
+        // bfdd -C answers `echo-mode` with a note, not a complaint:
+        // "% Echo mode works correctly for IPv4, but only works when the
+        // peer is also FRR for IPv6." (FRR 8.4.4).
+        let complaints = own.output.split(separator: "\n").filter { !$0.contains("Echo mode works correctly") }.filter {
+            line in
+            // bfdd -C words it "No such command on config line N" (FRR 8.4.4).
+            line.contains("Unknown command") || line.contains("No such command") || line.contains("rror")
+                || line.contains("% ")
                 || line.contains("open configuration file")
         }
         if own.status != 0 || !complaints.isEmpty {

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Installs rendered routing configs as a pair: all files validated before
-/// any is replaced, each renamed over the old one, the previous version
+/// Installs rendered routing configs as one set (zebra.conf, ospfd.conf
+/// and, with BFD on, bfdd.conf): all files validated before any is replaced, each renamed over the old one, the previous version
 /// kept as a timestamped backup, mode 0640 owned by the routing daemon's
 /// user. When no file's content changed nothing is written at all, so the
 /// caller skips reload.
@@ -16,8 +16,9 @@ import Foundation
 /// ecmpd's own under an unpredictable name, which no other user can enter;
 /// every step in the config folder is a *at(2) call that follows no
 /// symbolic link (renameat, linkat), and a backup name another user
-/// planted is skipped for a fresh random one. If the second rename fails
-/// the first file is put back, so the files on disk always belong together.
+/// planted is skipped for a fresh random one. If a later rename fails the
+/// files renamed before it are put back, so the files on disk always
+/// belong together.
 ///
 /// As root the files get `user:group`. As any other user (the systemd
 /// unit's `ecmpd`, a member of `frr`) they stay owned by that user and get

@@ -24,8 +24,9 @@ public struct RoutingDaemonProbe: Sendable {
         }
     }
 
-    /// The daemons whose files ecmpd installs and reloads.
-    public static let daemons = ["zebra", "ospfd"]
+    /// The daemons whose files ecmpd installs and reloads, in reload
+    /// order; bfdd only with `ospf.bfd` on.
+    public static func daemons(bfd: Bool) -> [String] { ["zebra"] + (bfd ? ["bfdd"] : []) + ["ospfd"] }
 
     public var runDirectory: String
     public var procDirectory: String
@@ -47,11 +48,21 @@ public struct RoutingDaemonProbe: Sendable {
         }
     }
 
-    public func look() -> [Observation] {
-        Self.daemons.map(look(at:))
+    public func look(bfd: Bool = false) -> [Observation] {
+        Self.daemons(bfd: bfd).map(look(at:))
     }
 
-    func look(at daemon: String) -> Observation {
+    public func look(at daemon: String) -> Observation {
+        var observation = lookOnce(at: daemon)
+        if daemon == "bfdd", !observation.running { observation.detail += "; \(Self.bfddHint)" }
+        return observation
+    }
+
+    /// What an operator does when ospf.bfd is on and bfdd is not running.
+    public static let bfddHint =
+        "ospf.bfd needs FRR's bfdd: set bfdd=yes in /etc/frr/daemons and restart frr (systemctl restart frr)"
+
+    func lookOnce(at daemon: String) -> Observation {
         let pidFile = "\(runDirectory)/\(daemon).pid"
         guard let text = Self.read(pidFile) else {
             return Observation(daemon: daemon, running: false, pid: nil, detail: "not running: no \(pidFile)")

@@ -28,9 +28,14 @@ public enum TemplateLocator {
             let roleDirectory = "\(directory)/\(role.rawValue)"
             guard FileManager.default.fileExists(atPath: "\(roleDirectory)/ospfd.conf.mustache") else { continue }
             if geteuid() == 0 { return try rootOnlyTemplates(in: directory, role: role) }
+            // bfdd.conf's template is optional: a folder kept from before
+            // BFD still renders; the renderer names it if ospf.bfd needs it.
+            let bfdd = "\(roleDirectory)/bfdd.conf.mustache"
             return RoutingRenderer.Templates(
                 zebra: try String(contentsOfFile: "\(roleDirectory)/zebra.conf.mustache", encoding: .utf8),
-                ospfd: try String(contentsOfFile: "\(roleDirectory)/ospfd.conf.mustache", encoding: .utf8)
+                ospfd: try String(contentsOfFile: "\(roleDirectory)/ospfd.conf.mustache", encoding: .utf8),
+                bfdd: FileManager.default.fileExists(atPath: bfdd)
+                    ? try String(contentsOfFile: bfdd, encoding: .utf8) : nil
             )
         }
         throw RoutingFileError.templatesNotFound(role: role, searched: candidates)
@@ -48,8 +53,9 @@ public enum TemplateLocator {
         try requireRootOnly(try top.status(), top.path)
         let roleDirectory = try top.openDirectory(role.rawValue)
         try requireRootOnly(try roleDirectory.status(), roleDirectory.path)
-        func read(_ name: String) throws -> String {
+        func read(_ name: String, optional: Bool = false) throws -> String? {
             guard let file = try roleDirectory.openFile(name) else {
+                if optional { return nil }
                 let path = roleDirectory.entryPath(name)
                 throw RoutingFileError.fileSystem(operation: "open the template", path: path, errno: ENOENT)
             }
@@ -60,7 +66,9 @@ public enum TemplateLocator {
             try requireRootOnly(info, file.path)
             return String(decoding: try file.readAll(), as: UTF8.self)
         }
-        return RoutingRenderer.Templates(zebra: try read("zebra.conf.mustache"), ospfd: try read("ospfd.conf.mustache"))
+        return RoutingRenderer.Templates(
+            zebra: try read("zebra.conf.mustache")!, ospfd: try read("ospfd.conf.mustache")!,
+            bfdd: try read("bfdd.conf.mustache", optional: true))
     }
 
     static func requireRootOnly(_ info: stat, _ path: String) throws {

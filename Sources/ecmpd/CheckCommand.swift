@@ -110,6 +110,7 @@ struct CheckCommand: ParsableCommand {
                     ))
             }
         }
+        problems += bfdProblems(loaded)
         problems += fleetConsistencySysctls(loaded)
         problems += maglevWithoutFallback(loaded)
         problems += StateDirectory.checkProblems(loaded)
@@ -118,6 +119,48 @@ struct CheckCommand: ParsableCommand {
             problems.append(
                 loaded.problem(
                     field: "routing.templates_dir", value: loaded.config.routing.templatesDirectory, message: "\(error)"
+                ))
+        }
+        return problems
+    }
+
+    /// BFD on, but bfdd not running (FRR's daemons file starts it only
+    /// with bfdd=yes) or no bfdd.conf template; on a router with BFD off,
+    /// directors that send BFD to it anyway (a 1.2 s listen on UDP 3784).
+    func bfdProblems(_ loaded: LoadedConfig) -> [ConfigProblem] {
+        let bfd = loaded.config.ospf.bfd
+        let routing = loaded.config.routing
+        var problems: [ConfigProblem] = []
+        if bfd.enabled {
+            if routing.flavour == .frr {
+                let bfdd = RoutingDaemonProbe(settings: routing).look(at: "bfdd")
+                if !bfdd.running {
+                    problems.append(
+                        loaded.problem(
+                            .warning, field: "ospf.bfd", value: nil,
+                            message: "BFD is on, but bfdd is \(bfdd.detail)"))
+                }
+            } else {
+                problems.append(
+                    loaded.problem(
+                        field: "ospf.bfd", value: nil,
+                        message: "BFD needs FRR's bfdd; routing.flavour is \(routing.flavour.rawValue)"))
+            }
+            if let templates = try? TemplateLocator.templates(for: role, configured: routing.templatesDirectory),
+                templates.bfdd == nil
+            {
+                problems.append(
+                    loaded.problem(
+                        field: "routing.templates_dir", value: routing.templatesDirectory,
+                        message: "ospf.bfd is on, but the \(role.rawValue) templates have no bfdd.conf.mustache"))
+            }
+        } else if role == .router, let senders = BFDPacketListener.senders(), !senders.isEmpty {
+            let list = senders.map(\.description).joined(separator: ", ")
+            problems.append(
+                loaded.problem(
+                    .warning, field: "ospf.bfd", value: nil,
+                    message:
+                        "BFD is off on this router, but \(list) send\(senders.count == 1 ? "s" : "") BFD: a failed director stays in the route for the dead interval; turn ospf.bfd on here too"
                 ))
         }
         return problems

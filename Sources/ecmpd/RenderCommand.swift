@@ -67,11 +67,12 @@ struct RenderCommand: ParsableCommand {
             let (output, secrets) = try sync.render(
                 network: network, hostname: Output.systemHostname(), withKey: write != nil)
             guard let directory = write else {
-                print("==> zebra.conf <==\n\(output.zebra)\n==> ospfd.conf <==\n\(output.ospfd)", terminator: "")
+                let shown = output.files.map { "==> \($0.daemon).conf <==\n\($0.content)" }
+                print(shown.joined(separator: "\n"), terminator: "")
                 return
             }
             let result = try sync.install(output, secrets: secrets, reload: reload, warn: Output.error)
-            for name in ["zebra.conf", "ospfd.conf"] {
+            for name in output.files.map({ "\($0.daemon).conf" }) {
                 switch result.installed[name] {
                 case .installed(let backup):
                     print("\(directory)/\(name): installed" + (backup.map { " (previous kept as \($0))" } ?? ""))

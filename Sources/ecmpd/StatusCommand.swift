@@ -84,6 +84,27 @@ struct StatusCommand: ParsableCommand {
             text +=
                 "\(daemon.daemon): \(daemon.running ? "up" : "DOWN") for \(age(from: daemon.since, to: now)): \(daemon.detail)\n"
         }
+        if let bfd = snapshot.bfd { text += "\n" + bfdTable(bfd) }
+        return text
+    }
+
+    /// PEER | INTERFACE | STATE | FOR | FLAPS | DIAGNOSTIC, then each
+    /// session's problem.
+    static func bfdTable(_ bfd: BFDStatus) -> String {
+        var rows = [["BFD PEER", "INTERFACE", "STATE", "FOR", "FLAPS", "DIAGNOSTIC"]]
+        for session in bfd.sessions {
+            let seconds = session.uptimeSeconds ?? session.downtimeSeconds
+            rows.append([
+                session.peer, session.interface ?? "-", session.state,
+                seconds.map(span) ?? "-", "\(session.flaps)", session.diagnostic,
+            ])
+        }
+        var text = columns(rows)
+        if bfd.sessions.isEmpty { text += "(no BFD sessions)\n" }
+        if let error = bfd.error { text += "bfd: PROBLEM: \(error)\n" }
+        for session in bfd.sessions {
+            if let problem = session.problem { text += "bfd \(session.peer): PROBLEM: \(problem)\n" }
+        }
         return text
     }
 
@@ -114,7 +135,11 @@ struct StatusCommand: ParsableCommand {
 
     /// "42s", "5m12s", "3h04m", "2d03h": how long ago, at a glance.
     static func age(from then: Date, to now: Date) -> String {
-        let seconds = max(0, Int(now.timeIntervalSince(then)))
+        span(Int(now.timeIntervalSince(then)))
+    }
+
+    static func span(_ seconds: Int) -> String {
+        let seconds = max(0, seconds)
         switch seconds {
         case ..<60: return "\(seconds)s"
         case ..<3600: return "\(seconds / 60)m\(String(format: "%02d", seconds % 60))s"

@@ -13,8 +13,10 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "On the router: check the kernel's ECMP route to a VIP against FRR and an expectation.",
         discussion: """
-            Exit status: 0 the route matches (and kernel and FRR agree), 1 a mismatch, \
-            a missing route or a disagreement, 2 usage. With --watch: the status of the \
+            Exit status: 0 the route matches (and kernel and FRR agree, and every nexthop \
+            has a BFD session up when bfdd runs), 1 a mismatch, a missing route, a \
+            disagreement, a nexthop without a BFD session up, or directors sending BFD \
+            to a router without bfdd, 2 usage. With --watch: the status of the \
             last state seen, or 1 when --timeout ends the watch before --count changes.
             """
     )
@@ -46,6 +48,9 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Do not ask FRR (vtysh); check the kernel only.")
     var noFRR = false
 
+    @Flag(help: "Do not check the BFD session behind each nexthop.")
+    var noBFD = false
+
     func validate() throws {
         if expect != nil, expectNexthops != nil {
             throw ValidationError("give --expect or --expect-nexthops, not both")
@@ -74,12 +79,34 @@ struct VerifyCommand: ParsableCommand {
         let route = try RealServerCommand.edge { try RouteReader().route(to: vip) }
         let verification = RouteVerification(
             prefix: prefix, kernel: nexthops(of: route), frr: frrView(), expectation: expectation)
+        let bfd = BFDNexthopCheck(nexthops: verification.kernel, view: bfdView(verification.kernel))
         if json {
-            try Output.json(Report(verification, route: route))
+            try Output.json(Report(verification, route: route, bfd: bfd))
         } else {
-            printText(verification, route: route)
+            printText(verification, route: route, bfd: bfd)
         }
-        if !verification.isOK { throw ExitCode(1) }
+        if !verification.isOK || !bfd.problems.isEmpty { throw ExitCode(1) }
+    }
+
+    // MARK: BFD
+
+    /// bfdd's sessions through vtysh; when bfdd is not running, who sends
+    /// BFD to this router (`BFDPacketListener`, 1.2 s on UDP 3784).
+    func bfdView(_ nexthops: RouteNexthops?) -> BFDNexthopCheck.View {
+        if noBFD { return .notChecked(reason: "not asked (--no-bfd)") }
+        if noFRR { return .notChecked(reason: "not asked (--no-frr)") }
+        guard let nexthops, !nexthops.nexthops.isEmpty else { return .notChecked(reason: "no nexthops") }
+        guard let vtysh = Self.findVtysh() else { return .notChecked(reason: "vtysh is not installed") }
+        let reader = BFDSessionReader(vtysh: vtysh, pathspace: pathspace, timeout: .seconds(10))
+        do {
+            return .sessions(try reader.read())
+        } catch {
+            guard error.description.contains("bfdd is not running") else { return .notChecked(reason: "\(error)") }
+            guard let senders = BFDPacketListener.senders() else {
+                return .notChecked(reason: "bfdd is not running and UDP \(BFDPacketListener.port) is taken")
+            }
+            return .notRunning(sendersHeard: senders)
+        }
     }
 
     /// The kernel's nexthops for exactly the VIP /32; nil when the lookup
@@ -126,7 +153,7 @@ struct VerifyCommand: ParsableCommand {
 
     // MARK: Text
 
-    func printText(_ verification: RouteVerification, route: RouteReader.KernelRoute?) {
+    func printText(_ verification: RouteVerification, route: RouteReader.KernelRoute?, bfd: BFDNexthopCheck) {
         if let route, let nexthops = verification.kernel {
             print("kernel: \(Self.count(nexthops)) for \(prefix) (\(Self.details(route)))")
             for nexthop in nexthops.nexthops { print("  \(nexthop)") }
@@ -150,11 +177,32 @@ struct VerifyCommand: ParsableCommand {
             }
             if verification.agreement == .agree { print("frr: agrees with the kernel") }
         }
-        for problem in verification.problems { print("problem: \(problem)") }
+        switch bfd.view {
+        case .notChecked(let reason): print("bfd: not checked: \(reason)")
+        case .notRunning(let senders):
+            print(
+                "bfd: bfdd is not running here; "
+                    + (senders.isEmpty
+                        ? "no BFD heard on UDP \(BFDPacketListener.port)"
+                        : "BFD heard from \(senders.map(\.description).joined(separator: ", "))"))
+        case .sessions:
+            for row in bfd.rows {
+                guard let session = row.session else {
+                    print("bfd: \(row.gateway): no session")
+                    continue
+                }
+                let since = (session.uptimeSeconds ?? session.downtimeSeconds).map { " for \($0)s" } ?? ""
+                print(
+                    "bfd: \(row.gateway): \(session.state.rawValue)\(since), \(session.transmitIntervalMilliseconds)ms x \(session.detectMultiplier), diagnostic \(session.diagnostic)"
+                )
+            }
+        }
+        let problems = verification.problems + bfd.problems
+        for problem in problems { print("problem: \(problem)") }
         print(
-            verification.isOK
+            problems.isEmpty
                 ? "ok: \(verification.expectation)"
-                : "mismatch: \(verification.problems.count) problem\(verification.problems.count == 1 ? "" : "s")")
+                : "mismatch: \(problems.count) problem\(problems.count == 1 ? "" : "s")")
     }
 
     static func count(_ nexthops: RouteNexthops) -> String {
@@ -184,6 +232,52 @@ struct VerifyCommand: ParsableCommand {
         var agreement: String
         var kernel: Kernel
         var frr: FRR
+        var bfd: BFD
+
+        struct BFD: Encodable {
+            var checked: Bool
+            var reason: String?
+            var bfddRunning: Bool?
+            var sendersHeard: [String]?
+            var nexthops: [Row]
+
+            struct Row: Encodable {
+                var gateway: String
+                var session: Session?
+            }
+            struct Session: Encodable {
+                var state: String
+                var interface: String?
+                var uptimeSeconds: Int?
+                var downtimeSeconds: Int?
+                var diagnostic: String
+                var receiveIntervalMilliseconds: Int
+                var transmitIntervalMilliseconds: Int
+                var detectMultiplier: Int
+                var downEvents: Int?
+            }
+
+            init(_ check: BFDNexthopCheck) {
+                switch check.view {
+                case .notChecked(let reason): (checked, self.reason) = (false, reason)
+                case .notRunning(let senders):
+                    (checked, bfddRunning, sendersHeard) = (true, false, senders.map(\.description))
+                case .sessions: (checked, bfddRunning) = (true, true)
+                }
+                nexthops = check.rows.map { row in
+                    Row(
+                        gateway: row.gateway.description,
+                        session: row.session.map {
+                            Session(
+                                state: $0.state.rawValue, interface: $0.interface, uptimeSeconds: $0.uptimeSeconds,
+                                downtimeSeconds: $0.downtimeSeconds, diagnostic: $0.diagnostic,
+                                receiveIntervalMilliseconds: $0.receiveIntervalMilliseconds,
+                                transmitIntervalMilliseconds: $0.transmitIntervalMilliseconds,
+                                detectMultiplier: $0.detectMultiplier, downEvents: $0.downEvents)
+                        })
+                }
+            }
+        }
 
         struct Nexthop: Encodable {
             var gateway: String?
@@ -218,11 +312,12 @@ struct VerifyCommand: ParsableCommand {
             }
         }
 
-        init(_ verification: RouteVerification, route: RouteReader.KernelRoute?) {
+        init(_ verification: RouteVerification, route: RouteReader.KernelRoute?, bfd check: BFDNexthopCheck) {
             vip = verification.prefix.address.description
             prefix = verification.prefix.description
-            ok = verification.isOK
-            problems = verification.problems
+            ok = verification.isOK && check.problems.isEmpty
+            problems = verification.problems + check.problems
+            bfd = BFD(check)
             expectation = verification.expectation.description
             matchesExpectation = verification.expectationMismatch == nil
             switch verification.agreement {

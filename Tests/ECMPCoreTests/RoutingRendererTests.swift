@@ -8,7 +8,8 @@ final class RoutingRendererTests: XCTestCase {
         let directory = FixtureFiles.repository.appendingPathComponent("quagga-templates/\(role.rawValue)")
         return RoutingRenderer.Templates(
             zebra: try FixtureFiles.read(directory.appendingPathComponent("zebra.conf.mustache")),
-            ospfd: try FixtureFiles.read(directory.appendingPathComponent("ospfd.conf.mustache"))
+            ospfd: try FixtureFiles.read(directory.appendingPathComponent("ospfd.conf.mustache")),
+            bfdd: try FixtureFiles.read(directory.appendingPathComponent("bfdd.conf.mustache"))
         )
     }
 
@@ -43,6 +44,57 @@ final class RoutingRendererTests: XCTestCase {
     ) throws {
         try FixtureFiles.assertGolden(output.zebra, "render/\(name)/zebra.conf", file: file, line: line)
         try FixtureFiles.assertGolden(output.ospfd, "render/\(name)/ospfd.conf", file: file, line: line)
+        if let bfdd = output.bfdd {
+            try FixtureFiles.assertGolden(bfdd, "render/\(name)/bfdd.conf", file: file, line: line)
+        }
+    }
+
+    func testWithoutBFDNoBfddConfAndNoBFDLine() throws {
+        let output = try render(
+            .director, "vips: [{ address: 198.18.0.100 }]\n",
+            director([InterfaceAddress(network: IPv4Network("198.18.0.2/24")!)]))
+        XCTAssertNil(output.bfdd)
+        XCTAssertFalse(output.ospfd.contains("bfd"))
+        XCTAssertEqual(output.files.map(\.daemon), ["zebra", "ospfd"])
+    }
+
+    func testDirectorWithBFDRendersBfddConfAndIpOspfBfd() throws {
+        let output = try render(
+            .director, "vips: [{ address: 198.18.0.100 }]\nospf: { bfd: { enabled: true } }\n",
+            director([InterfaceAddress(network: IPv4Network("198.18.0.2/24")!)]))
+        try assertGolden(output, "director-bfd")
+        XCTAssertTrue(output.ospfd.contains("interface eth0\n ip ospf hello-interval 1"))
+        XCTAssertTrue(output.ospfd.contains(" ip ospf bfd\n ip ospf bfd profile ecmpd\n"))
+        XCTAssertFalse(
+            output.ospfd.components(separatedBy: "interface lo").last?.contains("bfd") == true,
+            "lo forms no adjacency, so it gets no BFD")
+        XCTAssertEqual(
+            output.files.map(\.daemon), ["zebra", "bfdd", "ospfd"], "bfdd is reloaded before ospfd names its profile")
+    }
+
+    func testRouterWithBFDAndEchoMode() throws {
+        let network = NetworkSnapshot(interfaces: [
+            NetworkInterface(
+                index: 2, name: "lan", isUp: true, addresses: [InterfaceAddress(network: IPv4Network("198.18.0.1/24")!)]
+            )
+        ])
+        let output = try render(
+            .router,
+            "ospf: { interfaces: [lan], bfd: { receive_interval: 100ms, transmit_interval: 100ms, detect_multiplier: 3, echo_mode: true } }\nvips: [{ address: 198.18.0.100 }]\n",
+            network)
+        try assertGolden(output, "router-bfd")
+        XCTAssertTrue(output.bfdd?.contains("  receive-interval 100\n  transmit-interval 100\n  echo-mode\n") == true)
+    }
+
+    func testBFDWithoutABfddTemplateIsANamedError() throws {
+        let plan = try OSPFPlanner.plan(
+            role: .director, config: try config("vips: [{ address: 198.18.0.100 }]\nospf: { bfd: {enabled: true} }\n"),
+            network: director([InterfaceAddress(network: IPv4Network("198.18.0.2/24")!)]), systemHostname: "d")
+        var old = try templates(.director)
+        old.bfdd = nil
+        XCTAssertThrowsError(try RoutingRenderer(templates: old).render(plan, key: nil, version: "v", source: "s")) {
+            XCTAssertEqual("\($0)", "template bfdd.conf: ospf.bfd is on, but the templates have no bfdd.conf")
+        }
     }
 
     func testDirectorWithOneSlash24AndOneVIP() throws {

@@ -1,6 +1,7 @@
 @testable import ECMPDaemon
 import Foundation
 import Logging
+import ECMPCore
 import XCTest
 
 /// The routes, served on 127.0.0.1 and an ephemeral port, read with the
@@ -65,6 +66,37 @@ final class StatusRoutesTests: XCTestCase {
         let cleared = await fixture.status.snapshot()
         XCTAssertNil(cleared.routingDaemons)
         XCTAssertFalse(fixture.metrics.render().contains("ecmpd_routing_daemon_up{"), "no longer watched: no gauge")
+    }
+
+    func testBFDSessionsAppearInStatusAndAsGaugesAndGoWithTheSession() async throws {
+        let fixture = await StatusFixture.make()
+        let router = IPv4Address("198.18.0.1")!, other = IPv4Address("198.18.0.3")!
+        var flaps = BFDFlapCounter()
+        _ = flaps.observe([BFDSession(peer: router, interface: "eth0", id: 1, state: .up, uptimeSeconds: 40)])
+        let rows = flaps.observe([
+            BFDSession(peer: router, interface: "eth0", id: 2, state: .up, uptimeSeconds: 1),
+            BFDSession(peer: other, interface: "eth0", id: 3, state: .down, downtimeSeconds: 9),
+        ])
+        await fixture.status.setBFD(BFDStatus(sessions: rows))
+        try await withRunningServer(fixture) { port in
+            let snapshot = try StatusSnapshot.makeDecoder().decode(
+                StatusSnapshot.self, from: Data(try await get("/status", port: port).body))
+            XCTAssertEqual(snapshot.bfd?.sessions.map(\.peer), ["198.18.0.1", "198.18.0.3"])
+            XCTAssertEqual(snapshot.bfd?.sessions.map(\.flaps), [1, 0], "replaced between reads: one flap")
+            XCTAssertNil(snapshot.bfd?.sessions.first?.problem)
+            XCTAssertNotNil(snapshot.bfd?.sessions.last?.problem)
+            let text = try PrometheusText(String(decoding: try await get("/metrics", port: port).body, as: UTF8.self))
+            XCTAssertEqual(text.value("ecmpd_bfd_session_up", ["peer": "198.18.0.1"]), 1)
+            XCTAssertEqual(text.value("ecmpd_bfd_session_up", ["peer": "198.18.0.3"]), 0)
+            XCTAssertEqual(text.value("ecmpd_bfd_session_flaps", ["peer": "198.18.0.1"]), 1)
+            XCTAssertEqual(text.value("ecmpd_bfd_session_uptime_seconds", ["peer": "198.18.0.1"]), 1)
+        }
+        await fixture.status.setBFD(BFDStatus(sessions: Array(rows.prefix(1))))
+        XCTAssertFalse(fixture.metrics.render().contains("peer=\"198.18.0.3\""), "a session bfdd no longer lists")
+        await fixture.status.setBFD(nil)
+        let cleared = await fixture.status.snapshot()
+        XCTAssertNil(cleared.bfd)
+        XCTAssertFalse(fixture.metrics.render().contains("ecmpd_bfd_session_up{"), "BFD off: no gauge")
     }
 
     func testMetricsIsPrometheusTextWithEveryFamily() async throws {

@@ -95,6 +95,47 @@ final class RoutingConfigInstallerTests: XCTestCase {
         XCTAssertEqual(try contents(), ["ospfd.conf", "zebra.conf"], "no staging directory left")
     }
 
+    /// With BFD on, bfdd.conf joins the set (installed between zebra.conf
+    /// and ospfd.conf): its rejection keeps the other two, changed or not.
+    func testARejectedBfddConfInstallsNoneOfTheThree() throws {
+        let three: (String) -> [RoutingConfigInstaller.File] = { marker in
+            [
+                .init(daemon: "zebra", content: "hostname z \(marker)\n"),
+                .init(daemon: "bfdd", content: "hostname b \(marker)\n"),
+                .init(daemon: "ospfd", content: "hostname o \(marker)\n"),
+            ]
+        }
+        _ = try installer().install(three("one"))
+        struct Rejected: Error {}
+        XCTAssertThrowsError(
+            try installer { _, daemon in if daemon == "bfdd" { throw Rejected() } }.install(three("two")))
+        for daemon in ["zebra", "bfdd", "ospfd"] {
+            XCTAssertEqual(
+                try String(contentsOfFile: "\(directory)/\(daemon).conf", encoding: .utf8),
+                "hostname \(daemon.prefix(1)) one\n", "\(daemon).conf must stay when bfdd.conf is rejected")
+        }
+        XCTAssertEqual(try contents().filter { !$0.contains(".conf.") }, ["bfdd.conf", "ospfd.conf", "zebra.conf"])
+    }
+
+    func testAThirdRenameThatFailsPutsTheFirstTwoBack() throws {
+        let first: [RoutingConfigInstaller.File] = [
+            .init(daemon: "zebra", content: "hostname z\n"), .init(daemon: "bfdd", content: "hostname b\n"),
+            .init(daemon: "ospfd", content: "hostname o\n"),
+        ]
+        _ = try installer().install(first)
+        try FileManager.default.removeItem(atPath: "\(directory)/ospfd.conf")
+        try FileManager.default.createDirectory(
+            atPath: "\(directory)/ospfd.conf/inside", withIntermediateDirectories: true)
+        let new = first.map { RoutingConfigInstaller.File(daemon: $0.daemon, content: $0.content + "! two\n") }
+        XCTAssertThrowsError(try installer(backups: 0).install(new))
+        for daemon in ["zebra", "bfdd"] {
+            XCTAssertEqual(
+                try String(contentsOfFile: "\(directory)/\(daemon).conf", encoding: .utf8),
+                "hostname \(daemon.prefix(1))\n", "\(daemon).conf is put back when ospfd.conf cannot be installed")
+        }
+        XCTAssertEqual(try contents(), ["bfdd.conf", "ospfd.conf", "zebra.conf"], "no staging directory left")
+    }
+
     func testPlantedBackupNamesNeitherBlockTheInstallNorFollowALink() throws {
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         _ = try installer().install(files("one"), now: start)

@@ -34,6 +34,21 @@ final class RoutingDaemonProbeTests: XCTestCase {
         RoutingDaemonProbe(runDirectory: run, procDirectory: proc).look(at: daemon)
     }
 
+    func testBfddIsWatchedOnlyWithBFDAndNamesTheDaemonsFileStep() throws {
+        XCTAssertEqual(RoutingDaemonProbe.daemons(bfd: false), ["zebra", "ospfd"])
+        XCTAssertEqual(RoutingDaemonProbe.daemons(bfd: true), ["zebra", "bfdd", "ospfd"])
+        let missing = observation("bfdd")
+        XCTAssertFalse(missing.running)
+        XCTAssertEqual(
+            missing.detail,
+            "not running: no \(run)/bfdd.pid; ospf.bfd needs FRR's bfdd: set bfdd=yes in /etc/frr/daemons and restart frr (systemctl restart frr)"
+        )
+        try pidFile("bfdd", "4243\n")
+        try process(4243, comm: "bfdd")
+        XCTAssertEqual(observation("bfdd").detail, "running, pid 4243")
+        XCTAssertFalse(observation("ospfd").detail.contains("bfdd=yes"), "the hint is bfdd's only")
+    }
+
     func testARunningDaemonIsUpWithItsPid() throws {
         try pidFile("ospfd", "4242\n")
         try process(4242, comm: "ospfd")

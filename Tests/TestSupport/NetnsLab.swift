@@ -93,7 +93,13 @@ public final class NetnsLab {
             chown(run, frrUser.uid, frrUser.gid)
             runDirectories.append(run)
         }
-        try exec(namespace, ["/usr/lib/frr/\(daemon)", "-N", pathspace, "-f", config, "-d", "-u", "frr", "-g", "frr"])
+        // FRR 8.4's bfdd puts its control socket at /var/run/frr/bfdd.sock
+        // whatever the pathspace: keep it in this lab's run directory, so
+        // it never replaces the host's and goes with the lab.
+        let extra = daemon == "bfdd" ? ["--bfdctl", "\(run)/bfdd.sock"] : []
+        try exec(
+            namespace,
+            ["/usr/lib/frr/\(daemon)", "-N", pathspace, "-f", config, "-d", "-u", "frr", "-g", "frr"] + extra)
         daemons.append((daemon, "\(run)/\(daemon).pid"))
     }
 

@@ -68,6 +68,21 @@ public enum ConfigEmitter {
             ])
         }
         if s.fastConvergence != d.fastConvergence { fields["fast_convergence"] = boolean(s.fastConvergence) }
+        if s.bfd.enabled {
+            let b = s.bfd, defaults = BFDSettings()
+            var bfd: [(Node, Node)] = []
+            if b.receiveIntervalMilliseconds != defaults.receiveIntervalMilliseconds {
+                bfd.append((text("receive_interval"), text("\(b.receiveIntervalMilliseconds)ms")))
+            }
+            if b.transmitIntervalMilliseconds != defaults.transmitIntervalMilliseconds {
+                bfd.append((text("transmit_interval"), text("\(b.transmitIntervalMilliseconds)ms")))
+            }
+            if b.detectMultiplier != defaults.detectMultiplier {
+                bfd.append((text("detect_multiplier"), number(b.detectMultiplier)))
+            }
+            if b.echoMode { bfd.append((text("echo_mode"), boolean(true))) }
+            fields["bfd"] = Node([(text("enabled"), boolean(true))] + bfd)
+        }
         return fields
     }
 

@@ -212,7 +212,7 @@ public enum ConfigParser {
         var s = OSPFSettings()
         let keys = [
             "area", "interfaces", "hello_interval", "dead_interval", "priority", "cost", "lo_cost", "router_id",
-            "authentication", "fast_convergence",
+            "authentication", "fast_convergence", "bfd",
         ]
         guard let f = r.mapping(node, path, allowed: keys) else { return s }
         if let n = f["area"], let text = r.string(n, f.path("area")) {
@@ -289,6 +289,52 @@ public enum ConfigParser {
             }
         }
         if let n = f["fast_convergence"], let v = r.bool(n, f.path("fast_convergence")) { s.fastConvergence = v }
+        if let n = f["bfd"] { s.bfd = readBFD(n, f.path("bfd"), r) }
+        return s
+    }
+
+    /// `ospf.bfd`: writing the section turns BFD on unless it says
+    /// `enabled: false`. Intervals are durations in whole milliseconds
+    /// within what FRR 8.4's bfdd accepts (10ms-60s); the multiplier 2-255.
+    static func readBFD(_ node: Node, _ path: String, _ r: YAMLReader) -> BFDSettings {
+        var s = BFDSettings(enabled: true)
+        let keys = ["enabled", "receive_interval", "transmit_interval", "detect_multiplier", "echo_mode"]
+        guard let f = r.mapping(node, path, allowed: keys) else { return s }
+        if let n = f["enabled"], let v = r.bool(n, f.path("enabled")) { s.enabled = v }
+        func milliseconds(_ key: String) -> Int? {
+            guard let n = f[key] else { return nil }
+            // A bare number would be read as seconds; BFD is configured in
+            // milliseconds everywhere else (FRR, keepalived, MetalLB).
+            if case .scalar(let scalar) = n, !scalar.string.isEmpty, scalar.string.allSatisfy(\.isASCIIDigit) {
+                r.report(n, f.path(key), value: scalar.string, "give a unit, such as \(scalar.string)ms")
+                return nil
+            }
+            let bounds = BFDSettings.intervalRange
+            guard
+                let v = r.duration(
+                    n, f.path(key), range: .milliseconds(bounds.lowerBound) ... .milliseconds(bounds.upperBound))
+            else { return nil }
+            let (seconds, attoseconds) = v.components
+            guard attoseconds % 1_000_000_000_000_000 == 0 else {
+                r.report(n, f.path(key), value: DurationParser.format(v), "BFD intervals are whole milliseconds")
+                return nil
+            }
+            return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+        }
+        if let v = milliseconds("receive_interval") { s.receiveIntervalMilliseconds = v }
+        if let v = milliseconds("transmit_interval") { s.transmitIntervalMilliseconds = v }
+        if let n = f["detect_multiplier"],
+            let v = r.int(n, f.path("detect_multiplier"), range: BFDSettings.multiplierRange)
+        {
+            s.detectMultiplier = v
+        }
+        if let n = f["echo_mode"], let v = r.bool(n, f.path("echo_mode")) { s.echoMode = v }
+        if s.enabled, s.detectionTimeMilliseconds < 150 {
+            r.warn(
+                node, path, value: "\(s.detectionTimeMilliseconds)ms",
+                "detection time below 150ms: a busy director (IPVS, health checks) can miss it and drop out of the route while healthy"
+            )
+        }
         return s
     }
 

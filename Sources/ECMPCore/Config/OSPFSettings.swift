@@ -20,11 +20,14 @@ public struct OSPFSettings: Sendable, Equatable {
     /// re-announcement take milliseconds instead of seconds
     /// (docs/benchmarks.md); flap damping is then ecmpd's job.
     public var fastConvergence: Bool
+    /// BFD on the OSPF interfaces (`ospf.bfd`); off unless configured.
+    public var bfd: BFDSettings
 
     public init(
         area: OSPFArea = OSPFArea(0), interfaces: InterfaceSelection = .defaultRoute, helloInterval: Int = 1,
         deadInterval: Int = 4, priority: Int = 0, cost: Int = 10, loopbackCost: Int = 10,
-        routerID: IPv4Address? = nil, authentication: OSPFAuthentication? = nil, fastConvergence: Bool = true
+        routerID: IPv4Address? = nil, authentication: OSPFAuthentication? = nil, fastConvergence: Bool = true,
+        bfd: BFDSettings = BFDSettings()
     ) {
         self.area = area
         self.interfaces = interfaces
@@ -36,6 +39,7 @@ public struct OSPFSettings: Sendable, Equatable {
         self.routerID = routerID
         self.authentication = authentication
         self.fastConvergence = fastConvergence
+        self.bfd = bfd
     }
 }
 

@@ -23,6 +23,9 @@ public struct OSPFPlan: Sendable, Equatable {
     public var fastConvergence: Bool
     /// `maximum-paths` on the router: how many directors ECMP may use.
     public var maximumPaths: Int
+    /// BFD's timers when `ospf.bfd` is on: bfdd.conf is rendered and every
+    /// OSPF interface gets `ip ospf bfd`. Nil: no bfdd.conf at all.
+    public var bfd: BFDSettings?
 }
 
 /// Why a plan could not be made from the detected network.

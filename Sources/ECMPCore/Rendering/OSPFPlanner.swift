@@ -38,7 +38,8 @@ public enum OSPFPlanner {
             loopbackCost: ospf.loopbackCost,
             authenticationKeyID: ospf.authentication?.keyID,
             fastConvergence: ospf.fastConvergence,
-            maximumPaths: routerMaximumPaths
+            maximumPaths: routerMaximumPaths,
+            bfd: ospf.bfd.enabled ? ospf.bfd : nil
         )
     }
 

@@ -1,15 +1,18 @@
 import Mustache
 
-/// Renders zebra.conf and ospfd.conf from the templates in
+/// Renders zebra.conf, ospfd.conf and (with BFD) bfdd.conf from the templates in
 /// quagga-templates/ with a real Mustache engine. The templates are handed
 /// in as text (the edge reads them), so rendering is pure and testable.
 public struct RoutingRenderer: Sendable {
     public struct Templates: Sendable {
         public var zebra: String
         public var ospfd: String
-        public init(zebra: String, ospfd: String) {
+        /// bfdd.conf's template; needed only when a plan has BFD on.
+        public var bfdd: String?
+        public init(zebra: String, ospfd: String, bfdd: String? = nil) {
             self.zebra = zebra
             self.ospfd = ospfd
+            self.bfdd = bfdd
         }
     }
 
@@ -23,10 +26,25 @@ public struct RoutingRenderer: Sendable {
     public struct Output: Sendable, Equatable {
         public var zebra: String
         public var ospfd: String
+        /// Nil when BFD is off: no bfdd.conf is installed or reloaded.
+        public var bfdd: String?
+
+        public init(zebra: String, ospfd: String, bfdd: String? = nil) {
+            self.zebra = zebra
+            self.ospfd = ospfd
+            self.bfdd = bfdd
+        }
+
+        /// Each file by daemon, in the order they are installed and reloaded
+        /// (zebra before the daemons that talk to it).
+        public var files: [(daemon: String, content: String)] {
+            [("zebra", zebra)] + (bfdd.map { [("bfdd", $0)] } ?? []) + [("ospfd", ospfd)]
+        }
     }
 
     private let zebraTemplate: MustacheTemplate
     private let ospfdTemplate: MustacheTemplate
+    private let bfddTemplate: MustacheTemplate?
 
     public init(templates: Templates) throws(RenderError) {
         do { zebraTemplate = try MustacheTemplate(string: templates.zebra) } catch {
@@ -35,11 +53,23 @@ public struct RoutingRenderer: Sendable {
         do { ospfdTemplate = try MustacheTemplate(string: templates.ospfd) } catch {
             throw RenderError(template: "ospfd.conf", message: "\(error)")
         }
+        do { bfddTemplate = try templates.bfdd.map { try MustacheTemplate(string: $0) } } catch {
+            throw RenderError(template: "bfdd.conf", message: "\(error)")
+        }
     }
 
-    public func render(_ plan: OSPFPlan, key: AuthenticationKey?, version: String, source: String) -> Output {
+    public func render(_ plan: OSPFPlan, key: AuthenticationKey?, version: String, source: String) throws(RenderError)
+        -> Output
+    {
         let context = Self.context(plan, key: key, version: version, source: source)
-        return Output(zebra: zebraTemplate.render(context), ospfd: ospfdTemplate.render(context))
+        var bfdd: String?
+        if plan.bfd != nil {
+            guard let bfddTemplate else {
+                throw RenderError(template: "bfdd.conf", message: "ospf.bfd is on, but the templates have no bfdd.conf")
+            }
+            bfdd = bfddTemplate.render(context)
+        }
+        return Output(zebra: zebraTemplate.render(context), ospfd: ospfdTemplate.render(context), bfdd: bfdd)
     }
 
     static func context(_ plan: OSPFPlan, key: AuthenticationKey?, version: String, source: String) -> [String: Any] {
@@ -50,7 +80,7 @@ public struct RoutingRenderer: Sendable {
             case .redacted(let file): authentication = ["keyID": keyID, "key": "<redacted: key from \(file)>"]
             }
         }
-        return [
+        var context: [String: Any] = [
             "version": version,
             "source": source,
             "hostname": plan.hostname,
@@ -70,6 +100,15 @@ public struct RoutingRenderer: Sendable {
             "fastConvergence": plan.fastConvergence,
             "maximumPaths": plan.maximumPaths,
         ]
+        if let bfd = plan.bfd {
+            context["bfd"] =
+                [
+                    "profile": BFDSettings.profileName, "receiveInterval": bfd.receiveIntervalMilliseconds,
+                    "transmitInterval": bfd.transmitIntervalMilliseconds, "detectMultiplier": bfd.detectMultiplier,
+                    "echoMode": bfd.echoMode,
+                ] as [String: Any]
+        }
+        return context
     }
 }
 
