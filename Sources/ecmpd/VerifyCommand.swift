@@ -369,14 +369,20 @@ struct VerifyCommand: ParsableCommand {
         // Subscribe before the first read, so no change slips in between.
         let watcher = try RealServerCommand.edge { try RouteWatcher() }
         let reader = try RealServerCommand.edge { try RouteReader() }
+        // A signal source is registered asynchronously, and until then the
+        // signal is ignored (SIG_IGN) and lost: the initial line, which tells
+        // a supervisor the watch runs, waits for both registrations.
+        let registered = DispatchSemaphore(value: 0)
         let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { watcher.interrupt() }
+            source.setRegistrationHandler { registered.signal() }
             source.resume()
             return source
         }
         defer { signals.forEach { $0.cancel() } }
+        for _ in signals { registered.wait() }
 
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now + .milliseconds(Int64($0 * 1000)) }
