@@ -166,6 +166,7 @@ public enum ConfigEmitter {
         if let port = server.port { fields["port"] = number(port) }
         if server.weight != 1 { fields["weight"] = number(server.weight) }
         if let check = server.check { fields["check"] = healthCheck(check) }
+        if let dropped = server.droppedKeepalivedCheck { fields["keepalived_check"] = text(dropped) }
         return fields.node
     }
 

@@ -563,7 +563,10 @@ public enum ConfigParser {
         var servers: [RealServer] = []
         var seen: [RealServerAddress: String] = [:]
         for (serverPath, item) in items {
-            guard let f = r.mapping(item, serverPath, allowed: ["address", "port", "weight", "check"]) else { continue }
+            guard
+                let f = r.mapping(
+                    item, serverPath, allowed: ["address", "port", "weight", "check", "keepalived_check"])
+            else { continue }
             guard let a = f["address"] else {
                 r.report(item, f.path("address"), "missing: the real server's address")
                 continue
@@ -578,8 +581,19 @@ public enum ConfigParser {
                 continue
             }
             seen[key] = serverPath
+            if let n = f["keepalived_check"], let v = r.string(n, f.path("keepalived_check")) {
+                server.droppedKeepalivedCheck = v
+            }
             if let n = f["check"] {
                 server.check = readCheck(n, f.path("check"), r)
+                if let n = f["keepalived_check"] {
+                    r.report(n, f.path("keepalived_check"), "only for a server without a check (the import writes it)")
+                }
+            } else if let dropped = server.droppedKeepalivedCheck, mode == .managed {
+                r.warn(
+                    f["keepalived_check"], f.path("keepalived_check"), value: dropped,
+                    "keepalived checked this server with \(dropped), which ecmpd does not support: without a check ecmpd takes it as always healthy, where keepalived took it out when the check failed; add a check"
+                )
             } else if mode == .managed {
                 r.warn(item, f.path("check"), "no check in managed mode: this server is always taken as healthy")
             }
