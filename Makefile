@@ -141,13 +141,17 @@ FUZZ_RUN := -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -prin
 fuzz: deps
 	$(FUZZ_BUILD) --product ConfigFuzzer
 	$(FUZZ_BUILD) --product KeepalivedFuzzer
-	mkdir -p .build-fuzz/corpus/config .build-fuzz/corpus/keepalived .build-fuzz/artifacts
+	$(FUZZ_BUILD) --product DNSReplyFuzzer
+	mkdir -p .build-fuzz/corpus/config .build-fuzz/corpus/keepalived .build-fuzz/corpus/dns .build-fuzz/artifacts
 	cp $(FUZZ_CORPUS)/config/* deploy/*.yaml Tests/ECMPCoreTests/Fixtures/keepalived/*.yaml .build-fuzz/corpus/config/
 	find $(FUZZ_CORPUS)/keepalived Tests/ECMPCoreTests/Fixtures/keepalived -name '*.conf' -exec cp {} .build-fuzz/corpus/keepalived/ \;
 	.build-fuzz/release/ConfigFuzzer $(FUZZ_RUN) -dict=Tests/Fuzz/config.dict \
 		-artifact_prefix=.build-fuzz/artifacts/config- .build-fuzz/corpus/config
 	.build-fuzz/release/KeepalivedFuzzer $(FUZZ_RUN) -dict=Tests/Fuzz/keepalived.dict \
 		-artifact_prefix=.build-fuzz/artifacts/keepalived- .build-fuzz/corpus/keepalived
+	cp $(FUZZ_CORPUS)/dns/* .build-fuzz/corpus/dns/
+	.build-fuzz/release/DNSReplyFuzzer $(FUZZ_RUN) -dict=Tests/Fuzz/dns.dict \
+		-artifact_prefix=.build-fuzz/artifacts/dns- .build-fuzz/corpus/dns
 
 # docs/benchmarks.md, "Managed mode: checks": keepalived's checker vs `ecmpd
 # run` (release build) for the same 1,000 and 2,000 TCP checks a second, in

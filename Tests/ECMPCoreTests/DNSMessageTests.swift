@@ -1,4 +1,5 @@
 @testable import ECMPCore
+import Foundation
 import XCTest
 
 /// `type: dns`'s messages: the query's bytes, and every way a reply can be
@@ -255,5 +256,29 @@ final class DNSMessageTests: XCTestCase {
             "DNS reply's name pointer at byte 40 goes to 44, not back: a compression loop")
         XCTAssertEqual(DNSReplyError.wrongID(got: 7, expected: 9).description, "DNS reply with ID 7, expected 9")
         XCTAssertEqual(DNSQuestion.presentation([[0x61, 0x20, 0x2e]]), "a\\032\\046.")
+    }
+
+    /// The DNS fuzz corpus (Fixtures/fuzz-corpus/dns: seeds and the
+    /// regressions `make fuzz` turned up, named `regression-*`), each read
+    /// as the fuzzer reads it: parsed, or refused with a reason.
+    func testTheFuzzCorpusParsesOrIsRefusedWithAReason() throws {
+        let directory = FixtureFiles.fixture("fuzz-corpus/dns")
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+        XCTAssertGreaterThanOrEqual(files.count, 8)
+        var refused: [String: DNSReplyError] = [:]
+        for url in files {
+            let bytes = try [UInt8](Data(contentsOf: url))
+            let id = bytes.count >= 2 ? UInt16(bytes[0]) << 8 | UInt16(bytes[1]) : 0
+            do {
+                _ = try DNSMessage.parseReply(bytes, id: id, question: question, limit: 65535)
+            } catch {
+                refused[url.lastPathComponent] = error
+            }
+        }
+        XCTAssertEqual(refused["regression-self-pointer.bin"], .compressionLoop(at: 33, target: 33))
+        XCTAssertEqual(refused["regression-two-label-loop.bin"], .compressionLoop(at: 35, target: 33))
+        XCTAssertEqual(refused["regression-pointer-past-end.bin"], .pointerOutOfRange(at: 33, target: 1023))
+        XCTAssertNil(refused["answer-a.bin"])
+        XCTAssertNil(refused["answer-cname-chain.bin"])
     }
 }
