@@ -10,7 +10,7 @@ VERSION := $(shell scripts/version.sh)
 RELEASE := .build-release/release/ecmpd
 RELEASE_BUILD := ECMPD_VERSION=$(VERSION) $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product ecmpd
 
-.PHONY: all deps build release deb test-package demo test lint format test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed fuzz clean
+.PHONY: all deps build release deb test-package demo test lint format test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed bench-udp-checks fuzz clean
 
 all: build
 
@@ -83,7 +83,7 @@ format:
 
 # Tier 1: pure logic, golden files. No root needed.
 test-unit:
-	$(TIMED) unit $(SWIFT) test --skip-build --skip NamespaceTests --skip KernelTests
+	$(TIMED) unit $(SWIFT) test --skip-build --skip NamespaceTests --skip KernelTests --skip DatagramDetectionBenchmarkTests
 
 # Tier 2: network namespaces on this kernel with real FRR (root).
 test-netns:
@@ -121,6 +121,14 @@ bench-controller: deps
 	$(SWIFT) build --build-tests
 	ECMPD_BENCH=1 Tests/kernel/run-in-vm.sh -- $(XCTEST) KernelTests.ControllerBenchmarkTests | tee .build/bench-controller.txt
 	grep '^BENCH' .build/bench-controller.txt
+
+# docs/benchmarks.md, "Managed mode: UDP and DNS detection": median and p99
+# from a fault to the checker's verdict, for a closed port (ICMP port
+# unreachable) and for silence (the timeout). Not part of `make test`.
+bench-udp-checks: deps
+	$(SWIFT) build --build-tests
+	ECMPD_BENCH=1 $(SWIFT) test --skip-build --filter ECMPHealthTests.DatagramDetectionBenchmarkTests | tee .build/bench-udp-checks.txt
+	grep '^BENCH' .build/bench-udp-checks.txt
 
 clean:
 	rm -rf .build

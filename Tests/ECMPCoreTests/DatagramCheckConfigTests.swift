@@ -159,4 +159,13 @@ final class DatagramCheckConfigTests: XCTestCase {
         v6Reply[0] = 129
         XCTAssertEqual(ICMPEcho.read(v6Reply, identifier: nil, sequence: 2, ipv6: true), .reply)
     }
+
+    func testPingGroupRange() {
+        XCTAssertNil(PingGroupRange.problem(range: "0\t2147483647\n", group: 998, groupName: "ecmpd"))
+        XCTAssertNil(PingGroupRange.problem(range: "998 998", group: 998, groupName: "ecmpd"))
+        XCTAssertEqual(
+            PingGroupRange.problem(range: "1\t0\n", group: 998, groupName: "ecmpd"),
+            "icmp checks need a ping socket, and net.ipv4.ping_group_range (1 0) does not include group ecmpd (998); without it or CAP_NET_RAW every icmp check fails. Set it to \"998 998\" in /etc/sysctl.d (docs/managed-mode.md, \"ICMP checks and their privilege\")"
+        )
+    }
 }

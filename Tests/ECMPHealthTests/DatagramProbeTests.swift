@@ -170,7 +170,15 @@ final class UDPServer: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
     private var tcpCount = 0
+    private var isSilent = false
+    /// Signalled when the UDP thread has left its receive for good.
+    private let udpExited = DispatchSemaphore(value: 0)
     var tcpQueries: Int { lock.withLock { tcpCount } }
+    /// Set: datagrams are read and never answered (a hung server).
+    var silent: Bool {
+        get { lock.withLock { isSilent } }
+        set { lock.withLock { isSilent = newValue } }
+    }
 
     init(tcpAnswer: (@Sendable ([UInt8]) -> [UInt8])? = nil, _ script: @escaping @Sendable ([UInt8]) -> [Send]) throws {
         socketFD = try Self.bound(type: SOCK_DGRAM, port: 0)
@@ -184,14 +192,20 @@ final class UDPServer: @unchecked Sendable {
         Thread.detachNewThread { [self] in serveUDP(script) }
     }
 
+    /// Closes the port as a dying server would: the UDP thread is woken
+    /// (shutdown) and the socket closed as soon as that thread is out of its
+    /// receive, so the port is closed within a millisecond or so.
     func stop() {
         lock.withLock { stopped = true }
         shutdown(socketFD, Int32(SHUT_RDWR))
         if tcpFD >= 0 { shutdown(tcpFD, Int32(SHUT_RDWR)) }
-        usleep(20_000)
+        _ = udpExited.wait(timeout: .now() + 1)
         close(socketFD)
         close(otherFD)
-        if tcpFD >= 0 { close(tcpFD) }
+        if tcpFD >= 0 {
+            usleep(20_000)
+            close(tcpFD)
+        }
     }
 
     /// A port nothing listens on (bound, read, closed).
@@ -228,6 +242,7 @@ final class UDPServer: @unchecked Sendable {
     }
 
     private func serveUDP(_ script: ([UInt8]) -> [Send]) {
+        defer { udpExited.signal() }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while !lock.withLock({ stopped }) {
             var peer = sockaddr_in()
@@ -238,6 +253,7 @@ final class UDPServer: @unchecked Sendable {
                 }
             }
             guard count >= 0, !lock.withLock({ stopped }) else { return }
+            if silent { continue }
             for send in script(Array(buffer.prefix(count))) {
                 let (fd, bytes): (Int32, [UInt8])
                 switch send {

@@ -175,3 +175,18 @@ public enum ICMPEcho {
         }
     }
 }
+
+/// Whether `type: icmp` checks can open a ping socket: the kernel grants
+/// one to a process whose group is inside net.ipv4.ping_group_range ("LOW
+/// HIGH"; Debian's default "1 0" is empty). `ecmpd check` warns with this.
+public enum PingGroupRange {
+    /// nil when `group` is inside `range`, else the warning's text.
+    /// `groupName` nil: the group is this process's, not a named one.
+    public static func problem(range: String, group: UInt32, groupName: String?) -> String? {
+        let bounds = range.split(whereSeparator: \.isWhitespace).compactMap { UInt32($0) }
+        if bounds.count == 2, bounds[0] <= group, group <= bounds[1] { return nil }
+        let shown = range.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return
+            "icmp checks need a ping socket, and net.ipv4.ping_group_range (\(shown)) does not include \(groupName.map { "group \($0)" } ?? "this process's group") (\(group)); without it or CAP_NET_RAW every icmp check fails. Set it to \"\(group) \(group)\" in /etc/sysctl.d (docs/managed-mode.md, \"ICMP checks and their privilege\")"
+    }
+}
