@@ -122,7 +122,7 @@ bench-controller: deps
 	ECMPD_BENCH=1 Tests/kernel/run-in-vm.sh -- $(XCTEST) KernelTests.ControllerBenchmarkTests | tee .build/bench-controller.txt
 	grep '^BENCH' .build/bench-controller.txt
 
-# docs/benchmarks.md, "Managed mode: UDP and DNS detection": median and p99
+# docs/benchmarks.md, "UDP and DNS detection": median and p99
 # from a fault to the checker's verdict, for a closed port (ICMP port
 # unreachable) and for silence (the timeout). Not part of `make test`.
 bench-udp-checks: deps

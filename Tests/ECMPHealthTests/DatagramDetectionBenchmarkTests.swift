@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import XCTest
 
-/// docs/benchmarks.md, "Managed mode: UDP and DNS detection": `make
+/// docs/benchmarks.md, "UDP and DNS detection": `make
 /// bench-udp-checks` runs it (ECMPD_BENCH=1); `make test` leaves it out.
 ///
 /// From a fault at a random point of the check interval to the
