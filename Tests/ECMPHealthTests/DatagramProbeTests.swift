@@ -146,6 +146,40 @@ final class DatagramProbeTests: XCTestCase {
         XCTAssertTrue(text.hasPrefix("reply truncated; TCP: "), text)
     }
 
+    // MARK: Through the checker
+
+    func testTheCheckerRunsDatagramChecksToUpAndDown() async throws {
+        let server = try UDPServer { query in [.reply(Self.answer(to: query))] }
+        let downs = Reasons()
+        let checker = try HealthChecker(logger: .init(label: "test")) { health, transition in
+            if transition.to == .down { downs.add(transition.failure?.description ?? "") }
+        }
+        var target = target(port: server.port, .dns(dns), timeout: .milliseconds(500))
+        target.check.interval = .milliseconds(100)
+        checker.update([target])
+        var deadline = ContinuousClock.now + .seconds(5)
+        while checker.verdicts[target.key] != .up, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        XCTAssertEqual(checker.verdicts[target.key], .up)
+        XCTAssertEqual(checker.snapshot()[target.key]?.target.kindLabel, "dns")
+        server.stop()
+        deadline = ContinuousClock.now + .seconds(5)
+        while checker.verdicts[target.key] != .down, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        XCTAssertEqual(checker.verdicts[target.key], .down)
+        XCTAssertEqual(downs.all, ["ICMP port unreachable (connection refused)"])
+        await checker.shutdown()
+    }
+
+    final class Reasons: @unchecked Sendable {
+        private let lock = NSLock()
+        private var list: [String] = []
+        func add(_ reason: String) { lock.withLock { list.append(reason) } }
+        var all: [String] { lock.withLock { list } }
+    }
+
     // MARK: ICMP
 
     func testAnEchoToLoopbackIsAnswered() {
