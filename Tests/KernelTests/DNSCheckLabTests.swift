@@ -8,7 +8,9 @@ import XCTest
 /// (deploy/lab/lab.sh with ECMPD_LAB_DNS=1). A client's query through the
 /// router is answered; rs1's dnsmasq stopped is detected (the closed port's
 /// ICMP port unreachable is the reason) and rs1 leaves the UDP service on
-/// both directors, while the client's queries are still answered by rs2.
+/// both directors, while the client's queries are still answered by rs2;
+/// then rs2's address deleted (its dnsmasq still running) takes rs2 out too
+/// (keepalived #1637, #1679, where checks kept passing).
 final class DNSCheckLabTests: XCTestCase {
     var lab: LabScript?
 
@@ -92,5 +94,29 @@ final class DNSCheckLabTests: XCTestCase {
         let status = try lab.exec("d1", [Command.ecmpd, "status", "--json"]).output
         XCTAssertTrue(status.contains("ICMP port unreachable (connection refused)"), status)
         for _ in 0..<4 { XCTAssertEqual(try ask(lab), "198.18.0.52", "rs2 answers every query now") }
+
+        // rs1 back; then rs2's address deleted while its dnsmasq keeps
+        // running (keepalived #1637, #1679: checks that kept passing).
+        try lab.run(["restore-dns", "1"])
+        try NetnsLab.waitFor("rs1 back in VIP:53", timeout: .seconds(30), interval: .milliseconds(100)) {
+            try udpWeights(lab, 1) == [rs1: 1, rs2: 1] && udpWeights(lab, 2) == [rs1: 1, rs2: 1]
+        }
+        let deletedAt = ContinuousClock.now
+        try lab.exec("rs2", ["ip", "addr", "del", "198.18.0.5/24", "dev", "eth0"])
+        try NetnsLab.waitFor("rs2 out of VIP:53 on both directors", timeout: .seconds(30), interval: .milliseconds(100))
+        {
+            try udpWeights(lab, 1) == [rs1: 1] && udpWeights(lab, 2) == [rs1: 1]
+        }
+        let after = try lab.exec("d1", [Command.ecmpd, "status", "--json"]).output
+        let json = try JSONSerialization.jsonObject(with: Data(after.utf8)) as? [String: Any] ?? [:]
+        let rs2Entry = (json["realServers"] as? [[String: Any]] ?? []).first {
+            $0["server"] as? String == rs2 && ($0["service"] as? String ?? "").hasPrefix("UDP")
+        }
+        let reason = rs2Entry?["lastError"] as? String ?? ""
+        XCTAssertTrue(reason.hasPrefix("no reply within") || reason.contains("unreachable"), reason)
+        print(
+            "DNS-LAB rs2's address deleted -> out of IPVS on both directors after \(ContinuousClock.now - deletedAt): \(reason)"
+        )
+        XCTAssertEqual(try ask(lab), "198.18.0.51", "rs1 answers")
     }
 }
