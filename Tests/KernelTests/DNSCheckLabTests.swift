@@ -76,7 +76,7 @@ final class DNSCheckLabTests: XCTestCase {
             try lab.routerHas(2)
         }
         var answers: Set<String> = []
-        for _ in 0..<6 { if let answer = try ask(lab) { answers.insert(answer) } }
+        for _ in 0..<3 { if let answer = try ask(lab) { answers.insert(answer) } }
         XCTAssertFalse(answers.isEmpty, "the client's queries through the VIP are answered")
         XCTAssertTrue(answers.isSubset(of: ["198.18.0.51", "198.18.0.52"]), "\(answers)")
 
@@ -93,7 +93,7 @@ final class DNSCheckLabTests: XCTestCase {
         )
         let status = try lab.exec("d1", [Command.ecmpd, "status", "--json"]).output
         XCTAssertTrue(status.contains("ICMP port unreachable (connection refused)"), status)
-        for _ in 0..<4 { XCTAssertEqual(try ask(lab), "198.18.0.52", "rs2 answers every query now") }
+        for _ in 0..<2 { XCTAssertEqual(try ask(lab), "198.18.0.52", "rs2 answers every query now") }
 
         // rs1 back; then rs2's address deleted while its dnsmasq keeps
         // running (keepalived #1637, #1679: checks that kept passing).
