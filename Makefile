@@ -10,7 +10,7 @@ VERSION := $(shell scripts/version.sh)
 RELEASE := .build-release/release/ecmpd
 RELEASE_BUILD := ECMPD_VERSION=$(VERSION) $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product ecmpd
 
-.PHONY: all deps build release deb test-package test-package-vm demo test lint format test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed bench-bfd fuzz clean
+.PHONY: all deps build release deb test-package test-package-vm demo test lint format test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed bench-bfd bench-udp-checks fuzz clean
 
 all: build
 
@@ -118,7 +118,7 @@ format:
 
 # Tier 1: pure logic, golden files. No root needed.
 test-unit:
-	$(TIMED) unit $(SWIFT) test --skip-build --skip NamespaceTests --skip KernelTests
+	$(TIMED) unit $(SWIFT) test --skip-build --skip NamespaceTests --skip KernelTests --skip DatagramDetectionBenchmarkTests
 
 # Tier 2: network namespaces on this kernel with real FRR (root).
 test-netns:
@@ -164,6 +164,14 @@ bench-controller: deps
 	ECMPD_BENCH=1 Tests/kernel/run-in-vm.sh -- $(XCTEST) KernelTests.ControllerBenchmarkTests | tee .build/bench-controller.txt
 	grep '^BENCH' .build/bench-controller.txt
 
+# docs/benchmarks.md, "UDP and DNS detection": median and p99
+# from a fault to the checker's verdict, for a closed port (ICMP port
+# unreachable) and for silence (the timeout). Not part of `make test`.
+bench-udp-checks: deps
+	$(SWIFT) build --build-tests
+	ECMPD_BENCH=1 $(SWIFT) test --skip-build --filter ECMPHealthTests.DatagramDetectionBenchmarkTests | tee .build/bench-udp-checks.txt
+	grep '^BENCH' .build/bench-udp-checks.txt
+
 clean:
 	rm -rf .build
 
@@ -183,13 +191,17 @@ FUZZ_RUN := -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -prin
 fuzz: deps
 	$(FUZZ_BUILD) --product ConfigFuzzer
 	$(FUZZ_BUILD) --product KeepalivedFuzzer
-	mkdir -p .build-fuzz/corpus/config .build-fuzz/corpus/keepalived .build-fuzz/artifacts
+	$(FUZZ_BUILD) --product DNSReplyFuzzer
+	mkdir -p .build-fuzz/corpus/config .build-fuzz/corpus/keepalived .build-fuzz/corpus/dns .build-fuzz/artifacts
 	cp $(FUZZ_CORPUS)/config/* deploy/*.yaml Tests/ECMPCoreTests/Fixtures/keepalived/*.yaml .build-fuzz/corpus/config/
 	find $(FUZZ_CORPUS)/keepalived Tests/ECMPCoreTests/Fixtures/keepalived -name '*.conf' -exec cp {} .build-fuzz/corpus/keepalived/ \;
 	.build-fuzz/release/ConfigFuzzer $(FUZZ_RUN) -dict=Tests/Fuzz/config.dict \
 		-artifact_prefix=.build-fuzz/artifacts/config- .build-fuzz/corpus/config
 	.build-fuzz/release/KeepalivedFuzzer $(FUZZ_RUN) -dict=Tests/Fuzz/keepalived.dict \
 		-artifact_prefix=.build-fuzz/artifacts/keepalived- .build-fuzz/corpus/keepalived
+	cp $(FUZZ_CORPUS)/dns/* .build-fuzz/corpus/dns/
+	.build-fuzz/release/DNSReplyFuzzer $(FUZZ_RUN) -dict=Tests/Fuzz/dns.dict \
+		-artifact_prefix=.build-fuzz/artifacts/dns- .build-fuzz/corpus/dns
 
 # docs/benchmarks.md, "Managed mode: checks": keepalived's checker vs `ecmpd
 # run` (release build) for the same 1,000 and 2,000 TCP checks a second, in

@@ -160,7 +160,7 @@ let package = Package(
     ]
 )
 
-// libFuzzer targets for the two parsers (Tests/Fuzz), only with
+// libFuzzer targets for the config, keepalived and DNS reply parsers (Tests/Fuzz), only with
 // ECMPD_FUZZ=1: they link only against libFuzzer (`make fuzz` builds them
 // into .build-fuzz), so a plain `swift build` must not see them.
 if Context.environment["ECMPD_FUZZ"] == "1" {
@@ -171,5 +171,7 @@ if Context.environment["ECMPD_FUZZ"] == "1" {
             name: "ConfigFuzzer", dependencies: ["ECMPCore", "FuzzSupport"], path: "Tests/Fuzz/ConfigFuzzer"),
         .executableTarget(
             name: "KeepalivedFuzzer", dependencies: ["ECMPCore", "FuzzSupport"], path: "Tests/Fuzz/KeepalivedFuzzer"),
+        .executableTarget(
+            name: "DNSReplyFuzzer", dependencies: ["ECMPCore", "FuzzSupport"], path: "Tests/Fuzz/DNSReplyFuzzer"),
     ]
 }

@@ -36,12 +36,15 @@ public struct CheckTarget: Sendable, Equatable {
         return .nanoseconds(Int64(hash % UInt64(intervalNanoseconds)))
     }
 
-    /// The label for status and metrics: tcp, http, https or exec.
+    /// The label for status and metrics: tcp, http, https, exec, udp, dns or icmp.
     public var kindLabel: String {
         switch check.kind {
         case .tcp: return "tcp"
         case .http(let http): return http.tls ? "https" : "http"
         case .exec: return "exec"
+        case .udp: return "udp"
+        case .dns: return "dns"
+        case .icmp: return "icmp"
         }
     }
 }

@@ -8,7 +8,8 @@ import Synchronization
 /// Runs managed mode's checks: every real server on its own interval, on
 /// non-blocking sockets, never a thread per check. TCP checks run on
 /// `TCPCheckReactor` (epoll, one thread); HTTP(S) on one SwiftNIO event
-/// loop; exec checks on a small fixed pool. Each target's checks start at a
+/// loop; exec checks on a small fixed pool; UDP, DNS and ICMP checks on a
+/// pool of their own (`DatagramProbe`). Each target's checks start at a
 /// fixed phase inside its interval, so thousands of targets spread out.
 ///
 /// Checks are fixed-rate without overlap: the next starts one interval
@@ -81,6 +82,7 @@ public final class HealthChecker: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let loop: any EventLoop
     private let pool: NIOThreadPool
+    private let datagramPool: NIOThreadPool
     private let tls = TLSContexts()
     private let state = NIOLockedValueBox(Table())
     private let onTransition: TransitionHandler
@@ -93,13 +95,16 @@ public final class HealthChecker: Sendable {
 
     /// Throws when the TCP reactor's epoll or eventfd cannot be made (out of
     /// descriptors).
-    public init(execThreads: Int = 4, logger: Logger, onTransition: @escaping TransitionHandler = { _, _ in })
-        throws(CheckFailure)
-    {
+    public init(
+        execThreads: Int = 4, datagramThreads: Int = 8, logger: Logger,
+        onTransition: @escaping TransitionHandler = { _, _ in }
+    ) throws(CheckFailure) {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         loop = group.next()
         pool = NIOThreadPool(numberOfThreads: execThreads)
         pool.start()
+        datagramPool = NIOThreadPool(numberOfThreads: datagramThreads)
+        datagramPool.start()
         self.logger = logger
         self.onTransition = onTransition
         let reactor = try TCPCheckReactor { [weak self] _, generation, outcome in
@@ -180,6 +185,7 @@ public final class HealthChecker: Sendable {
         }
         await reactor.shutdown()
         try? await pool.shutdownGracefully()
+        try? await datagramPool.shutdownGracefully()
         try? await group.shutdownGracefully()
     }
 
@@ -217,6 +223,7 @@ public final class HealthChecker: Sendable {
         case .tcp: preconditionFailure("TCP checks run on the TCP reactor")
         case .http(let http): return HTTPProbe.run(target, http: http, tls: tls, on: loop)
         case .exec(let argv): return ExecProbe.run(target, argv: argv, pool: pool, on: loop)
+        case .udp, .dns, .icmp: return DatagramProbe.run(target, pool: datagramPool, on: loop)
         }
     }
 

@@ -112,6 +112,7 @@ struct CheckCommand: ParsableCommand {
         }
         problems += bfdProblems(loaded)
         problems += fleetConsistencySysctls(loaded)
+        problems += pingSockets(loaded)
         problems += maglevWithoutFallback(loaded)
         problems += StateDirectory.checkProblems(loaded)
         do { _ = try TemplateLocator.templates(for: role, configured: loaded.config.routing.templatesDirectory) } catch
@@ -181,6 +182,35 @@ struct CheckCommand: ParsableCommand {
     /// another director: with `sloppy_tcp` (`sloppy_sctp`) at 0 a director
     /// only creates a connection entry for a SYN, so mid-flow packets moved
     /// to it by the router are answered with a reset (docs/fleet-consistency.md).
+    /// `type: icmp` needs a ping socket for the group ecmpd runs as (the
+    /// `ecmpd` group of the package, else this process's): one warning, at
+    /// the first icmp check.
+    func pingSockets(_ loaded: LoadedConfig) -> [ConfigProblem] {
+        var first: String?
+        for (v, vip) in loaded.config.vips.enumerated() where first == nil {
+            for (s, service) in vip.services.enumerated() where first == nil {
+                for (r, server) in service.realServers.enumerated() where server.check?.kind == .icmp {
+                    first = "vips[\(v)].services[\(s)].real_servers[\(r)].check"
+                    break
+                }
+            }
+        }
+        guard let field = first else { return [] }
+        let path = "/proc/sys/net/ipv4/ping_group_range"
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        var group = getegid()
+        var name: String?
+        if let entry = getgrnam("ecmpd") {
+            group = entry.pointee.gr_gid
+            name = "ecmpd"
+        }
+        guard
+            let message = PingGroupRange.problem(
+                range: String(decoding: data, as: UTF8.self), group: group, groupName: name)
+        else { return [] }
+        return [loaded.problem(.warning, field: field, value: "icmp", message: message)]
+    }
+
     func fleetConsistencySysctls(_ loaded: LoadedConfig) -> [ConfigProblem] {
         let fleet = loaded.config.vips.filter(\.fleetConsistent)
         guard !fleet.isEmpty else { return [] }

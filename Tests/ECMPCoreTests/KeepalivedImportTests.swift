@@ -235,13 +235,22 @@ final class KeepalivedImportTests: XCTestCase {
     }
 
     func testUnsupportedCheckerIsNamedInAWarning() {
-        let text = virtualServer("", realServer: "PING_CHECK {\n }")
+        let text = virtualServer("", realServer: "SMTP_CHECK {\n }")
         XCTAssertTrue(
             warnings(text).contains(
-                "keepalived.conf:7: warning: PING_CHECK: not supported by ecmpd, which has tcp, http, https and exec checks; this check is dropped"
+                "keepalived.conf:7: warning: SMTP_CHECK: not supported by ecmpd, which has tcp, http, https, exec, udp, dns and icmp checks; this check is dropped"
             ))
+        // keepalived did check this server: the warning says what changes, not "as keepalived did".
         XCTAssertTrue(
             warnings(text).contains(
+                "keepalived.conf:7: warning: SMTP_CHECK: \"198.18.0.11:80\": keepalived checked this real server with SMTP_CHECK, which ecmpd does not support: imported without a check, so ecmpd takes it as always healthy where keepalived took it out when the check failed; add a check (tcp, exec...) by hand"
+            ), "\(warnings(text))")
+        XCTAssertFalse(warnings(text).contains { $0.contains("as keepalived did") })
+        XCTAssertEqual(
+            service(text)?.realServers.first,
+            RealServer(address: IPAddress("198.18.0.11")!, port: 80, droppedKeepalivedCheck: "SMTP_CHECK"))
+        XCTAssertTrue(
+            warnings(virtualServer("", realServer: "weight 2")).contains(
                 "keepalived.conf:6: warning: real_server: \"198.18.0.11:80\": no check: ecmpd takes this server as always healthy, as keepalived did"
             ))
     }

@@ -17,12 +17,16 @@
 # director's lo; the router spreads flows over them by ECMP.
 # ECMPD_LAB_REAL_SERVERS=3 adds rs3 198.18.0.6 (a third server shows whether a
 # flow moved to another director lands on the same one of the live servers).
+# ECMPD_LAB_DNS=1 adds a DNS server on each real server (Debian's dnsmasq,
+# on its address and the VIP: svc.example A is 198.18.0.5N on rsN) and, in
+# managed mode, a UDP service VIP:53 checked with `type: dns`.
 #
 #   lab.sh up | down | status
 #   lab.sh fail-director N | restore-director N   (N = 1 or 2: every IPVS weight 0 / back; observe mode)
 #   lab.sh drain-director N | undrain-director N  (`ecmpd drain` on director N / undrain)
 #   lab.sh fail-rs N | restore-rs N               (stop its HTTP server; observe mode also sets weight 0 / back)
 #   lab.sh fail-echo N | restore-echo N           (stop / start real server N's echo server on port 9000)
+#   lab.sh fail-dns N | restore-dns N             (ECMPD_LAB_DNS=1: stop / start real server N's dnsmasq)
 #   lab.sh reload-director N                      (SIGHUP to director N's `ecmpd run`: its config again)
 #   lab.sh exec NODE CMD...                       (run a command in client, router, d1, d2, rs1 or rs2)
 #
@@ -43,6 +47,7 @@ MODE=${ECMPD_LAB_MODE:-observe}
 FLEET=${ECMPD_LAB_FLEET:-1}
 SCHEDULER=${ECMPD_LAB_SCHEDULER:-wrr}
 REAL_SERVERS=${ECMPD_LAB_REAL_SERVERS:-2}
+DNS=${ECMPD_LAB_DNS:-0}
 case "$REAL_SERVERS" in 2 | 3) ;; *) echo "lab: error: ECMPD_LAB_REAL_SERVERS is 2 or 3, not $REAL_SERVERS" >&2; exit 2 ;; esac
 NODES=(client router d1 d2)
 for n in $(seq "$REAL_SERVERS"); do NODES+=("rs$n"); done
@@ -138,6 +143,7 @@ write_managed_config() {  # N
   # CPU sometimes needs more than a second, and a false down flaps IPVS.
   local http="{ type: http, path: /, interval: 1s, timeout: 2s, fall: 2, rise: 2 }"
   local tcp="{ type: tcp, interval: 1s, timeout: 2s, fall: 2, rise: 2 }"
+  local dns="{ type: dns, query_name: svc.example, query_type: A, require_answer: true, interval: 1s, timeout: 2s, fall: 2, rise: 2 }"
   if [ "$FLEET" != 1 ]; then fleet=false; scheduler="scheduler: $SCHEDULER, "; fi
   cat > "$DIR/$node/ecmpd.yaml" <<EOF
 # Director $n of the lab (deploy/lab/lab.sh), managed mode.
@@ -156,6 +162,9 @@ vips:
       - { protocol: tcp, port: 80, forwarding: dr, ${scheduler}real_servers: [$(real_server_entries 80 "$http") ] }
       - { protocol: tcp, port: 9000, forwarding: dr, ${scheduler}real_servers: [$(real_server_entries 9000 "$tcp") ] }
 EOF
+  if [ "$DNS" = 1 ]; then
+    echo "      - { protocol: udp, port: 53, forwarding: dr, ${scheduler}real_servers: [$(real_server_entries 53 "$dns") ] }" >> "$DIR/$node/ecmpd.yaml"
+  fi
 }
 
 up() {
@@ -222,6 +231,7 @@ EOF
     in_ns "rs$n" "$ECMPD" realserver up --vip "$VIP" --state-file "$DIR/rs$n/realserver.json" >/dev/null
     start_http "$n"
     start_echo "$n"
+    if [ "$DNS" = 1 ]; then start_dns "$n"; fi
     wait_port "rs$n" 80
     wait_port "rs$n" 9000
   done
@@ -242,6 +252,13 @@ EOF
 start_echo() {  # N
   local n=$1
   spawn_in "rs$n" "$DIR/rs$n/echo.log" "$DIR/rs$n/echo.pid" python3 "$ROOT/deploy/lab/echo-server.py" --port 9000 --name "rs$n"
+}
+
+start_dns() {  # N: dnsmasq in the foreground (its pid is the pid file's), answering svc.example only
+  local n=$1
+  spawn_in "rs$n" "$DIR/rs$n/dns.log" "$DIR/rs$n/dns.pid" /usr/sbin/dnsmasq --keep-in-foreground \
+    --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces --listen-address="$(rs_address "$n")" \
+    --listen-address="$VIP" --port=53 --address=/svc.example/198.18.0.5"$n" --user=root --group=root --pid-file=
 }
 
 start_http() {  # N
@@ -266,6 +283,7 @@ down() {
   for n in 1 2 3; do
     stop_pid "$DIR/rs$n/http.pid"
     stop_pid "$DIR/rs$n/echo.pid"
+    stop_pid "$DIR/rs$n/dns.pid"
   done
   for node in d1 d2 router; do
     for daemon in ospfd zebra; do stop_pid "/var/run/frr/$P$node/$daemon.pid"; done
@@ -322,7 +340,9 @@ case "${1:-}" in
   restore-echo)
     start_echo "${2:?real server number}"
     wait_port "rs$2" 9000 ;;
+  fail-dns) stop_pid "$DIR/rs${2:?real server number}/dns.pid" ;;
+  restore-dns) start_dns "${2:?real server number}" ;;
   reload-director) kill -HUP "$(cat "$DIR/d${2:?director number}/ecmpd.pid")" ;;
   exec) node=${2:?node}; shift 2; in_ns "$node" "$@" ;;
-  *) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

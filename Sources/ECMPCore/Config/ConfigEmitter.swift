@@ -181,6 +181,7 @@ public enum ConfigEmitter {
         if let port = server.port { fields["port"] = number(port) }
         if server.weight != 1 { fields["weight"] = number(server.weight) }
         if let check = server.check { fields["check"] = healthCheck(check) }
+        if let dropped = server.droppedKeepalivedCheck { fields["keepalived_check"] = text(dropped) }
         return fields.node
     }
 
@@ -192,6 +193,9 @@ public enum ConfigEmitter {
         case .tcp: fields["type"] = text("tcp")
         case .http(let http): fields["type"] = text(http.tls ? "https" : "http")
         case .exec: fields["type"] = text("exec")
+        case .udp: fields["type"] = text("udp")
+        case .dns: fields["type"] = text("dns")
+        case .icmp: fields["type"] = text("icmp")
         }
         fields["interval"] = duration(check.interval)
         fields["timeout"] = duration(check.timeout)
@@ -205,14 +209,51 @@ public enum ConfigEmitter {
             break
         case .http(let http):
             fields["path"] = text(http.path)
-            fields["status_codes"] = flowList(http.statusCodes.map(number))
+            fields["status_codes"] = flowList(statusCodes(http.statusCodes))
             if let digest = http.digest { fields["digest"] = text(digest) }
             if let host = http.host { fields["host"] = text(host) }
             if http.tls { fields["verify_certificate"] = boolean(http.verifyCertificate) }
         case .exec(let argv):
             fields["command"] = flowList(argv.map(text))
+        case .udp(let udp):
+            let defaults = UDPCheck()
+            fields["payload"] = Node(BytePattern(bytes: udp.payload).description, .implicit, .doubleQuoted)
+            if let expect = udp.expect { fields["expect"] = Node(expect.description, .implicit, .doubleQuoted) }
+            fields["require_reply"] = boolean(udp.requireReply)
+            if udp.minimumReplyLength != defaults.minimumReplyLength {
+                fields["min_reply_length"] = number(udp.minimumReplyLength)
+            }
+            if udp.maximumReplyLength != defaults.maximumReplyLength {
+                fields["max_reply_length"] = number(udp.maximumReplyLength)
+            }
+        case .dns(let dns):
+            fields["query_name"] = text(dns.name.isEmpty ? "." : dns.name)
+            fields["query_type"] = text(dns.type.description)
+            fields["rcode"] = text(dns.rcode.description)
+            fields["require_answer"] = boolean(dns.requireAnswer)
+        case .icmp:
+            break
         }
         return fields.node
+    }
+
+    /// Codes in order, a run of three or more as a range ("200-299"), so
+    /// keepalived's default is one entry rather than a hundred.
+    static func statusCodes(_ codes: [Int]) -> [Node] {
+        var nodes: [Node] = []
+        var index = 0
+        while index < codes.count {
+            var end = index
+            while end + 1 < codes.count, codes[end + 1] == codes[end] + 1 { end += 1 }
+            if end - index >= 2 {
+                nodes.append(Node("\(codes[index])-\(codes[end])", .implicit, .doubleQuoted))
+                index = end + 1
+            } else {
+                nodes.append(number(codes[index]))
+                index += 1
+            }
+        }
+        return nodes
     }
 
     // MARK: Scalars

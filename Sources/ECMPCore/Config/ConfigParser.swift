@@ -609,7 +609,10 @@ public enum ConfigParser {
         var servers: [RealServer] = []
         var seen: [RealServerAddress: String] = [:]
         for (serverPath, item) in items {
-            guard let f = r.mapping(item, serverPath, allowed: ["address", "port", "weight", "check"]) else { continue }
+            guard
+                let f = r.mapping(
+                    item, serverPath, allowed: ["address", "port", "weight", "check", "keepalived_check"])
+            else { continue }
             guard let a = f["address"] else {
                 r.report(item, f.path("address"), "missing: the real server's address")
                 continue
@@ -624,8 +627,19 @@ public enum ConfigParser {
                 continue
             }
             seen[key] = serverPath
+            if let n = f["keepalived_check"], let v = r.string(n, f.path("keepalived_check")) {
+                server.droppedKeepalivedCheck = v
+            }
             if let n = f["check"] {
                 server.check = readCheck(n, f.path("check"), r)
+                if let n = f["keepalived_check"] {
+                    r.report(n, f.path("keepalived_check"), "only for a server without a check (the import writes it)")
+                }
+            } else if let dropped = server.droppedKeepalivedCheck, mode == .managed {
+                r.warn(
+                    f["keepalived_check"], f.path("keepalived_check"), value: dropped,
+                    "keepalived checked this server with \(dropped), which ecmpd does not support: without a check ecmpd takes it as always healthy, where keepalived took it out when the check failed; add a check"
+                )
             } else if mode == .managed {
                 r.warn(item, f.path("check"), "no check in managed mode: this server is always taken as healthy")
             }
@@ -634,56 +648,40 @@ public enum ConfigParser {
         return servers
     }
 
+    static let checkTypes = "tcp, http, https, exec, udp, dns or icmp"
+
     static func readCheck(_ node: Node, _ path: String, _ r: YAMLReader) -> HealthCheck? {
-        let keys = [
-            "type", "interval", "timeout", "rise", "fall", "retries", "retry_delay", "connect_port",
-            "path", "status_codes", "digest", "host", "verify_certificate", "command",
-        ]
+        let httpOnly = ["path", "status_codes", "digest", "host", "verify_certificate"]
+        let udpOnly = ["payload", "expect", "require_reply", "min_reply_length", "max_reply_length"]
+        let dnsOnly = ["query_name", "query_type", "rcode", "require_answer"]
+        let keys =
+            ["type", "interval", "timeout", "rise", "fall", "retries", "retry_delay", "connect_port", "command"]
+            + httpOnly + udpOnly + dnsOnly
         guard let f = r.mapping(node, path, allowed: keys) else { return nil }
         guard let t = f["type"], let type = r.string(t, f.path("type")) else {
-            if f["type"] == nil { r.report(node, f.path("type"), "missing: tcp, http, https or exec") }
+            if f["type"] == nil { r.report(node, f.path("type"), "missing: \(checkTypes)") }
             return nil
         }
-        let httpOnly = ["path", "status_codes", "digest", "host", "verify_certificate"]
+        /// Fields of other check types are errors, named with the type they belong to.
+        func refuse(_ fields: [String], _ owner: String) {
+            for key in fields where f[key] != nil { r.report(f[key], f.path(key), "only for \(owner) checks") }
+        }
         var kind: HealthCheck.Kind
         switch type {
         case "tcp", "http", "https":
             if type == "tcp" {
                 kind = .tcp
+                refuse(httpOnly, "http/https")
             } else {
-                var http = HTTPCheck(tls: type == "https")
-                if let n = f["path"], let v = r.string(n, f.path("path")) {
-                    if v.hasPrefix("/"), !v.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" }) {
-                        http.path = v
-                    } else {
-                        r.report(n, f.path("path"), value: v, "an HTTP path starts with '/' and has no spaces")
-                    }
-                }
-                if let n = f["status_codes"], let codes = r.sequence(n, f.path("status_codes")) {
-                    http.statusCodes = codes.compactMap { r.int($0.1, $0.0, range: 100...599) }
-                }
-                if let n = f["digest"], let v = r.string(n, f.path("digest")) {
-                    if v.count == 32, v.allSatisfy(\.isHexDigit) {
-                        http.digest = v.lowercased()
-                    } else {
-                        r.report(n, f.path("digest"), value: v, "an MD5 digest is 32 hex digits")
-                    }
-                }
-                if let n = f["host"] { http.host = r.string(n, f.path("host")) }
-                if let n = f["verify_certificate"], let v = r.bool(n, f.path("verify_certificate")) {
-                    if type == "https" {
-                        http.verifyCertificate = v
-                    } else {
-                        r.report(n, f.path("verify_certificate"), "only for type https")
-                    }
-                }
-                kind = .http(http)
+                kind = .http(readHTTPCheck(f, tls: type == "https", r))
             }
-            if type == "tcp" {
-                for key in httpOnly where f[key] != nil { r.report(f[key], f.path(key), "only for http/https checks") }
-            }
-            if let c = f["command"] { r.report(c, f.path("command"), "only for exec checks") }
+            refuse(["command"], "exec")
+            refuse(udpOnly, "udp")
+            refuse(dnsOnly, "dns")
         case "exec":
+            refuse(httpOnly, "http/https")
+            refuse(udpOnly, "udp")
+            refuse(dnsOnly, "dns")
             guard let c = f["command"], let items = r.sequence(c, f.path("command")) else {
                 if f["command"] == nil {
                     r.report(
@@ -698,10 +696,29 @@ public enum ConfigParser {
                     "the first word must be an absolute path: checks run without a shell")
                 return nil
             }
-            for key in httpOnly where f[key] != nil { r.report(f[key], f.path(key), "only for http/https checks") }
             kind = .exec(argv: argv)
+        case "udp":
+            refuse(httpOnly, "http/https")
+            refuse(["command"], "exec")
+            refuse(dnsOnly, "dns")
+            kind = .udp(readUDPCheck(f, r))
+        case "dns":
+            refuse(httpOnly, "http/https")
+            refuse(["command"], "exec")
+            refuse(udpOnly, "udp")
+            guard let dns = readDNSCheck(f, r) else { return nil }
+            kind = .dns(dns)
+        case "icmp":
+            refuse(httpOnly, "http/https")
+            refuse(["command"], "exec")
+            refuse(udpOnly, "udp")
+            refuse(dnsOnly, "dns")
+            if let n = f["connect_port"] {
+                r.report(n, f.path("connect_port"), "an icmp check has no port: echo requests go to the address")
+            }
+            kind = .icmp
         default:
-            r.report(t, f.path("type"), value: type, "expected tcp, http, https or exec")
+            r.report(t, f.path("type"), value: type, "expected \(checkTypes)")
             return nil
         }
         var check = HealthCheck(kind: kind)
@@ -714,10 +731,133 @@ public enum ConfigParser {
         if let n = f["retry_delay"], let v = r.duration(n, f.path("retry_delay"), range: .zero ... .seconds(3600)) {
             check.retryDelay = v
         }
-        if let n = f["connect_port"], let v = r.int(n, f.path("connect_port"), range: 1...65535) {
+        if kind != .icmp, let n = f["connect_port"], let v = r.int(n, f.path("connect_port"), range: 1...65535) {
             check.connectPort = v
         }
         return check
+    }
+
+    static func readHTTPCheck(_ f: Fields, tls: Bool, _ r: YAMLReader) -> HTTPCheck {
+        var http = HTTPCheck(tls: tls)
+        if let n = f["path"], let v = r.string(n, f.path("path")) {
+            if v.hasPrefix("/"), !v.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" }) {
+                http.path = v
+            } else {
+                r.report(n, f.path("path"), value: v, "an HTTP path starts with '/' and has no spaces")
+            }
+        }
+        if let n = f["status_codes"], let codes = r.sequence(n, f.path("status_codes")) {
+            http.statusCodes = []
+            for (codePath, code) in codes {
+                // 200, or a range written as a string: "200-299".
+                if let text = code.scalar?.string, text.contains("-") {
+                    let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+                    if bounds.count == 2, let low = bounds[0], let high = bounds[1], (100...599).contains(low),
+                        (100...599).contains(high), low <= high
+                    {
+                        http.statusCodes += Array(low...high)
+                    } else {
+                        r.report(
+                            code, codePath, value: text,
+                            "expected a status code from 100 to 599 or a range such as 200-299")
+                    }
+                } else if let v = r.int(code, codePath, range: 100...599) {
+                    http.statusCodes.append(v)
+                }
+            }
+        }
+        if let n = f["digest"], let v = r.string(n, f.path("digest")) {
+            if v.count == 32, v.allSatisfy(\.isHexDigit) {
+                http.digest = v.lowercased()
+            } else {
+                r.report(n, f.path("digest"), value: v, "an MD5 digest is 32 hex digits")
+            }
+        }
+        if let n = f["host"] { http.host = r.string(n, f.path("host")) }
+        if let n = f["verify_certificate"], let v = r.bool(n, f.path("verify_certificate")) {
+            if tls {
+                http.verifyCertificate = v
+            } else {
+                r.report(n, f.path("verify_certificate"), "only for type https")
+            }
+        }
+        return http
+    }
+
+    static func readUDPCheck(_ f: Fields, _ r: YAMLReader) -> UDPCheck {
+        var udp = UDPCheck()
+        if let n = f["payload"], let v = r.string(n, f.path("payload")) {
+            if v.isEmpty {
+                udp.payload = []
+            } else if let bytes = BytePattern(hex: v, wildcards: false), bytes.bytes.count <= 1472 {
+                udp.payload = bytes.bytes
+            } else {
+                r.report(
+                    n, f.path("payload"), value: v,
+                    "expected hex bytes, e.g. \"0a0b 0c\" (at most 1472 bytes, one unfragmented datagram)")
+            }
+        }
+        if let n = f["expect"], let v = r.string(n, f.path("expect")) {
+            if let pattern = BytePattern(hex: v) {
+                udp.expect = pattern
+            } else {
+                r.report(n, f.path("expect"), value: v, "expected hex bytes, x for any nibble, e.g. \"0a0bxx\"")
+            }
+        }
+        if let n = f["require_reply"], let v = r.bool(n, f.path("require_reply")) { udp.requireReply = v }
+        let lengths = 0...UDPCheck.largestReply
+        if let n = f["min_reply_length"], let v = r.int(n, f.path("min_reply_length"), range: lengths) {
+            udp.minimumReplyLength = v
+        }
+        if let n = f["max_reply_length"], let v = r.int(n, f.path("max_reply_length"), range: lengths) {
+            udp.maximumReplyLength = v
+        }
+        if udp.minimumReplyLength > udp.maximumReplyLength {
+            r.report(
+                f["min_reply_length"], f.path("min_reply_length"), value: "\(udp.minimumReplyLength)",
+                "above max_reply_length \(udp.maximumReplyLength): every reply would fail")
+        }
+        if !udp.requireReply {
+            for key in ["expect", "min_reply_length", "max_reply_length"] where f[key] != nil {
+                r.report(f[key], f.path(key), "needs require_reply: true (without a reply there is nothing to compare)")
+            }
+        }
+        return udp
+    }
+
+    static func readDNSCheck(_ f: Fields, _ r: YAMLReader) -> DNSCheck? {
+        var dns = DNSCheck()
+        guard let n = f["query_name"], let name = r.string(n, f.path("query_name")) else {
+            if f["query_name"] == nil {
+                r.report(
+                    f["type"], f.path("query_name"),
+                    "missing: the name to ask for, e.g. example.org (\".\" for the root, as keepalived's default)")
+            }
+            return nil
+        }
+        do throws(DNSNameError) {
+            _ = try DNSQuestion.labels(of: name)
+            dns.name = name.hasSuffix(".") && name != "." ? String(name.dropLast()) : (name == "." ? "" : name)
+        } catch {
+            r.report(n, f.path("query_name"), value: name, error.description)
+        }
+        if let n = f["query_type"], let v = r.string(n, f.path("query_type")) {
+            if let type = DNSRecordType(name: v) {
+                dns.type = type
+            } else {
+                r.report(
+                    n, f.path("query_type"), value: v, "expected A, AAAA, SOA, NS, MX, TXT, CNAME, PTR, SRV or TYPEn")
+            }
+        }
+        if let n = f["rcode"], let v = r.string(n, f.path("rcode")) {
+            if let rcode = DNSResponseCode(name: v) {
+                dns.rcode = rcode
+            } else {
+                r.report(n, f.path("rcode"), value: v, "expected NOERROR, NXDOMAIN, SERVFAIL, REFUSED or 0-15")
+            }
+        }
+        if let n = f["require_answer"], let v = r.bool(n, f.path("require_answer")) { dns.requireAnswer = v }
+        return dns
     }
 
     // MARK: Checks across sections

@@ -17,6 +17,12 @@ public struct HealthCheck: Sendable, Equatable {
         case tcp
         case http(HTTPCheck)
         case exec(argv: [String])
+        /// A datagram and, unless `requireReply` is off, a reply (keepalived's UDP_CHECK).
+        case udp(UDPCheck)
+        /// A DNS query over UDP, again over TCP when the reply is truncated.
+        case dns(DNSCheck)
+        /// ICMP echo requests (keepalived's PING_CHECK); the port is not used.
+        case icmp
     }
 
     public init(
@@ -53,5 +59,51 @@ public struct HTTPCheck: Sendable, Equatable {
         self.host = host
         self.tls = tls
         self.verifyCertificate = verifyCertificate
+    }
+}
+
+/// `type: udp`: send `payload`, wait for a reply from the server's address and
+/// port. An ICMP error (port or host unreachable) fails the attempt at once.
+public struct UDPCheck: Sendable, Equatable {
+    public var payload: [UInt8]
+    /// The reply's first bytes, nibble by nibble (`expect: "0a0bxx"`: x is any nibble).
+    public var expect: BytePattern?
+    /// Off: silence until the timeout counts as healthy and only an ICMP
+    /// error fails (keepalived's UDP_CHECK without `require_reply`).
+    public var requireReply: Bool
+    public var minimumReplyLength: Int
+    public var maximumReplyLength: Int
+
+    public static let largestReply = 65507
+
+    public init(
+        payload: [UInt8] = [], expect: BytePattern? = nil, requireReply: Bool = true, minimumReplyLength: Int = 0,
+        maximumReplyLength: Int = UDPCheck.largestReply
+    ) {
+        self.payload = payload
+        self.expect = expect
+        self.requireReply = requireReply
+        self.minimumReplyLength = minimumReplyLength
+        self.maximumReplyLength = maximumReplyLength
+    }
+}
+
+/// `type: dns`: one question; healthy when the reply's rcode is the expected
+/// one and, with `requireAnswer`, the answer section holds a record of the
+/// asked type (or a CNAME) for the asked name.
+public struct DNSCheck: Sendable, Equatable {
+    /// Presentation form without the final dot; "" is the root.
+    public var name: String
+    public var type: DNSRecordType
+    public var rcode: DNSResponseCode
+    public var requireAnswer: Bool
+
+    public init(
+        name: String = "", type: DNSRecordType = .a, rcode: DNSResponseCode = .noError, requireAnswer: Bool = false
+    ) {
+        self.name = name
+        self.type = type
+        self.rcode = rcode
+        self.requireAnswer = requireAnswer
     }
 }

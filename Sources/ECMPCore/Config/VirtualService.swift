@@ -103,11 +103,20 @@ public struct RealServer: Sendable, Equatable {
     public var port: Int?
     public var weight: Int
     public var check: HealthCheck?
+    /// The keepalived checker this server had that ecmpd could not import
+    /// (`keepalived_check: SMTP_CHECK`), written by `ecmpd import-keepalived`
+    /// only for a server left without a check, so `ecmpd check` can say that
+    /// keepalived took it down on failure and ecmpd never will.
+    public var droppedKeepalivedCheck: String?
 
-    public init(address: IPAddress, port: Int? = nil, weight: Int = 1, check: HealthCheck? = nil) {
+    public init(
+        address: IPAddress, port: Int? = nil, weight: Int = 1, check: HealthCheck? = nil,
+        droppedKeepalivedCheck: String? = nil
+    ) {
         self.address = address
         self.port = port
         self.weight = weight
         self.check = check
+        self.droppedKeepalivedCheck = droppedKeepalivedCheck
     }
 }

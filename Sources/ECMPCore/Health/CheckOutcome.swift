@@ -40,6 +40,15 @@ public enum CheckFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case execTimeout(Duration)
     /// An exec check could not be started.
     case execFailed(String)
+    /// An ICMP error answered a UDP, DNS or ICMP probe (port or host
+    /// unreachable), with its text: reported at once, not at the timeout.
+    case unreachable(String)
+    /// A UDP, DNS or ICMP probe got no reply within the timeout.
+    case noReply(Duration)
+    /// A UDP reply that is not the one expected (bytes, length).
+    case unexpectedReply(String)
+    /// A DNS reply that is malformed, or has another rcode or no answer.
+    case dns(String)
 
     public var description: String {
         switch self {
@@ -62,6 +71,10 @@ public enum CheckFailure: Error, Sendable, Equatable, CustomStringConvertible {
             return status > 128 ? "killed by signal \(status - 128)\(firstLine)" : "exit status \(status)\(firstLine)"
         case .execTimeout(let limit): return "still running after \(DurationParser.format(limit)); killed"
         case .execFailed(let text): return text
+        case .unreachable(let text): return text
+        case .noReply(let limit): return "no reply within \(DurationParser.format(limit))"
+        case .unexpectedReply(let text): return text
+        case .dns(let text): return text
         }
     }
 
@@ -80,6 +93,10 @@ public enum CheckFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .exitStatus: return "exit_status"
         case .execTimeout: return "exec_timeout"
         case .execFailed: return "exec_failed"
+        case .unreachable: return "unreachable"
+        case .noReply: return "no_reply"
+        case .unexpectedReply: return "reply"
+        case .dns: return "dns"
         }
     }
 }

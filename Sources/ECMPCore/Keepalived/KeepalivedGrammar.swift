@@ -33,7 +33,7 @@ extension KeepalivedGrammar {
     static let noAlpha =
         "keepalived's alpha mode (servers start as failed until a check passes) is not carried over; ecmpd's check state machine decides from the first results"
     static let unsupportedChecker =
-        "not supported by ecmpd, which has tcp, http, https and exec checks; this check is dropped"
+        "not supported by ecmpd, which has tcp, http, https, exec, udp, dns and icmp checks; this check is dropped"
 
     static let root = KeepalivedGrammar(
         block: "the top level",
@@ -97,7 +97,8 @@ extension KeepalivedGrammar {
         block: "real_server",
         handled: [
             "weight", "inhibit_on_failure", "lvs_method", "retry", "delay_before_retry", "connect_timeout",
-            "delay_loop", "virtualhost", "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK",
+            "delay_loop", "virtualhost", "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK", "UDP_CHECK", "DNS_CHECK",
+            "PING_CHECK",
         ],
         ignored: [
             "uthreshold": "IPVS connection thresholds (upper) are not supported",
@@ -109,9 +110,6 @@ extension KeepalivedGrammar {
             "smtp_alert": noMail,
             "snmp_name": noSNMP,
             "SMTP_CHECK": unsupportedChecker,
-            "PING_CHECK": unsupportedChecker,
-            "UDP_CHECK": unsupportedChecker,
-            "DNS_CHECK": unsupportedChecker,
             "FILE_CHECK": unsupportedChecker,
             "BFD_CHECK": unsupportedChecker,
         ]
@@ -134,6 +132,19 @@ extension KeepalivedGrammar {
     ]
 
     static let tcpCheck = KeepalivedGrammar(block: "TCP_CHECK", handled: checkerHandled, ignored: checkerIgnored)
+
+    /// check_udp.c: a hex payload, and a reply only with `require_reply`.
+    static let udpCheck = KeepalivedGrammar(
+        block: "UDP_CHECK",
+        handled: checkerHandled.union(["payload", "require_reply", "min_reply_length", "max_reply_length"]),
+        ignored: checkerIgnored)
+
+    /// check_dns.c: one question, `type` (SOA by default) and `name` (the root).
+    static let dnsCheck = KeepalivedGrammar(
+        block: "DNS_CHECK", handled: checkerHandled.union(["type", "name"]), ignored: checkerIgnored)
+
+    /// check_ping.c: echo requests, nothing of its own.
+    static let pingCheck = KeepalivedGrammar(block: "PING_CHECK", handled: checkerHandled, ignored: checkerIgnored)
 
     static func httpCheck(_ name: String) -> KeepalivedGrammar {
         KeepalivedGrammar(

@@ -1,5 +1,5 @@
-/// TCP_CHECK, HTTP_GET, SSL_GET and MISC_CHECK blocks, and how their timing
-/// becomes an ecmpd check.
+/// TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, UDP_CHECK, DNS_CHECK and
+/// PING_CHECK blocks, and how their timing becomes an ecmpd check.
 ///
 /// keepalived's timing (check_data.c, check_tcp.c): a checker runs every
 /// `delay_loop`; a failed attempt is retried `retry` times, `delay_before_retry`
@@ -7,7 +7,8 @@
 /// One success marks it up again. Each value comes from the checker, else the
 /// real server, else the virtual server, else keepalived's default:
 /// delay_loop 60 s, connect_timeout 5 s, retry 1 (MISC_CHECK 0),
-/// delay_before_retry 1 s (HTTP_GET/SSL_GET 3 s). ecmpd's `retries` counts
+/// delay_before_retry 1 s (HTTP_GET/SSL_GET 3 s); DNS_CHECK's retry is 3 and
+/// its delay_before_retry the delay_loop (check_dns.c). ecmpd's `retries` counts
 /// attempts, so it is keepalived's `retry` + 1, and rise = fall = 1.
 extension KeepalivedTranslation {
     struct CheckDraft {
@@ -15,6 +16,9 @@ extension KeepalivedTranslation {
             case tcp
             case http(tls: Bool)
             case misc
+            case udp
+            case dns
+            case ping
         }
 
         var kind: Kind
@@ -24,8 +28,23 @@ extension KeepalivedTranslation {
         var url: URLDraft?
         var argv: [String] = []
         var miscTimeout: Int?
+        var udp = UDPDraft()
+        var dnsName: String?
+        var dnsType: DNSRecordType?
     }
 
+    /// check_udp.c's settings as written: no reply needed unless
+    /// `require_reply`; then a reply of 0 to 255 bytes unless the lengths say otherwise.
+    struct UDPDraft {
+        var payload: [UInt8] = []
+        var requireReply = false
+        var pattern: (BytePattern, KeepalivedStatement)?
+        var minimumLength: Int?
+        var maximumLength: Int?
+    }
+
+    /// The DNS types check_dns.c knows (`dns_type_lookup`).
+    static let keepalivedDNSTypes: [DNSRecordType] = [.a, .ns, .cname, .soa, .mx, .txt, .aaaa, .rrsig, .dnskey]
     struct URLDraft {
         var path: String
         var statusCodes: [Int]
@@ -49,6 +68,15 @@ extension KeepalivedTranslation {
         case "MISC_CHECK":
             grammar = .miscCheck
             draft = CheckDraft(kind: .misc, statement: statement)
+        case "UDP_CHECK":
+            grammar = .udpCheck
+            draft = CheckDraft(kind: .udp, statement: statement)
+        case "DNS_CHECK":
+            grammar = .dnsCheck
+            draft = CheckDraft(kind: .dns, statement: statement)
+        case "PING_CHECK":
+            grammar = .pingCheck
+            draft = CheckDraft(kind: .ping, statement: statement)
         default:
             grammar = .tcpCheck
             draft = CheckDraft(kind: .tcp, statement: statement)
@@ -62,9 +90,55 @@ extension KeepalivedTranslation {
         for child in block {
             guard let setting = keyword(of: child, in: grammar) else { continue }
             switch setting {
+            case "connect_port" where draft.kind == .ping:
+                warn(
+                    child,
+                    "echo requests have no port; keepalived ignores connect_port for PING_CHECK, and so does the import"
+                )
             case "connect_port":
                 expectArguments(child, 1)
                 if let value = number(child, range: 1...65535, what: "port") { draft.connectPort = value }
+            case "payload":
+                if let bytes = hexBytes(child, wildcards: false) { draft.udp.payload = bytes.bytes }
+            case "require_reply":
+                draft.udp.requireReply = true
+                if !child.arguments.isEmpty, let pattern = hexBytes(child, wildcards: true) {
+                    draft.udp.pattern = (pattern, child)
+                }
+            case "min_reply_length", "max_reply_length":
+                expectArguments(child, 1)
+                if let value = number(child, range: 0...Int(UInt16.max), what: "length in bytes") {
+                    if setting == "min_reply_length" {
+                        draft.udp.minimumLength = value
+                    } else {
+                        draft.udp.maximumLength = value
+                    }
+                }
+            case "type":
+                expectArguments(child, 1)
+                guard let text = argument(child, what: "DNS type") else { continue }
+                // keepalived compares with strcmp: upper case only.
+                if let type = Self.keepalivedDNSTypes.first(where: { $0.description == text }) {
+                    draft.dnsType = type
+                } else {
+                    error(
+                        child, value: text,
+                        "keepalived knows the DNS types \(Self.keepalivedDNSTypes.map(\.description).joined(separator: ", ")) (in capitals); it ignores this one and asks for SOA"
+                    )
+                }
+            case "name":
+                expectArguments(child, 1)
+                guard let text = argument(child, what: "DNS name") else { continue }
+                if draft.dnsName != nil {
+                    warn(child, value: text, "keepalived keeps the first name and ignores this one; so does the import")
+                    continue
+                }
+                do throws(DNSNameError) {
+                    _ = try DNSQuestion.labels(of: text)
+                    draft.dnsName = text == "." ? "" : (text.hasSuffix(".") ? String(text.dropLast()) : text)
+                } catch {
+                    self.error(child, value: text, "\(error)")
+                }
             case "nb_get_retry":
                 warn(
                     child, "deprecated: keepalived says 'nb_get_retry is deprecated - please use retry'; read as retry")
@@ -107,10 +181,42 @@ extension KeepalivedTranslation {
                 return nil
             }
             guard !draft.argv.isEmpty else { return nil }
-        case .tcp:
+        case .udp:
+            let udp = draft.udp
+            if let minimum = udp.minimumLength, minimum > (udp.maximumLength ?? 255) {
+                warn(
+                    statement, value: "\(minimum)",
+                    "min_reply_length is above max_reply_length (\(udp.maximumLength ?? 255)): keepalived's check always fails, and so does the imported one"
+                )
+            }
+            if !udp.requireReply,
+                let length = block.first(where: { ["min_reply_length", "max_reply_length"].contains($0.keyword) })
+            {
+                warn(length, "keepalived compares reply lengths only with require_reply; ignored, as keepalived does")
+            }
+        case .tcp, .dns, .ping:
             break
         }
         return draft
+    }
+
+    /// keepalived's `read_hex_str`: hex digits, blanks between bytes, and
+    /// (for a reply pattern) x for any nibble.
+    func hexBytes(_ statement: KeepalivedStatement, wildcards: Bool) -> BytePattern? {
+        let text = statement.arguments.joined(separator: " ")
+        guard !text.isEmpty else {
+            error(statement, "missing the hex bytes")
+            return nil
+        }
+        guard let pattern = BytePattern(hex: text, wildcards: wildcards) else {
+            error(
+                statement, value: text,
+                wildcards
+                    ? "expected hex bytes with x for any nibble, in pairs (0a0bxx)"
+                    : "expected hex bytes in pairs (0a0b0c)")
+            return nil
+        }
+        return pattern
     }
 
     func readURL(_ statement: KeepalivedStatement) -> URLDraft? {
@@ -284,10 +390,21 @@ extension KeepalivedTranslation {
     func healthCheck(_ draft: CheckDraft, server: CheckDefaults, virtualServer: CheckDefaults) -> HealthCheck {
         let own = draft.settings
         let interval = own.delayLoop ?? server.delayLoop ?? virtualServer.delayLoop ?? Self.defaultDelayLoop
-        let retry = own.retry ?? server.retry ?? virtualServer.retry ?? (draft.kind == .misc ? 0 : 1)
+        let defaultRetry: Int
+        switch draft.kind {
+        case .misc: defaultRetry = 0
+        case .dns: defaultRetry = 3
+        default: defaultRetry = 1
+        }
+        let retry = own.retry ?? server.retry ?? virtualServer.retry ?? defaultRetry
+        let defaultRetryDelay: Duration
+        switch draft.kind {
+        case .http: defaultRetryDelay = .seconds(3)
+        case .dns: defaultRetryDelay = interval
+        default: defaultRetryDelay = .seconds(1)
+        }
         let retryDelay =
-            own.delayBeforeRetry ?? server.delayBeforeRetry ?? virtualServer.delayBeforeRetry
-            ?? (draft.kind == .tcp || draft.kind == .misc ? .seconds(1) : .seconds(3))
+            own.delayBeforeRetry ?? server.delayBeforeRetry ?? virtualServer.delayBeforeRetry ?? defaultRetryDelay
         var timeout =
             own.connectTimeout ?? server.connectTimeout ?? virtualServer.connectTimeout ?? Self.defaultConnectTimeout
         let kind: HealthCheck.Kind
@@ -307,9 +424,21 @@ extension KeepalivedTranslation {
             timeout =
                 draft.miscTimeout.flatMap { $0 > 0 ? Duration.seconds($0) : nil } ?? virtualServer.delayLoop
                 ?? Self.defaultDelayLoop
+        case .udp:
+            let udp = draft.udp
+            kind = .udp(
+                UDPCheck(
+                    payload: udp.payload, expect: udp.requireReply ? udp.pattern?.0 : nil,
+                    requireReply: udp.requireReply,
+                    minimumReplyLength: udp.requireReply ? udp.minimumLength ?? 0 : 0,
+                    maximumReplyLength: udp.requireReply ? udp.maximumLength ?? 255 : UDPCheck.largestReply))
+        case .dns:
+            kind = .dns(DNSCheck(name: draft.dnsName ?? "", type: draft.dnsType ?? .soa, rcode: .noError))
+        case .ping:
+            kind = .icmp
         }
         return HealthCheck(
             kind: kind, interval: interval, timeout: timeout, rise: 1, fall: 1,
-            retries: retry + 1, retryDelay: retryDelay, connectPort: draft.connectPort)
+            retries: retry + 1, retryDelay: retryDelay, connectPort: draft.kind == .ping ? nil : draft.connectPort)
     }
 }

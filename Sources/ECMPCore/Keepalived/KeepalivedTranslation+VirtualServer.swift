@@ -24,6 +24,8 @@ extension KeepalivedTranslation {
         var forwarding: (method: ForwardingMethod, statement: KeepalivedStatement)?
         var defaults = CheckDefaults()
         var checks: [CheckDraft] = []
+        /// Checkers keepalived ran here that ecmpd has no counterpart for.
+        var droppedCheckers: [KeepalivedStatement] = []
     }
 
     struct VirtualServerDraft {
@@ -53,7 +55,8 @@ extension KeepalivedTranslation {
 
     enum Target {
         case address(IPv4Address, port: Int)
-        case fwmark(UInt32)
+        /// With the group's `fwmark N` line when it came from a group.
+        case fwmark(UInt32, groupEntry: KeepalivedStatement?)
     }
 
     /// IPVS's default persistence (keepalived's IPVS_SVC_PERSISTENT_TIMEOUT),
@@ -94,7 +97,7 @@ extension KeepalivedTranslation {
                 return []
             }
             expectArguments(statement, 2)
-            return [.fwmark(UInt32(mark))]
+            return [.fwmark(UInt32(mark), groupEntry: nil)]
         case "group":
             guard let name = argument(statement, at: 2, what: "virtual_server_group name") else { return [] }
             guard let entries = groups[name] else {
@@ -104,7 +107,7 @@ extension KeepalivedTranslation {
             return entries.flatMap { entry -> [Target] in
                 switch entry {
                 case .addresses(let addresses, let port): return addresses.map { .address($0, port: port) }
-                case .fwmark(let mark): return [.fwmark(mark)]
+                case .fwmark(let mark, let entry): return [.fwmark(mark, groupEntry: entry)]
                 }
             }
         default:
@@ -315,6 +318,9 @@ extension KeepalivedTranslation {
             return draft
         }
         for child in block {
+            if ["SMTP_CHECK", "FILE_CHECK", "BFD_CHECK"].contains(child.keyword) {
+                draft.droppedCheckers.append(child)
+            }
             guard let keyword = keyword(of: child, in: .realServer) else { continue }
             switch keyword {
             case "weight":
@@ -408,6 +414,7 @@ extension KeepalivedTranslation {
                 hysteresis: hysteresis, sorryServer: draft.sorry?.address, inhibitOnFailure: inhibit
             )
             var vip: IPv4Address?
+            var groupEntry: KeepalivedStatement?
             switch target {
             case .address(let address, let port):
                 vip = address
@@ -428,7 +435,9 @@ extension KeepalivedTranslation {
                     }
                     service.schedulerFlags.removeAll { $0 == "one-packet" }
                 }
-                if let sorry = draft.sorry, let sorryPort = sorry.address.port, sorryPort != port {
+                // check_data.c resets the sorry server's port only without NAT:
+                // NAT can send sorry traffic to another port.
+                if forwarding != .nat, let sorry = draft.sorry, let sorryPort = sorry.address.port, sorryPort != port {
                     if once("sorry port") {
                         warn(
                             sorry.statement, value: "\(sorryPort)",
@@ -461,7 +470,8 @@ extension KeepalivedTranslation {
                         )
                     }
                 }
-            case .fwmark(let mark):
+            case .fwmark(let mark, let entry):
+                groupEntry = entry
                 service.listener = .fwmark(mark)
                 if forwarding != .nat {
                     let announce = once("fwmark real server ports")
@@ -491,7 +501,7 @@ extension KeepalivedTranslation {
                         "a fwmark service matches marked packets of any protocol; keepalived ignores protocol here, and so does the import"
                     )
                 }
-                if let sorry = draft.sorry, sorry.address.port != nil {
+                if forwarding != .nat, let sorry = draft.sorry, sorry.address.port != nil {
                     if once("fwmark sorry port") {
                         warn(
                             sorry.statement,
@@ -500,7 +510,7 @@ extension KeepalivedTranslation {
                     service.sorryServer?.port = nil
                 }
             }
-            services.append(ImportedService(vip: vip, service: service, statement: statement))
+            services.append(ImportedService(vip: vip, service: service, statement: statement, groupEntry: groupEntry))
         }
     }
 
@@ -511,11 +521,13 @@ extension KeepalivedTranslation {
         if checksAPort(server) { server.check?.connectPort = written }
     }
 
-    /// A TCP or HTTP check that would connect to the server's own port.
+    /// A TCP, HTTP, UDP or DNS check that would go to the server's own port.
     func checksAPort(_ server: RealServer) -> Bool {
         guard let check = server.check, check.connectPort == nil else { return false }
-        if case .exec = check.kind { return false }
-        return true
+        switch check.kind {
+        case .exec, .icmp: return false
+        default: return true
+        }
     }
 
     /// lb_kind; failing that, the method every real server names; failing
@@ -626,6 +638,13 @@ extension KeepalivedTranslation {
                         "ecmpd runs one check per real server, keepalived wanted every check to pass; only the \(first.statement.keyword) at line \(first.statement.location.line) is imported"
                     )
                 }
+            } else if let dropped = server.droppedCheckers.first {
+                // keepalived did check this server: say what changes.
+                imported.droppedKeepalivedCheck = dropped.keyword
+                warn(
+                    dropped, value: key.description,
+                    "keepalived checked this real server with \(dropped.keyword), which ecmpd does not support: imported without a check, so ecmpd takes it as always healthy where keepalived took it out when the check failed; add a check (tcp, exec...) by hand"
+                )
             } else {
                 warn(
                     server.statement, value: key.description,

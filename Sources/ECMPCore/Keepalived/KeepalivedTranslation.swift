@@ -11,13 +11,15 @@ final class KeepalivedTranslation {
         var vip: IPv4Address?
         var service: VirtualService
         var statement: KeepalivedStatement
+        /// The `fwmark N` line of a virtual_server_group it came from.
+        var groupEntry: KeepalivedStatement?
     }
 
     /// One `virtual_server_group` line: an address range with a port, or a
     /// firewall mark.
     enum GroupEntry {
         case addresses([IPv4Address], port: Int)
-        case fwmark(UInt32)
+        case fwmark(UInt32, statement: KeepalivedStatement)
     }
 
     struct VRRPAddress {
@@ -155,15 +157,17 @@ final class KeepalivedTranslation {
         return vips
     }
 
-    /// The VIP for fwmark services, or nil after an error on each of them.
+    /// The VIP for fwmark services, or nil after an error on each virtual
+    /// server they come from (one error per virtual_server, naming every
+    /// fwmark of a group and its line).
     func fwmarkServicesVIP() -> IPv4Address? {
         let fwmarkServices = services.filter { $0.vip == nil }
         guard let first = fwmarkServices.first else { return nil }
         func usable(_ address: IPv4Address) -> Bool { ReservedIPv4Block.containing(address) == nil }
         if let fwmarkVIP {
             guard let block = ReservedIPv4Block.containing(fwmarkVIP) else { return fwmarkVIP }
-            for service in fwmarkServices {
-                error(service.statement, value: "\(fwmarkVIP)", "the VIP given for fwmark services is \(block.refusal)")
+            for (statement, marks) in Self.byVirtualServer(fwmarkServices) {
+                error(statement, value: "\(fwmarkVIP)", "the VIP given for fwmark services\(marks) is \(block.refusal)")
             }
             return nil
         }
@@ -184,13 +188,37 @@ final class KeepalivedTranslation {
             candidates.isEmpty
             ? "and this config has no VRRP virtual_ipaddress to take one from"
             : "and this config's VRRP instances list several (\(candidates.map { "\($0.address)" }.joined(separator: ", ")))"
-        for service in fwmarkServices {
+        for (statement, marks) in Self.byVirtualServer(fwmarkServices) {
             error(
-                service.statement,
-                "keepalived gives fwmark services no address, \(reason); name the VIP these packets are for (--fwmark-vip ADDRESS)"
+                statement,
+                "keepalived gives fwmark services no address\(marks), \(reason); name the VIP these packets are for (--fwmark-vip ADDRESS)"
             )
         }
         return nil
+    }
+
+    /// Fwmark services by the virtual_server they come from, in file order,
+    /// each with the group entries it was built from as text: " (fwmark 1
+    /// at keepalived.conf:2, fwmark 2 at keepalived.conf:3)", or "" for a
+    /// plain `virtual_server fwmark N`.
+    static func byVirtualServer(_ services: [ImportedService]) -> [(KeepalivedStatement, String)] {
+        var order: [KeepalivedLocation] = []
+        var grouped: [KeepalivedLocation: (KeepalivedStatement, [String])] = [:]
+        for service in services {
+            let location = service.statement.location
+            if grouped[location] == nil {
+                order.append(location)
+                grouped[location] = (service.statement, [])
+            }
+            if let entry = service.groupEntry, case .fwmark(let mark) = service.service.listener {
+                grouped[location]!.1.append("fwmark \(mark) at \(entry.location)")
+            }
+        }
+        return order.map { location in
+            let (statement, entries) = grouped[location]!
+            let group = statement.arguments.count >= 2 ? " of virtual_server_group \(statement.arguments[1])" : ""
+            return (statement, entries.isEmpty ? "" : " (\(entries.joined(separator: ", "))\(group))")
+        }
     }
 
     // MARK: VRRP addresses and groups
@@ -228,7 +256,7 @@ final class KeepalivedTranslation {
                 guard let mark = number(entry, at: 1, range: 1...Int(UInt32.max), what: "firewall mark") else {
                     continue
                 }
-                entries.append(.fwmark(UInt32(mark)))
+                entries.append(.fwmark(UInt32(mark), statement: entry))
                 continue
             }
             let range = entry.keyword.split(separator: "-", omittingEmptySubsequences: false)
