@@ -508,7 +508,8 @@ public enum ConfigParser {
             }
             if let n = f["sorry_server"] { service.sorryServer = readServerAddress(n, f.path("sorry_server"), r) }
             if let n = f["real_servers"] {
-                service.realServers = readRealServers(n, f.path("real_servers"), listener: listener, mode: mode, r)
+                service.realServers = readRealServers(
+                    n, f.path("real_servers"), listener: listener, forwarding: service.forwarding, mode: mode, r)
             } else {
                 r.warn(item, f.path("real_servers"), "no real servers: this service can never be healthy")
             }
@@ -557,7 +558,8 @@ public enum ConfigParser {
     }
 
     static func readRealServers(
-        _ node: Node, _ path: String, listener: ServiceListener, mode: ControlMode, _ r: YAMLReader
+        _ node: Node, _ path: String, listener: ServiceListener, forwarding: ForwardingMethod, mode: ControlMode,
+        _ r: YAMLReader
     ) -> [RealServer] {
         guard let items = r.sequence(node, path) else { return [] }
         var servers: [RealServer] = []
@@ -580,6 +582,20 @@ public enum ConfigParser {
             seen[key] = serverPath
             if let n = f["check"] {
                 server.check = readCheck(n, f.path("check"), r)
+                if server.check?.viaVIP == true {
+                    if forwarding != .directRoute {
+                        r.report(
+                            n, f.path("check") + ".via_vip", value: forwarding.rawValue,
+                            "via_vip is for direct-routing (dr) services: with \(forwarding.rawValue) the packet to "
+                                + "the real server is not addressed to the VIP")
+                        server.check?.viaVIP = false
+                    } else if case .v6 = address {
+                        r.report(
+                            n, f.path("check") + ".via_vip", value: "\(address)",
+                            "via_vip needs an IPv4 real server: VIPs are IPv4")
+                        server.check?.viaVIP = false
+                    }
+                }
             } else if mode == .managed {
                 r.warn(item, f.path("check"), "no check in managed mode: this server is always taken as healthy")
             }
@@ -591,7 +607,7 @@ public enum ConfigParser {
     static func readCheck(_ node: Node, _ path: String, _ r: YAMLReader) -> HealthCheck? {
         let keys = [
             "type", "interval", "timeout", "rise", "fall", "retries", "retry_delay", "connect_port",
-            "path", "status_codes", "digest", "host", "verify_certificate", "command",
+            "path", "status_codes", "digest", "host", "verify_certificate", "command", "via_vip",
         ]
         guard let f = r.mapping(node, path, allowed: keys) else { return nil }
         guard let t = f["type"], let type = r.string(t, f.path("type")) else {
@@ -653,6 +669,9 @@ public enum ConfigParser {
                 return nil
             }
             for key in httpOnly where f[key] != nil { r.report(f[key], f.path(key), "only for http/https checks") }
+            if let n = f["via_vip"] {
+                r.report(n, f.path("via_vip"), "only for tcp, http and https checks: an exec check opens no connection")
+            }
             kind = .exec(argv: argv)
         default:
             r.report(t, f.path("type"), value: type, "expected tcp, http, https or exec")
@@ -671,6 +690,10 @@ public enum ConfigParser {
         if let n = f["connect_port"], let v = r.int(n, f.path("connect_port"), range: 1...65535) {
             check.connectPort = v
         }
+        if case .exec = kind {
+        } else if let n = f["via_vip"], let v = r.bool(n, f.path("via_vip")) {
+            check.viaVIP = v
+        }
         return check
     }
 
@@ -685,10 +708,18 @@ public enum ConfigParser {
             if let location { r.relocateLast(location) }
         }
         var marks: [UInt32: String] = [:]
+        let probes = VIPPathPlan(config)
         for (v, vip) in config.vips.enumerated() {
             for (s, service) in vip.services.enumerated() {
                 guard case .fwmark(let mark) = service.listener else { continue }
                 let path = "vips[\(v)].services[\(s)].fwmark"
+                if !probes.markOfPair.isEmpty, probes.marks.contains(mark) {
+                    r.report(
+                        nil, path, value: "\(mark)",
+                        "fwmark inside the range via_vip checks use (\(probes.marks.lowerBound)-\(probes.marks.upperBound)); "
+                            + "choose another mark")
+                    if let location = r.locations[path] { r.relocateLast(location) }
+                }
                 if let first = marks[mark] {
                     r.report(
                         nil, path, value: "\(mark)",

@@ -40,6 +40,8 @@ public enum CheckFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case execTimeout(Duration)
     /// An exec check could not be started.
     case execFailed(String)
+    /// A `via_vip` probe to `vip` (address:port) failed this way.
+    indirect case viaVIP(CheckFailure, vip: String)
 
     public var description: String {
         switch self {
@@ -62,6 +64,18 @@ public enum CheckFailure: Error, Sendable, Equatable, CustomStringConvertible {
             return status > 128 ? "killed by signal \(status - 128)\(firstLine)" : "exit status \(status)\(firstLine)"
         case .execTimeout(let limit): return "still running after \(DurationParser.format(limit)); killed"
         case .execFailed(let text): return text
+        case .viaVIP(let failure, let vip):
+            let hint: String
+            switch failure {
+            case .connectTimeout, .responseTimeout:
+                hint =
+                    " — the real server may lack the VIP on lo (or this director drops its answers from the VIP: "
+                    + "accept_local)"
+            case .connectionRefused:
+                hint = " — nothing listens on the VIP there (a service bound to the real server's own address only?)"
+            default: hint = ""
+            }
+            return "via VIP path \(vip): \(failure)\(hint)"
         }
     }
 
@@ -80,6 +94,7 @@ public enum CheckFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .exitStatus: return "exit_status"
         case .execTimeout: return "exec_timeout"
         case .execFailed: return "exec_failed"
+        case .viaVIP(let failure, _): return "via_vip_" + failure.label
         }
     }
 }
