@@ -17,6 +17,8 @@
 # director's lo; the router spreads flows over them by ECMP.
 # ECMPD_LAB_REAL_SERVERS=3 adds rs3 198.18.0.6 (a third server shows whether a
 # flow moved to another director lands on the same one of the live servers).
+# ECMPD_LAB_VIA_VIP=1 (managed mode) checks port 80 through the VIP path
+# (`via_vip: true`); port 9000 keeps a plain tcp check to each server's address.
 #
 #   lab.sh up | down | status
 #   lab.sh fail-director N | restore-director N   (N = 1 or 2: every IPVS weight 0 / back; observe mode)
@@ -42,6 +44,7 @@ MODE=${ECMPD_LAB_MODE:-observe}
 FLEET=${ECMPD_LAB_FLEET:-1}
 SCHEDULER=${ECMPD_LAB_SCHEDULER:-wrr}
 REAL_SERVERS=${ECMPD_LAB_REAL_SERVERS:-2}
+VIA_VIP=${ECMPD_LAB_VIA_VIP:-0}
 case "$REAL_SERVERS" in 2 | 3) ;; *) echo "lab: error: ECMPD_LAB_REAL_SERVERS is 2 or 3, not $REAL_SERVERS" >&2; exit 2 ;; esac
 NODES=(client router d1 d2)
 for n in $(seq "$REAL_SERVERS"); do NODES+=("rs$n"); done
@@ -135,7 +138,9 @@ write_managed_config() {  # N
   local n=$1 node=d$1 fleet=true scheduler=""
   # A 2 s timeout: python's single-threaded http.server under an emulated
   # CPU sometimes needs more than a second, and a false down flaps IPVS.
-  local http="{ type: http, path: /, interval: 1s, timeout: 2s, fall: 2, rise: 2 }"
+  local via=""
+  [ "$VIA_VIP" = 1 ] && via=", via_vip: true"
+  local http="{ type: http, path: /, interval: 1s, timeout: 2s, fall: 2, rise: 2$via }"
   local tcp="{ type: tcp, interval: 1s, timeout: 2s, fall: 2, rise: 2 }"
   if [ "$FLEET" != 1 ]; then fleet=false; scheduler="scheduler: $SCHEDULER, "; fi
   cat > "$DIR/$node/ecmpd.yaml" <<EOF
