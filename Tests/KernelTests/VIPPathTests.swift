@@ -136,6 +136,17 @@ final class VIPPathTests: XCTestCase {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         print("port 9000 (plain tcp checks, rs1 still in): \(blackholed) of 10 new connections failed")
         XCTAssertGreaterThan(Int(blackholed) ?? 0, 0, "the plain check keeps a server that drops client packets")
+        // A reload without via_vip: d1's probe services go (every fwmark
+        // service in ecmpd's range is its own), the VIP's stay.
+        let config = "\(lab.directory)/d1/ecmpd.yaml"
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        try text.replacingOccurrences(of: ", via_vip: true", with: "").write(
+            toFile: config, atomically: true, encoding: .utf8)
+        try lab.run(["reload-director", "1"])
+        try NetnsLab.waitFor("d1's probe services gone", timeout: .seconds(30), interval: .milliseconds(250)) {
+            try !lab.exec("d1", ["ipvsadm", "-Ln"]).output.contains("FWM")
+        }
+        XCTAssertEqual(try lab.weights(1, port: 9000).count, 2, "the VIP's services stay")
         print("VIPPathTests took \(ContinuousClock.now - started)")
     }
 }
