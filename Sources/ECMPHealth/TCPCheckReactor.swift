@@ -10,7 +10,7 @@ import NIOPosix
 /// queue per distinct duration; only first checks and late ones use a
 /// heap. A healthy check costs five system calls (socket, setsockopt,
 /// connect, epoll_ctl, close; a failed one adds getsockopt; a `via_vip`
-/// one adds the source lookup's four and SO_MARK and bind) and no channel:
+/// one adds the source lookup's four, two setsockopt and bind) and no channel:
 /// SwiftNIO's channel, pipeline and promises per connection cost 2.4 times
 /// keepalived's CPU at 1,000 checks a second (docs/benchmarks.md), so TCP,
 /// the check a large fleet runs most, skips them. HTTP, HTTPS and exec

@@ -87,6 +87,12 @@ enum ConnectSyscalls {
             var value = mark
             guard setsockopt(descriptor, SOL_SOCKET, SO_MARK, &value, socklen_t(MemoryLayout<UInt32>.size)) == 0
             else { return errno }
+            // IP_BIND_ADDRESS_NO_PORT (linux/in.h; not in glibc's headers):
+            // the port is then chosen at connect, per destination, not at
+            // bind from the ports free on the source address for any.
+            var noPort: Int32 = 1
+            guard setsockopt(descriptor, Int32(IPPROTO_IP), 24, &noPort, socklen_t(MemoryLayout<Int32>.size)) == 0
+            else { return errno }
             return source.withSocketAddress { bind(descriptor, $0, $1) } == 0 ? 0 : errno
         }
     }
