@@ -57,7 +57,7 @@ public struct CheckTarget: Sendable, Equatable {
     }
 
     /// The label for status and metrics: tcp, http, https or exec.
-    /// (A `via_vip` check keeps its kind's label; status shows the path.)
+    /// (A `via_vip` check keeps its kind's label; its failures name the VIP path.)
     public var kindLabel: String {
         switch check.kind {
         case .tcp: return "tcp"
