@@ -669,9 +669,6 @@ public enum ConfigParser {
                 return nil
             }
             for key in httpOnly where f[key] != nil { r.report(f[key], f.path(key), "only for http/https checks") }
-            if let n = f["via_vip"] {
-                r.report(n, f.path("via_vip"), "only for tcp, http and https checks: an exec check opens no connection")
-            }
             kind = .exec(argv: argv)
         default:
             r.report(t, f.path("type"), value: type, "expected tcp, http, https or exec")
@@ -690,9 +687,12 @@ public enum ConfigParser {
         if let n = f["connect_port"], let v = r.int(n, f.path("connect_port"), range: 1...65535) {
             check.connectPort = v
         }
-        if case .exec = kind {
-        } else if let n = f["via_vip"], let v = r.bool(n, f.path("via_vip")) {
-            check.viaVIP = v
+        if let n = f["via_vip"] {
+            if !VIPPathPlan.supportsViaVIP(kind) {
+                r.report(n, f.path("via_vip"), "only for tcp, http and https checks: the probe is a TCP connection")
+            } else if let v = r.bool(n, f.path("via_vip")) {
+                check.viaVIP = v
+            }
         }
         return check
     }

@@ -94,13 +94,21 @@ public struct VIPPathPlan: Sendable, Equatable {
             for (s, service) in vip.services.enumerated() where service.forwarding == .directRoute {
                 let lacking = service.realServers.contains { server in
                     guard let check = server.check, !check.viaVIP, case .v4 = server.address else { return false }
-                    if case .exec = check.kind { return false }
-                    return true
+                    return supportsViaVIP(check.kind)
                 }
                 if lacking { paths.append("vips[\(v)].services[\(s)]") }
             }
         }
         return paths
+    }
+
+    /// The kinds a probe can take through the VIP path: those that open a
+    /// TCP connection to the server (tcp, http, https).
+    public static func supportsViaVIP(_ kind: HealthCheck.Kind) -> Bool {
+        switch kind {
+        case .tcp, .http: return true
+        default: return false
+        }
     }
 
     /// Whether `identity` is a probe service: a fwmark service in the range.
