@@ -10,7 +10,7 @@ VERSION := $(shell scripts/version.sh)
 RELEASE := .build-release/release/ecmpd
 RELEASE_BUILD := ECMPD_VERSION=$(VERSION) $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product ecmpd
 
-.PHONY: all deps build release deb test-package test-package-vm demo test lint format test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-managed bench-bfd bench-udp-checks fuzz clean
+.PHONY: all deps build release deb test-package test-package-vm demo test lint format test-unit test-netns test-kernel soak bench-ipvs bench-controller bench-checks bench-checks-host bench-checks-via-vip bench-managed bench-bfd bench-udp-checks fuzz clean
 
 all: build
 
@@ -228,6 +228,15 @@ bench-bfd: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter NamespaceTests.BFDBenchmarkTests | tee .build/bench-bfd.txt
 	grep '^BENCH' .build/bench-bfd.txt
+
+# docs/benchmarks.md, "via_vip checks": plain TCP checks and the same checks
+# with via_vip, 10,000 a second, one after the other in one run on this
+# kernel (root, a network namespace). Not part of `make test`.
+bench-checks-via-vip: deps
+	$(MAKE) release
+	mkdir -p .build-release/bench
+	ECMPD_BENCH_VIA_VIP=1 ECMPD_VM_OUT=.build-release/bench Tests/kernel/bench-checks.sh --host .build-release/release/ecmpd "10000" 30
+	cat .build-release/bench/bench-checks.txt
 
 # docs/benchmarks.md, "Managed mode: detection": a real server killed to its
 # IPVS weight 0, default and aggressive check profiles. Not part of `make test`.

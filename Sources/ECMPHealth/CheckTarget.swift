@@ -7,18 +7,38 @@ public struct CheckTarget: Sendable, Equatable {
     public var address: IPAddress
     public var port: Int
     public var check: HealthCheck
+    /// Set for a `via_vip` check: the probe goes to the VIP and `port`
+    /// instead of `address`, marked so that IPVS's probe service for this
+    /// pair delivers it to `address` alone (`VIPPathPlan`).
+    public var viaVIP: VIPPath?
 
-    public init(key: RealServerKey, address: IPAddress, port: Int, check: HealthCheck) {
+    /// Where a `via_vip` probe goes, and the mark that takes it there; a nil
+    /// mark means the pair got none (the mark range is full), and every
+    /// check fails saying so.
+    public struct VIPPath: Sendable, Equatable {
+        public var vip: IPv4Address
+        public var mark: UInt32?
+
+        public init(vip: IPv4Address, mark: UInt32?) {
+            self.vip = vip
+            self.mark = mark
+        }
+    }
+
+    public init(key: RealServerKey, address: IPAddress, port: Int, check: HealthCheck, viaVIP: VIPPath? = nil) {
         self.key = key
         self.address = address
         self.port = port
         self.check = check
+        self.viaVIP = viaVIP
     }
 
     /// Every check a config asks for.
     public static func all(in config: Config) -> [CheckTarget] {
-        ManagedPlanner.checkTargets(config).map {
-            CheckTarget(key: $0.key, address: $0.address, port: $0.port, check: $0.check)
+        ManagedPlanner.checkTargets(config).map { target in
+            CheckTarget(
+                key: target.key, address: target.address, port: target.port, check: target.check,
+                viaVIP: target.vip.map { VIPPath(vip: $0, mark: target.mark) })
         }
     }
 
@@ -37,6 +57,7 @@ public struct CheckTarget: Sendable, Equatable {
     }
 
     /// The label for status and metrics: tcp, http, https, exec, udp, dns or icmp.
+    /// (A `via_vip` check keeps its kind's label; its failures name the VIP path.)
     public var kindLabel: String {
         switch check.kind {
         case .tcp: return "tcp"

@@ -4,6 +4,10 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// An HTTP/1.1 GET (over TLS for https), judged on the status code and,
 /// when configured, the body's MD5. The whole exchange (connect, TLS,
 /// response to its last byte) must finish within the check's timeout: a
@@ -16,11 +20,12 @@ enum HTTPProbe {
         let started = ContinuousClock.now
         let timeout = target.check.timeout
         let address: SocketAddress
+        let destination = target.viaVIP.map { IPAddress.v4($0.vip) } ?? target.address
         do {
-            address = try SocketAddress(ipAddress: target.address.description, port: target.port)
+            address = try SocketAddress(ipAddress: destination.description, port: target.port)
         } catch {
             return loop.makeSucceededFuture(
-                .failure(.network("bad address \(target.address):\(target.port)"), latency: .zero))
+                .failure(.network("bad address \(destination):\(target.port)"), latency: .zero))
         }
         let request = Self.request(http, target: target)
         let promise = loop.makePromise(of: HTTPResponseParser.Response.self)
@@ -44,7 +49,35 @@ enum HTTPProbe {
         let deadline = loop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
             promise.fail(CheckFailure.responseTimeout(timeout, received: handler.received))
         }
-        bootstrap.connect(to: address).whenComplete { result in
+        var connecting = bootstrap
+        if let path = target.viaVIP {
+            // As TCPCheckReactor's via_vip probe: marked, from the address
+            // toward the real server (ConnectSyscalls.startConnect(to:mark:realServer:)).
+            let vip = "\(path.vip):\(target.port)"
+            guard let mark = path.mark else {
+                deadline.cancel()
+                return loop.makeSucceededFuture(
+                    .failure(
+                        .viaVIP(.network("no firewall mark free for this VIP path (the mark range is full)"), vip: vip),
+                        latency: .zero))
+            }
+            switch ConnectSyscalls.sourceAddress(toward: .init(target.address, port: target.port)) {
+            case .success(.v4(let source)):
+                connecting =
+                    connecting
+                    .channelOption(.socketOption(.init(rawValue: SO_MARK)), value: Int(Int32(bitPattern: mark)))
+                    .bind(to: SocketAddress(source, host: ""))
+            case .success(.v6):
+                preconditionFailure("via_vip targets are IPv4 (ConfigParser)")
+            case .failure(let failure):
+                deadline.cancel()
+                return loop.makeSucceededFuture(
+                    .failure(
+                        .viaVIP(ProbeError.failure(errno: failure.code, connected: false, received: 0), vip: vip),
+                        latency: .zero))
+            }
+        }
+        connecting.connect(to: address).whenComplete { result in
             switch result {
             case .success(let channel):
                 // Whatever settles the promise (response, error, timeout), the connection goes.
@@ -65,24 +98,28 @@ enum HTTPProbe {
             return .success(latency: latency)
         }.recover { error in
             deadline.cancel()
+            let failure = ProbeError.failure(
+                error, timeout: timeout, connected: handler.connected, received: handler.received)
             return .failure(
-                ProbeError.failure(error, timeout: timeout, connected: handler.connected, received: handler.received),
+                target.viaVIP.map { .viaVIP(failure, vip: "\($0.vip):\(target.port)") } ?? failure,
                 latency: ContinuousClock.now - started)
         }
     }
 
     /// `GET path HTTP/1.1` with Host (the configured one, else the address
-    /// and port) and `Connection: close`.
+    /// and port, the VIP's for a via_vip check) and `Connection: close`.
     static func request(_ http: HTTPCheck, target: CheckTarget) -> String {
         let defaultPort = http.tls ? 443 : 80
         let hostHeader: String
         if let host = http.host {
             hostHeader = host
         } else {
+            // A via_vip probe asks for the VIP, as a client does.
+            let destination = target.viaVIP.map { IPAddress.v4($0.vip) } ?? target.address
             let address: String
-            switch target.address {
-            case .v4: address = target.address.description
-            case .v6: address = "[\(target.address)]"
+            switch destination {
+            case .v4: address = destination.description
+            case .v6: address = "[\(destination)]"
             }
             hostHeader = target.port == defaultPort ? address : "\(address):\(target.port)"
         }

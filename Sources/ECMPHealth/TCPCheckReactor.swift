@@ -9,7 +9,8 @@ import NIOPosix
 /// (the next check, a retry, a connect's timeout) in a first-in first-out
 /// queue per distinct duration; only first checks and late ones use a
 /// heap. A healthy check costs five system calls (socket, setsockopt,
-/// connect, epoll_ctl, close; a failed one adds getsockopt) and no channel:
+/// connect, epoll_ctl, close; a failed one adds getsockopt; a `via_vip`
+/// one adds the source lookup's four, two setsockopt and bind) and no channel:
 /// SwiftNIO's channel, pipeline and promises per connection cost 2.4 times
 /// keepalived's CPU at 1,000 checks a second (docs/benchmarks.md), so TCP,
 /// the check a large fleet runs most, skips them. HTTP, HTTPS and exec
@@ -36,6 +37,9 @@ final class TCPCheckReactor: @unchecked Sendable {
         var key: RealServerKey
         var generation: Int
         var endpoint: ConnectSyscalls.Endpoint
+        /// For a `via_vip` check: `endpoint` is the VIP's, and the probe
+        /// goes through the real server's path.
+        var viaVIP: VIPRoute?
         var interval: UInt64
         var timeout: UInt64
         var timeoutDuration: Duration
@@ -96,6 +100,14 @@ final class TCPCheckReactor: @unchecked Sendable {
             }
             return best < 0 ? nil : queues[best].removeFirst()
         }
+    }
+
+    /// A `via_vip` probe's path: the real server it must reach, the mark
+    /// that takes it there (nil: none was free) and the VIP for the reason.
+    private struct VIPRoute {
+        var realServer: ConnectSyscalls.Endpoint
+        var mark: UInt32?
+        var vip: String
     }
 
     private struct Timer: Comparable {
@@ -244,7 +256,13 @@ final class TCPCheckReactor: @unchecked Sendable {
                     let retryDelay = TCPCheckReactor.nanoseconds(check.retryDelay)
                     let slot = Slot(
                         key: target.key, generation: generation,
-                        endpoint: ConnectSyscalls.Endpoint(target.address, port: target.port),
+                        endpoint: ConnectSyscalls.Endpoint(
+                            target.viaVIP.map { .v4($0.vip) } ?? target.address, port: target.port),
+                        viaVIP: target.viaVIP.map {
+                            VIPRoute(
+                                realServer: ConnectSyscalls.Endpoint(target.address, port: target.port),
+                                mark: $0.mark, vip: "\($0.vip):\(target.port)")
+                        },
                         interval: interval, timeout: timeout, timeoutDuration: check.timeout, retryDelay: retryDelay,
                         timeoutQueue: timeouts.queue(for: timeout), cycleQueue: cycles.queue(for: interval),
                         retryQueue: retryQueues.queue(for: retryDelay), retries: max(1, check.retries))
@@ -334,7 +352,20 @@ final class TCPCheckReactor: @unchecked Sendable {
                 scheduleNextCycle(index, due: due, started: now)
             }
             slots[index].attemptStarted = now
-            switch ConnectSyscalls.startConnect(to: slots[index].endpoint) {
+            let start: ConnectSyscalls.ConnectStart
+            if let route = slots[index].viaVIP {
+                guard let mark = route.mark else {
+                    finish(
+                        index, failure: .network("no firewall mark free for this VIP path (the mark range is full)"),
+                        now: now)
+                    return now
+                }
+                start = ConnectSyscalls.startConnect(
+                    to: slots[index].endpoint, mark: mark, realServer: route.realServer)
+            } else {
+                start = ConnectSyscalls.startConnect(to: slots[index].endpoint)
+            }
+            switch start {
             case .connected:
                 finish(index, failure: nil, now: ConnectSyscalls.monotonicNanoseconds())
             case .failed(let failure):
@@ -379,6 +410,8 @@ final class TCPCheckReactor: @unchecked Sendable {
                 return
             }
             let latency = Duration.nanoseconds(Int64(now - slots[index].attemptStarted))
+            var failure = failure
+            if let reason = failure, let route = slots[index].viaVIP { failure = .viaVIP(reason, vip: route.vip) }
             let outcome = failure.map { CheckOutcome.failure($0, latency: latency) } ?? .success(latency: latency)
             guard onOutcome(slots[index].key, slots[index].generation, outcome) else {
                 release(index)

@@ -49,8 +49,9 @@ struct CheckCommand: ParsableCommand {
         } catch {
             problems = error.problems
         }
-        if let loaded = loadedConfig, !noNetwork {
-            problems += hostProblems(loaded)
+        if let loaded = loadedConfig {
+            problems += viaVIPSuggestions(loaded)
+            if !noNetwork { problems += hostProblems(loaded) }
         }
         if role == .router {
             // A router is meant to be the DR and announces no VIPs itself.
@@ -113,6 +114,7 @@ struct CheckCommand: ParsableCommand {
         problems += bfdProblems(loaded)
         problems += fleetConsistencySysctls(loaded)
         problems += pingSockets(loaded)
+        problems += viaVIPSysctls(loaded)
         problems += maglevWithoutFallback(loaded)
         problems += StateDirectory.checkProblems(loaded)
         do { _ = try TemplateLocator.templates(for: role, configured: loaded.config.routing.templatesDirectory) } catch
@@ -163,6 +165,50 @@ struct CheckCommand: ParsableCommand {
                     message:
                         "BFD is off on this router, but \(list) send\(senders.count == 1 ? "s" : "") BFD: a failed director stays in the route for the dead interval; turn ospf.bfd on here too"
                 ))
+        }
+        return problems
+    }
+
+    /// A check at the real server's own address misses a server that lost
+    /// the VIP from lo; `via_vip` is not the default (docs/managed-mode.md
+    /// says why), so it is suggested, once per service.
+    func viaVIPSuggestions(_ loaded: LoadedConfig) -> [ConfigProblem] {
+        VIPPathPlan.servicesLackingVIPPath(loaded.config).map { path in
+            loaded.problem(
+                .warning, field: path, value: nil,
+                message:
+                    "direct-routing service checked at the real servers' own addresses only: add via_vip: true to "
+                    + "their checks to catch a server that lost the VIP from lo (docs/managed-mode.md)")
+        }
+    }
+
+    /// A `via_vip` probe's answer comes from the VIP, an address of this
+    /// director's lo: the kernel drops it as a martian unless accept_local
+    /// is on, and strict reverse-path filtering drops it too.
+    func viaVIPSysctls(_ loaded: LoadedConfig) -> [ConfigProblem] {
+        guard !VIPPathPlan(loaded.config).markOfPair.isEmpty else { return [] }
+        func value(_ name: String) -> String? {
+            FileManager.default.contents(atPath: "/proc/sys/net/ipv4/conf/all/\(name)").map {
+                String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
+        var problems: [ConfigProblem] = []
+        if let acceptLocal = value("accept_local"), acceptLocal != "1" {
+            problems.append(
+                ConfigProblem(
+                    .warning, file: loaded.file,
+                    message:
+                        "via_vip checks need net.ipv4.conf.all.accept_local=1 (it is \(acceptLocal)): the real "
+                        + "server answers from the VIP, an address of this director, and the answer is dropped as a "
+                        + "martian; every via_vip check would time out (deploy/sysctl/90-ecmpd-director.conf)"))
+        }
+        if value("rp_filter") == "1" {
+            problems.append(
+                ConfigProblem(
+                    .warning, file: loaded.file,
+                    message:
+                        "via_vip checks need loose or no reverse-path filtering (net.ipv4.conf.all.rp_filter=2): "
+                        + "strict filtering drops the real server's answer from the VIP"))
         }
         return problems
     }

@@ -200,4 +200,42 @@ final class ConfigParserTests: XCTestCase {
             problems("ospf: { authentication: { key_file: ospf.key } }\nvips: [{address: 198.18.0.1}]\n").map(\.field),
             ["ospf.authentication.key_file"])
     }
+
+    func viaVIPConfig(forwarding: String = "dr", check: String = "{ type: tcp, via_vip: true }", fwmark: Int? = nil)
+        -> String
+    {
+        var text = """
+            mode: managed
+            vips:
+              - address: 198.18.0.100
+                services:
+                  - { protocol: tcp, port: 80, forwarding: \(forwarding), real_servers: [{ address: 198.18.0.4, check: \(check) }] }
+
+            """
+        if let fwmark { text += "      - { fwmark: \(fwmark), real_servers: [{ address: 198.18.0.5 }] }\n" }
+        return text
+    }
+
+    func testReadsViaVIP() throws {
+        let loaded = try parse(viaVIPConfig(check: "{ type: http, via_vip: true }"))
+        XCTAssertEqual(loaded.config.vips[0].services[0].realServers[0].check?.viaVIP, true)
+        XCTAssertEqual(
+            try parse(viaVIPConfig(check: "{ type: tcp }")).config.vips[0].services[0].realServers[0].check?.viaVIP,
+            false)
+    }
+
+    func testViaVIPOnlyForDirectRoutingConnectChecks() {
+        XCTAssertEqual(
+            problems(viaVIPConfig(forwarding: "nat")).map(\.field),
+            ["vips[0].services[0].real_servers[0].check.via_vip"])
+        XCTAssertEqual(
+            problems(viaVIPConfig(check: "{ type: exec, command: [/bin/true], via_vip: true }")).map(\.field),
+            ["vips[0].services[0].real_servers[0].check.via_vip"])
+    }
+
+    func testFwmarkServiceInsideTheProbeRangeIsRefused() {
+        let inside = Int(VIPPathPlan.defaultMarks.lowerBound) + 5
+        XCTAssertEqual(problems(viaVIPConfig(fwmark: inside)).map(\.field), ["vips[0].services[1].fwmark"])
+        XCTAssertEqual(problems(viaVIPConfig(fwmark: 7)).count, 0)
+    }
 }

@@ -348,3 +348,32 @@ final class RawListener {
         close(descriptor)
     }
 }
+
+/// A `via_vip` probe whose pair got no mark fails at once, saying so and
+/// naming the VIP path (the probe itself needs CAP_NET_ADMIN and IPVS: the
+/// kernel tier's VIPPathTests).
+final class TCPCheckReactorVIPPathTests: XCTestCase {
+    func outcome(realServer: String, mark: UInt32?) async throws -> CheckOutcome? {
+        let outcomes = TCPCheckReactorTests.Outcomes()
+        let reactor = try TCPCheckReactor { key, _, outcome in outcomes.append(key, outcome) }
+        let vip = IPv4Address(198, 18, 0, 100)
+        let key = RealServerKey(
+            service: .tcp(.v4(vip), port: 80), destination: IPVSDestinationKey(IPAddress(realServer)!, port: 80))
+        let target = CheckTarget(
+            key: key, address: IPAddress(realServer)!, port: 80,
+            check: HealthCheck(kind: .tcp, interval: .seconds(10), timeout: .milliseconds(300), viaVIP: true),
+            viaVIP: CheckTarget.VIPPath(vip: vip, mark: mark))
+        reactor.add(target, generation: 1, firstCheckIn: .zero)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while outcomes.of(key).isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        await reactor.shutdown()
+        return outcomes.of(key).first
+    }
+
+    func testAPairWithoutAMarkFailsSayingSo() async throws {
+        let result = try await outcome(realServer: "127.0.0.1", mark: nil)
+        XCTAssertEqual(
+            result?.failure?.description,
+            "via VIP path 198.18.0.100:80: no firewall mark free for this VIP path (the mark range is full)")
+    }
+}

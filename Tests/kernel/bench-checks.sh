@@ -26,6 +26,11 @@
 # results as perf-PROGRAM-N.txt), ECMPD_BENCH_SYSCALLS=1 (after the window,
 # each program's system calls by kind over 10 s, from the kernel's syscall
 # tracepoints, as syscalls-PROGRAM-N.txt: how many of each per check).
+# ECMPD_BENCH_VIA_VIP=1: ecmpd twice per N, in one boot or host run, plain
+# TCP checks and then the same checks with `via_vip: true` (keepalived is
+# not run): `make bench-checks-via-vip`. On the host (no IPVS) the VIPs are
+# local to the checker's namespace, so a probe ends there: the figures are
+# the checker's own extra cost (source lookup, SO_MARK, bind), not IPVS's.
 # Results: stdout and $ECMPD_VM_OUT/bench-checks.txt.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -45,6 +50,8 @@ only=${ECMPD_BENCH_ONLY:-}
 profile=${ECMPD_BENCH_PERF:-}
 syscalls=${ECMPD_BENCH_SYSCALLS:-}
 servers=${ECMPD_BENCH_SERVERS:-loopback}
+via_vip=${ECMPD_BENCH_VIA_VIP:-}
+[[ -z "$via_vip" ]] || only=ecmpd
 [[ "$servers" == loopback || "$servers" == veth ]] ||
   { echo "bench-checks: ECMPD_BENCH_SERVERS is loopback or veth, not '$servers'" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -136,6 +143,9 @@ if [[ "$servers" == veth ]]; then
 fi
 # Every address of 198.18.128.0/17 is local: 10,000 real servers without 10,000 aliases.
 ip netns exec "$server_ns" ip route add local 198.18.128.0/17 dev lo
+# Without IPVS a via_vip probe is delivered by routing alone: the VIPs
+# (198.18.1.0-198.18.40.255) are local too, so the probe reaches the acceptor.
+if [[ -n "$via_vip" && "$host" == 1 ]]; then in_ns ip route add local 198.18.0.0/18 dev lo; fi
 # The kernel threads that receive for one side of the veth pair: rs0 the
 # director's, rs1 the servers' (none with loopback servers: there the
 # receive runs inline in the checker).
@@ -229,6 +239,26 @@ measure() {  # label N pids...
     'BEGIN { w = t1 - t0; wa = ta1 - ta0; printf "%.1f %s %.0f %.1f%%/%.1f%% %.1f %.1f %.1f %d %d %.0f %.0f %d/%d\n", (u1 - u0 + s1 - s0) / w * 100, rss, (h1 - h0) / wa, (u1 - u0) / w * 100, (s1 - s0) / w * 100, (d1 - d0) / w * 100, (r1 - r0) / w * 100, w, syn1 - syn0, ovf1 - ovf0, (c1 - c0) / wa, (a1 - a0) / wa, od1 - od0, os1 - os0 }'
 }
 
+# One `ecmpd run` of $work/ecmpd-N.yaml, measured; sets the ec_* figures.
+run_ecmpd() {  # N label ("" for the plain run of a keepalived comparison)
+  local n=$1 label=$2 ec result
+  # exec: $! must be ecmpd's own pid, not a subshell's.
+  ( exec ip netns exec "$ns" "$ecmpd" run --config "$work/ecmpd-$n.yaml" > "$work/ecmpd-$n${label:+-$label}.log" 2>&1 ) &
+  ec=$!
+  result=$(measure ecmpd "$n" "$ec")
+  read -r ec_cpu ec_rss ec_rate ec_split ec_drx ec_srx ec_elapsed ec_syn ec_ovf ec_conn ec_acc ec_disc <<<"$result"
+  ec_downs=$(fewest_present "$n")
+  profile "ecmpd${label:+-$label}" "$n" "$ec"
+  count_syscalls "ecmpd${label:+-$label}" "$n" "$ec"
+  [[ "$host" != 1 ]] || ec_downs='- (no IPVS: see marked down)'
+  # Down verdicts since start, by reason (a reason label per kind of failure).
+  ec_marked=$(in_ns curl -s http://127.0.0.1:9477/metrics | awk '/^ecmpd_realserver_transitions_total\{.*state="down"/ {
+      match($0, /reason="[^"]*"/); r = substr($0, RSTART + 8, RLENGTH - 9); n[r] += $2; t += $2 }
+    END { printf "%d", t; for (r in n) printf " %s=%d", r, n[r] }')
+  kill_tree "$ec"
+  [[ "$host" == 1 ]] || in_ns ipvsadm -C
+}
+
 for n in $counts; do
   conf="$work/keepalived-$n.conf"
   keepalived_conf "$n" > "$conf"
@@ -265,22 +295,16 @@ status: { listen: "127.0.0.1:9477" }
 controller: { poll_interval: $poll }
 YAML
   mkdir -p "$work/frr-$n"
-  # exec: $! must be ecmpd's own pid, not a subshell's.
-  ( exec ip netns exec "$ns" "$ecmpd" run --config "$work/ecmpd-$n.yaml" > "$work/ecmpd-$n.log" 2>&1 ) &
-  ec=$!
-  result=$(measure ecmpd "$n" "$ec")
-  read -r ec_cpu ec_rss ec_rate ec_split ec_drx ec_srx ec_elapsed ec_syn ec_ovf ec_conn ec_acc ec_disc <<<"$result"
-  ec_downs=$(fewest_present "$n")
-  profile ecmpd "$n" "$ec"
-  count_syscalls ecmpd "$n" "$ec"
-  [[ "$host" != 1 ]] || ec_downs='- (no IPVS: see marked down)'
-  # Down verdicts since start, by reason (a reason label per kind of failure).
-  ec_marked=$(in_ns curl -s http://127.0.0.1:9477/metrics | awk '/^ecmpd_realserver_transitions_total\{.*state="down"/ {
-      match($0, /reason="[^"]*"/); r = substr($0, RSTART + 8, RLENGTH - 9); n[r] += $2; t += $2 }
-    END { printf "%d", t; for (r in n) printf " %s=%d", r, n[r] }')
-  kill_tree "$ec"
-  [[ "$host" == 1 ]] || in_ns ipvsadm -C
-
+  if [[ -n "$via_vip" ]]; then
+    run_ecmpd "$n" plain
+    plain="cpu ${ec_cpu}% (user/sys ${ec_split}) rss ${ec_rss} MB rate ${ec_rate}/s over ${ec_elapsed} s (connects ${ec_conn}/s, syn retransmits ${ec_syn}) marked down ${ec_marked}"
+    sed -i 's/^\( *\)type: tcp$/\1type: tcp\n\1via_vip: true/' "$work/ecmpd-$n.yaml"
+    run_ecmpd "$n" via_vip
+    line="BENCH checks-via-vip n=$n interval=1s window=${window}s servers=$servers | plain tcp: $plain | via_vip tcp: cpu ${ec_cpu}% (user/sys ${ec_split}) rss ${ec_rss} MB rate ${ec_rate}/s over ${ec_elapsed} s (connects ${ec_conn}/s, syn retransmits ${ec_syn}) marked down ${ec_marked}"
+    echo "$line" | tee -a "$out"
+    continue
+  fi
+  run_ecmpd "$n" ""
   rx_ka='' rx_ec=''
   if [[ "$servers" == veth ]]; then
     rx_ka=" napi rx director/servers ${ka_drx}%/${ka_srx}%"

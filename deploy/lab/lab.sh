@@ -20,6 +20,8 @@
 # ECMPD_LAB_DNS=1 adds a DNS server on each real server (Debian's dnsmasq,
 # on its address and the VIP: svc.example A is 198.18.0.5N on rsN) and, in
 # managed mode, a UDP service VIP:53 checked with `type: dns`.
+# ECMPD_LAB_VIA_VIP=1 (managed mode) checks port 80 through the VIP path
+# (`via_vip: true`); port 9000 keeps a plain tcp check to each server's address.
 #
 #   lab.sh up | down | status
 #   lab.sh fail-director N | restore-director N   (N = 1 or 2: every IPVS weight 0 / back; observe mode)
@@ -48,6 +50,7 @@ FLEET=${ECMPD_LAB_FLEET:-1}
 SCHEDULER=${ECMPD_LAB_SCHEDULER:-wrr}
 REAL_SERVERS=${ECMPD_LAB_REAL_SERVERS:-2}
 DNS=${ECMPD_LAB_DNS:-0}
+VIA_VIP=${ECMPD_LAB_VIA_VIP:-0}
 case "$REAL_SERVERS" in 2 | 3) ;; *) echo "lab: error: ECMPD_LAB_REAL_SERVERS is 2 or 3, not $REAL_SERVERS" >&2; exit 2 ;; esac
 NODES=(client router d1 d2)
 for n in $(seq "$REAL_SERVERS"); do NODES+=("rs$n"); done
@@ -141,7 +144,9 @@ write_managed_config() {  # N
   local n=$1 node=d$1 fleet=true scheduler=""
   # A 2 s timeout: python's single-threaded http.server under an emulated
   # CPU sometimes needs more than a second, and a false down flaps IPVS.
-  local http="{ type: http, path: /, interval: 1s, timeout: 2s, fall: 2, rise: 2 }"
+  local via=""
+  [ "$VIA_VIP" = 1 ] && via=", via_vip: true"
+  local http="{ type: http, path: /, interval: 1s, timeout: 2s, fall: 2, rise: 2$via }"
   local tcp="{ type: tcp, interval: 1s, timeout: 2s, fall: 2, rise: 2 }"
   local dns="{ type: dns, query_name: svc.example, query_type: A, require_answer: true, interval: 1s, timeout: 2s, fall: 2, rise: 2 }"
   if [ "$FLEET" != 1 ]; then fleet=false; scheduler="scheduler: $SCHEDULER, "; fi
@@ -207,6 +212,8 @@ up() {
     in_ns "d$n" ip addr add "$(director_address "$n")/24" dev eth0
     in_ns "d$n" ip route add default via 198.18.0.1
     in_ns "d$n" sysctl -q -p "$ROOT/deploy/sysctl/90-ecmpd-director.conf"
+    # The line the sysctl file leaves commented out for via_vip checks.
+    if [ "$VIA_VIP" = 1 ]; then in_ns "d$n" sysctl -q -w net.ipv4.conf.all.accept_local=1; fi
   done
   for n in $(seq "$REAL_SERVERS"); do
     in_ns "rs$n" ip addr add "$(rs_address "$n")/24" dev eth0

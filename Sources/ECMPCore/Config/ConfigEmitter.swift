@@ -204,6 +204,7 @@ public enum ConfigEmitter {
         fields["retries"] = number(check.retries)
         fields["retry_delay"] = duration(check.retryDelay)
         if let port = check.connectPort { fields["connect_port"] = number(port) }
+        if check.viaVIP { fields["via_vip"] = boolean(true) }
         switch check.kind {
         case .tcp:
             break

@@ -554,7 +554,8 @@ public enum ConfigParser {
             }
             if let n = f["sorry_server"] { service.sorryServer = readServerAddress(n, f.path("sorry_server"), r) }
             if let n = f["real_servers"] {
-                service.realServers = readRealServers(n, f.path("real_servers"), listener: listener, mode: mode, r)
+                service.realServers = readRealServers(
+                    n, f.path("real_servers"), listener: listener, forwarding: service.forwarding, mode: mode, r)
             } else {
                 r.warn(item, f.path("real_servers"), "no real servers: this service can never be healthy")
             }
@@ -603,7 +604,8 @@ public enum ConfigParser {
     }
 
     static func readRealServers(
-        _ node: Node, _ path: String, listener: ServiceListener, mode: ControlMode, _ r: YAMLReader
+        _ node: Node, _ path: String, listener: ServiceListener, forwarding: ForwardingMethod, mode: ControlMode,
+        _ r: YAMLReader
     ) -> [RealServer] {
         guard let items = r.sequence(node, path) else { return [] }
         var servers: [RealServer] = []
@@ -632,6 +634,20 @@ public enum ConfigParser {
             }
             if let n = f["check"] {
                 server.check = readCheck(n, f.path("check"), r)
+                if server.check?.viaVIP == true {
+                    if forwarding != .directRoute {
+                        r.report(
+                            n, f.path("check") + ".via_vip", value: forwarding.rawValue,
+                            "via_vip is for direct-routing (dr) services: with \(forwarding.rawValue) the packet to "
+                                + "the real server is not addressed to the VIP")
+                        server.check?.viaVIP = false
+                    } else if case .v6 = address {
+                        r.report(
+                            n, f.path("check") + ".via_vip", value: "\(address)",
+                            "via_vip needs an IPv4 real server: VIPs are IPv4")
+                        server.check?.viaVIP = false
+                    }
+                }
                 if let n = f["keepalived_check"] {
                     r.report(n, f.path("keepalived_check"), "only for a server without a check (the import writes it)")
                 }
@@ -656,7 +672,7 @@ public enum ConfigParser {
         let dnsOnly = ["query_name", "query_type", "rcode", "require_answer"]
         let keys =
             ["type", "interval", "timeout", "rise", "fall", "retries", "retry_delay", "connect_port", "command"]
-            + httpOnly + udpOnly + dnsOnly
+            + httpOnly + udpOnly + dnsOnly + ["via_vip"]
         guard let f = r.mapping(node, path, allowed: keys) else { return nil }
         guard let t = f["type"], let type = r.string(t, f.path("type")) else {
             if f["type"] == nil { r.report(node, f.path("type"), "missing: \(checkTypes)") }
@@ -733,6 +749,13 @@ public enum ConfigParser {
         }
         if kind != .icmp, let n = f["connect_port"], let v = r.int(n, f.path("connect_port"), range: 1...65535) {
             check.connectPort = v
+        }
+        if let n = f["via_vip"] {
+            if !VIPPathPlan.supportsViaVIP(kind) {
+                r.report(n, f.path("via_vip"), "only for tcp, http and https checks: the probe is a TCP connection")
+            } else if let v = r.bool(n, f.path("via_vip")) {
+                check.viaVIP = v
+            }
         }
         return check
     }
@@ -871,10 +894,18 @@ public enum ConfigParser {
             if let location { r.relocateLast(location) }
         }
         var marks: [UInt32: String] = [:]
+        let probes = VIPPathPlan(config)
         for (v, vip) in config.vips.enumerated() {
             for (s, service) in vip.services.enumerated() {
                 guard case .fwmark(let mark) = service.listener else { continue }
                 let path = "vips[\(v)].services[\(s)].fwmark"
+                if !probes.markOfPair.isEmpty, probes.marks.contains(mark) {
+                    r.report(
+                        nil, path, value: "\(mark)",
+                        "fwmark inside the range via_vip checks use (\(probes.marks.lowerBound)-\(probes.marks.upperBound)); "
+                            + "choose another mark")
+                    if let location = r.locations[path] { r.relocateLast(location) }
+                }
                 if let first = marks[mark] {
                     r.report(
                         nil, path, value: "\(mark)",

@@ -12,6 +12,11 @@ public struct HealthCheck: Sendable, Equatable {
     public var retryDelay: Duration
     /// Port to check when it differs from the real server's.
     public var connectPort: Int?
+    /// Probe through the VIP path (`via_vip`): connect to the VIP and port,
+    /// delivered to this real server alone as a direct-routing packet is
+    /// (`VIPPathPlan`), so a server without the VIP on lo fails. Only for
+    /// tcp, http and https checks of direct-routing services.
+    public var viaVIP: Bool
 
     public enum Kind: Sendable, Equatable {
         case tcp
@@ -27,7 +32,7 @@ public struct HealthCheck: Sendable, Equatable {
 
     public init(
         kind: Kind, interval: Duration = .seconds(5), timeout: Duration = .seconds(3), rise: Int = 1, fall: Int = 1,
-        retries: Int = 1, retryDelay: Duration = .seconds(1), connectPort: Int? = nil
+        retries: Int = 1, retryDelay: Duration = .seconds(1), connectPort: Int? = nil, viaVIP: Bool = false
     ) {
         self.kind = kind
         self.interval = interval
@@ -37,6 +42,7 @@ public struct HealthCheck: Sendable, Equatable {
         self.retries = retries
         self.retryDelay = retryDelay
         self.connectPort = connectPort
+        self.viaVIP = viaVIP
     }
 }
 

@@ -49,6 +49,8 @@ public enum CheckFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case unexpectedReply(String)
     /// A DNS reply that is malformed, or has another rcode or no answer.
     case dns(String)
+    /// A `via_vip` probe to `vip` (address:port) failed this way.
+    indirect case viaVIP(CheckFailure, vip: String)
 
     public var description: String {
         switch self {
@@ -75,6 +77,18 @@ public enum CheckFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .noReply(let limit): return "no reply within \(DurationParser.format(limit))"
         case .unexpectedReply(let text): return text
         case .dns(let text): return text
+        case .viaVIP(let failure, let vip):
+            let hint: String
+            switch failure {
+            case .connectTimeout, .responseTimeout:
+                hint =
+                    " — the real server may lack the VIP on lo (or this director drops its answers from the VIP: "
+                    + "accept_local)"
+            case .connectionRefused:
+                hint = " — nothing listens on the VIP there (a service bound to the real server's own address only?)"
+            default: hint = ""
+            }
+            return "via VIP path \(vip): \(failure)\(hint)"
         }
     }
 
@@ -97,6 +111,7 @@ public enum CheckFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .noReply: return "no_reply"
         case .unexpectedReply: return "reply"
         case .dns: return "dns"
+        case .viaVIP(let failure, _): return "via_vip_" + failure.label
         }
     }
 }

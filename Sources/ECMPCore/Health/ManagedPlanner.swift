@@ -133,17 +133,29 @@ public enum ManagedPlanner {
             }
             counts[vip.address] = BackendCounter.aggregate(perService, health: vip.health)
         }
+        // `via_vip` probes' services (VIPPathPlan), and every other one in
+        // their mark range the kernel still has: an earlier config's or a
+        // crashed run's, which the reconcile then deletes.
+        let paths = VIPPathPlan(config)
+        for entry in paths.services where seen.insert(entry.service.identity).inserted { entries.append(entry) }
+        for identity in kernel.keys where paths.owns(identity) { seen.insert(identity) }
         entries.sort { $0.service.identity < $1.service.identity }
         let desired = IPVSDesiredTable(table: IPVSTable(entries), ownership: .services(seen))
         return Plan(desired: desired, counts: counts, quorum: quorum, quorumChanges: changes)
     }
 
     /// Every real server a config asks ecmpd to check, with its check.
+    /// `vip` and `mark` are set for a `via_vip` check: the probe connects to
+    /// the VIP with the mark (`VIPPathPlan`); a mark of nil there means the
+    /// pair found no free mark.
     public static func checkTargets(_ config: Config) -> [(
-        key: RealServerKey, address: IPAddress, port: Int, check: HealthCheck
+        key: RealServerKey, address: IPAddress, port: Int, check: HealthCheck, vip: IPv4Address?, mark: UInt32?
     )] {
-        var targets: [(key: RealServerKey, address: IPAddress, port: Int, check: HealthCheck)] = []
+        var targets:
+            [(key: RealServerKey, address: IPAddress, port: Int, check: HealthCheck, vip: IPv4Address?, mark: UInt32?)] =
+                []
         var seen: Set<RealServerKey> = []
+        let paths = VIPPathPlan(config)
         for vip in config.vips {
             for service in vip.services {
                 let identity = IPVSDesiredTable.identity(of: service, on: vip.address)
@@ -153,7 +165,12 @@ public enum ManagedPlanner {
                     let key = RealServerKey(
                         service: identity, destination: IPVSDestinationKey(server.address, port: UInt16(port)))
                     guard seen.insert(key).inserted else { continue }
-                    targets.append((key, server.address, check.connectPort ?? port, check))
+                    let viaVIP = check.viaVIP && service.forwarding == .directRoute
+                    targets.append(
+                        (
+                            key, server.address, check.connectPort ?? port, check, viaVIP ? vip.address : nil,
+                            viaVIP ? paths.mark(vip: vip.address, realServer: server.address) : nil
+                        ))
                 }
             }
         }

@@ -34,6 +34,24 @@ enum ConnectSyscalls {
                 self = .v6(socketAddress)
             }
         }
+
+        /// Calls `body` with this address as a `sockaddr` and its length.
+        func withSocketAddress<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
+            switch self {
+            case .v4(var address):
+                return withUnsafePointer(to: &address) { pointer in
+                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        body($0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+            case .v6(var address):
+                return withUnsafePointer(to: &address) { pointer in
+                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        body($0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                    }
+                }
+            }
+        }
     }
 
     /// What starting a connect did.
@@ -51,6 +69,73 @@ enum ConnectSyscalls {
     /// TIME_WAIT sockets would otherwise pile up on the director (HAProxy
     /// closes its checks the same way).
     static func startConnect(to endpoint: Endpoint) -> ConnectStart {
+        startConnect(to: endpoint) { _ in 0 }
+    }
+
+    /// A `via_vip` probe's connect: to the VIP, with `mark` (SO_MARK, which
+    /// needs CAP_NET_ADMIN), from the address this host would use toward
+    /// the real server. That source matters: left to the kernel, a connect
+    /// to an address on lo takes the VIP itself as its source, and the real
+    /// server's answer to the VIP would stay on the real server.
+    static func startConnect(to vip: Endpoint, mark: UInt32, realServer: Endpoint) -> ConnectStart {
+        var source: Endpoint
+        switch sourceAddress(toward: realServer) {
+        case .success(let found): source = found
+        case .failure(let failure): return .failed(failure.code)
+        }
+        return startConnect(to: vip) { descriptor in
+            var value = mark
+            guard setsockopt(descriptor, SOL_SOCKET, SO_MARK, &value, socklen_t(MemoryLayout<UInt32>.size)) == 0
+            else { return errno }
+            // IP_BIND_ADDRESS_NO_PORT (linux/in.h; not in glibc's headers):
+            // the port is then chosen at connect, per destination, not at
+            // bind from the ports free on the source address for any.
+            var noPort: Int32 = 1
+            guard setsockopt(descriptor, Int32(IPPROTO_IP), 24, &noPort, socklen_t(MemoryLayout<Int32>.size)) == 0
+            else { return errno }
+            return source.withSocketAddress { bind(descriptor, $0, $1) } == 0 ? 0 : errno
+        }
+    }
+
+    struct SocketErrno: Error { var code: Int32 }
+
+    /// The source address a packet from this host to `endpoint` gets (port
+    /// 0): a UDP socket's connect runs the route lookup without sending
+    /// anything. Fails with the lookup's errno (ENETUNREACH when no route
+    /// reaches the real server, e.g. after its address was deleted).
+    static func sourceAddress(toward endpoint: Endpoint) -> Result<Endpoint, SocketErrno> {
+        let family: Int32
+        switch endpoint {
+        case .v4: family = AF_INET
+        case .v6: family = AF_INET6
+        }
+        let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { return .failure(SocketErrno(code: errno)) }
+        defer { close(descriptor) }
+        guard endpoint.withSocketAddress({ connect(descriptor, $0, $1) }) == 0 else {
+            return .failure(SocketErrno(code: errno))
+        }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard result == 0 else { return .failure(SocketErrno(code: errno)) }
+        switch endpoint {
+        case .v4:
+            var address = withUnsafeBytes(of: storage) { $0.load(as: sockaddr_in.self) }
+            address.sin_port = 0
+            return .success(.v4(address))
+        case .v6:
+            var address = withUnsafeBytes(of: storage) { $0.load(as: sockaddr_in6.self) }
+            address.sin6_port = 0
+            return .success(.v6(address))
+        }
+    }
+
+    /// `prepare` runs on the new socket before its connect (0, or an errno
+    /// that fails the attempt).
+    private static func startConnect(to endpoint: Endpoint, prepare: (Int32) -> Int32) -> ConnectStart {
         let family: Int32
         switch endpoint {
         case .v4: family = AF_INET
@@ -63,21 +148,12 @@ enum ConnectSyscalls {
         // Not checked: on a socket just created, SO_LINGER cannot fail, and
         // if it did the check would still be right, only closed with a FIN.
         _ = setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
-        let result: Int32
-        switch endpoint {
-        case .v4(var address):
-            result = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        case .v6(var address):
-            result = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
+        let prepared = prepare(descriptor)
+        guard prepared == 0 else {
+            close(descriptor)
+            return .failed(prepared)
         }
+        let result = endpoint.withSocketAddress { connect(descriptor, $0, $1) }
         if result == 0 {
             close(descriptor)
             return .connected
