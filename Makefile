@@ -100,11 +100,11 @@ lane-host-and-ipvs:
 	$(MAKE) --no-print-directory test-netns
 	$(MAKE) --no-print-directory test-kernel-smoke
 	$(MAKE) --no-print-directory test-kernel-ipvs
-	$(MAKE) --no-print-directory test-kernel-soak
 	$(MAKE) --no-print-directory test-kernel-no-ipvs
 lane-managed-and-package:
 	$(MAKE) --no-print-directory test-kernel-managed
 	$(MAKE) --no-print-directory test-package-vm
+	$(MAKE) --no-print-directory test-kernel-soak
 
 # The toolchain's formatter with the repository's .swift-format (line length
 # 120, 4 spaces; the style rules are off, the layout is enforced): `make lint`

@@ -193,10 +193,15 @@ if ((systemd)); then
   # basic.target (no multi-user.target, so the host's enabled services stay
   # down), printing to the console, and powers the VM off when it ends.
   mount -t tmpfs -o ro,mode=755 no-swift /opt/swift
+  # Debian's tmpfiles.d/tmp.conf ("D /tmp") empties /tmp at boot: a checkout
+  # under /tmp, as CI may use, would vanish from the guest (slowly, file by
+  # file over 9p). Same name in /run/tmpfiles.d overrides it: keep /tmp.
+  mkdir -p /run/tmpfiles.d
+  echo 'd /tmp 1777 root root -' >/run/tmpfiles.d/tmp.conf
   {
     printf 'guest_env=(%s)\n' "$(printf '%q ' "${guest_env[@]}")"
     printf 'command=(%s)\n' "$(printf '%q ' "${command[@]}")"
-    printf 'cd %q\n' "$cwd"
+    printf 'cd %q || { echo run-in-vm: %q is not in the guest; echo ECMPD-VM-START; echo ECMPD-VM-EXIT=1; /bin/busybox poweroff -f; }\n' "$cwd" "$cwd"
     echo 'echo ECMPD-VM-START; status=0'
     echo 'env -i "${guest_env[@]}" "${command[@]}" </dev/null || status=$?'
     echo 'echo "ECMPD-VM-EXIT=$status"; /bin/busybox poweroff -f'
