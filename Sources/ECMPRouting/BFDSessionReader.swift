@@ -1,50 +1,28 @@
 import ECMPCore
 
-/// Reads bfdd's sessions through vtysh (argv, no shell): `show bfd peers
+/// Reads bfdd's sessions through vtysh (`VtyshQuery`): `show bfd peers
 /// json` for state and uptime, `show bfd peers counters json` for the down
-/// counts, with FRR's pathspace when one is configured, bounded in time.
+/// counts.
 public struct BFDSessionReader: Sendable {
-    public var vtysh: String
-    public var pathspace: String?
-    public var timeout: Duration
+    /// One vtysh run for both commands (`-c` twice): one process start.
+    public var query: VtyshQuery
 
     public init(vtysh: String = "/usr/bin/vtysh", pathspace: String? = nil, timeout: Duration = .seconds(5)) {
-        self.vtysh = vtysh
-        self.pathspace = pathspace
-        self.timeout = timeout
+        query = VtyshQuery(
+            vtysh: vtysh, pathspace: pathspace, timeout: timeout,
+            commands: ["show bfd peers json", "show bfd peers counters json"])
     }
 
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        public var description: String
-    }
+    public typealias Failure = VtyshQuery.Failure
 
-    /// One vtysh run for both commands (`-c` twice): one process start.
-    public var argv: [String] {
-        [vtysh] + (pathspace.map { ["-N", $0] } ?? []) + [
-            "-c", "show bfd peers json", "-c", "show bfd peers counters json",
-        ]
-    }
+    public var argv: [String] { query.argv }
 
     public func read() throws(Failure) -> [BFDSession] {
-        let command = "vtysh -c 'show bfd peers json'"
-        let result: ProcessRunner.Result
-        do {
-            result = try ProcessRunner.run(argv, timeout: timeout, outputLimit: 4 << 20)
-        } catch {
-            throw Failure(description: "\(command): \(error)")
-        }
-        if result.timedOut { throw Failure(description: "\(command): no answer within \(timeout)") }
-        guard result.status == 0 else {
-            let last = result.output.split(separator: "\n").last.map(String.init) ?? "exit status \(result.status)"
-            throw Failure(description: "\(command): \(last)")
-        }
         // vtysh prints the two arrays one after the other; the second
         // starts on a line of its own with "[".
-        let (peers, counters) = Self.split(result.output)
-        do {
+        try query.read { output in
+            let (peers, counters) = Self.split(output)
             return try BFDSession.sessions(peersOutput: peers, countersOutput: counters)
-        } catch {
-            throw Failure(description: "\(command): \(error)")
         }
     }
 
