@@ -98,13 +98,13 @@ lane-unit:
 	$(MAKE) --no-print-directory test-unit
 lane-host-and-ipvs:
 	$(MAKE) --no-print-directory test-netns
-	$(MAKE) --no-print-directory test-kernel-smoke
 	$(MAKE) --no-print-directory test-kernel-ipvs
-	$(MAKE) --no-print-directory test-kernel-no-ipvs
+	$(MAKE) --no-print-directory test-kernel-soak
 lane-managed-and-package:
+	$(MAKE) --no-print-directory test-kernel-smoke
 	$(MAKE) --no-print-directory test-kernel-managed
 	$(MAKE) --no-print-directory test-package-vm
-	$(MAKE) --no-print-directory test-kernel-soak
+	$(MAKE) --no-print-directory test-kernel-no-ipvs
 
 # The toolchain's formatter with the repository's .swift-format (line length
 # 120, 4 spaces; the style rules are off, the layout is enforced): `make lint`

@@ -351,7 +351,7 @@ final class RawListener {
 
 /// A `via_vip` probe whose pair got no mark fails at once, saying so and
 /// naming the VIP path (the probe itself needs CAP_NET_ADMIN and IPVS: the
-/// kernel tier's VIPPathTests).
+/// kernel tier's ManagedChecksLabTests).
 final class TCPCheckReactorVIPPathTests: XCTestCase {
     func outcome(realServer: String, mark: UInt32?) async throws -> CheckOutcome? {
         let outcomes = TCPCheckReactorTests.Outcomes()

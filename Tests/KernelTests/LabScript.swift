@@ -51,9 +51,12 @@ final class LabScript {
             .status == 0
     }
 
-    /// `ipvsadm -Ln -t VIP:port` on a director: destination address:port → weight.
-    func weights(_ director: Int, port: Int) throws -> [String: Int] {
-        let output = try exec("d\(director)", ["ipvsadm", "-Ln", "-t", "\(Self.vip):\(port)"]).output
+    /// `ipvsadm -Ln -t VIP:port` (`-u` for udp) on a director: destination
+    /// address:port → weight; empty when the service is not there.
+    func weights(_ director: Int, port: Int, udp: Bool = false) throws -> [String: Int] {
+        let output = try exec(
+            "d\(director)", ["ipvsadm", "-Ln", udp ? "-u" : "-t", "\(Self.vip):\(port)"], allowFailure: udp
+        ).output
         var result: [String: Int] = [:]
         for line in output.split(separator: "\n") where line.contains("->") && !line.contains("RemoteAddress") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)

@@ -16,7 +16,7 @@ import XCTest
 ///   passing): its DNS, UDP and ICMP checks all fail.
 ///
 /// This kernel has no IPVS: the checks run and are reported; the IPVS side
-/// is the kernel tier's (DNSCheckLabTests).
+/// is the kernel tier's (ManagedChecksLabTests).
 final class DatagramChecksTests: XCTestCase {
     var lab: NetnsLab!
     var director = ""
