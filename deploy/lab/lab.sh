@@ -99,9 +99,11 @@ spawn_in() {  # node log pidfile command...
 }
 
 wait_port() {  # node port: until something listens there (python starts slowly in the VM)
-  for _ in $(seq 150); do
+  # Every try is a process start, which under TCG takes CPU from the very
+  # python it waits for: a try every half second, for at least a minute.
+  for _ in $(seq 120); do
     in_ns "$1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$2" 2>/dev/null && return 0
-    sleep 0.1
+    sleep 0.5
   done
   die "nothing listens on port $2 in $1"
 }
@@ -239,6 +241,10 @@ EOF
     start_http "$n"
     start_echo "$n"
     if [ "$DNS" = 1 ]; then start_dns "$n"; fi
+  done
+  # The servers start side by side (python's start is most of a lab's
+  # bring-up under TCG); then each is waited for.
+  for n in $(seq "$REAL_SERVERS"); do
     wait_port "rs$n" 80
     wait_port "rs$n" 9000
   done
