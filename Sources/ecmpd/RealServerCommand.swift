@@ -57,4 +57,12 @@ enum VIPArgument {
         }
         return address
     }
+
+    /// A VIP of either family (`ecmpd loopback apply`).
+    static func parseEitherFamily(_ text: String) throws -> IPAddress {
+        guard let address = IPAddress(text) else {
+            throw ValidationError("'\(text)' is not an IPv4 or IPv6 address")
+        }
+        return address
+    }
 }

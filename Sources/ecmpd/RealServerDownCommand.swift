@@ -41,9 +41,9 @@ struct RealServerDownCommand: ParsableCommand {
             let store = options.store
             let record = try store.read()
             let plan = RealServerDownPlan(
-                vips: options.vips.isEmpty ? nil : options.vips, onLoopback: try loopback.addresses(),
+                vips: options.vips.isEmpty ? nil : options.vips, onLoopback: try loopback.ipv4Addresses(),
                 sysctls: ProcSysctl.readAll(), record: record)
-            for vip in plan.removals { try loopback.remove(vip) }
+            for vip in plan.removals { try loopback.remove(.v4(vip)) }
             for change in plan.sysctlRestores { try ProcSysctl.write(change.sysctl, change.to) }
             if let kept = plan.record { try store.write(kept) } else if record != nil { try store.remove() }
             return Report(plan: plan, stateFile: store.path)

@@ -43,13 +43,13 @@ struct RealServerUpCommand: ParsableCommand {
             let loopback = try LoopbackAddresses()
             let store = options.store
             let plan = RealServerUpPlan(
-                vips: options.vips, onLoopback: try loopback.addresses(),
+                vips: options.vips, onLoopback: try loopback.ipv4Addresses(),
                 sysctls: try Self.readSysctls(), record: try store.read())
             // Recorded before anything changes: a crash midway leaves a
             // record `down` can undo from.
             try store.write(plan.record)
             for change in plan.sysctlWrites { try ProcSysctl.write(change.sysctl, change.to) }
-            for vip in plan.additions { try loopback.add(vip) }
+            for vip in plan.additions { try loopback.add(.v4(vip)) }
             return Report(plan: plan, stateFile: store.path)
         }
         if options.json {

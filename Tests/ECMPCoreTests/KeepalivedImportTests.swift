@@ -584,7 +584,7 @@ final class KeepalivedImportTests: XCTestCase {
 
     func testFwmarkServiceTakesTheVIPOfTheOnlyVRRPAddress() throws {
         let result = try importText(vrrpInstance("198.18.0.100/24 dev eth0") + fwmarkService)
-        XCTAssertEqual(result.config.vips.map(\.address), [IPv4Address(198, 18, 0, 100)])
+        XCTAssertEqual(result.config.vips.map(\.address), [.v4(IPv4Address(198, 18, 0, 100))])
         XCTAssertEqual(result.config.vips.first?.services.first?.listener, .fwmark(7))
         XCTAssertTrue(
             result.warnings.map(\.description).contains(
@@ -611,7 +611,7 @@ final class KeepalivedImportTests: XCTestCase {
     func testFwmarkVIPGivenByTheCallerWins() throws {
         let result = try importText(
             vrrpInstance("198.18.0.100", "198.18.0.101") + fwmarkService, fwmarkVIP: IPv4Address(198, 18, 0, 101))
-        XCTAssertEqual(result.config.vips.map(\.address), [IPv4Address(198, 18, 0, 101)])
+        XCTAssertEqual(result.config.vips.map(\.address), [.v4(IPv4Address(198, 18, 0, 101))])
     }
 
     func testFwmarkVIPGivenByTheCallerMustBeUsableAsAVIP() {

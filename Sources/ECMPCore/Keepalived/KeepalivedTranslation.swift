@@ -148,7 +148,7 @@ final class KeepalivedTranslation {
                 continue
             }
             seen[address, default: [:]][imported.service.listener] = imported.statement
-            if let index = vips.firstIndex(where: { $0.address == address }) {
+            if let index = vips.firstIndex(where: { $0.address == .v4(address) }) {
                 vips[index].services.append(imported.service)
             } else {
                 vips.append(VIPConfig(address: address, services: [imported.service]))

@@ -18,7 +18,7 @@ public enum OSPFPlanner {
                 networks.append(address.network.network)
             }
         }
-        let vips = role == .director ? config.vips.map(\.address) : []
+        let vips = role == .director ? config.ipv4VIPs : []
         // A VIP on lo is a /32 stub, announced by its own network statement;
         // a VIP inside an interface's subnet must not be mistaken for it.
         let routerID = try routerID(configured: ospf.routerID, interfaces: selected, vips: vips)
