@@ -107,6 +107,40 @@ final class OSPF6RoutingTests: DaemonTestCase {
         XCTAssertEqual(try events("withdraw", vip: vip6).first?["reason"] as? String, "drained by an operator")
     }
 
+    // MARK: Detection over rtnetlink (no FRR daemon)
+
+    func testRenderListsTheRealPrefixesAndSaysWhichAddressesItSkipsAndWhy() throws {
+        // DAD would take 1000 probes a second apart: the address stays tentative.
+        try lab.exec(director, ["sysctl", "-qw", "net.ipv6.conf.lan0.dad_transmits=1000"])
+        try lab.exec(director, ["ip", "-6", "addr", "add", "2001:db8:2::2/64", "dev", "lan0"])
+        try lab.exec(
+            director, ["ip", "-6", "addr", "add", "2001:db8:3::2/64", "dev", "lan0", "preferred_lft", "0", "nodad"])
+        try lab.exec(director, ["ip", "-6", "addr", "add", "2001:db8:100:ff::2/56", "dev", "lan0", "nodad"])
+        try directorConfig()
+        let output = try lab.exec(director, [Command.ecmpd, "render", "--config", configPath]).output
+        for line in [
+            "! announced from the OSPF interfaces: 2001:db8:1::/64",
+            "! announced from the OSPF interfaces: 2001:db8:100::/56",
+            "note: 2001:db8:2::2/64 on lan0 not listed for ospf6d: tentative",
+            "note: 2001:db8:3::2/64 on lan0 not listed for ospf6d: deprecated",
+        ] {
+            XCTAssertTrue(output.contains(line), "missing \(line):\n\(output)")
+        }
+        XCTAssertFalse(output.contains("fe80"), "link-local addresses are neither listed nor reported")
+    }
+
+    func testCheckRefusesAnIPv6VIPThatIsAnInterfaceAddress() throws {
+        try writeConfig(vips: ["2001:db8:1::2"], ospf6: "{ interfaces: [lan0] }")
+        let result = try lab.exec(
+            director, [Command.ecmpd, "check", "--config", configPath], allowFailure: true)
+        XCTAssertEqual(result.status, 1, result.output)
+        XCTAssertTrue(
+            result.output.contains(
+                "error: vips[0].address: \"2001:db8:1::2\": is an address of interface lan0; a VIP must live only on lo"
+            ),
+            result.output)
+    }
+
     func owner(_ path: String) -> mode_t? {
         var info = stat()
         return stat(path, &info) == 0 ? info.st_mode & 0o7777 : nil
