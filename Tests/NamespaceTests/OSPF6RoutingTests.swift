@@ -129,7 +129,7 @@ final class OSPF6RoutingTests: DaemonTestCase {
         XCTAssertFalse(output.contains("fe80"), "link-local addresses are neither listed nor reported")
     }
 
-    func testCheckRefusesAnIPv6VIPThatIsAnInterfaceAddress() throws {
+    func testCheckRefusesAnIPv6VIPThatIsAnInterfaceAddressAndWarnsWithoutOspf6d() throws {
         try writeConfig(vips: ["2001:db8:1::2"], ospf6: "{ interfaces: [lan0] }")
         let result = try lab.exec(
             director, [Command.ecmpd, "check", "--config", configPath], allowFailure: true)
@@ -138,6 +138,11 @@ final class OSPF6RoutingTests: DaemonTestCase {
             result.output.contains(
                 "error: vips[0].address: \"2001:db8:1::2\": is an address of interface lan0; a VIP must live only on lo"
             ),
+            result.output)
+        XCTAssertTrue(
+            result.output.contains(
+                "warning: ospf6: the config has IPv6 VIPs, but ospf6d is not running: no /var/run/frr/ospf6d.pid; "
+                    + "IPv6 VIPs need FRR's ospf6d: set ospf6d=yes in /etc/frr/daemons"),
             result.output)
     }
 
