@@ -45,13 +45,15 @@ public enum NetworkConfigValidator {
     ) -> (severity: ConfigProblem.Severity, message: String)? {
         let nonLoopback = network.interfaces.filter { !$0.isLoopback }
         if let owner = nonLoopback.first(where: { $0.ipv6Addresses.contains { $0.address == vip } }) {
-            return (
-                .error,
-                "is an address of interface \(owner.name); a VIP must live only on lo, "
-                    + "or this director answers neighbour solicitations for it and takes traffic the router did not send"
-            )
+            return (.error, interfaceAddressRefusal(owner.name, answering: "neighbour solicitations"))
         }
         return nil
+    }
+
+    /// One wording for a VIP an interface holds, in either family.
+    static func interfaceAddressRefusal(_ interface: String, answering what: String) -> String {
+        "is an address of interface \(interface); a VIP must live only on lo, "
+            + "or this director answers \(what) for it and takes traffic the router did not send"
     }
 
     static func vipProblem(
@@ -59,11 +61,7 @@ public enum NetworkConfigValidator {
     ) -> (severity: ConfigProblem.Severity, message: String)? {
         let nonLoopback = network.interfaces.filter { !$0.isLoopback }
         if let owner = nonLoopback.first(where: { $0.addresses.contains { $0.address == vip } }) {
-            return (
-                .error,
-                "is an address of interface \(owner.name); a VIP must live only on lo, "
-                    + "or this director answers ARP for it and takes traffic the router did not send"
-            )
+            return (.error, interfaceAddressRefusal(owner.name, answering: "ARP"))
         }
         if let route = network.defaultRoute, route.gateway == vip {
             let via = network.interface(index: route.interfaceIndex).map { " (via \($0.name))" } ?? ""

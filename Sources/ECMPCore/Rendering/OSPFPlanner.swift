@@ -22,7 +22,6 @@ public enum OSPFPlanner {
         // A VIP on lo is a /32 stub, announced by its own network statement;
         // a VIP inside an interface's subnet must not be mistaken for it.
         let routerID = try routerID(configured: ospf.routerID, interfaces: selected, vips: vips)
-        let priority = role == .router ? max(ospf.priority, 1) : ospf.priority
         let ospf6 = try config.ospf6.flatMap { settings throws(OSPFPlanError) -> OSPF6Plan? in
             guard !config.ipv6VIPs.isEmpty else { return nil }
             return try plan6(role: role, settings: settings, config: config, network: network, ospfRouterID: routerID)
@@ -32,11 +31,7 @@ public enum OSPFPlanner {
             hostname: config.node.hostname ?? systemHostname,
             routerID: routerID,
             area: ospf.area,
-            interfaces: selected.map {
-                OSPFPlan.Interface(
-                    name: $0.name, helloInterval: ospf.helloInterval, deadInterval: ospf.deadInterval,
-                    priority: priority, cost: ospf.cost)
-            },
+            interfaces: planInterfaces(selected, ospf, role: role),
             networks: networks,
             vips: vips,
             loopbackCost: ospf.loopbackCost,
@@ -68,21 +63,29 @@ public enum OSPFPlanner {
                 }
             }
         }
-        let priority = role == .router ? max(settings.priority, 1) : settings.priority
         return OSPF6Plan(
             routerID: settings.routerID ?? ospfRouterID,
             area: settings.area,
-            interfaces: selected.map {
-                OSPFPlan.Interface(
-                    name: $0.name, helloInterval: settings.helloInterval, deadInterval: settings.deadInterval,
-                    priority: priority, cost: settings.cost)
-            },
+            interfaces: planInterfaces(selected, settings, role: role),
             networks: networks,
             skipped: skipped,
             vips: role == .director ? config.ipv6VIPs : [],
             loopbackCost: settings.loopbackCost,
             fastConvergence: settings.fastConvergence,
             maximumPaths: routerMaximumPaths)
+    }
+
+    /// Each OSPF interface's timers, cost and priority, for ospfd and ospf6d
+    /// alike. The router's priority is at least 1: it is the designated router.
+    static func planInterfaces(_ selected: [NetworkInterface], _ settings: OSPFSettings, role: RoutingRole)
+        -> [OSPFPlan.Interface]
+    {
+        let priority = role == .router ? max(settings.priority, 1) : settings.priority
+        return selected.map {
+            OSPFPlan.Interface(
+                name: $0.name, helloInterval: settings.helloInterval, deadInterval: settings.deadInterval,
+                priority: priority, cost: settings.cost)
+        }
     }
 
     /// The interfaces `selection` names. OSPFv2 needs an IPv4 address on
