@@ -524,7 +524,7 @@ final class KeepalivedImportTests: XCTestCase {
         XCTAssertEqual(
             errors("\nvirtual_server 2001:db8::10 80 {\n lb_kind DR\n}\n"),
             [
-                "keepalived.conf:2: error: virtual_server: \"2001:db8::10\": VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2); IPv6 virtual servers cannot be imported"
+                "keepalived.conf:2: error: virtual_server: \"2001:db8::10\": the keepalived import takes IPv4 virtual servers only so far (write IPv6 VIPs into ecmpd's config by hand)"
             ])
     }
 

@@ -114,7 +114,7 @@ extension KeepalivedTranslation {
             guard let address = IPv4Address(first) else {
                 let message =
                     IPAddress(first) != nil
-                    ? "VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2); IPv6 virtual servers cannot be imported"
+                    ? "the keepalived import takes IPv4 virtual servers only so far (write IPv6 VIPs into ecmpd's config by hand)"
                     : "not an IPv4 address"
                 error(statement, value: first, message)
                 return []
@@ -213,7 +213,10 @@ extension KeepalivedTranslation {
             expectArguments(child, 1)
             guard let value = argument(child, what: "address family") else { return }
             if value == "inet6" {
-                error(child, value: value, "VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2)")
+                error(
+                    child, value: value,
+                    "the keepalived import takes IPv4 virtual servers only so far (write IPv6 VIPs into ecmpd's config by hand)"
+                )
             } else if value != "inet" {
                 error(child, value: value, "expected inet")
             }
@@ -280,7 +283,7 @@ extension KeepalivedTranslation {
         guard let mask = IPv4Address(text) else {
             let message =
                 text.allSatisfy(\.isASCIIDigit)
-                ? "an IPv6 prefix length; VIPs are IPv4 in ecmpd"
+                ? "an IPv6 prefix length; the keepalived import takes IPv4 virtual servers only so far"
                 : "expected a netmask such as 255.255.255.0"
             error(child, value: text, message)
             return nil

@@ -263,7 +263,7 @@ final class KeepalivedTranslation {
             guard let first = IPv4Address(String(range[0])), range.count <= 2 else {
                 let message =
                     IPAddress(String(range[0])) != nil || entry.keyword.contains(":")
-                    ? "VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2)"
+                    ? "the keepalived import takes IPv4 virtual servers only so far (write IPv6 VIPs into ecmpd's config by hand)"
                     : "expected A.B.C.D PORT, A.B.C.D-E PORT (a range of the last byte) or fwmark N"
                 error(entry, field: "virtual_server_group", value: shown(entry.keyword), message)
                 continue
