@@ -27,7 +27,7 @@ struct RealServerStatusCommand: ParsableCommand {
     }
 
     func run() throws {
-        let onLoopback = try RealServerCommand.edge { try LoopbackAddresses().ipv4Addresses() }
+        let onLoopback = try RealServerCommand.edge { try LoopbackAddresses().addresses() }
         let status = RealServerStatus(vips: options.vips, onLoopback: onLoopback, sysctls: ProcSysctl.readAll())
         if options.json {
             try Output.json(

@@ -8,7 +8,8 @@ import Foundation
 struct RealServerUpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Set arp_ignore=1/arp_announce=2 on lo and all, then add each VIP as a /32 on lo. Idempotent."
+        abstract:
+            "Set arp_ignore=1/arp_announce=2 on lo and all, then add each VIP as a /32 or /128 on lo. Idempotent."
     )
 
     @OptionGroup var options: RealServerOptions
@@ -28,6 +29,7 @@ struct RealServerUpCommand: ParsableCommand {
         }
 
         struct Address: Encodable {
+            /// The VIP as it is on lo: `198.18.0.100/32`, `2001:db8::100/128`.
             var address: String
             /// "added", "present (added by ecmpd)" or "present (not added by ecmpd; down leaves it)".
             var action: String
@@ -43,13 +45,13 @@ struct RealServerUpCommand: ParsableCommand {
             let loopback = try LoopbackAddresses()
             let store = options.store
             let plan = RealServerUpPlan(
-                vips: options.vips, onLoopback: try loopback.ipv4Addresses(),
+                vips: options.vips, onLoopback: try loopback.addresses(),
                 sysctls: try Self.readSysctls(), record: try store.read())
             // Recorded before anything changes: a crash midway leaves a
             // record `down` can undo from.
             try store.write(plan.record)
             for change in plan.sysctlWrites { try ProcSysctl.write(change.sysctl, change.to) }
-            for vip in plan.additions { try loopback.add(.v4(vip)) }
+            for vip in plan.additions { try loopback.add(vip) }
             return Report(plan: plan, stateFile: store.path)
         }
         if options.json {
@@ -61,7 +63,7 @@ struct RealServerUpCommand: ParsableCommand {
                         ? "\(sysctl.key): \(sysctl.previous) -> \(sysctl.value)"
                         : "\(sysctl.key): already \(sysctl.value)")
             }
-            for address in report.addresses { print("\(address.address)/32 on lo: \(address.action)") }
+            for address in report.addresses { print("\(address.address) on lo: \(address.action)") }
             print(
                 report.changed
                     ? "real server up (recorded in \(report.stateFile))" : "real server up, nothing to change")
@@ -90,13 +92,17 @@ extension RealServerUpCommand.Report {
                 key: sysctl.key, previous: previous[sysctl] ?? sysctl.wanted, value: sysctl.wanted, action: "unchanged")
         }
         addresses =
-            plan.additions.map { Address(address: $0.description, action: "added") }
+            plan.additions.map { Address(address: PrefixedAddress.host($0).description, action: "added") }
             + plan.addressesInPlace.map {
                 Address(
-                    address: $0.vip.description,
+                    address: PrefixedAddress.host($0.vip).description,
                     action: $0.addedByEcmpd
                         ? "present (added by ecmpd)" : "present (not added by ecmpd; down leaves it)")
             }
-        addresses.sort { IPv4Address($0.address)! < IPv4Address($1.address)! }
+        addresses.sort { Self.vip(of: $0) < Self.vip(of: $1) }
+    }
+
+    private static func vip(of address: Address) -> IPAddress {
+        IPAddress(String(address.address.prefix { $0 != "/" }))!
     }
 }
