@@ -139,6 +139,18 @@ final class KeepalivedImportTests: XCTestCase {
         try assertMatchesGolden("08-group-definitions.conf", golden: "08-group-definitions.yaml")
     }
 
+    func testIPv6VirtualServersAndRealServersImportBesideIPv4OnesWithAnOSPF6Section() throws {
+        try assertMatchesGolden("09-ipv6.conf", golden: "09-ipv6.yaml")
+        let config = try importFixture("09-ipv6.conf").config
+        XCTAssertEqual(config.vips.map(\.address), [IPAddress("2001:db8::10")!, IPAddress("198.18.0.100")!])
+        XCTAssertEqual(
+            config.vips[0].services[0].realServers.map(\.address),
+            [IPAddress("2001:db8:1::11")!, IPAddress("2001:db8:1::12")!])
+        XCTAssertNotNil(config.ospf6)
+        // An IPv4-only import has no ospf6 section.
+        XCTAssertNil(try importFixture("01-director-tcp.conf").config.ospf6)
+    }
+
     func testEveryGoldenFileReadsBackAsTheImportedConfig() throws {
         let cases =
             [
@@ -520,11 +532,53 @@ final class KeepalivedImportTests: XCTestCase {
 
     // MARK: Errors
 
-    func testIPv6VirtualServerIsAnErrorWithItsLine() {
+    func testAReservedIPv6VirtualServerIsAnErrorWithItsLine() {
         XCTAssertEqual(
-            errors("\nvirtual_server 2001:db8::10 80 {\n lb_kind DR\n}\n"),
+            errors("\nvirtual_server fe80::10 80 {\n lb_kind DR\n}\n").count, 1)
+        XCTAssertTrue(
+            errors("\nvirtual_server fe80::10 80 {\n lb_kind DR\n}\n")[0].hasPrefix(
+                "keepalived.conf:2: error: virtual_server: \"fe80::10\": "))
+    }
+
+    func testIPFamilyMustMatchTheAddressAndAnInet6FwmarkServiceIsNotImportedYet() {
+        XCTAssertEqual(
+            errors(virtualServer(" ip_family inet6\n")).filter { $0.contains("ip_family") },
             [
-                "keepalived.conf:2: error: virtual_server: \"2001:db8::10\": the keepalived import takes IPv4 virtual servers only so far (write IPv6 VIPs into ecmpd's config by hand)"
+                "keepalived.conf:5: error: ip_family: \"inet6\": does not match the virtual server's address 198.18.0.100 (inet)"
+            ])
+        XCTAssertEqual(
+            errors(
+                "virtual_server fwmark 7 {\n lb_algo rr\n lb_kind DR\n ip_family inet6\n real_server 2001:db8::11 {\n }\n}\n",
+                fwmarkVIP: IPv4Address(198, 18, 0, 100)
+            ).filter { $0.contains("ip_family") },
+            [
+                "keepalived.conf:4: error: ip_family: \"inet6\": fwmark services are imported under one IPv4 VIP (--fwmark-vip or a VRRP address); an inet6 fwmark service cannot be imported yet: write it under its IPv6 VIP in ecmpd's config by hand"
+            ])
+    }
+
+    func testIPv6AddressesInAGroupAreNotImportedYet() {
+        XCTAssertEqual(
+            errors("virtual_server_group G {\n 2001:db8::10 80\n}\n").filter { $0.contains("2001:db8::10") },
+            [
+                "keepalived.conf:2: error: virtual_server_group: \"2001:db8::10\": IPv6 addresses in a virtual_server_group are not imported yet (use a virtual_server per address, or write them into ecmpd's config by hand)"
+            ])
+    }
+
+    func testAnIPv4RealServerBehindAnIPv6VIPNeedsTunnelForwardingAndPersistenceHasNoNetmask() {
+        let ipv6 =
+            "virtual_server 2001:db8::10 80 {\n lb_algo rr\n lb_kind DR\n protocol TCP\n real_server 198.18.0.11 80 {\n }\n}\n"
+        XCTAssertEqual(
+            errors(ipv6),
+            [
+                "keepalived.conf:5: error: real_server: \"198.18.0.11\": an IPv4 real server behind an IPv6 VIP needs lb_kind TUN; keepalived skips it"
+            ])
+        let granular = ipv6.replacingOccurrences(of: "198.18.0.11", with: "2001:db8::11")
+            .replacingOccurrences(
+                of: " protocol TCP\n", with: " protocol TCP\n persistence_granularity 255.255.255.0\n")
+        XCTAssertEqual(
+            errors(granular),
+            [
+                "keepalived.conf:1: error: persistence_granularity: an IPv6 service's persistence has no netmask in ecmpd (IPv4 services only); remove it"
             ])
     }
 

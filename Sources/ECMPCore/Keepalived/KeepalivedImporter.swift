@@ -49,7 +49,9 @@ public enum KeepalivedImporter {
             problems.append(
                 (Int.max, ConfigProblem(file: file, line: 1, message: "no virtual_server found: nothing to import")))
         }
-        let config = Config(mode: .managed, vips: vips)
+        // IPv6 VIPs are announced by ospf6d: their config needs the section.
+        let config = Config(
+            mode: .managed, ospf6: vips.contains { $0.address.ipv4 == nil } ? OSPFSettings() : nil, vips: vips)
         if !problems.contains(where: { $0.problem.severity == .error }) {
             problems += selfCheck(config, file: file).map { (Int.max, $0) }
         }

@@ -8,7 +8,7 @@ final class KeepalivedTranslation {
     /// A service and the VIP it belongs to; nil for a fwmark service, whose
     /// VIP is decided once the whole file is read.
     struct ImportedService {
-        var vip: IPv4Address?
+        var vip: IPAddress?
         var service: VirtualService
         var statement: KeepalivedStatement
         /// The `fwmark N` line of a virtual_server_group it came from.
@@ -137,9 +137,9 @@ final class KeepalivedTranslation {
     func vips() -> [VIPConfig] {
         let fwmarkAddress = fwmarkServicesVIP()
         var vips: [VIPConfig] = []
-        var seen: [IPv4Address: [ServiceListener: KeepalivedStatement]] = [:]
+        var seen: [IPAddress: [ServiceListener: KeepalivedStatement]] = [:]
         for imported in services {
-            guard let address = imported.vip ?? fwmarkAddress else { continue }
+            guard let address = imported.vip ?? fwmarkAddress.map(IPAddress.v4) else { continue }
             if let first = seen[address]?[imported.service.listener] {
                 error(
                     imported.statement, value: "\(address) \(imported.service.listener)",
@@ -148,7 +148,7 @@ final class KeepalivedTranslation {
                 continue
             }
             seen[address, default: [:]][imported.service.listener] = imported.statement
-            if let index = vips.firstIndex(where: { $0.address == .v4(address) }) {
+            if let index = vips.firstIndex(where: { $0.address == address }) {
                 vips[index].services.append(imported.service)
             } else {
                 vips.append(VIPConfig(address: address, services: [imported.service]))
@@ -263,7 +263,7 @@ final class KeepalivedTranslation {
             guard let first = IPv4Address(String(range[0])), range.count <= 2 else {
                 let message =
                     IPAddress(String(range[0])) != nil || entry.keyword.contains(":")
-                    ? "the keepalived import takes IPv4 virtual servers only so far (write IPv6 VIPs into ecmpd's config by hand)"
+                    ? "IPv6 addresses in a virtual_server_group are not imported yet (use a virtual_server per address, or write them into ecmpd's config by hand)"
                     : "expected A.B.C.D PORT, A.B.C.D-E PORT (a range of the last byte) or fwmark N"
                 error(entry, field: "virtual_server_group", value: shown(entry.keyword), message)
                 continue
