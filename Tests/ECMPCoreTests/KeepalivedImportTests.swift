@@ -46,10 +46,12 @@ final class KeepalivedImportTests: XCTestCase {
     }
 
     private func importText(
-        _ text: String, file: String = "keepalived.conf", fwmarkVIP: IPv4Address? = nil, configID: String? = nil,
-        includes: [String: String] = [:]
+        _ text: String, file: String = "keepalived.conf", fwmarkVIP: IPv4Address? = nil,
+        fwmarkVIP6: IPAddress? = nil, configID: String? = nil, includes: [String: String] = [:]
     ) throws(ConfigErrors) -> KeepalivedImport {
-        try KeepalivedImporter.importConfig(text: text, file: file, fwmarkVIP: fwmarkVIP, configID: configID) { path in
+        try KeepalivedImporter.importConfig(
+            text: text, file: file, fwmarkVIP: fwmarkVIP, fwmarkVIP6: fwmarkVIP6, configID: configID
+        ) { path in
             includes.filter { $0.key == path }.map { (file: $0.key, text: $0.value) }
         }
     }
@@ -540,19 +542,32 @@ final class KeepalivedImportTests: XCTestCase {
                 "keepalived.conf:2: error: virtual_server: \"fe80::10\": "))
     }
 
-    func testIPFamilyMustMatchTheAddressAndAnInet6FwmarkServiceIsNotImportedYet() {
+    func testIPFamilyMustMatchTheAddress() {
         XCTAssertEqual(
             errors(virtualServer(" ip_family inet6\n")).filter { $0.contains("ip_family") },
             [
                 "keepalived.conf:5: error: ip_family: \"inet6\": does not match the virtual server's address 198.18.0.100 (inet)"
             ])
+    }
+
+    private let inet6Fwmark =
+        "virtual_server fwmark 7 {\n lb_algo rr\n lb_kind DR\n ip_family inet6\n real_server 2001:db8::11 {\n  TCP_CHECK {\n   connect_port 443\n  }\n }\n}\n"
+
+    func testAnInet6FwmarkServiceGoesUnderTheIPv6FwmarkVIP() throws {
+        let config = try importText(
+            inet6Fwmark + virtualServer(""), fwmarkVIP6: IPAddress("2001:db8::100")
+        ).config
+        XCTAssertEqual(config.vips.map(\.address), [IPAddress("2001:db8::100")!, IPAddress("198.18.0.100")!])
+        XCTAssertEqual(config.vips[0].services.map(\.listener), [.fwmark(7)])
+        XCTAssertEqual(config.vips[0].services[0].realServers.map(\.address), [IPAddress("2001:db8::11")!])
+        XCTAssertNotNil(config.ospf6)
+    }
+
+    func testAnInet6FwmarkServiceWithoutAnIPv6FwmarkVIPIsAnError() {
         XCTAssertEqual(
-            errors(
-                "virtual_server fwmark 7 {\n lb_algo rr\n lb_kind DR\n ip_family inet6\n real_server 2001:db8::11 {\n }\n}\n",
-                fwmarkVIP: IPv4Address(198, 18, 0, 100)
-            ).filter { $0.contains("ip_family") },
+            errors(inet6Fwmark, fwmarkVIP: IPv4Address(198, 18, 0, 100)),
             [
-                "keepalived.conf:4: error: ip_family: \"inet6\": fwmark services are imported under one IPv4 VIP (--fwmark-vip or a VRRP address); an inet6 fwmark service cannot be imported yet: write it under its IPv6 VIP in ecmpd's config by hand"
+                "keepalived.conf:1: error: virtual_server: keepalived gives fwmark services no address; name the IPv6 VIP these inet6 packets are for (--fwmark-vip6 ADDRESS)"
             ])
     }
 

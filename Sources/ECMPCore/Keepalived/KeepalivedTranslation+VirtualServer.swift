@@ -361,11 +361,11 @@ extension KeepalivedTranslation {
                 "hysteresis must stay below the quorum (\(draft.quorum ?? 1)); keepalived lowers it to \(hysteresis), and so does the import"
             )
         }
-        // A fwmark service's VIP is the IPv4 one the import places it under.
+        // A fwmark service's VIP is of its ip_family (inet by default).
         let targetFamilies = Set(
             targets.map { target -> String in
                 if case .address(let address, _) = target { return Self.familyName(address) }
-                return "inet"
+                return draft.family?.value ?? "inet"
             })
         let inhibit = inhibitOnFailure(of: draft)
         let servers = realServers(of: draft, forwarding: forwarding, vipFamilies: targetFamilies)
@@ -396,11 +396,6 @@ extension KeepalivedTranslation {
                     error(
                         family.statement, value: family.value,
                         "does not match the virtual server's address \(address) (\(Self.familyName(address)))")
-                case .fwmark where family.value == "inet6":
-                    error(
-                        family.statement, value: family.value,
-                        "fwmark services are imported under one IPv4 VIP (--fwmark-vip or a VRRP address); an inet6 fwmark service cannot be imported yet: write it under its IPv6 VIP in ecmpd's config by hand"
-                    )
                 default:
                     break
                 }
@@ -539,7 +534,10 @@ extension KeepalivedTranslation {
                     service.sorryServer?.port = nil
                 }
             }
-            services.append(ImportedService(vip: vip, service: service, statement: statement, groupEntry: groupEntry))
+            services.append(
+                ImportedService(
+                    vip: vip, service: service, statement: statement, groupEntry: groupEntry,
+                    inet6: vip == nil && draft.family?.value == "inet6"))
         }
     }
 
