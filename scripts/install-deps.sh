@@ -8,7 +8,7 @@ packages=(
   iproute2 frr frr-pythontools ipvsadm keepalived python3 curl sqlite3 ethtool
   qemu-system-x86 busybox-static kmod cpio xz-utils
   debhelper dpkg-dev lintian prometheus
-  dnsmasq-base
+  dnsmasq-base ndisc6
 )
 
 missing=()

@@ -6,12 +6,14 @@ import Logging
 /// last-announcer guard's input. An answer of nil (not known: vtysh failed,
 /// ospfd not running) never holds a withdrawal.
 public protocol AnnouncerSource: Sendable {
-    func othersAnnounce(_ vips: [IPv4Address]) async -> [IPv4Address: Bool?]
+    func othersAnnounce(_ vips: [IPAddress]) async -> [IPAddress: Bool?]
 }
 
 /// The guard's source in production: ospfd's router-LSAs through vtysh,
 /// read on a thread of its own. Any failure answers "not known" for every
 /// VIP, so a broken vtysh or a stopped ospfd never pins a VIP on lo.
+/// IPv6 VIPs are not yet looked up in ospf6d's database: their answer is
+/// "not known", so the guard never holds them.
 public struct LSDBAnnouncers: AnnouncerSource {
     let reader: OSPFDatabaseReader
     let logger: Logger
@@ -22,18 +24,21 @@ public struct LSDBAnnouncers: AnnouncerSource {
         self.logger = logger
     }
 
-    public func othersAnnounce(_ vips: [IPv4Address]) async -> [IPv4Address: Bool?] {
+    public func othersAnnounce(_ vips: [IPAddress]) async -> [IPAddress: Bool?] {
+        let unknown = Dictionary(uniqueKeysWithValues: vips.filter { $0.ipv4 == nil }.map { ($0, Bool?.none) })
+        let vips = vips.compactMap(\.ipv4)
+        guard !vips.isEmpty else { return unknown }
         let reader = self.reader
         let outcome = await queue.run { () -> Result<OSPFStubAnnouncements, OSPFDatabaseReader.Failure> in
             Result { () throws(OSPFDatabaseReader.Failure) in try reader.read() }
         }
         switch outcome {
         case .success(let database):
-            return Dictionary(uniqueKeysWithValues: vips.map { ($0, database.othersAnnounce($0)) })
+            return unknown.merging(vips.map { (.v4($0), database.othersAnnounce($0)) }) { first, _ in first }
         case .failure(let error):
             logger.warning(
                 "last-announcer guard: ospfd's database not readable; not holding", metadata: ["error": "\(error)"])
-            return Dictionary(uniqueKeysWithValues: vips.map { ($0, Bool?.none) })
+            return unknown.merging(vips.map { (.v4($0), Bool?.none) }) { first, _ in first }
         }
     }
 }

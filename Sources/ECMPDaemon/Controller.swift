@@ -20,12 +20,12 @@ import Logging
 /// tests with fakes and a manual clock.
 public actor Controller {
     private var loaded: LoadedConfig
-    private var states: [IPv4Address: VIPState] = [:]
-    private var counts: [IPv4Address: BackendCounter.Count] = [:]
-    private var lastChange: [IPv4Address: Date] = [:]
+    private var states: [IPAddress: VIPState] = [:]
+    private var counts: [IPAddress: BackendCounter.Count] = [:]
+    private var lastChange: [IPAddress: Date] = [:]
     private var drains = OperatorDrains()
-    private var recorded: Set<IPv4Address> = []
-    private var reportedConflicts: Set<IPv4Address> = []
+    private var recorded: Set<IPAddress> = []
+    private var reportedConflicts: Set<IPAddress> = []
     private var lastDumpError: String?
     /// Managed mode: quorum held per service (keepalived's quorum_state).
     private var quorum: [IPVSServiceIdentity: Bool] = [:]
@@ -97,7 +97,7 @@ public actor Controller {
         let onLoopback = try loopback.addresses()
         let ownership = AddressOwnership(
             configured: Set(config.vips.map(\.address)), recorded: recorded, onLoopback: onLoopback)
-        let hosts = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
+        let hosts = Set(onLoopback.filter(\.isHost).map(\.address))
         let now = clock.now
         let drainedVIPs = drains.record.drainedVIPs
         for vip in config.vips {
@@ -125,7 +125,7 @@ public actor Controller {
     public func cycle() async {
         let started = clock.now
         readDrainRecord(force: false)
-        var managed: [IPv4Address: BackendCounter.Count]?
+        var managed: [IPAddress: BackendCounter.Count]?
         let table: IPVSTable
         if config.mode == .managed, let checker,
             let unchanged = managedPlan.counts(
@@ -218,7 +218,7 @@ public actor Controller {
         if checker != nil { realServerEntries = RealServerView.entries(for: newConfig.config) }
         if config.mode == .managed { checker?.update(CheckTarget.all(in: config)) }
         let onLoopback = try loopback.addresses()
-        let hosts = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
+        let hosts = Set(onLoopback.filter(\.isHost).map(\.address))
         let now = clock.now
         for vip in config.vips where !old.contains(vip.address) {
             let step = policy(for: vip).adopt(
@@ -277,7 +277,7 @@ public actor Controller {
     /// VIP counts none usable. A service whose write failed counts none
     /// usable this cycle; the next cycle plans again from what the kernel has.
     private func manage(_ table: IPVSTable, checker: any CheckVerdictSource) async
-        -> [IPv4Address: BackendCounter.Count]
+        -> [IPAddress: BackendCounter.Count]
     {
         // Before the verdicts: a change in between makes the next cycle plan again.
         let version = checker.verdictVersion
@@ -326,7 +326,7 @@ public actor Controller {
         }
         await status.publishRealServers(
             RealServerView(entries: realServerEntries, health: { checker.snapshot() }, programmed: plan.desired.table))
-        var counts: [IPv4Address: BackendCounter.Count] = [:]
+        var counts: [IPAddress: BackendCounter.Count] = [:]
         for vip in config.vips {
             guard var count = plan.counts[vip.address] else { continue }
             if !readable || !failed.isEmpty {
@@ -350,7 +350,7 @@ public actor Controller {
 
     /// The last-announcer guard's input, read only when a VIP is about to
     /// be withdrawn for health and the guard is on.
-    private func othersAnnounce(_ pending: [(VIPConfig, VIPObservation)]) async -> [IPv4Address: Bool?] {
+    private func othersAnnounce(_ pending: [(VIPConfig, VIPObservation)]) async -> [IPAddress: Bool?] {
         guard config.controller.guardLastAnnouncer, let announcers else { return [:] }
         let atRisk = pending.filter { vip, observation in
             guard let state = states[vip.address] else { return false }
@@ -360,7 +360,7 @@ public actor Controller {
         return await announcers.othersAnnounce(atRisk)
     }
 
-    private func apply(_ step: VIPStep, vip: IPv4Address) {
+    private func apply(_ step: VIPStep, vip: IPAddress) {
         let before = states[vip]
         states[vip] = step.state
         if let transition = step.transition { record(transition, vip: vip) }
@@ -374,7 +374,7 @@ public actor Controller {
         }
     }
 
-    private func record(_ transition: VIPTransition, vip: IPv4Address) {
+    private func record(_ transition: VIPTransition, vip: IPAddress) {
         let kind: ControllerEventKind = transition.action == .announce ? .announce : .withdraw
         let count = counts[vip].map { BackendCount(usable: $0.usable, total: $0.total) }
         events.record(ControllerEvent(kind: kind, vip: vip.description, reason: transition.reason, backends: count))
@@ -440,7 +440,7 @@ public actor Controller {
     }
 
     /// Records ownership before adding, then adds and removes.
-    private func reconcileLoopback(ownership: AddressOwnership, onLoopback: [InterfaceAddress]) throws {
+    private func reconcileLoopback(ownership: AddressOwnership, onLoopback: [PrefixedAddress]) throws {
         if ownership.owned != recorded {
             try ownedFile.write(LoopbackRecord(owned: ownership.owned.sorted().map(\.description)))
             recorded = ownership.owned
@@ -448,7 +448,7 @@ public actor Controller {
         for conflict in ownership.conflicts where !reportedConflicts.contains(conflict.address) {
             logger.error(
                 "VIP on lo with another prefix length: not ecmpd's, left alone and not managed",
-                metadata: ["address": "\(conflict.network)"])
+                metadata: ["address": "\(conflict)"])
             reportedConflicts.insert(conflict.address)
         }
         let announced = Set(states.filter { $0.value.isAnnounced }.keys)

@@ -9,7 +9,7 @@ public struct LoopbackRecord: Codable, Equatable, Sendable {
 
     public init(owned: [String]) { self.owned = owned }
 
-    public var addresses: Set<IPv4Address> { Set(owned.compactMap(IPv4Address.init)) }
+    public var addresses: Set<IPAddress> { Set(owned.compactMap(IPAddress.init)) }
 
     public static func path(stateDirectory: String) -> String { "\(stateDirectory)/loopback.json" }
 }
@@ -31,7 +31,7 @@ public struct DrainRecord: Codable, Equatable, Sendable {
     }
 
     public var isEmpty: Bool { !director && vips.isEmpty }
-    public var drainedVIPs: Set<IPv4Address> { Set(vips.compactMap(IPv4Address.init)) }
+    public var drainedVIPs: Set<IPAddress> { Set(vips.compactMap(IPAddress.init)) }
 
     public static func path(stateDirectory: String) -> String { "\(stateDirectory)/drain.json" }
 }

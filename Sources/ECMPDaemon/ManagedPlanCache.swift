@@ -13,14 +13,14 @@ struct ManagedPlanCache {
         var verdictVersion: Int
         var ownership: IPVSOwnership
         var services: [IPVSServiceIdentity: IPVSService]
-        var counts: [IPv4Address: BackendCounter.Count]
+        var counts: [IPAddress: BackendCounter.Count]
         var at: ContinuousClock.Instant
     }
 
     private var last: Plan?
 
     mutating func remember(
-        verdictVersion: Int, desired: IPVSDesiredTable, counts: [IPv4Address: BackendCounter.Count],
+        verdictVersion: Int, desired: IPVSDesiredTable, counts: [IPAddress: BackendCounter.Count],
         at now: ContinuousClock.Instant
     ) {
         let services = Dictionary(
@@ -39,7 +39,7 @@ struct ManagedPlanCache {
     /// whole table and plan again.
     func counts(
         verdictVersion: Int, now: ContinuousClock.Instant, services: () throws -> [IPVSService]
-    ) -> [IPv4Address: BackendCounter.Count]? {
+    ) -> [IPAddress: BackendCounter.Count]? {
         guard let last, last.verdictVersion == verdictVersion, now - last.at < Self.auditInterval else { return nil }
         guard let services = try? services() else { return nil }  // the full read reports it
         var matched = 0

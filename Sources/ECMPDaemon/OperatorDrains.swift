@@ -65,7 +65,7 @@ struct OperatorDrains {
     }
 
     /// Whether `vip` should be off lo for a drain now.
-    func drains(_ vip: IPv4Address) -> Bool {
+    func drains(_ vip: IPAddress) -> Bool {
         phase == .drained || record.drainedVIPs.contains(vip)
     }
 }

@@ -94,6 +94,10 @@ public actor RoutingCoordinator: Service {
     /// looks at bfdd and reads its sessions.
     public var bfdEnabled: Bool { inputs.loaded.config.ospf.bfd.enabled }
 
+    /// Whether ospf6d.conf is rendered (IPv6 VIPs with `ospf6`, following
+    /// SIGHUP): the watch then also looks at ospf6d.
+    public var ospf6Enabled: Bool { inputs.loaded.config.ospf6 != nil && !inputs.loaded.config.ipv6VIPs.isEmpty }
+
     /// bfdd's sessions as the watch last read them (nil: BFD off).
     public func observeBFD(_ bfd: BFDStatus?) async {
         await status.setBFD(bfd)
@@ -204,8 +208,15 @@ public actor RoutingCoordinator: Service {
         let sync = RoutingSync(loaded: job.inputs.loaded, loopbackCost: job.inputs.loopbackCost)
         do {
             let network = try NetworkDetector.snapshot()
-            let (output, secrets) = try sync.render(network: network, hostname: HostName.system(), withKey: true)
+            var notes: [String] = []
+            let (output, secrets) = try sync.render(
+                network: network, hostname: HostName.system(), withKey: true, note: { notes.append($0) })
             if output == previous && job.forceReload.isEmpty { return .unchanged }
+            // Said once per change: a skipped address is in ospf6d.conf's
+            // comments, so an unchanged render is one already reported.
+            for note in notes where output.ospf6d != previous?.ospf6d {
+                logger.notice("IPv6 address not listed for ospf6d", metadata: ["detail": "\(note)"])
+            }
             let result = try sync.install(
                 output, secrets: secrets, reload: true, forceReload: job.forceReload, notRunning: job.notRunning
             ) { logger.warning("routing install", metadata: ["detail": "\($0)"]) }
@@ -213,7 +224,7 @@ public actor RoutingCoordinator: Service {
         } catch RoutingFileError.reloadFailed(let daemon, let command, let status, let output) {
             // Daemons are reloaded in order and the first failure stops the
             // rest: the failed one and those after it may lag their files.
-            let notReloaded = RoutingDaemonProbe.daemons(bfd: true).drop(while: { $0 != daemon })
+            let notReloaded = RoutingDaemonProbe.daemons(bfd: true, ospf6: true).drop(while: { $0 != daemon })
             let error = RoutingFileError.reloadFailed(daemon: daemon, command: command, status: status, output: output)
             return .failed("\(error)", forceReload: job.forceReload.union(notReloaded))
         } catch {

@@ -28,7 +28,9 @@ struct RoutingDaemonWatchService: Service {
         await ServiceLoop.repeating(every: interval) {
             let settings = await routing.routingSettings
             let bfd = await routing.bfdEnabled
-            let look = settings.reload == .none ? nil : RoutingDaemonProbe(settings: settings).look(bfd: bfd)
+            let ospf6 = await routing.ospf6Enabled
+            let look =
+                settings.reload == .none ? nil : RoutingDaemonProbe(settings: settings).look(bfd: bfd, ospf6: ospf6)
             await routing.observeDaemons(look)
             guard bfd else {
                 await routing.observeBFD(nil)

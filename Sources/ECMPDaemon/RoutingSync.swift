@@ -12,7 +12,7 @@ import Foundation
 /// reconcile loop's.
 public struct RoutingSync {
     public struct Result: Sendable, Equatable {
-        /// Per file (`zebra.conf`, `ospfd.conf`, `bfdd.conf`), whether it changed.
+        /// Per file (`zebra.conf`, `ospfd.conf`, `bfdd.conf`, `ospf6d.conf`), whether it changed.
         public var installed: [String: RoutingConfigInstaller.Outcome]
         /// Daemons reloaded, in order.
         public var reloaded: [String]
@@ -54,17 +54,23 @@ public struct RoutingSync {
 
     /// The rendered files for `network`; with `withKey`, the OSPF key read
     /// from its file (for installing), else a placeholder (for printing).
-    public func render(network: NetworkSnapshot, hostname: String, withKey: Bool) throws -> (
-        output: RoutingRenderer.Output, secrets: [String]
-    ) {
+    /// `note` hears what the operator should know about the plan: the IPv6
+    /// addresses ospf6d's list skips, and why.
+    public func render(
+        network: NetworkSnapshot, hostname: String, withKey: Bool, note: (String) -> Void = { _ in }
+    ) throws -> (output: RoutingRenderer.Output, secrets: [String]) {
         var effective = config
-        if let loopbackCost { effective.ospf.loopbackCost = loopbackCost }
+        if let loopbackCost {
+            effective.ospf.loopbackCost = loopbackCost
+            effective.ospf6?.loopbackCost = loopbackCost
+        }
         let plan: OSPFPlan
         do {
             plan = try OSPFPlanner.plan(role: role, config: effective, network: network, systemHostname: hostname)
         } catch {
             throw Failure(loaded.problem(field: error.field, value: nil, message: error.message).description)
         }
+        for skipped in plan.ospf6?.skipped ?? [] { note(skipped.description) }
         let renderer = try RoutingRenderer(
             templates: TemplateLocator.templates(for: role, configured: config.routing.templatesDirectory))
         var key: RoutingRenderer.AuthenticationKey?

@@ -1,13 +1,15 @@
 import CNetlink
 import ECMPCore
 
-/// The IPv4 addresses on the loopback interface, where each announced VIP
-/// lives as a /32 (ospfd advertises it as a stub; IPVS handles packets only
-/// for local addresses). Read and changed over rtnetlink, never with `ip`.
+/// The addresses on the loopback interface, where each announced VIP lives
+/// as a /32 or, for IPv6, a /128 (ospfd and ospf6d advertise it; IPVS
+/// handles packets only for local addresses). Read and changed over
+/// rtnetlink, never with `ip`.
 ///
 /// Which addresses ecmpd may change is decided elsewhere
 /// (`AddressOwnership`); this type only does what it is told, exactly:
-/// `remove` deletes the /32 and never the same address under another prefix.
+/// `remove` deletes the host address and never the same address under
+/// another prefix.
 ///
 /// A /32 on lo is always a primary address, which ospfd needs (it skips
 /// addresses the kernel marks secondary): the kernel (devinet.c,
@@ -31,28 +33,37 @@ public final class LoopbackAddresses {
     }
 
     /// Every IPv4 address on lo, with prefix length, label and secondary flag.
-    public func addresses() throws(NetlinkError) -> [InterfaceAddress] {
+    public func ipv4Addresses() throws(NetlinkError) -> [InterfaceAddress] {
         try reader.ipv4Addresses().filter { $0.interfaceIndex == interfaceIndex }.map(\.address)
     }
 
-    /// The /32s on lo.
-    public func hostAddresses() throws(NetlinkError) -> Set<IPv4Address> {
-        Set(try addresses().filter { $0.network.prefixLength == 32 }.map(\.address))
+    /// Every address of both families on lo, with its prefix length: what
+    /// `AddressOwnership` decides from.
+    public func addresses() throws(NetlinkError) -> [PrefixedAddress] {
+        let ipv6 = try reader.ipv6Addresses().filter { $0.interfaceIndex == interfaceIndex }.map {
+            PrefixedAddress(address: .v6($0.address.address), prefixLength: $0.address.network.prefixLength)
+        }
+        return try ipv4Addresses().map(PrefixedAddress.init) + ipv6
     }
 
-    /// Adds `vip/32` (scope global, ecmpd's label) to lo. Adding one that is
-    /// there already succeeds and leaves it in place.
-    public func add(_ vip: IPv4Address) throws(NetlinkError) {
+    /// Adds the VIP as a host address (/32, or /128 with IFA_F_NODAD so it
+    /// is usable at once) with scope global, and for IPv4 ecmpd's label (IPv6
+    /// addresses have no labels). Adding one that is there already succeeds
+    /// and leaves it in place.
+    public func add(_ vip: IPAddress) throws(NetlinkError) {
+        let host = PrefixedAddress.host(vip)
         try writer.add(
-            vip, prefixLength: 32, interfaceIndex: interfaceIndex, label: Self.label(for: interfaceName),
-            describedAs: "\(vip)/32 to \(interfaceName)")
+            vip, prefixLength: host.prefixLength, interfaceIndex: interfaceIndex,
+            label: vip.ipv4 == nil ? nil : Self.label(for: interfaceName), describedAs: "\(host) to \(interfaceName)")
     }
 
-    /// Removes `vip/32` from lo. Returns false when it was not there.
+    /// Removes the VIP's host address from lo. Returns false when it was not there.
     @discardableResult
-    public func remove(_ vip: IPv4Address) throws(NetlinkError) -> Bool {
-        try writer.delete(
-            vip, prefixLength: 32, interfaceIndex: interfaceIndex, describedAs: "\(vip)/32 from \(interfaceName)")
+    public func remove(_ vip: IPAddress) throws(NetlinkError) -> Bool {
+        let host = PrefixedAddress.host(vip)
+        return try writer.delete(
+            vip, prefixLength: host.prefixLength, interfaceIndex: interfaceIndex,
+            describedAs: "\(host) from \(interfaceName)")
     }
 
     /// The label ecmpd's addresses carry (`lo:ecmpd`), so

@@ -23,7 +23,7 @@ public final class RouteWatcher: @unchecked Sendable {
 
     private let socket: RouteEventSocket
 
-    /// With `includingAddresses`, IPv4 address changes wake it too (the
+    /// With `includingAddresses`, IPv4 and IPv6 address changes wake it too (the
     /// daemon's network watch: an interface's networks feed the routing
     /// configs).
     public init(includingAddresses: Bool = false) throws(NetlinkError) {

@@ -39,9 +39,11 @@ public enum ProcessRunner {
     /// With `passing`, the program gets that open file as its descriptor
     /// 3 (`passedDescriptor`) and can open it as /proc/self/fd/3: a file
     /// handed over that way cannot be swapped by renaming a path.
+    /// `environment` adds variables to (or replaces them in) this process's
+    /// environment for the program.
     public static func run(
         _ argv: [String], timeout: Duration = .seconds(60), outputLimit: Int = outputLimit,
-        passing descriptor: Int32? = nil
+        passing descriptor: Int32? = nil, environment: [String: String] = [:]
     ) throws -> Result {
         precondition(!argv.isEmpty, "an argv needs a program")
         var template = Array("/tmp/ecmpd-output-XXXXXX".utf8CString)
@@ -76,7 +78,14 @@ public enum ProcessRunner {
         var pid: pid_t = 0
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { for argument in cArguments { free(argument) } }
-        let status = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, environ)
+        let status: Int32
+        if environment.isEmpty {
+            status = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, environ)
+        } else {
+            let entries = Self.environment(adding: environment).map { strdup($0) } + [nil]
+            defer { for entry in entries { free(entry) } }
+            status = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, entries)
+        }
         guard status == 0 else { throw LaunchError(program: argv[0], errno: status) }
         // Before the child's first write is not guaranteed; a write before
         // this is bounded by the poll like any other. A failure here leaves
@@ -103,6 +112,21 @@ public enum ProcessRunner {
         return Result(
             status: exitStatus(waitStatus), output: readBack(outputFile, limit: outputLimit, truncated: truncated),
             timedOut: timedOut)
+    }
+
+    /// This process's environment as NAME=value entries, with `added`
+    /// replacing any variable of the same name; the added ones come last,
+    /// in name order.
+    static func environment(adding added: [String: String]) -> [String] {
+        var entries: [String] = []
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            let name = text.split(separator: "=", maxSplits: 1).first.map(String.init) ?? text
+            if added[name] == nil { entries.append(text) }
+            pointer += 1
+        }
+        return entries + added.keys.sorted().map { "\($0)=\(added[$0]!)" }
     }
 
     /// Exit status as a shell reports it: the code, or 128 + signal.

@@ -25,8 +25,10 @@ public struct RoutingDaemonProbe: Sendable {
     }
 
     /// The daemons whose files ecmpd installs and reloads, in reload
-    /// order; bfdd only with `ospf.bfd` on.
-    public static func daemons(bfd: Bool) -> [String] { ["zebra"] + (bfd ? ["bfdd"] : []) + ["ospfd"] }
+    /// order; bfdd only with `ospf.bfd` on, ospf6d only with IPv6 VIPs.
+    public static func daemons(bfd: Bool, ospf6: Bool = false) -> [String] {
+        ["zebra"] + (bfd ? ["bfdd"] : []) + ["ospfd"] + (ospf6 ? ["ospf6d"] : [])
+    }
 
     public var runDirectory: String
     public var procDirectory: String
@@ -48,17 +50,22 @@ public struct RoutingDaemonProbe: Sendable {
         }
     }
 
-    public func look(bfd: Bool = false) -> [Observation] {
-        Self.daemons(bfd: bfd).map(look(at:))
+    public func look(bfd: Bool = false, ospf6: Bool = false) -> [Observation] {
+        Self.daemons(bfd: bfd, ospf6: ospf6).map(look(at:))
     }
 
     public func look(at daemon: String) -> Observation {
         var observation = lookOnce(at: daemon)
         if daemon == "bfdd", !observation.running { observation.detail += "; \(Self.bfddHint)" }
+        if daemon == "ospf6d", !observation.running { observation.detail += "; \(Self.ospf6dHint)" }
         return observation
     }
 
     /// What an operator does when ospf.bfd is on and bfdd is not running.
+    /// What an operator does when the config has IPv6 VIPs and ospf6d is not running.
+    public static let ospf6dHint =
+        "IPv6 VIPs need FRR's ospf6d: set ospf6d=yes in /etc/frr/daemons and restart frr (systemctl restart frr)"
+
     public static let bfddHint =
         "ospf.bfd needs FRR's bfdd: set bfdd=yes in /etc/frr/daemons and restart frr (systemctl restart frr)"
 

@@ -28,14 +28,18 @@ public enum TemplateLocator {
             let roleDirectory = "\(directory)/\(role.rawValue)"
             guard FileManager.default.fileExists(atPath: "\(roleDirectory)/ospfd.conf.mustache") else { continue }
             if geteuid() == 0 { return try rootOnlyTemplates(in: directory, role: role) }
-            // bfdd.conf's template is optional: a folder kept from before
-            // BFD still renders; the renderer names it if ospf.bfd needs it.
-            let bfdd = "\(roleDirectory)/bfdd.conf.mustache"
+            // bfdd.conf's and ospf6d.conf's templates are optional: a folder
+            // kept from before BFD or IPv6 still renders; the renderer names
+            // the missing one if ospf.bfd or an IPv6 VIP needs it.
+            func optional(_ name: String) throws -> String? {
+                let path = "\(roleDirectory)/\(name)"
+                return FileManager.default.fileExists(atPath: path)
+                    ? try String(contentsOfFile: path, encoding: .utf8) : nil
+            }
             return RoutingRenderer.Templates(
                 zebra: try String(contentsOfFile: "\(roleDirectory)/zebra.conf.mustache", encoding: .utf8),
                 ospfd: try String(contentsOfFile: "\(roleDirectory)/ospfd.conf.mustache", encoding: .utf8),
-                bfdd: FileManager.default.fileExists(atPath: bfdd)
-                    ? try String(contentsOfFile: bfdd, encoding: .utf8) : nil
+                bfdd: try optional("bfdd.conf.mustache"), ospf6d: try optional("ospf6d.conf.mustache")
             )
         }
         throw RoutingFileError.templatesNotFound(role: role, searched: candidates)
@@ -68,7 +72,8 @@ public enum TemplateLocator {
         }
         return RoutingRenderer.Templates(
             zebra: try read("zebra.conf.mustache")!, ospfd: try read("ospfd.conf.mustache")!,
-            bfdd: try read("bfdd.conf.mustache", optional: true))
+            bfdd: try read("bfdd.conf.mustache", optional: true),
+            ospf6d: try read("ospf6d.conf.mustache", optional: true))
     }
 
     static func requireRootOnly(_ info: stat, _ path: String) throws {

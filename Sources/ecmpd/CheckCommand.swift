@@ -112,6 +112,7 @@ struct CheckCommand: ParsableCommand {
             }
         }
         problems += bfdProblems(loaded)
+        problems += ospf6Problems(loaded)
         problems += fleetConsistencySysctls(loaded)
         problems += pingSockets(loaded)
         problems += viaVIPSysctls(loaded)
@@ -164,6 +165,33 @@ struct CheckCommand: ParsableCommand {
                     .warning, field: "ospf.bfd", value: nil,
                     message:
                         "BFD is off on this router, but \(list) send\(senders.count == 1 ? "s" : "") BFD: a failed director stays in the route for the dead interval; turn ospf.bfd on here too"
+                ))
+        }
+        return problems
+    }
+
+    /// IPv6 VIPs, but ospf6d not running (FRR's daemons file starts it
+    /// only with ospf6d=yes) or no ospf6d.conf template.
+    func ospf6Problems(_ loaded: LoadedConfig) -> [ConfigProblem] {
+        let config = loaded.config
+        guard config.ospf6 != nil, !config.ipv6VIPs.isEmpty else { return [] }
+        var problems: [ConfigProblem] = []
+        if config.routing.flavour == .frr {
+            let ospf6d = RoutingDaemonProbe(settings: config.routing).look(at: "ospf6d")
+            if !ospf6d.running {
+                problems.append(
+                    loaded.problem(
+                        .warning, field: "ospf6", value: nil,
+                        message: "the config has IPv6 VIPs, but ospf6d is \(ospf6d.detail)"))
+            }
+        }
+        if let templates = try? TemplateLocator.templates(for: role, configured: config.routing.templatesDirectory),
+            templates.ospf6d == nil
+        {
+            problems.append(
+                loaded.problem(
+                    field: "routing.templates_dir", value: config.routing.templatesDirectory,
+                    message: "the config has IPv6 VIPs, but the \(role.rawValue) templates have no ospf6d.conf.mustache"
                 ))
         }
         return problems

@@ -34,7 +34,7 @@ struct DrainCommand: ParsableCommand {
         let record = try DrainFiles.update(loaded) { record in
             if vips.isEmpty { record.director = true }
             record.vips = Array(Set(record.vips).union(vips.map(\.description))).sorted {
-                IPv4Address($0)! < IPv4Address($1)!
+                IPAddress($0)! < IPAddress($1)!
             }
         }
         print(
@@ -89,11 +89,11 @@ struct UndrainCommand: ParsableCommand {
 }
 
 enum DrainFiles {
-    static func configuredVIPs(_ texts: [String], in loaded: LoadedConfig) throws -> [IPv4Address] {
+    static func configuredVIPs(_ texts: [String], in loaded: LoadedConfig) throws -> [IPAddress] {
         let configured = Set(loaded.config.vips.map(\.address))
         return try texts.map { text in
-            guard let address = IPv4Address(text) else {
-                throw ValidationError("--vip '\(text)' is not an IPv4 address")
+            guard let address = IPAddress(text) else {
+                throw ValidationError("--vip '\(text)' is not an IPv4 or IPv6 address")
             }
             guard configured.contains(address) else {
                 throw ValidationError("--vip \(text) is not a VIP in \(loaded.file)")
@@ -129,8 +129,7 @@ enum DrainFiles {
 
     /// Polls the daemon's /status until every target is (or is no longer)
     /// drained.
-    static func waitFor(_ loaded: LoadedConfig, _ targets: [IPv4Address], drained: Bool, within limit: Duration) throws
-    {
+    static func waitFor(_ loaded: LoadedConfig, _ targets: [IPAddress], drained: Bool, within limit: Duration) throws {
         guard let (host, port) = StatusListenAddress.split(loaded.config.status.listen) else { return }
         let clock = ContinuousClock()
         let deadline = clock.now + limit

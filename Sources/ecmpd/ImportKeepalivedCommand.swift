@@ -30,6 +30,12 @@ struct ImportKeepalivedCommand: ParsableCommand {
     var fwmarkVIP: String?
 
     @Option(
+        name: .customLong("fwmark-vip6"),
+        help: ArgumentHelp(
+            "The IPv6 VIP that fwmark virtual servers with ip_family inet6 belong to.", valueName: "address"))
+    var fwmarkVIP6: String?
+
+    @Option(
         help: ArgumentHelp(
             "keepalived's -i id, which decides the lines starting with '@' (default: this host's short hostname, as keepalived).",
             valueName: "id"))
@@ -39,6 +45,9 @@ struct ImportKeepalivedCommand: ParsableCommand {
         if let fwmarkVIP, IPv4Address(fwmarkVIP) == nil {
             throw ValidationError("--fwmark-vip: \"\(fwmarkVIP)\" is not an IPv4 address")
         }
+        if let fwmarkVIP6, IPAddress(fwmarkVIP6)?.ipv4 != nil || IPAddress(fwmarkVIP6) == nil {
+            throw ValidationError("--fwmark-vip6: \"\(fwmarkVIP6)\" is not an IPv6 address")
+        }
     }
 
     func run() throws {
@@ -47,6 +56,7 @@ struct ImportKeepalivedCommand: ParsableCommand {
             let text = try ConfigFile.text(file)
             result = try KeepalivedImporter.importConfig(
                 text: text, file: file, fwmarkVIP: fwmarkVIP.flatMap(IPv4Address.init),
+                fwmarkVIP6: fwmarkVIP6.flatMap(IPAddress.init),
                 configID: configID ?? Output.systemHostname(), includeLoader: KeepalivedFiles.include
             )
         } catch {

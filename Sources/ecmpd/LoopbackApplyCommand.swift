@@ -16,13 +16,13 @@ struct LoopbackApplyCommand: ParsableCommand {
 
     @Option(
         name: .customLong("configured"), help: "A configured VIP (repeat); ecmpd owns these.",
-        transform: VIPArgument.parse)
-    var configured: [IPv4Address] = []
+        transform: VIPArgument.parseEitherFamily)
+    var configured: [IPAddress] = []
 
     @Option(
         name: .customLong("announce"), help: "A configured VIP that belongs on lo now (repeat).",
-        transform: VIPArgument.parse)
-    var announced: [IPv4Address] = []
+        transform: VIPArgument.parseEitherFamily)
+    var announced: [IPAddress] = []
 
     @Option(help: "The record of the VIPs ecmpd owns on lo.")
     var ownedFile = "/var/lib/ecmpd/loopback.json"
@@ -48,6 +48,9 @@ struct LoopbackApplyCommand: ParsableCommand {
         }
     }
 
+    /// A VIP as lo holds it: `198.18.0.100/32`, `2001:db8::10/128`.
+    private func host(_ vip: IPAddress) -> String { PrefixedAddress.host(vip).description }
+
     func run() throws {
         let report = try RealServerCommand.edge { () throws -> Report in
             let loopback = try LoopbackAddresses()
@@ -63,19 +66,19 @@ struct LoopbackApplyCommand: ParsableCommand {
             for vip in plan.additions { try loopback.add(vip) }
             for vip in plan.removals { try loopback.remove(vip) }
             return Report(
-                adopted: ownership.adopted.sorted().map(\.description), added: plan.additions.map(\.description),
-                removed: plan.removals.map(\.description), conflicts: ownership.conflicts.map(\.network.description),
-                foreign: ownership.foreign.map(\.network.description),
+                adopted: ownership.adopted.sorted().map(host), added: plan.additions.map(host),
+                removed: plan.removals.map(host), conflicts: ownership.conflicts.map(\.description),
+                foreign: ownership.foreign.map(\.description),
                 owned: ownership.owned.sorted().map(\.description))
         }
         if json {
             try Output.json(report)
         } else {
-            for vip in report.adopted { print("adopted \(vip)/32 (already on lo)") }
-            for vip in report.added { print("added \(vip)/32") }
-            for vip in report.removed { print("removed \(vip)/32") }
+            for vip in report.adopted { print("adopted \(vip) (already on lo)") }
+            for vip in report.added { print("added \(vip)") }
+            for vip in report.removed { print("removed \(vip)") }
             for network in report.conflicts {
-                print("conflict: \(network) on lo is not ecmpd's; left alone, its /32 not managed")
+                print("conflict: \(network) on lo is not ecmpd's; left alone, its host address not managed")
             }
             for network in report.foreign { print("foreign \(network) left alone") }
         }

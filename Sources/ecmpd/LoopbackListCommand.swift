@@ -20,7 +20,7 @@ struct LoopbackListCommand: ParsableCommand {
     }
 
     func run() throws {
-        let addresses = try RealServerCommand.edge { try LoopbackAddresses().addresses() }
+        let addresses = try RealServerCommand.edge { try LoopbackAddresses().ipv4Addresses() }
         if json {
             try Output.json(
                 addresses.map {

@@ -5,8 +5,9 @@ import ECMPNetlink
 import Foundation
 
 /// `ecmpd realserver up|down|status`: the real-server side of IPVS direct
-/// routing — each VIP as a /32 on lo, arp_ignore=1 and arp_announce=2 on lo
-/// and all — over rtnetlink and /proc/sys, undone exactly by `down` from
+/// routing — each VIP as a /32 or /128 on lo (an IPv6 one with nodad),
+/// arp_ignore=1 and arp_announce=2 on lo and all — over rtnetlink and
+/// /proc/sys, undone exactly by `down` from
 /// what `up` recorded.
 struct RealServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,8 +36,8 @@ struct RealServerCommand: ParsableCommand {
 struct RealServerOptions: ParsableArguments {
     @Option(
         name: .customLong("vip"), help: "A VIP this real server serves (repeat for several).",
-        transform: VIPArgument.parse)
-    var vips: [IPv4Address] = []
+        transform: VIPArgument.parseEitherFamily)
+    var vips: [IPAddress] = []
 
     @Option(help: "Where `up` records what it changed, for `down`.")
     var stateFile = "/var/lib/ecmpd/realserver.json"
@@ -54,6 +55,14 @@ enum VIPArgument {
     static func parse(_ text: String) throws -> IPv4Address {
         guard let address = IPv4Address(text) else {
             throw ValidationError("'\(text)' is not an IPv4 address (a.b.c.d)")
+        }
+        return address
+    }
+
+    /// A VIP of either family (`ecmpd loopback apply`).
+    static func parseEitherFamily(_ text: String) throws -> IPAddress {
+        guard let address = IPAddress(text) else {
+            throw ValidationError("'\(text)' is not an IPv4 or IPv6 address")
         }
         return address
     }

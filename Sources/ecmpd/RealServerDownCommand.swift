@@ -51,9 +51,9 @@ struct RealServerDownCommand: ParsableCommand {
         if options.json {
             try Output.json(report)
         } else {
-            for vip in report.removed { print("\(vip)/32 on lo: removed") }
-            for vip in report.leftInPlace { print("\(vip)/32 on lo: left (not added by ecmpd)") }
-            for vip in report.remaining { print("\(vip)/32 on lo: kept (not named; sysctls stay until it goes)") }
+            for vip in report.removed { print("\(vip) on lo: removed") }
+            for vip in report.leftInPlace { print("\(vip) on lo: left (not added by ecmpd)") }
+            for vip in report.remaining { print("\(vip) on lo: kept (not named; sysctls stay until it goes)") }
             for sysctl in report.sysctls {
                 switch sysctl.action {
                 case "restored": print("\(sysctl.key): \(sysctl.value) -> \(sysctl.previous)")
@@ -70,9 +70,9 @@ struct RealServerDownCommand: ParsableCommand {
 extension RealServerDownCommand.Report {
     init(plan: RealServerDownPlan, stateFile: String) {
         changed = !plan.isEmpty
-        removed = plan.removals.map(\.description)
-        leftInPlace = plan.notAddedByEcmpd.map(\.description)
-        remaining = plan.remainingVIPs.map(\.description)
+        removed = plan.removals.map { PrefixedAddress.host($0).description }
+        leftInPlace = plan.notAddedByEcmpd.map { PrefixedAddress.host($0).description }
+        remaining = plan.remainingVIPs.map { PrefixedAddress.host($0).description }
         sysctls =
             plan.sysctlRestores.map { Sysctl(key: $0.sysctl.key, value: $0.from, previous: $0.to, action: "restored") }
             + plan.sysctlsInPlace.map {

@@ -8,7 +8,8 @@ import Foundation
 struct RealServerUpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Set arp_ignore=1/arp_announce=2 on lo and all, then add each VIP as a /32 on lo. Idempotent."
+        abstract:
+            "Set arp_ignore=1/arp_announce=2 on lo and all, then add each VIP as a /32 or /128 on lo. Idempotent."
     )
 
     @OptionGroup var options: RealServerOptions
@@ -28,6 +29,7 @@ struct RealServerUpCommand: ParsableCommand {
         }
 
         struct Address: Encodable {
+            /// The VIP as it is on lo: `198.18.0.100/32`, `2001:db8::100/128`.
             var address: String
             /// "added", "present (added by ecmpd)" or "present (not added by ecmpd; down leaves it)".
             var action: String
@@ -61,7 +63,7 @@ struct RealServerUpCommand: ParsableCommand {
                         ? "\(sysctl.key): \(sysctl.previous) -> \(sysctl.value)"
                         : "\(sysctl.key): already \(sysctl.value)")
             }
-            for address in report.addresses { print("\(address.address)/32 on lo: \(address.action)") }
+            for address in report.addresses { print("\(address.address) on lo: \(address.action)") }
             print(
                 report.changed
                     ? "real server up (recorded in \(report.stateFile))" : "real server up, nothing to change")
@@ -90,13 +92,17 @@ extension RealServerUpCommand.Report {
                 key: sysctl.key, previous: previous[sysctl] ?? sysctl.wanted, value: sysctl.wanted, action: "unchanged")
         }
         addresses =
-            plan.additions.map { Address(address: $0.description, action: "added") }
+            plan.additions.map { Address(address: PrefixedAddress.host($0).description, action: "added") }
             + plan.addressesInPlace.map {
                 Address(
-                    address: $0.vip.description,
+                    address: PrefixedAddress.host($0.vip).description,
                     action: $0.addedByEcmpd
                         ? "present (added by ecmpd)" : "present (not added by ecmpd; down leaves it)")
             }
-        addresses.sort { IPv4Address($0.address)! < IPv4Address($1.address)! }
+        addresses.sort { Self.vip(of: $0) < Self.vip(of: $1) }
+    }
+
+    private static func vip(of address: Address) -> IPAddress {
+        IPAddress(String(address.address.prefix { $0 != "/" }))!
     }
 }

@@ -65,7 +65,8 @@ struct RenderCommand: ParsableCommand {
         let sync = RoutingSync(loaded: loaded, role: role, directory: write, allowIntegrated: allowIntegrated)
         do {
             let (output, secrets) = try sync.render(
-                network: network, hostname: Output.systemHostname(), withKey: write != nil)
+                network: network, hostname: Output.systemHostname(), withKey: write != nil,
+                note: { Output.error("note: \($0)") })
             guard let directory = write else {
                 let shown = output.files.map { "==> \($0.daemon).conf <==\n\($0.content)" }
                 print(shown.joined(separator: "\n"), terminator: "")

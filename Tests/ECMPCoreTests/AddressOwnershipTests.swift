@@ -2,15 +2,13 @@ import ECMPCore
 import XCTest
 
 final class AddressOwnershipTests: XCTestCase {
-    private let vip = IPv4Address(198, 18, 0, 100)
-    private let other = IPv4Address(198, 18, 0, 101)
-    private let old = IPv4Address(198, 18, 0, 50)
-    private let stranger = IPv4Address(198, 18, 9, 9)
-    private let localhost = InterfaceAddress(network: IPv4Network("127.0.0.1/8")!)
+    private let vip = IPAddress.v4(IPv4Address(198, 18, 0, 100))
+    private let other = IPAddress.v4(IPv4Address(198, 18, 0, 101))
+    private let old = IPAddress.v4(IPv4Address(198, 18, 0, 50))
+    private let stranger = IPAddress.v4(IPv4Address(198, 18, 9, 9))
+    private let localhost = PrefixedAddress(InterfaceAddress(network: IPv4Network("127.0.0.1/8")!))
 
-    private func host(_ address: IPv4Address) -> InterfaceAddress {
-        InterfaceAddress(network: IPv4Network(address: address, prefixLength: 32))
-    }
+    private func host(_ address: IPAddress) -> PrefixedAddress { .host(address) }
 
     func testAdoptsAConfiguredVIPAlreadyOnLoopback() {
         let lo = [localhost, host(vip)]
@@ -53,7 +51,7 @@ final class AddressOwnershipTests: XCTestCase {
     }
 
     func testAConfiguredVIPOnLoopbackUnderAnotherPrefixIsAConflictNotOurs() {
-        let wide = InterfaceAddress(network: IPv4Network(address: vip, prefixLength: 24))
+        let wide = PrefixedAddress(address: vip, prefixLength: 24)
         let lo = [localhost, wide]
         let ownership = AddressOwnership(configured: [vip], recorded: [vip], onLoopback: lo)
         XCTAssertEqual(ownership.conflicts, [wide])
@@ -74,5 +72,35 @@ final class AddressOwnershipTests: XCTestCase {
         let ownership = AddressOwnership(configured: [vip], recorded: [], onLoopback: [localhost])
         XCTAssertEqual(
             LoopbackPlan(ownership: ownership, announced: [vip, stranger], onLoopback: [localhost]).additions, [vip])
+    }
+
+    // MARK: IPv6: the same rules, with /128 as the host prefix
+
+    private let vip6 = IPAddress("2001:db8::10")!
+    private let ipv6Localhost = PrefixedAddress(address: IPAddress("::1")!, prefixLength: 128)
+
+    func testAnIPv6VIPIsOwnedAsA128AndAddedAndRemovedAsOne() {
+        let ownership = AddressOwnership(configured: [vip6], recorded: [], onLoopback: [localhost, ipv6Localhost])
+        XCTAssertEqual(ownership.owned, [vip6])
+        XCTAssertEqual(ownership.foreign, [localhost, ipv6Localhost], "::1/128 is a host address, but not a VIP")
+        let lo = [localhost, ipv6Localhost]
+        XCTAssertEqual(LoopbackPlan(ownership: ownership, announced: [vip6], onLoopback: lo).additions, [vip6])
+        let withVIP = lo + [host(vip6)]
+        XCTAssertEqual(LoopbackPlan(ownership: ownership, announced: [], onLoopback: withVIP).removals, [vip6])
+    }
+
+    func testAnIPv6VIPAlreadyOnLoopbackIsAdoptedWithoutAFlap() {
+        let lo = [localhost, host(vip6)]
+        let ownership = AddressOwnership(configured: [vip6, vip], recorded: [], onLoopback: lo)
+        XCTAssertEqual(ownership.adopted, [vip6])
+        XCTAssertEqual(LoopbackPlan(ownership: ownership, announced: [vip6, vip], onLoopback: lo).additions, [vip])
+    }
+
+    func testAnIPv6VIPUnderAnotherPrefixIsAConflictNotOurs() {
+        let wide = PrefixedAddress(address: vip6, prefixLength: 64)
+        let ownership = AddressOwnership(configured: [vip6], recorded: [vip6], onLoopback: [wide])
+        XCTAssertEqual(ownership.conflicts, [wide])
+        XCTAssertFalse(ownership.mayRemove(vip6))
+        XCTAssertTrue(LoopbackPlan(ownership: ownership, announced: [vip6], onLoopback: [wide]).isEmpty)
     }
 }

@@ -147,7 +147,7 @@ final class ConfigEmitterTests: XCTestCase {
         var vip = web
         vip.name = "yes"
         var other = web
-        other.address = IPv4Address(198, 18, 0, 101)
+        other.address = .v4(IPv4Address(198, 18, 0, 101))
         other.name = "8080"
         let config = Config(vips: [vip, other])
         let yaml = ConfigEmitter.yaml(config)

@@ -19,7 +19,7 @@ final class ConfigParserTests: XCTestCase {
         XCTAssertEqual(loaded.config.ospf, OSPFSettings())
         XCTAssertEqual(loaded.config.ospf.interfaces, .defaultRoute)
         XCTAssertEqual(loaded.config.status.listen, "127.0.0.1:9477")
-        XCTAssertEqual(loaded.config.vips.map(\.address), [IPv4Address(198, 18, 0, 100)])
+        XCTAssertEqual(loaded.config.vips.map(\.address), [.v4(IPv4Address(198, 18, 0, 100))])
         XCTAssertEqual(loaded.config.vips[0].health, HealthPolicy())
     }
 

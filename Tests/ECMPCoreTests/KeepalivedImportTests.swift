@@ -46,10 +46,12 @@ final class KeepalivedImportTests: XCTestCase {
     }
 
     private func importText(
-        _ text: String, file: String = "keepalived.conf", fwmarkVIP: IPv4Address? = nil, configID: String? = nil,
-        includes: [String: String] = [:]
+        _ text: String, file: String = "keepalived.conf", fwmarkVIP: IPv4Address? = nil,
+        fwmarkVIP6: IPAddress? = nil, configID: String? = nil, includes: [String: String] = [:]
     ) throws(ConfigErrors) -> KeepalivedImport {
-        try KeepalivedImporter.importConfig(text: text, file: file, fwmarkVIP: fwmarkVIP, configID: configID) { path in
+        try KeepalivedImporter.importConfig(
+            text: text, file: file, fwmarkVIP: fwmarkVIP, fwmarkVIP6: fwmarkVIP6, configID: configID
+        ) { path in
             includes.filter { $0.key == path }.map { (file: $0.key, text: $0.value) }
         }
     }
@@ -137,6 +139,18 @@ final class KeepalivedImportTests: XCTestCase {
 
     func testGroupsDefinitionsAndConditionalLinesMatchGolden() throws {
         try assertMatchesGolden("08-group-definitions.conf", golden: "08-group-definitions.yaml")
+    }
+
+    func testIPv6VirtualServersAndRealServersImportBesideIPv4OnesWithAnOSPF6Section() throws {
+        try assertMatchesGolden("09-ipv6.conf", golden: "09-ipv6.yaml")
+        let config = try importFixture("09-ipv6.conf").config
+        XCTAssertEqual(config.vips.map(\.address), [IPAddress("2001:db8::10")!, IPAddress("198.18.0.100")!])
+        XCTAssertEqual(
+            config.vips[0].services[0].realServers.map(\.address),
+            [IPAddress("2001:db8:1::11")!, IPAddress("2001:db8:1::12")!])
+        XCTAssertNotNil(config.ospf6)
+        // An IPv4-only import has no ospf6 section.
+        XCTAssertNil(try importFixture("01-director-tcp.conf").config.ospf6)
     }
 
     func testEveryGoldenFileReadsBackAsTheImportedConfig() throws {
@@ -520,11 +534,66 @@ final class KeepalivedImportTests: XCTestCase {
 
     // MARK: Errors
 
-    func testIPv6VirtualServerIsAnErrorWithItsLine() {
+    func testAReservedIPv6VirtualServerIsAnErrorWithItsLine() {
         XCTAssertEqual(
-            errors("\nvirtual_server 2001:db8::10 80 {\n lb_kind DR\n}\n"),
+            errors("\nvirtual_server fe80::10 80 {\n lb_kind DR\n}\n").count, 1)
+        XCTAssertTrue(
+            errors("\nvirtual_server fe80::10 80 {\n lb_kind DR\n}\n")[0].hasPrefix(
+                "keepalived.conf:2: error: virtual_server: \"fe80::10\": "))
+    }
+
+    func testIPFamilyMustMatchTheAddress() {
+        XCTAssertEqual(
+            errors(virtualServer(" ip_family inet6\n")).filter { $0.contains("ip_family") },
             [
-                "keepalived.conf:2: error: virtual_server: \"2001:db8::10\": VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2); IPv6 virtual servers cannot be imported"
+                "keepalived.conf:5: error: ip_family: \"inet6\": does not match the virtual server's address 198.18.0.100 (inet)"
+            ])
+    }
+
+    private let inet6Fwmark =
+        "virtual_server fwmark 7 {\n lb_algo rr\n lb_kind DR\n ip_family inet6\n real_server 2001:db8::11 {\n  TCP_CHECK {\n   connect_port 443\n  }\n }\n}\n"
+
+    func testAnInet6FwmarkServiceGoesUnderTheIPv6FwmarkVIP() throws {
+        let config = try importText(
+            inet6Fwmark + virtualServer(""), fwmarkVIP6: IPAddress("2001:db8::100")
+        ).config
+        XCTAssertEqual(config.vips.map(\.address), [IPAddress("2001:db8::100")!, IPAddress("198.18.0.100")!])
+        XCTAssertEqual(config.vips[0].services.map(\.listener), [.fwmark(7)])
+        XCTAssertEqual(config.vips[0].services[0].realServers.map(\.address), [IPAddress("2001:db8::11")!])
+        XCTAssertNotNil(config.ospf6)
+    }
+
+    func testAnInet6FwmarkServiceWithoutAnIPv6FwmarkVIPIsAnError() {
+        XCTAssertEqual(
+            errors(inet6Fwmark, fwmarkVIP: IPv4Address(198, 18, 0, 100)),
+            [
+                "keepalived.conf:1: error: virtual_server: keepalived gives fwmark services no address; name the IPv6 VIP these inet6 packets are for (--fwmark-vip6 ADDRESS)"
+            ])
+    }
+
+    func testIPv6AddressesInAGroupAreNotImportedYet() {
+        XCTAssertEqual(
+            errors("virtual_server_group G {\n 2001:db8::10 80\n}\n").filter { $0.contains("2001:db8::10") },
+            [
+                "keepalived.conf:2: error: virtual_server_group: \"2001:db8::10\": IPv6 addresses in a virtual_server_group are not imported yet (use a virtual_server per address, or write them into ecmpd's config by hand)"
+            ])
+    }
+
+    func testAnIPv4RealServerBehindAnIPv6VIPNeedsTunnelForwardingAndPersistenceHasNoNetmask() {
+        let ipv6 =
+            "virtual_server 2001:db8::10 80 {\n lb_algo rr\n lb_kind DR\n protocol TCP\n real_server 198.18.0.11 80 {\n }\n}\n"
+        XCTAssertEqual(
+            errors(ipv6),
+            [
+                "keepalived.conf:5: error: real_server: \"198.18.0.11\": an IPv4 real server behind an IPv6 VIP needs lb_kind TUN; keepalived skips it"
+            ])
+        let granular = ipv6.replacingOccurrences(of: "198.18.0.11", with: "2001:db8::11")
+            .replacingOccurrences(
+                of: " protocol TCP\n", with: " protocol TCP\n persistence_granularity 255.255.255.0\n")
+        XCTAssertEqual(
+            errors(granular),
+            [
+                "keepalived.conf:1: error: persistence_granularity: an IPv6 service's persistence has no netmask in ecmpd (IPv4 services only); remove it"
             ])
     }
 
@@ -584,7 +653,7 @@ final class KeepalivedImportTests: XCTestCase {
 
     func testFwmarkServiceTakesTheVIPOfTheOnlyVRRPAddress() throws {
         let result = try importText(vrrpInstance("198.18.0.100/24 dev eth0") + fwmarkService)
-        XCTAssertEqual(result.config.vips.map(\.address), [IPv4Address(198, 18, 0, 100)])
+        XCTAssertEqual(result.config.vips.map(\.address), [.v4(IPv4Address(198, 18, 0, 100))])
         XCTAssertEqual(result.config.vips.first?.services.first?.listener, .fwmark(7))
         XCTAssertTrue(
             result.warnings.map(\.description).contains(
@@ -611,7 +680,7 @@ final class KeepalivedImportTests: XCTestCase {
     func testFwmarkVIPGivenByTheCallerWins() throws {
         let result = try importText(
             vrrpInstance("198.18.0.100", "198.18.0.101") + fwmarkService, fwmarkVIP: IPv4Address(198, 18, 0, 101))
-        XCTAssertEqual(result.config.vips.map(\.address), [IPv4Address(198, 18, 0, 101)])
+        XCTAssertEqual(result.config.vips.map(\.address), [.v4(IPv4Address(198, 18, 0, 101))])
     }
 
     func testFwmarkVIPGivenByTheCallerMustBeUsableAsAVIP() {

@@ -57,8 +57,8 @@ final class ManagedPlannerTests: XCTestCase {
         let config = config([service(weights: [1, 2, 3])])
         let result = plan(config, verdicts([.up, .up, .up]))
         XCTAssertEqual(result.desired.table, IPVSDesiredTable(config).table)
-        XCTAssertEqual(result.counts[vip]?.usable, 3)
-        XCTAssertEqual(result.counts[vip]?.total, 3)
+        XCTAssertEqual(result.counts[.v4(vip)]?.usable, 3)
+        XCTAssertEqual(result.counts[.v4(vip)]?.total, 3)
     }
 
     func testAFailedServerIsRemovedOrInhibited() {
@@ -68,7 +68,7 @@ final class ManagedPlannerTests: XCTestCase {
         XCTAssertEqual(
             weights(plan(config([service()], fleetConsistent: true), verdicts([.up, .down, .up]))), [1: 1, 2: 0, 3: 1],
             "fleet-consistent VIPs keep a failed server's place")
-        XCTAssertEqual(plan(config([service(inhibit: true)]), verdicts([.up, .down, .up])).counts[vip]?.usable, 2)
+        XCTAssertEqual(plan(config([service(inhibit: true)]), verdicts([.up, .down, .up])).counts[.v4(vip)]?.usable, 2)
     }
 
     func testAServerNotYetCheckedIsLeftAsTheKernelHasIt() {
@@ -77,7 +77,7 @@ final class ManagedPlannerTests: XCTestCase {
         kernel.entries[0].destinations[1].weight = 0
         let result = plan(config, [:], actual: kernel)
         XCTAssertEqual(weights(result), [1: 1, 2: 0, 3: 1])
-        XCTAssertEqual(result.counts[vip]?.usable, 2)
+        XCTAssertEqual(result.counts[.v4(vip)]?.usable, 2)
         XCTAssertTrue(
             IPVSReconcilePlan(desired: result.desired.table, actual: kernel, ownership: result.desired.ownership)
                 .isEmpty,
@@ -88,7 +88,7 @@ final class ManagedPlannerTests: XCTestCase {
     func testAServerNotYetCheckedIsNotAddedUnlessInhibitKeepsItsPlace() {
         XCTAssertEqual(weights(plan(config([service()]), [:])), [:])
         XCTAssertEqual(weights(plan(config([service(inhibit: true)]), [:])), [1: 0, 2: 0, 3: 0])
-        XCTAssertEqual(plan(config([service()]), [:]).counts[vip]?.usable, 0)
+        XCTAssertEqual(plan(config([service()]), [:]).counts[.v4(vip)]?.usable, 0)
     }
 
     func testServersWithoutACheckAreAlwaysUp() {
@@ -111,7 +111,8 @@ final class ManagedPlannerTests: XCTestCase {
         for (index, (list, expected)) in steps.enumerated() {
             let result = plan(config, verdicts(list), quorum: held)
             XCTAssertEqual(result.quorum[identity], expected, "step \(index)")
-            XCTAssertEqual(result.counts[vip]?.usable, expected ? list.filter { $0 == .up }.count : 0, "step \(index)")
+            XCTAssertEqual(
+                result.counts[.v4(vip)]?.usable, expected ? list.filter { $0 == .up }.count : 0, "step \(index)")
             if held[identity] != nil && held[identity] != expected {
                 XCTAssertEqual(result.quorumChanges.map(\.held), [expected], "step \(index)")
             } else {
@@ -134,7 +135,7 @@ final class ManagedPlannerTests: XCTestCase {
         XCTAssertEqual(
             destinations.map(\.key.description), ["198.18.2.1:8080"], "the live server leaves too, as in keepalived")
         XCTAssertEqual(destinations.first?.weight, 1)
-        XCTAssertEqual(lost.counts[vip]?.usable, 0, "a sorry page is no reason to announce the VIP")
+        XCTAssertEqual(lost.counts[.v4(vip)]?.usable, 0, "a sorry page is no reason to announce the VIP")
         XCTAssertEqual(lost.quorumChanges.first?.sorryServer, sorry)
 
         let regained = plan(config, verdicts([.up, .up, .down]), quorum: lost.quorum)
@@ -168,7 +169,7 @@ final class ManagedPlannerTests: XCTestCase {
         for last in 1...3 {
             list[RealServerKey(service: tls, destination: IPVSDestinationKey(ip(last), port: 443))] = .down
         }
-        XCTAssertEqual(plan(config, list).counts[vip]?.usable, 0)
+        XCTAssertEqual(plan(config, list).counts[.v4(vip)]?.usable, 0)
     }
 
     func testCheckTargetsUseTheConnectPort() {

@@ -2,17 +2,16 @@ import ECMPCore
 import XCTest
 
 final class RealServerPlanTests: XCTestCase {
-    private let vip = IPv4Address(198, 18, 0, 100)
-    private let other = IPv4Address(198, 18, 0, 101)
-    private let localhost = InterfaceAddress(network: IPv4Network("127.0.0.1/8")!)
+    private let vip = IPAddress("198.18.0.100")!
+    private let other = IPAddress("198.18.0.101")!
+    private let vip6 = IPAddress("2001:db8::100")!
+    private let localhost = PrefixedAddress(address: IPAddress("127.0.0.1")!, prefixLength: 8)
     private let ignoreAll = RealServerSysctl(interface: "all", setting: .arpIgnore)
     private let announceAll = RealServerSysctl(interface: "all", setting: .arpAnnounce)
     private let ignoreLo = RealServerSysctl(interface: "lo", setting: .arpIgnore)
     private let announceLo = RealServerSysctl(interface: "lo", setting: .arpAnnounce)
 
-    private func host(_ address: IPv4Address) -> InterfaceAddress {
-        InterfaceAddress(network: IPv4Network(address: address, prefixLength: 32))
-    }
+    private func host(_ address: IPAddress) -> PrefixedAddress { .host(address) }
 
     private var defaults: [RealServerSysctl: Int] { [ignoreAll: 0, announceAll: 1, ignoreLo: 0, announceLo: 1] }
     private var wanted: [RealServerSysctl: Int] { [ignoreAll: 1, announceAll: 2, ignoreLo: 1, announceLo: 2] }
@@ -44,6 +43,22 @@ final class RealServerPlanTests: XCTestCase {
         XCTAssertTrue(second.isEmpty)
         XCTAssertEqual(second.record, first.record)
         XCTAssertEqual(second.addressesInPlace, [.init(vip: vip, addedByEcmpd: true)])
+    }
+
+    func testAnIPv6VIPIsAddedAsA128AndRemovedByDownBesideAnIPv4One() {
+        // An IPv6 address under another prefix is not the VIP's /128.
+        let elsewhere = PrefixedAddress(address: vip6, prefixLength: 64)
+        let up = RealServerUpPlan(
+            vips: [vip6, vip], onLoopback: [localhost, elsewhere], sysctls: defaults, record: nil)
+        XCTAssertEqual(up.additions, [vip, vip6])
+        XCTAssertEqual(up.record.addedVIPs, ["198.18.0.100", "2001:db8::100"])
+        let status = RealServerStatus(vips: [vip6], onLoopback: [localhost, elsewhere], sysctls: wanted)
+        XCTAssertEqual(status.missing.map(\.description), ["2001:db8::100/128 on lo: missing, expected present"])
+        let down = RealServerDownPlan(
+            vips: [vip6], onLoopback: [localhost, host(vip), host(vip6)], sysctls: wanted, record: up.record)
+        XCTAssertEqual(down.removals, [vip6])
+        XCTAssertEqual(down.remainingVIPs, [vip])
+        XCTAssertEqual(down.record?.added, [vip])
     }
 
     func testUpDoesNotClaimAVIPThatWasAlreadyThere() {

@@ -26,9 +26,9 @@ final class VIPPathPlanTests: XCTestCase {
     func testPairsTakeConsecutiveMarksInSortedOrder() {
         let plan = VIPPathPlan(config([(vipB, [service([server(2)])]), (vipA, [service([server(3), server(2)])])]))
         let base = VIPPathPlan.defaultMarks.lowerBound
-        XCTAssertEqual(plan.mark(vip: vipA, realServer: .v4(IPv4Address(198, 18, 1, 2))), base)
-        XCTAssertEqual(plan.mark(vip: vipA, realServer: .v4(IPv4Address(198, 18, 1, 3))), base + 1)
-        XCTAssertEqual(plan.mark(vip: vipB, realServer: .v4(IPv4Address(198, 18, 1, 2))), base + 2)
+        XCTAssertEqual(plan.mark(vip: .v4(vipA), realServer: .v4(IPv4Address(198, 18, 1, 2))), base)
+        XCTAssertEqual(plan.mark(vip: .v4(vipA), realServer: .v4(IPv4Address(198, 18, 1, 3))), base + 1)
+        XCTAssertEqual(plan.mark(vip: .v4(vipB), realServer: .v4(IPv4Address(198, 18, 1, 2))), base + 2)
         XCTAssertTrue(plan.unallocated.isEmpty)
     }
 
@@ -88,7 +88,7 @@ final class VIPPathPlanTests: XCTestCase {
                 if case .deleteService(let identity) = change { return identity == .fwmark(base + 7, family: .ipv4) }
                 return false
             }, "a probe service an earlier run left is deleted: \(changes.changes)")
-        XCTAssertEqual(plan.counts[vipA]?.total, 1, "a probe service is no backend of the VIP")
+        XCTAssertEqual(plan.counts[.v4(vipA)]?.total, 1, "a probe service is no backend of the VIP")
     }
 
     func testCheckTargetsOfViaVIPChecksCarryTheVIPAndMark() {

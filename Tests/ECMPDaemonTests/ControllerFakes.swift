@@ -11,41 +11,40 @@ import Synchronization
 /// lo: the addresses on it, and every add and remove the controller made.
 final class FakeLoopback: LoopbackEdge, Sendable {
     struct State {
-        var addresses: [InterfaceAddress] = []
-        var added: [IPv4Address] = []
-        var removed: [IPv4Address] = []
+        var addresses: [PrefixedAddress] = []
+        var added: [IPAddress] = []
+        var removed: [IPAddress] = []
     }
 
     let state = Mutex(State())
 
-    /// Places `vip/prefixLength` on lo, as another program or a previous run would.
-    func place(_ vip: IPv4Address, prefixLength: Int = 32) {
-        let address = InterfaceAddress(network: IPv4Network(address: vip, prefixLength: prefixLength))
+    /// Places `vip/prefixLength` on lo (a host address by default), as
+    /// another program or a previous run would.
+    func place(_ vip: IPAddress, prefixLength: Int? = nil) {
+        let address = PrefixedAddress(address: vip, prefixLength: prefixLength ?? vip.hostPrefixLength)
         state.withLock { $0.addresses.append(address) }
     }
 
-    var hosts: Set<IPv4Address> {
-        state.withLock { Set($0.addresses.filter { $0.network.prefixLength == 32 }.map(\.address)) }
-    }
+    var hosts: Set<IPAddress> { state.withLock { Set($0.addresses.filter(\.isHost).map(\.address)) } }
 
-    var changes: (added: [IPv4Address], removed: [IPv4Address]) { state.withLock { ($0.added, $0.removed) } }
+    var changes: (added: [IPAddress], removed: [IPAddress]) { state.withLock { ($0.added, $0.removed) } }
 
-    func addresses() throws -> [InterfaceAddress] { state.withLock { $0.addresses } }
+    func addresses() throws -> [PrefixedAddress] { state.withLock { $0.addresses } }
 
-    func add(_ vip: IPv4Address) throws {
+    func add(_ vip: IPAddress) throws {
         state.withLock { state in
             state.added.append(vip)
-            let host = InterfaceAddress(network: IPv4Network(address: vip, prefixLength: 32))
+            let host = PrefixedAddress.host(vip)
             if !state.addresses.contains(host) { state.addresses.append(host) }
         }
     }
 
     @discardableResult
-    func remove(_ vip: IPv4Address) throws -> Bool {
+    func remove(_ vip: IPAddress) throws -> Bool {
         state.withLock { state in
             state.removed.append(vip)
             let before = state.addresses.count
-            state.addresses.removeAll { $0.address == vip && $0.network.prefixLength == 32 }
+            state.addresses.removeAll { $0 == .host(vip) }
             return state.addresses.count != before
         }
     }
@@ -178,12 +177,12 @@ final class ManualClock: ControllerClock, Sendable {
 
 /// What other directors announce, as the last-announcer guard asks it.
 final class FakeAnnouncers: AnnouncerSource, Sendable {
-    private let state = Mutex<(answer: Bool?, asked: [[IPv4Address]])>((nil, []))
+    private let state = Mutex<(answer: Bool?, asked: [[IPAddress]])>((nil, []))
 
     func answer(_ othersAnnounce: Bool?) { state.withLock { $0.answer = othersAnnounce } }
-    var asked: [[IPv4Address]] { state.withLock { $0.asked } }
+    var asked: [[IPAddress]] { state.withLock { $0.asked } }
 
-    func othersAnnounce(_ vips: [IPv4Address]) async -> [IPv4Address: Bool?] {
+    func othersAnnounce(_ vips: [IPAddress]) async -> [IPAddress: Bool?] {
         state.withLock { state in
             state.asked.append(vips)
             return Dictionary(uniqueKeysWithValues: vips.map { ($0, state.answer) })

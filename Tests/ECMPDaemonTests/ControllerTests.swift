@@ -9,8 +9,8 @@ import XCTest
 /// (rtnetlink, IPVS over generic netlink, ospfd) is proven in the
 /// namespace and kernel tiers.
 final class ControllerTests: XCTestCase {
-    let vip = IPv4Address(198, 18, 0, 100)
-    var identity: IPVSServiceIdentity { .tcp(.v4(vip), port: 80) }
+    let vip = IPAddress.v4(IPv4Address(198, 18, 0, 100))
+    var identity: IPVSServiceIdentity { .tcp(vip, port: 80) }
 
     /// One director's world, kept across a controller restart.
     struct Director {

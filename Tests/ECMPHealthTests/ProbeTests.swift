@@ -141,6 +141,22 @@ final class ProbeTests: XCTestCase {
             .wait()
     }
 
+    func testAnExecCheckProgramIsToldItsRealServersAddressPortAndFamily() throws {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        defer { try? pool.syncShutdownGracefully() }
+        let argv = ["/bin/sh", "-c", "echo \"$ECMPD_FAMILY $ECMPD_REAL_SERVER $ECMPD_REAL_SERVER_PORT\"; exit 1"]
+        for (address, family) in [("2001:db8::5", "inet6"), ("198.18.1.2", "inet")] {
+            let key = RealServerKey(
+                service: .tcp(.v4(IPv4Address(198, 18, 0, 100)), port: 80),
+                destination: IPVSDestinationKey(IPAddress(address)!, port: 8080))
+            let target = CheckTarget(
+                key: key, address: IPAddress(address)!, port: 8080, check: HealthCheck(kind: .exec(argv: argv)))
+            let outcome = try ExecProbe.run(target, argv: argv, pool: pool, on: loop).wait()
+            XCTAssertEqual(outcome.failure?.description, "exit status 1: \(family) \(address) 8080")
+        }
+    }
+
     func testExecExitZeroIsHealthy() throws {
         XCTAssertNil(try exec(["/bin/true"]).failure)
     }

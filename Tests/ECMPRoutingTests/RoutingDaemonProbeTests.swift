@@ -49,6 +49,15 @@ final class RoutingDaemonProbeTests: XCTestCase {
         XCTAssertFalse(observation("ospfd").detail.contains("bfdd=yes"), "the hint is bfdd's only")
     }
 
+    func testOspf6dIsWatchedOnlyWithIPv6VIPsAndNamesTheDaemonsFileStep() throws {
+        XCTAssertEqual(RoutingDaemonProbe.daemons(bfd: false, ospf6: true), ["zebra", "ospfd", "ospf6d"])
+        XCTAssertEqual(RoutingDaemonProbe.daemons(bfd: true, ospf6: true), ["zebra", "bfdd", "ospfd", "ospf6d"])
+        XCTAssertTrue(
+            observation("ospf6d").detail.hasSuffix(
+                "set ospf6d=yes in /etc/frr/daemons and restart frr (systemctl restart frr)"))
+        XCTAssertFalse(observation("ospfd").detail.contains("ospf6d=yes"), "the hint is ospf6d's only")
+    }
+
     func testARunningDaemonIsUpWithItsPid() throws {
         try pidFile("ospfd", "4242\n")
         try process(4242, comm: "ospfd")

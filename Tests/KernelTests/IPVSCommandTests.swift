@@ -336,7 +336,7 @@ final class IPVSCommandTests: IPVSKernelTestCase {
 
 /// The `ecmpd` built beside this test bundle (`swift build --build-tests`
 /// builds both into one directory).
-private var builtEcmpd: String {
+var builtEcmpd: String {
     URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         .deletingLastPathComponent().appendingPathComponent("ecmpd").path
 }

@@ -127,3 +127,79 @@ final class IPVSRoundTripTests: IPVSKernelTestCase {
             try client.timeouts(), IPVSTimeouts(tcp: 901, tcpFin: 121, udp: 302), "0 leaves a timeout unchanged")
     }
 }
+
+/// IPv6 VIPs as ecmpd programs them: `ecmpd ipvs apply` from a config with
+/// IPv6 VIPs (services of the inet6 family, fwmark inet6 among them, mh
+/// with mh-port, DR/NAT/tunnel, weight 0), read back field by field through
+/// `ipvsadm -Ln` and `ipvsadm -Sn` (`-f MARK -6`), and `ecmpd ipvs list`
+/// words each service as `ipvsadm -Ln` does.
+extension IPVSRoundTripTests {
+    static let ipv6Config = """
+        ospf6: { router_id: 198.18.0.2 }
+        vips:
+          - address: 2001:db8:ffff::10
+            fleet_consistent: true
+            services:
+              - port: 80
+                real_servers:
+                  - { address: 2001:db8:1::2 }
+                  - { address: 2001:db8:1::1, port: 8080, weight: 0 }
+              - protocol: udp
+                port: 53
+                scheduler: wrr
+                scheduler_flags: [one-packet]
+                persistence: 30
+                forwarding: nat
+                real_servers:
+                  - { address: 2001:db8:1::3, port: 5353, weight: 3 }
+          - address: 2001:db8:ffff::11
+            services:
+              - fwmark: 9
+                scheduler: sh
+                scheduler_flags: [sh-port]
+                forwarding: tunnel
+                real_servers:
+                  - { address: 2001:db8:1::4 }
+          - address: 198.18.0.1
+            services:
+              - port: 80
+                real_servers: [{ address: 198.18.1.1 }]
+
+        """
+
+    func testIPv6VIPsAppliedByEcmpdReadBackThroughIpvsadmFieldByField() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecmpd-ipv6-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("ecmpd.yaml").path
+        try Self.ipv6Config.write(toFile: path, atomically: true, encoding: .utf8)
+        let expected = IPVSDesiredTable(try ConfigParser.parse(Self.ipv6Config, file: path).config).table
+        XCTAssertEqual(
+            expected.services.map(\.identity.description),
+            ["TCP 198.18.0.1:80", "TCP [2001:db8:ffff::10]:80", "UDP [2001:db8:ffff::10]:53", "FWM 9 IPv6"])
+
+        let applied = try Tool.run(builtEcmpd, ["ipvs", "apply", "--config", path])
+        XCTAssertEqual(applied.split(separator: "\n").filter { $0.hasPrefix("+ service ") }.count, 4, applied)
+        // ipvsadm refuses `-6` with `-L` (it marks a fwmark service's family
+        // only): `-Ln` lists both families, `-Sn` writes `-f MARK -6`.
+        XCTAssertThrowsError(try Ipvsadm.run(["-6", "-Ln"]))
+        assertSameConfiguration(try Ipvsadm.listing(), expected, "ipvsadm -Ln after ecmpd ipvs apply")
+        let saved = try Ipvsadm.parseRules(try Ipvsadm.run(["-Sn"]))
+        assertSameConfiguration(saved, SampleTables.withoutThresholds(expected), "ipvsadm -Sn")
+        assertSameConfiguration(try client.table(), expected, "client")
+        // ecmpd ipvs list words each service as ipvsadm -Ln does.
+        let listed = try Tool.run(builtEcmpd, ["ipvs", "list"]).split(separator: "\n").map(String.init)
+        let ipvsadmServices = try Ipvsadm.run(["-Ln"]).split(separator: "\n").dropFirst(3)
+            .filter { !$0.hasPrefix("  ->") }.map { String($0).trimmingCharacters(in: .whitespaces) }
+        XCTAssertEqual(ipvsadmServices.count, 4, ipvsadmServices.joined(separator: "\n"))
+        for service in ipvsadmServices {
+            XCTAssertTrue(
+                listed.contains { $0.hasPrefix(service + " ") || $0 == service },
+                "ecmpd ipvs list has no row for ipvsadm's \(service):\n\(listed.joined(separator: "\n"))")
+        }
+        for row in ["TCP  [2001:db8:ffff::10]:80 mh (mh-fallback,mh-port)", "FWM  9 IPv6 sh (sh-port)"] {
+            XCTAssertTrue(listed.contains { $0.hasPrefix(row) }, "no \(row):\n\(listed.joined(separator: "\n"))")
+        }
+        XCTAssertEqual(try Tool.run(builtEcmpd, ["ipvs", "apply", "--config", path]), "no changes\n")
+    }
+}

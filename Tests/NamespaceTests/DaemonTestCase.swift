@@ -44,10 +44,12 @@ class DaemonTestCase: XCTestCase {
     /// Writes (atomically, so a SIGHUP never reads half of it) the daemon's
     /// config. `controller` adds `key: value` lines to that section;
     /// `routing` adds `key: value` pairs to the routing map (the default
-    /// installs only, `reload: none`, and needs no FRR daemon).
+    /// installs only, `reload: none`, and needs no FRR daemon). `ospf6`
+    /// is the `ospf6` section's flow mapping, for IPv6 VIPs.
     func writeConfig(
         vips: [String]? = nil, fall: Int = 1000, pollInterval: String = "50ms", onStop: String = "withdraw",
-        controller: [String] = [], mode: String = "observe", routing: [String] = ["reload: none"], loCost: Int = 10
+        controller: [String] = [], mode: String = "observe", routing: [String] = ["reload: none"], loCost: Int = 10,
+        ospf6: String? = nil
     ) throws {
         let controllerLines =
             [
@@ -63,7 +65,7 @@ class DaemonTestCase: XCTestCase {
             mode: \(mode)
             node: { hostname: director-1, state_dir: \(stateDirectory) }
             ospf: { lo_cost: \(loCost) }
-            routing: { \((["config_dir: \(routingDirectory)"] + routing).joined(separator: ", ")) }
+            \(ospf6.map { "ospf6: \($0)\n" } ?? "")routing: { \((["config_dir: \(routingDirectory)"] + routing).joined(separator: ", ")) }
             status: { listen: "\(listen)" }
             controller:
             \(controllerLines.map { "  \($0)\n" }.joined())vips:

@@ -2,7 +2,7 @@ import ECMPTestSupport
 import Foundation
 import XCTest
 
-/// Namespace tier: VIP /32s on a namespace's lo, changed over rtnetlink by
+/// Namespace tier: VIP /32s and /128s on a namespace's lo, changed over rtnetlink by
 /// the built ecmpd (`ecmpd loopback apply`, run with `ip netns exec`), with
 /// `ip` and `ip monitor` as independent witnesses. Needs root and iproute2.
 final class LoopbackAddressTests: XCTestCase {
@@ -30,9 +30,9 @@ final class LoopbackAddressTests: XCTestCase {
         ).output
     }
 
-    /// lo's IPv4 addresses from `ip -j`, keyed by "address/prefix".
-    func loopback() throws -> [String: [String: Any]] {
-        let output = try lab.exec(director, ["ip", "-4", "-j", "addr", "show", "dev", "lo"]).output
+    /// lo's addresses of one family from `ip -j`, keyed by "address/prefix".
+    func loopback(family: String = "-4") throws -> [String: [String: Any]] {
+        let output = try lab.exec(director, ["ip", family, "-j", "addr", "show", "dev", "lo"]).output
         let links = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
         var result: [String: [String: Any]] = [:]
         for info in links.flatMap({ $0["addr_info"] as? [[String: Any]] ?? [] }) {
@@ -130,6 +130,44 @@ final class LoopbackAddressTests: XCTestCase {
         let entry = try XCTUnwrap(list.first { $0["address"] as? String == vip }, output)
         XCTAssertEqual(entry["prefixLength"] as? Int, 32)
         XCTAssertEqual(entry["secondary"] as? Bool, false)
+    }
+
+    // MARK: IPv6: a /128 with nodad, under the same ownership rules
+
+    let vip6 = "2001:db8::10"
+
+    func testAnIPv6VIPIsAddedAsA128WithNodadBesideAnIPv4OneAndRemovedOnWithdrawal() throws {
+        let added = try apply(configured: [vip, vip6], announce: [vip, vip6])
+        XCTAssertTrue(added.contains("added \(vip6)/128") && added.contains("added \(vip)/32"), added)
+        let ipv6 = try loopback(family: "-6")
+        let entry = try XCTUnwrap(ipv6["\(vip6)/128"], "\(ipv6.keys.sorted())")
+        XCTAssertEqual(entry["scope"] as? String, "global")
+        XCTAssertEqual(entry["nodad"] as? Bool, true, "added with IFA_F_NODAD: usable at once")
+        XCTAssertNil(entry["tentative"])
+        let owned = try String(contentsOfFile: lab.path("owned.json"), encoding: .utf8)
+        XCTAssertTrue(owned.contains("\"2001:db8::10\""), owned)
+
+        let withdrawn = try apply(configured: [vip, vip6], announce: [vip])
+        XCTAssertTrue(withdrawn.contains("removed \(vip6)/128"), withdrawn)
+        XCTAssertNil(try loopback(family: "-6")["\(vip6)/128"])
+        XCTAssertNotNil(try loopback()["\(vip)/32"], "the IPv4 VIP stays")
+        XCTAssertNotNil(try loopback(family: "-6")["::1/128"], "::1 is never ecmpd's")
+    }
+
+    func testAnIPv6VIPAlreadyOnLoopbackIsAdoptedAndOneUnderAnotherPrefixLeftAlone() throws {
+        try lab.exec(director, ["ip", "-6", "addr", "add", "\(vip6)/128", "dev", "lo", "nodad"])
+        try lab.exec(director, ["ip", "-6", "addr", "add", "2001:db8::11/64", "dev", "lo", "nodad"])
+        let monitor = try AddressMonitor(lab: lab, namespace: director)
+        defer { monitor.stop() }
+        let output = try apply(configured: [vip6, "2001:db8::11"], announce: [vip6, "2001:db8::11"])
+        XCTAssertTrue(output.contains("adopted \(vip6)/128"), output)
+        XCTAssertTrue(output.contains("conflict: 2001:db8::11/64"), output)
+        XCTAssertFalse(output.contains("added"), output)
+        XCTAssertFalse(
+            try monitor.eventsSoFar().contains { $0.contains(vip6) }, "no RTM_NEWADDR/RTM_DELADDR for the adopted VIP")
+        let withdrawn = try apply(configured: [vip6, "2001:db8::11"], announce: [])
+        XCTAssertTrue(withdrawn.contains("removed \(vip6)/128"), withdrawn)
+        XCTAssertNotNil(try loopback(family: "-6")["2001:db8::11/64"], "not ecmpd's: left alone")
     }
 }
 

@@ -10,6 +10,10 @@ import XCTest
 /// TCP listener is killed; each must show as down in `ecmpd status` with
 /// the matching reason within interval × fall + timeout of the fault.
 ///
+/// The same set-up with real servers on IPv6 addresses (2001:db8::/32) behind
+/// an IPv6 VIP: TCP, HTTP, HTTPS, exec and ICMPv6 echo checks each go up,
+/// then down when their server is killed or its address removed.
+///
 /// This kernel has no IPVS: the checks run and are reported, the IPVS side
 /// is the kernel tier's (ManagedModeTests).
 final class ManagedChecksTests: XCTestCase {
@@ -32,10 +36,17 @@ final class ManagedChecksTests: XCTestCase {
 
     override func tearDown() { lab?.tearDown() }
 
-    /// Real server `n` at 198.18.1.(4n+2), the director at 4n+1.
-    func realServer(_ n: Int) throws -> (namespace: String, address: String) {
+    /// Real server `n` at 198.18.1.(4n+2), the director at 4n+1; with
+    /// `ipv6`, at 2001:db8:1:n::2/64 with the director at ::1, both added
+    /// `nodad` so they are usable at once.
+    func realServer(_ n: Int, ipv6: Bool = false) throws -> (namespace: String, address: String) {
         let namespace = try lab.namespace("rs\(n)")
         try lab.link(director, "rs\(n)", namespace, "eth0")
+        if ipv6 {
+            try lab.exec(director, ["ip", "addr", "add", "2001:db8:1:\(n)::1/64", "dev", "rs\(n)", "nodad"])
+            try lab.exec(namespace, ["ip", "addr", "add", "2001:db8:1:\(n)::2/64", "dev", "eth0", "nodad"])
+            return (namespace, "2001:db8:1:\(n)::2")
+        }
         try lab.exec(director, ["ip", "addr", "add", "198.18.1.\(4 * n + 1)/30", "dev", "rs\(n)"])
         try lab.exec(namespace, ["ip", "addr", "add", "198.18.1.\(4 * n + 2)/30", "dev", "eth0"])
         return (namespace, "198.18.1.\(4 * n + 2)")
@@ -60,6 +71,120 @@ final class ManagedChecksTests: XCTestCase {
     }
 
     func log() -> String { (try? String(contentsOfFile: lab.path("ecmpd.log"), encoding: .utf8)) ?? "(no log)" }
+
+    /// Starts `ecmpd run` on `config` and waits until every one of `names` is up.
+    func runUntilUp(_ config: String, _ names: [String]) throws -> pid_t {
+        let daemon = try lab.spawn(director, [Command.ecmpd, "run", "--config", config], log: lab.path("ecmpd.log"))
+        try NetnsLab.waitFor("all real servers up", timeout: .seconds(60), interval: .milliseconds(100)) {
+            guard lab.isRunning(daemon) else { throw DaemonExited(log: log()) }
+            let now = try? status()
+            return names.allSatisfy { now?[$0]?["state"] as? String == "up" }
+        }
+        return daemon
+    }
+
+    func testIPv6RealServersAreCheckedOverTCPHTTPHTTPSExecAndICMPv6() throws {
+        try lab.exec(director, ["ip", "addr", "add", "2001:db8::2/64", "dev", "eth0", "nodad"])
+        var servers: [(namespace: String, address: String)] = []
+        for n in 1...5 { servers.append(try realServer(n, ipv6: true)) }
+        let pem = lab.path("tls.pem")
+        try lab.exec(
+            director,
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=rs3",
+                "-keyout", pem, "-out", lab.path("cert.pem"),
+            ])
+        try FileHandle(forWritingAtPath: pem).map { handle in
+            handle.seekToEndOfFile()
+            handle.write(try Data(contentsOf: URL(fileURLWithPath: lab.path("cert.pem"))))
+            handle.closeFile()
+        }
+        let serve: [[String]] = [
+            ["--port", "80"], ["--port", "80"], ["--port", "443", "--tls", pem], ["--port", "8080", "--tcp"],
+        ]
+        var pids: [pid_t] = []
+        for (index, arguments) in serve.enumerated() {
+            pids.append(
+                try lab.spawn(
+                    servers[index].namespace,
+                    ["/usr/bin/python3", script, "--bind", "::"] + arguments, log: lab.path("rs\(index + 1).log")))
+        }
+        let timing = "interval: \(Int(interval))s, timeout: \(Int(timeout))s, fall: \(fall), rise: 1"
+        // The exec check fetches from the address and port it is given,
+        // and fails unless it is told the family is inet6.
+        let probe =
+            "test \"$ECMPD_FAMILY\" = inet6 || { echo \"family $ECMPD_FAMILY\"; exit 2; }; "
+            + "exec /usr/bin/curl -gsf -m 1 -o /dev/null \"http://[$ECMPD_REAL_SERVER]:$ECMPD_REAL_SERVER_PORT/\""
+        let config = try lab.write(
+            "ecmpd.yaml",
+            """
+            mode: managed
+            node: { hostname: director-1, state_dir: \(lab.path("state")) }
+            routing: { config_dir: \(lab.path("etc-frr")), reload: none }
+            ospf6: { interfaces: [eth0] }
+            status: { listen: "\(listen)" }
+            controller: { poll_interval: 100ms }
+            vips:
+              - address: 2001:db8::100
+                health: { fall: 2, rise: 1, hold_down: 0s }
+                services:
+                  - port: 80
+                    real_servers:
+                      - { address: \(servers[0].address), check: { type: http, \(timing) } }
+                      - address: \(servers[1].address)
+                        check:
+                          type: exec
+                          command: [/bin/sh, -c, '\(probe)']
+                          interval: \(Int(interval))s
+                          timeout: \(Int(timeout))s
+                          fall: \(fall)
+                          rise: 1
+                  - port: 443
+                    real_servers:
+                      - { address: \(servers[2].address), check: { type: https, verify_certificate: false, \(timing) } }
+                  - port: 8080
+                    real_servers:
+                      - { address: \(servers[3].address), check: { type: tcp, \(timing) } }
+                  - port: 9000
+                    real_servers:
+                      - { address: \(servers[4].address), check: { type: icmp, \(timing) } }
+            """)
+        let names = zip(servers, [80, 80, 443, 8080, 9000]).map { "[\($0.address)]:\($1)" }
+        do { _ = try runUntilUp(config, names) } catch { XCTFail("\(error)\n\(log())"); return }
+
+        // Every server fails at once: the four listeners killed, rs5's address removed.
+        let faultAt = ContinuousClock.now
+        for pid in pids {
+            kill(pid, SIGKILL)
+            _ = lab.waitExit(pid, timeout: .seconds(5))
+        }
+        try lab.exec(servers[4].namespace, ["ip", "addr", "del", "\(servers[4].address)/64", "dev", "eth0"])
+        let expected = [
+            names[0]: "connection refused", names[1]: "exit status 7", names[2]: "connection refused",
+            names[3]: "connection refused", names[4]: "no reply within 1s",
+        ]
+        var downs: [String: String] = [:]
+        _ = try? NetnsLab.waitFor("all five down", timeout: .seconds(15), interval: .milliseconds(100)) {
+            let now = (try? status()) ?? [:]
+            for name in names where now[name]?["state"] as? String == "down" && downs[name] == nil {
+                downs[name] = now[name]?["lastError"] as? String ?? ""
+            }
+            return downs.count == names.count
+        }
+        print("MANAGED-CHECKS-IPV6 all down after \(ContinuousClock.now - faultAt)")
+        for name in names {
+            guard let reason = downs[name] else { XCTFail("\(name) never reported down\n\(log())"); continue }
+            XCTAssertTrue(reason.hasPrefix(expected[name]!), "\(name): \(reason)")
+        }
+
+        // rs1 comes back (rise 1).
+        _ = try lab.spawn(
+            servers[0].namespace, ["/usr/bin/python3", script, "--bind", "::", "--port", "80"],
+            log: lab.path("rs1-again.log"))
+        _ = try NetnsLab.waitFor("\(names[0]) up again", timeout: .seconds(10)) {
+            (try? status())?[names[0]]?["state"] as? String == "up"
+        }
+    }
 
     func testKilledFailingAndHangingServersAreEachDetectedWithTheirReasonInTime() throws {
         var servers: [(namespace: String, address: String)] = []
@@ -99,15 +224,8 @@ final class ManagedChecksTests: XCTestCase {
                     real_servers:
                       - { address: \(servers[3].address), check: { type: tcp, interval: \(Int(interval))s, timeout: \(Int(timeout))s, fall: \(fall) } }
             """)
-        let daemon = try lab.spawn(director, [Command.ecmpd, "run", "--config", config], log: lab.path("ecmpd.log"))
         let names = servers.enumerated().map { "\($1.address):\($0 == 3 ? 8080 : 80)" }
-        do {
-            try NetnsLab.waitFor("all four real servers up", timeout: .seconds(60), interval: .milliseconds(100)) {
-                guard lab.isRunning(daemon) else { throw DaemonExited(log: log()) }
-                let now = try? status()
-                return names.allSatisfy { now?[$0]?["state"] as? String == "up" }
-            }
-        } catch { XCTFail("\(error)\n\(log())"); return }
+        do { _ = try runUntilUp(config, names) } catch { XCTFail("\(error)\n\(log())"); return }
 
         // The four faults at once.
         let faultAt = ContinuousClock.now

@@ -141,4 +141,87 @@ final class RealServerTests: XCTestCase {
         XCTAssertEqual(result.status, 2, result.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: stateFile))
     }
+
+    // MARK: IPv6 direct routing
+
+    /// A router namespace on one link with the real server: 2001:db8:7::1
+    /// and ::2, both without DAD, and an on-link route to `vip6` on the
+    /// router, so the router resolves the VIP by neighbour discovery as it
+    /// would a director-less VIP on its own link.
+    func routerOnTheLink(vip6: String) throws -> String {
+        let router = try lab.namespace("router")
+        try lab.link(router, "eth0", server, "eth0")
+        try lab.exec(router, ["ip", "addr", "add", "2001:db8:7::1/64", "dev", "eth0", "nodad"])
+        try lab.exec(server, ["ip", "addr", "add", "2001:db8:7::2/64", "dev", "eth0", "nodad"])
+        try lab.exec(router, ["ip", "-6", "route", "add", "\(vip6)/128", "dev", "eth0"])
+        return router
+    }
+
+    /// ndisc6's neighbour solicitation for `target` from the router: the
+    /// answer's text, or nil when none came (two tries, 500 ms each).
+    func solicit(_ router: String, _ target: String) throws -> String? {
+        let result = try lab.exec(
+            router, ["/usr/bin/ndisc6", "-n", "-r", "2", "-w", "500", target, "eth0"], allowFailure: true)
+        return result.status == 0 ? result.output : nil
+    }
+
+    /// The router's neighbour entry for `address` after it sent one
+    /// datagram there (which makes the kernel solicit it), once resolution
+    /// has finished: "FAILED" when no one answered, else the entry's state.
+    func neighbourAfterTraffic(_ router: String, _ address: String) throws -> String {
+        try lab.exec(router, ["ip", "-6", "neigh", "flush", "dev", "eth0"])
+        try lab.exec(
+            router,
+            [
+                "/usr/bin/python3", "-c",
+                "import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b'x', ('\(address)', 9))",
+            ])
+        var entry = ""
+        _ = try NetnsLab.waitFor("\(address)'s neighbour entry to settle", timeout: .seconds(10)) {
+            entry = try lab.exec(router, ["ip", "-6", "neigh", "show", address, "dev", "eth0"]).output
+            return !entry.contains("INCOMPLETE")
+        }
+        return entry.contains("FAILED") || entry.isEmpty ? "FAILED" : entry
+    }
+
+    /// IPv6 has no arp_ignore. What keeps a Linux real server from drawing
+    /// the VIP's traffic is that it answers a neighbour solicitation only
+    /// for an address on the interface it arrived on (or one it proxies):
+    /// with the VIP as a /128 on lo, as `realserver up` adds it, the router
+    /// gets no answer and no neighbour entry. The same VIP on the link's
+    /// interface is answered at once, so the check can tell them apart.
+    func testAnIPv6VIPOnLoIsNotAnsweredByNeighbourDiscovery() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ndisc6") else {
+            XCTFail("/usr/bin/ndisc6 is missing: run scripts/install-deps.sh (Debian package ndisc6)")
+            return
+        }
+        // The VIP ends as the real server's own 2001:db8:7::2 does, so its
+        // solicited-node group (ff02::1:ff00:2) is joined on eth0 and the
+        // solicitation reaches the neighbour-discovery code: only the
+        // kernel's own rule keeps it from answering.
+        let vip6 = "2001:db8:ff::2"
+        let router = try routerOnTheLink(vip6: vip6)
+        XCTAssertNotNil(try solicit(router, "2001:db8:7::2"), "the real server's own address is answered")
+
+        let up = try realserver("up", [vip6]).output
+        XCTAssertTrue(up.contains("\(vip6)/128 on lo: added"), up)
+        let lo = try lab.exec(server, ["ip", "-6", "-o", "addr", "show", "dev", "lo"]).output
+        XCTAssertTrue(lo.contains(" \(vip6)/128 "), lo)
+        XCTAssertFalse(lo.contains("tentative"), "added with nodad: \(lo)")
+        XCTAssertEqual(try realserver("status", [vip6]).status, 0)
+
+        XCTAssertNil(try solicit(router, vip6), "the real server answered a solicitation for the VIP on its lo")
+        XCTAssertEqual(try neighbourAfterTraffic(router, vip6), "FAILED")
+
+        // Control: the VIP on the link's interface is answered.
+        try lab.exec(server, ["ip", "addr", "add", "\(vip6)/128", "dev", "eth0", "nodad"])
+        XCTAssertNotNil(try solicit(router, vip6))
+        XCTAssertTrue(try neighbourAfterTraffic(router, vip6).contains("lladdr"))
+        try lab.exec(server, ["ip", "addr", "del", "\(vip6)/128", "dev", "eth0"])
+
+        let down = try realserver("down", [vip6]).output
+        XCTAssertTrue(down.contains("\(vip6)/128 on lo: removed"), down)
+        XCTAssertFalse(try lab.exec(server, ["ip", "-6", "-o", "addr", "show", "dev", "lo"]).output.contains(vip6))
+        XCTAssertEqual(try realserver("status", [vip6], allowFailure: true).status, 1)
+    }
 }

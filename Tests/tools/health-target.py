@@ -4,7 +4,8 @@ read from a file on every request, so a test can flip it while it runs.
 
   health-target.py --port 80 --mode-file /run/x/mode     # HTTP
   health-target.py --port 8080 --tcp                      # plain TCP listener
-  (--bind ADDRESS listens on one address only)
+  (--bind ADDRESS listens on one address only, an IPv6 one too;
+   --tls PEM serves HTTPS with the certificate and key in that file)
 
 Modes (the file's first word; a missing file means ok):
   ok     200 with a body naming the host
@@ -15,6 +16,7 @@ import argparse
 import http.server
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -28,7 +30,11 @@ def mode(path):
         return "ok"
 
 
-def serve_http(bind, port, mode_file, name):
+def family(bind):
+    return socket.AF_INET6 if ":" in bind else socket.AF_INET
+
+
+def serve_http(bind, port, mode_file, name, tls):
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -52,12 +58,18 @@ def serve_http(bind, port, mode_file, name):
         daemon_threads = True
         allow_reuse_address = True
         request_queue_size = 1024
+        address_family = family(bind)
 
-    Server((bind, port), Handler).serve_forever()
+    server = Server((bind, port), Handler)
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
 
 
 def serve_tcp(bind, port):
-    listener = socket.socket()
+    listener = socket.socket(family(bind))
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((bind, port))
     listener.listen(1024)
@@ -73,12 +85,13 @@ def main():
     parser.add_argument("--name", default=socket.gethostname())
     parser.add_argument("--tcp", action="store_true")
     parser.add_argument("--bind", default="0.0.0.0")
+    parser.add_argument("--tls")
     args = parser.parse_args()
     print("listening on %d" % args.port, flush=True)
     if args.tcp:
         serve_tcp(args.bind, args.port)
     else:
-        serve_http(args.bind, args.port, args.mode_file, args.name)
+        serve_http(args.bind, args.port, args.mode_file, args.name, args.tls)
 
 
 if __name__ == "__main__":

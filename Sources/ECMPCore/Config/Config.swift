@@ -5,6 +5,10 @@ public struct Config: Sendable, Equatable {
     public var node: NodeSettings
     public var mode: ControlMode
     public var ospf: OSPFSettings
+    /// OSPFv3 (ospf6d), which announces the IPv6 VIPs; nil when the file
+    /// has no `ospf6` section, which is an error as soon as a VIP is IPv6.
+    /// Read by the same rules as `ospf`, with the keys OSPFv3 has.
+    public var ospf6: OSPFSettings?
     public var routing: RoutingDaemonSettings
     public var status: StatusSettings
     public var controller: ControllerSettings
@@ -12,17 +16,24 @@ public struct Config: Sendable, Equatable {
 
     public init(
         node: NodeSettings = NodeSettings(), mode: ControlMode = .observe, ospf: OSPFSettings = OSPFSettings(),
-        routing: RoutingDaemonSettings = RoutingDaemonSettings(), status: StatusSettings = StatusSettings(),
+        ospf6: OSPFSettings? = nil, routing: RoutingDaemonSettings = RoutingDaemonSettings(),
+        status: StatusSettings = StatusSettings(),
         controller: ControllerSettings = ControllerSettings(), vips: [VIPConfig] = []
     ) {
         self.node = node
         self.mode = mode
         self.ospf = ospf
+        self.ospf6 = ospf6
         self.routing = routing
         self.status = status
         self.controller = controller
         self.vips = vips
     }
+
+    /// The IPv4 VIPs, announced by ospfd.
+    public var ipv4VIPs: [IPv4Address] { vips.compactMap(\.address.ipv4) }
+    /// The IPv6 VIPs, announced by ospf6d.
+    public var ipv6VIPs: [IPv6Address] { vips.compactMap(\.address.ipv6) }
 }
 
 /// Who programs IPVS: another program (keepalived) that ecmpd only watches,

@@ -35,6 +35,7 @@ public enum ConfigEmitter {
         top["mode"] = text(config.mode.rawValue)
         let ospf = ospfSettings(config.ospf)
         if !ospf.isEmpty { top["ospf"] = ospf.node }
+        if let ospf6 = config.ospf6 { top["ospf6"] = ospfSettings(ospf6).node }
         let routing = routingSettings(config.routing)
         if !routing.isEmpty { top["routing"] = routing.node }
         if config.status != StatusSettings() { top["status"] = Node([(text("listen"), text(config.status.listen))]) }

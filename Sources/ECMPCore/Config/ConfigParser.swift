@@ -55,7 +55,7 @@ public enum ConfigParser {
     }
 
     static let kind = "an ecmpd config"
-    static let sections = ["node", "mode", "ospf", "routing", "status", "controller", "vips"]
+    static let sections = ["node", "mode", "ospf", "ospf6", "routing", "status", "controller", "vips"]
 
     /// Why the document is plainly not an ecmpd config (/etc/shadow reads
     /// as a mapping of whole lines, a token file as one value), or nil.
@@ -120,6 +120,7 @@ public enum ConfigParser {
         if let node = top["node"] { config.node = readNode(node, top.path("node"), r) }
         if let node = top["mode"], let mode = r.choice(node, "mode", ControlMode.self) { config.mode = mode }
         if let node = top["ospf"] { config.ospf = readOSPF(node, "ospf", r) }
+        if let node = top["ospf6"] { config.ospf6 = readOSPF(node, "ospf6", r, version: .v3) }
         if let node = top["routing"] { config.routing = readRouting(node, "routing", r) }
         if let node = top["status"], let fields = r.mapping(node, "status", allowed: ["listen"]) {
             if let listen = fields["listen"], let text = r.string(listen, "status.listen") {
@@ -208,13 +209,30 @@ public enum ConfigParser {
         return s
     }
 
-    static func readOSPF(_ node: Node, _ path: String, _ r: YAMLReader) -> OSPFSettings {
+    /// Which OSPF a section configures: `ospf` (OSPFv2, ospfd, IPv4 VIPs) or
+    /// `ospf6` (OSPFv3, ospf6d, IPv6 VIPs).
+    enum OSPFVersion {
+        case v2, v3
+    }
+
+    /// `ospf` and `ospf6`: one set of keys, defaults and rules for both, so
+    /// the two sections cannot drift apart. OSPFv3's router-id is still a
+    /// dotted quad (RFC 5340 section 2.9). ecmpd does not yet write
+    /// OSPFv3's authentication trailer or BFD, so `ospf6` refuses those keys.
+    static func readOSPF(_ node: Node, _ path: String, _ r: YAMLReader, version: OSPFVersion = .v2) -> OSPFSettings {
         var s = OSPFSettings()
         let keys = [
             "area", "interfaces", "hello_interval", "dead_interval", "priority", "cost", "lo_cost", "router_id",
             "authentication", "fast_convergence", "bfd",
         ]
         guard let f = r.mapping(node, path, allowed: keys) else { return s }
+        if version == .v3 {
+            for key in ["authentication", "bfd"] where f[key] != nil {
+                r.report(
+                    f[key], f.path(key),
+                    "not supported for ospf6 yet: ecmpd writes \(key) for ospfd only (set it under ospf)")
+            }
+        }
         if let n = f["area"], let text = r.string(n, f.path("area")) {
             if let area = OSPFArea(text) {
                 s.area = area
@@ -275,7 +293,8 @@ public enum ConfigParser {
                 s.routerID = v
             }
         }
-        if let n = f["authentication"], let a = r.mapping(n, f.path("authentication"), allowed: ["key_id", "key_file"])
+        if version == .v2, let n = f["authentication"],
+            let a = r.mapping(n, f.path("authentication"), allowed: ["key_id", "key_file"])
         {
             let keyID = a["key_id"].flatMap { r.int($0, a.path("key_id"), range: 1...255) } ?? 1
             if let k = a["key_file"], let file = r.string(k, a.path("key_file")) {
@@ -289,7 +308,7 @@ public enum ConfigParser {
             }
         }
         if let n = f["fast_convergence"], let v = r.bool(n, f.path("fast_convergence")) { s.fastConvergence = v }
-        if let n = f["bfd"] { s.bfd = readBFD(n, f.path("bfd"), r) }
+        if version == .v2, let n = f["bfd"] { s.bfd = readBFD(n, f.path("bfd"), r) }
         return s
     }
 
@@ -412,17 +431,17 @@ public enum ConfigParser {
         guard let items = r.sequence(node, "vips") else { return [] }
         if items.isEmpty { r.report(node, "vips", "empty: list at least one VIP") }
         var vips: [VIPConfig] = []
-        var seen: [IPv4Address: String] = [:]
+        var seen: [IPAddress: String] = [:]
         for (path, item) in items {
             guard let f = r.mapping(item, path, allowed: ["address", "name", "health", "fleet_consistent", "services"])
             else { continue }
             guard let addressNode = f["address"] else {
-                r.report(item, f.path("address"), "missing: the VIP's IPv4 address")
+                r.report(item, f.path("address"), "missing: the VIP's IPv4 or IPv6 address")
                 continue
             }
-            guard let address = r.ipv4(addressNode, f.path("address")) else { continue }
-            if let block = ReservedIPv4Block.containing(address) {
-                r.report(addressNode, f.path("address"), value: "\(address)", block.refusal)
+            guard let address = r.ipAddress(addressNode, f.path("address")) else { continue }
+            if let refusal = address.reservedBlockRefusal {
+                r.report(addressNode, f.path("address"), value: "\(address)", refusal)
                 continue
             }
             if let first = seen[address] {
@@ -468,7 +487,7 @@ public enum ConfigParser {
     }
 
     static func readServices(
-        _ node: Node, _ path: String, vip: IPv4Address, mode: ControlMode, fleetConsistent: Bool = false,
+        _ node: Node, _ path: String, vip: IPAddress, mode: ControlMode, fleetConsistent: Bool = false,
         _ r: YAMLReader
     ) -> [VirtualService] {
         guard let items = r.sequence(node, path) else { return [] }
@@ -542,6 +561,12 @@ public enum ConfigParser {
                 }
             }
             if let n = f["persistence"] { service.persistence = readPersistence(n, f.path("persistence"), r) }
+            if vip.ipv4 == nil, service.persistence?.netmask != nil {
+                r.report(
+                    f["persistence"], f.path("persistence") + ".netmask",
+                    "a dotted netmask is for IPv4 VIPs; \(vip) is IPv6")
+                service.persistence?.netmask = nil
+            }
             if let n = f["forwarding"], let v = r.choice(n, f.path("forwarding"), ForwardingMethod.self) {
                 service.forwarding = v
             }
@@ -555,7 +580,8 @@ public enum ConfigParser {
             if let n = f["sorry_server"] { service.sorryServer = readServerAddress(n, f.path("sorry_server"), r) }
             if let n = f["real_servers"] {
                 service.realServers = readRealServers(
-                    n, f.path("real_servers"), listener: listener, forwarding: service.forwarding, mode: mode, r)
+                    n, f.path("real_servers"), vip: vip, listener: listener, forwarding: service.forwarding, mode: mode,
+                    r)
             } else {
                 r.warn(item, f.path("real_servers"), "no real servers: this service can never be healthy")
             }
@@ -604,7 +630,8 @@ public enum ConfigParser {
     }
 
     static func readRealServers(
-        _ node: Node, _ path: String, listener: ServiceListener, forwarding: ForwardingMethod, mode: ControlMode,
+        _ node: Node, _ path: String, vip: IPAddress, listener: ServiceListener, forwarding: ForwardingMethod,
+        mode: ControlMode,
         _ r: YAMLReader
     ) -> [RealServer] {
         guard let items = r.sequence(node, path) else { return [] }
@@ -641,10 +668,10 @@ public enum ConfigParser {
                             "via_vip is for direct-routing (dr) services: with \(forwarding.rawValue) the packet to "
                                 + "the real server is not addressed to the VIP")
                         server.check?.viaVIP = false
-                    } else if case .v6 = address {
+                    } else if vip.ipv4 == nil || address.ipv4 == nil {
                         r.report(
-                            n, f.path("check") + ".via_vip", value: "\(address)",
-                            "via_vip needs an IPv4 real server: VIPs are IPv4")
+                            n, f.path("check") + ".via_vip", value: "\(vip.ipv4 == nil ? vip : address)",
+                            "via_vip needs an IPv4 VIP and an IPv4 real server (IPVS hooks local IPv4 traffic only)")
                         server.check?.viaVIP = false
                     }
                 }
@@ -886,11 +913,24 @@ public enum ConfigParser {
     // MARK: Checks across sections
 
     static func crossCheck(_ config: Config, _ r: YAMLReader) {
-        if let id = config.ospf.routerID, config.vips.contains(where: { $0.address == id }) {
-            let location = r.locations["ospf.router_id"]
+        // OSPFv3's router-id is a dotted quad too: an IPv4 VIP shared by the
+        // fleet would collide there as well.
+        for (section, settings) in [("ospf", config.ospf), ("ospf6", config.ospf6)] {
+            guard let id = settings?.routerID, config.ipv4VIPs.contains(id) else { continue }
+            let field = "\(section).router_id"
+            let location = r.locations[field]
             r.report(
-                nil, "ospf.router_id", value: "\(id)",
+                nil, field, value: "\(id)",
                 "equals a VIP: every director announces the VIP, so router-ids would collide")
+            if let location { r.relocateLast(location) }
+        }
+        if config.ospf6 == nil, let (index, vip) = config.vips.enumerated().first(where: { $0.1.address.ipv6 != nil }) {
+            let field = "vips[\(index)].address"
+            let location = r.locations[field]
+            r.report(
+                nil, "ospf6", value: "\(vip.address)",
+                "missing: \(field) is an IPv6 VIP, which ospf6d announces; add an ospf6 section "
+                    + "(at least `ospf6: {router_id: A.B.C.D}`, or `ospf6: {}` for the defaults)")
             if let location { r.relocateLast(location) }
         }
         var marks: [UInt32: String] = [:]

@@ -40,7 +40,7 @@ public enum MaglevFallback {
     /// `mh` service without fallback at one of the config's VIPs (or one of its
     /// fwmark services), with the destinations that drop connections right now.
     public static func kernelWarnings(_ table: IPVSTable, config: Config) -> [String] {
-        let vips = Set(config.vips.map { IPAddress.v4($0.address) })
+        let vips = Set(config.vips.map(\.address))
         let configured = Set(
             config.vips.flatMap { vip in
                 vip.services.map { IPVSDesiredTable.identity(of: $0, on: vip.address) }

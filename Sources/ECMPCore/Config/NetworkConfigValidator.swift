@@ -12,10 +12,12 @@ public enum NetworkConfigValidator {
                     loaded.problem(problem.severity, field: field, value: "\(vip.address)", message: problem.message))
             }
         }
-        if let routerID = config.ospf.routerID, !interfaceAddresses.contains(where: { $0.address == routerID }) {
+        for (section, settings) in [("ospf", config.ospf), ("ospf6", config.ospf6)] {
+            guard let routerID = settings?.routerID, !interfaceAddresses.contains(where: { $0.address == routerID })
+            else { continue }
             problems.append(
                 loaded.problem(
-                    .warning, field: "ospf.router_id", value: "\(routerID)",
+                    .warning, field: "\(section).router_id", value: "\(routerID)",
                     message:
                         "is not an address of this host; fine if deliberate, but router-ids must be unique in the area")
             )
@@ -28,15 +30,38 @@ public enum NetworkConfigValidator {
     /// or broadcast address of a connected subnet (errors), or an address
     /// inside a connected prefix (a warning).
     static func vipProblem(
+        _ vip: IPAddress, network: NetworkSnapshot
+    ) -> (severity: ConfigProblem.Severity, message: String)? {
+        switch vip {
+        case .v4(let vip): return vipProblem(vip, network: network)
+        case .v6(let vip): return vipProblem(vip, network: network)
+        }
+    }
+
+    /// An IPv6 VIP held by an interface: the director would answer
+    /// neighbour solicitations for it, as an IPv4 one would answer ARP.
+    static func vipProblem(
+        _ vip: IPv6Address, network: NetworkSnapshot
+    ) -> (severity: ConfigProblem.Severity, message: String)? {
+        let nonLoopback = network.interfaces.filter { !$0.isLoopback }
+        if let owner = nonLoopback.first(where: { $0.ipv6Addresses.contains { $0.address == vip } }) {
+            return (.error, interfaceAddressRefusal(owner.name, answering: "neighbour solicitations"))
+        }
+        return nil
+    }
+
+    /// One wording for a VIP an interface holds, in either family.
+    static func interfaceAddressRefusal(_ interface: String, answering what: String) -> String {
+        "is an address of interface \(interface); a VIP must live only on lo, "
+            + "or this director answers \(what) for it and takes traffic the router did not send"
+    }
+
+    static func vipProblem(
         _ vip: IPv4Address, network: NetworkSnapshot
     ) -> (severity: ConfigProblem.Severity, message: String)? {
         let nonLoopback = network.interfaces.filter { !$0.isLoopback }
         if let owner = nonLoopback.first(where: { $0.addresses.contains { $0.address == vip } }) {
-            return (
-                .error,
-                "is an address of interface \(owner.name); a VIP must live only on lo, "
-                    + "or this director answers ARP for it and takes traffic the router did not send"
-            )
+            return (.error, interfaceAddressRefusal(owner.name, answering: "ARP"))
         }
         if let route = network.defaultRoute, route.gateway == vip {
             let via = network.interface(index: route.interfaceIndex).map { " (via \($0.name))" } ?? ""

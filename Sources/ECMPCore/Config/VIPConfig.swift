@@ -1,8 +1,10 @@
-/// One service VIP: the /32 kept on lo while its backends are healthy, the
+/// One service VIP: the host address (/32, or /128 for IPv6) kept on lo
+/// while its backends are healthy, the
 /// IPVS virtual services that share it, and the policy deciding when it is
 /// announced.
 public struct VIPConfig: Sendable, Equatable {
-    public var address: IPv4Address
+    /// IPv4 is announced by ospfd (`ospf`), IPv6 by ospf6d (`ospf6`).
+    public var address: IPAddress
     public var name: String?
     public var health: HealthPolicy
     public var services: [VirtualService]
@@ -13,7 +15,7 @@ public struct VIPConfig: Sendable, Equatable {
     public var fleetConsistent: Bool
 
     public init(
-        address: IPv4Address, name: String? = nil, health: HealthPolicy = HealthPolicy(),
+        address: IPAddress, name: String? = nil, health: HealthPolicy = HealthPolicy(),
         services: [VirtualService] = [],
         fleetConsistent: Bool = false
     ) {
@@ -22,6 +24,15 @@ public struct VIPConfig: Sendable, Equatable {
         self.health = health
         self.services = services
         self.fleetConsistent = fleetConsistent
+    }
+
+    /// An IPv4 VIP, as most configs and tests have.
+    public init(
+        address: IPv4Address, name: String? = nil, health: HealthPolicy = HealthPolicy(),
+        services: [VirtualService] = [], fleetConsistent: Bool = false
+    ) {
+        self.init(
+            address: .v4(address), name: name, health: health, services: services, fleetConsistent: fleetConsistent)
     }
 }
 

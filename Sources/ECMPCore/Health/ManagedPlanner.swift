@@ -22,7 +22,7 @@
 public enum ManagedPlanner {
     public struct Plan: Sendable {
         public var desired: IPVSDesiredTable
-        public var counts: [IPv4Address: BackendCounter.Count]
+        public var counts: [IPAddress: BackendCounter.Count]
         /// Quorum state per service: true = quorum held. Absent while a
         /// service's first verdicts are still pending.
         public var quorum: [IPVSServiceIdentity: Bool]
@@ -32,7 +32,7 @@ public enum ManagedPlanner {
 
     public struct QuorumChange: Sendable, Equatable {
         public var service: IPVSServiceIdentity
-        public var vip: IPv4Address
+        public var vip: IPAddress
         public var held: Bool
         public var liveWeight: Int
         public var threshold: Int
@@ -47,7 +47,7 @@ public enum ManagedPlanner {
             actual.entries.map { ($0.service.identity, $0) }, uniquingKeysWith: { first, _ in first })
         var entries: [IPVSTable.Entry] = []
         var seen: Set<IPVSServiceIdentity> = []
-        var counts: [IPv4Address: BackendCounter.Count] = [:]
+        var counts: [IPAddress: BackendCounter.Count] = [:]
         var quorum: [IPVSServiceIdentity: Bool] = [:]
         var changes: [QuorumChange] = []
 
@@ -168,7 +168,7 @@ public enum ManagedPlanner {
                     let viaVIP = check.viaVIP && service.forwarding == .directRoute
                     targets.append(
                         (
-                            key, server.address, check.connectPort ?? port, check, viaVIP ? vip.address : nil,
+                            key, server.address, check.connectPort ?? port, check, viaVIP ? vip.address.ipv4 : nil,
                             viaVIP ? paths.mark(vip: vip.address, realServer: server.address) : nil
                         ))
                 }

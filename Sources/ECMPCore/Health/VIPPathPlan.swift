@@ -50,8 +50,11 @@ public struct VIPPathPlan: Sendable, Equatable {
         for vip in config.vips {
             for service in vip.services where service.forwarding == .directRoute {
                 for server in service.realServers where server.check?.viaVIP == true {
-                    guard case .v4(let address) = server.address else { continue }
-                    pairs.insert(Pair(vip: vip.address, realServer: address))
+                    // The parser allows via_vip only for IPv4 (ip_vs_local_request4).
+                    guard case .v4(let address) = server.address, case .v4(let vipAddress) = vip.address else {
+                        continue
+                    }
+                    pairs.insert(Pair(vip: vipAddress, realServer: address))
                 }
             }
         }
@@ -66,8 +69,8 @@ public struct VIPPathPlan: Sendable, Equatable {
         unallocated = Array(sorted.dropFirst(capacity))
     }
 
-    public func mark(vip: IPv4Address, realServer: IPAddress) -> UInt32? {
-        guard case .v4(let address) = realServer else { return nil }
+    public func mark(vip: IPAddress, realServer: IPAddress) -> UInt32? {
+        guard case .v4(let address) = realServer, case .v4(let vip) = vip else { return nil }
         return markOfPair[Pair(vip: vip, realServer: address)]
     }
 

@@ -40,17 +40,17 @@ public struct IPVSDesiredTable: Hashable, Sendable {
     }
 
     /// The kernel's key for a configured virtual service on `vip`.
-    public static func identity(of service: VirtualService, on vip: IPv4Address) -> IPVSServiceIdentity {
+    public static func identity(of service: VirtualService, on vip: IPAddress) -> IPVSServiceIdentity {
         switch service.listener {
-        case .port(.tcp, let port): return .tcp(.v4(vip), port: UInt16(port))
-        case .port(.udp, let port): return .udp(.v4(vip), port: UInt16(port))
-        case .port(.sctp, let port): return .sctp(.v4(vip), port: UInt16(port))
-        // VIPs are IPv4, so a mark service is too; the mark itself names no VIP.
-        case .fwmark(let mark): return .fwmark(mark, family: .ipv4)
+        case .port(.tcp, let port): return .tcp(vip, port: UInt16(port))
+        case .port(.udp, let port): return .udp(vip, port: UInt16(port))
+        case .port(.sctp, let port): return .sctp(vip, port: UInt16(port))
+        // The mark itself names no VIP: the service takes the VIP's family.
+        case .fwmark(let mark): return .fwmark(mark, family: vip.ipv4 == nil ? .ipv6 : .ipv4)
         }
     }
 
-    static func service(_ service: VirtualService, on vip: IPv4Address) -> IPVSService {
+    static func service(_ service: VirtualService, on vip: IPAddress) -> IPVSService {
         var result = IPVSService(
             identity(of: service, on: vip), scheduler: service.scheduler, flags: flags(named: service.schedulerFlags))
         if let persistence = service.persistence {

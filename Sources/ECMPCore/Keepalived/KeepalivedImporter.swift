@@ -26,12 +26,15 @@ public enum KeepalivedImporter {
     ///   - file: The name problems carry, and the directory relative
     ///     includes start from.
     ///   - fwmarkVIP: The VIP that fwmark virtual servers belong to.
+    ///   - fwmarkVIP6: The IPv6 VIP that fwmark virtual servers of
+    ///     `ip_family inet6` belong to.
     ///   - configID: keepalived's `-i` id (by default the director's short
     ///     hostname), which decides the `@ID` lines; nil keeps none of them.
     /// - Throws: every problem, warnings included, in file order, when at
     ///   least one is an error.
     public static func importConfig(
-        text: String, file: String, fwmarkVIP: IPv4Address? = nil, configID: String? = nil,
+        text: String, file: String, fwmarkVIP: IPv4Address? = nil, fwmarkVIP6: IPAddress? = nil,
+        configID: String? = nil,
         includeLoader: IncludeLoader = { _ in [] }
     ) throws(ConfigErrors) -> KeepalivedImport {
         if let problem = SourceText.sizeProblem(text.utf8, file: file) { throw ConfigErrors([problem]) }
@@ -41,7 +44,7 @@ public enum KeepalivedImporter {
         // a file that may hold secrets.
         if let notAConfig = lexer.notAConfig { throw ConfigErrors([notAConfig]) }
         let tree = KeepalivedStatement.tree(lexer.tokens)
-        let translation = KeepalivedTranslation(fwmarkVIP: fwmarkVIP)
+        let translation = KeepalivedTranslation(fwmarkVIP: fwmarkVIP, fwmarkVIP6: fwmarkVIP6)
         translation.translate(tree.statements)
         let vips = translation.vips()
         var problems = lexer.problems + tree.problems + translation.problems
@@ -49,7 +52,9 @@ public enum KeepalivedImporter {
             problems.append(
                 (Int.max, ConfigProblem(file: file, line: 1, message: "no virtual_server found: nothing to import")))
         }
-        let config = Config(mode: .managed, vips: vips)
+        // IPv6 VIPs are announced by ospf6d: their config needs the section.
+        let config = Config(
+            mode: .managed, ospf6: vips.contains { $0.address.ipv4 == nil } ? OSPFSettings() : nil, vips: vips)
         if !problems.contains(where: { $0.problem.severity == .error }) {
             problems += selfCheck(config, file: file).map { (Int.max, $0) }
         }

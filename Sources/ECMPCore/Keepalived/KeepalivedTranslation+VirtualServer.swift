@@ -34,6 +34,8 @@ extension KeepalivedTranslation {
         /// them: it drops `sh-port` read before `lb_algo sh`.
         var flags: [(keyword: String, schedulerThen: String?, statement: KeepalivedStatement)] = []
         var forwarding: ForwardingMethod?
+        /// `ip_family inet|inet6` as written.
+        var family: (value: String, statement: KeepalivedStatement)?
         var persistenceTimeout: Int?
         var granularity: IPv4Address?
         var transport: (value: TransportProtocol, statement: KeepalivedStatement)?
@@ -54,7 +56,7 @@ extension KeepalivedTranslation {
     }
 
     enum Target {
-        case address(IPv4Address, port: Int)
+        case address(IPAddress, port: Int)
         /// With the group's `fwmark N` line when it came from a group.
         case fwmark(UInt32, groupEntry: KeepalivedStatement?)
     }
@@ -106,21 +108,17 @@ extension KeepalivedTranslation {
             }
             return entries.flatMap { entry -> [Target] in
                 switch entry {
-                case .addresses(let addresses, let port): return addresses.map { .address($0, port: port) }
+                case .addresses(let addresses, let port): return addresses.map { .address(.v4($0), port: port) }
                 case .fwmark(let mark, let entry): return [.fwmark(mark, groupEntry: entry)]
                 }
             }
         default:
-            guard let address = IPv4Address(first) else {
-                let message =
-                    IPAddress(first) != nil
-                    ? "VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2); IPv6 virtual servers cannot be imported"
-                    : "not an IPv4 address"
-                error(statement, value: first, message)
+            guard let address = IPAddress(first) else {
+                error(statement, value: first, "not an IPv4 or IPv6 address")
                 return []
             }
-            if let block = ReservedIPv4Block.containing(address) {
-                error(statement, value: first, block.refusal)
+            if let refusal = address.reservedBlockRefusal {
+                error(statement, value: first, refusal)
                 return []
             }
             guard arguments.count >= 2, let port = Int(arguments[1]), (1...65535).contains(port) else {
@@ -212,10 +210,10 @@ extension KeepalivedTranslation {
         case "ip_family":
             expectArguments(child, 1)
             guard let value = argument(child, what: "address family") else { return }
-            if value == "inet6" {
-                error(child, value: value, "VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2)")
-            } else if value != "inet" {
-                error(child, value: value, "expected inet")
+            if value == "inet6" || value == "inet" {
+                draft.family = (value, child)
+            } else {
+                error(child, value: value, "expected inet or inet6")
             }
         case "ops", "sh-port", "sh-fallback", "mh-port", "mh-fallback", "flag-1", "flag-2", "flag-3":
             draft.flags.append((keyword, draft.scheduler, child))
@@ -280,7 +278,7 @@ extension KeepalivedTranslation {
         guard let mask = IPv4Address(text) else {
             let message =
                 text.allSatisfy(\.isASCIIDigit)
-                ? "an IPv6 prefix length; VIPs are IPv4 in ecmpd"
+                ? "an IPv6 prefix length: ecmpd's persistence netmask is for IPv4 services only"
                 : "expected a netmask such as 255.255.255.0"
             error(child, value: text, message)
             return nil
@@ -363,8 +361,14 @@ extension KeepalivedTranslation {
                 "hysteresis must stay below the quorum (\(draft.quorum ?? 1)); keepalived lowers it to \(hysteresis), and so does the import"
             )
         }
+        // A fwmark service's VIP is of its ip_family (inet by default).
+        let targetFamilies = Set(
+            targets.map { target -> String in
+                if case .address(let address, _) = target { return Self.familyName(address) }
+                return draft.family?.value ?? "inet"
+            })
         let inhibit = inhibitOnFailure(of: draft)
-        let servers = realServers(of: draft, forwarding: forwarding)
+        let servers = realServers(of: draft, forwarding: forwarding, vipFamilies: targetFamilies)
         let atRisk = VirtualService(
             listener: .fwmark(0), scheduler: scheduler, schedulerFlags: flags,
             realServers: servers, inhibitOnFailure: inhibit)
@@ -377,10 +381,30 @@ extension KeepalivedTranslation {
         if servers.isEmpty {
             warn(statement, "no real servers: this service can never be healthy")
         }
-        if let sorry = draft.sorry, case .v6 = sorry.address.address, forwarding != .tunnel {
+        if let sorry = draft.sorry, forwarding != .tunnel,
+            let vipFamily = targetFamilies.first(where: { $0 != Self.familyName(sorry.address.address) })
+        {
             error(
                 sorry.statement, value: sorry.address.address.description,
-                "an IPv6 sorry server behind an IPv4 VIP needs lb_kind TUN; keepalived skips it")
+                "an \(Self.familyWord(Self.familyName(sorry.address.address))) sorry server behind an \(Self.familyWord(vipFamily)) VIP needs lb_kind TUN; keepalived skips it"
+            )
+        }
+        if let family = draft.family {
+            for target in targets {
+                switch target {
+                case .address(let address, _) where Self.familyName(address) != family.value:
+                    error(
+                        family.statement, value: family.value,
+                        "does not match the virtual server's address \(address) (\(Self.familyName(address)))")
+                default:
+                    break
+                }
+            }
+        }
+        if draft.granularity != nil, targetFamilies.contains("inet6") {
+            error(
+                statement, field: "persistence_granularity",
+                "an IPv6 service's persistence has no netmask in ecmpd (IPv4 services only); remove it")
         }
 
         if let suspend = draft.haSuspend {
@@ -413,7 +437,7 @@ extension KeepalivedTranslation {
                 forwarding: forwarding, realServers: servers, quorum: draft.quorum == 1 ? nil : draft.quorum,
                 hysteresis: hysteresis, sorryServer: draft.sorry?.address, inhibitOnFailure: inhibit
             )
-            var vip: IPv4Address?
+            var vip: IPAddress?
             var groupEntry: KeepalivedStatement?
             switch target {
             case .address(let address, let port):
@@ -510,9 +534,17 @@ extension KeepalivedTranslation {
                     service.sorryServer?.port = nil
                 }
             }
-            services.append(ImportedService(vip: vip, service: service, statement: statement, groupEntry: groupEntry))
+            services.append(
+                ImportedService(
+                    vip: vip, service: service, statement: statement, groupEntry: groupEntry,
+                    inet6: vip == nil && draft.family?.value == "inet6"))
         }
     }
+
+    /// `inet` or `inet6`, as keepalived's ip_family words them.
+    static func familyName(_ address: IPAddress) -> String { address.ipv4 == nil ? "inet6" : "inet" }
+
+    static func familyWord(_ family: String) -> String { family == "inet6" ? "IPv6" : "IPv4" }
 
     /// keepalived's checker copies the real server's address and port when
     /// it is read (check_api.c, `queue_checker`); fixing the server's port
@@ -609,7 +641,9 @@ extension KeepalivedTranslation {
         return draft.inhibit
     }
 
-    func realServers(of draft: VirtualServerDraft, forwarding: ForwardingMethod) -> [RealServer] {
+    func realServers(of draft: VirtualServerDraft, forwarding: ForwardingMethod, vipFamilies: Set<String>)
+        -> [RealServer]
+    {
         var servers: [RealServer] = []
         var seen: [RealServerAddress: KeepalivedStatement] = [:]
         for server in draft.realServers {
@@ -622,10 +656,12 @@ extension KeepalivedTranslation {
                 continue
             }
             seen[key] = server.statement
-            if case .v6 = server.address, forwarding != .tunnel {
+            let family = Self.familyName(server.address)
+            if forwarding != .tunnel, let vipFamily = vipFamilies.first(where: { $0 != family }) {
                 error(
                     server.statement, value: server.address.description,
-                    "an IPv6 real server behind an IPv4 VIP needs lb_kind TUN; keepalived skips it")
+                    "an \(Self.familyWord(family)) real server behind an \(Self.familyWord(vipFamily)) VIP needs lb_kind TUN; keepalived skips it"
+                )
                 continue
             }
             var imported = RealServer(

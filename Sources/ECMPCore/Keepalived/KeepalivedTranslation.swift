@@ -8,11 +8,13 @@ final class KeepalivedTranslation {
     /// A service and the VIP it belongs to; nil for a fwmark service, whose
     /// VIP is decided once the whole file is read.
     struct ImportedService {
-        var vip: IPv4Address?
+        var vip: IPAddress?
         var service: VirtualService
         var statement: KeepalivedStatement
         /// The `fwmark N` line of a virtual_server_group it came from.
         var groupEntry: KeepalivedStatement?
+        /// A fwmark service of `ip_family inet6`: it goes under the IPv6 fwmark VIP.
+        var inet6 = false
     }
 
     /// One `virtual_server_group` line: an address range with a port, or a
@@ -29,6 +31,7 @@ final class KeepalivedTranslation {
     }
 
     let fwmarkVIP: IPv4Address?
+    let fwmarkVIP6: IPAddress?
     private(set) var problems: [(order: Int, problem: ConfigProblem)] = []
     var haSuspend: [KeepalivedLocation] = []
     /// How many more unknown keywords get a did-you-mean. A file with more
@@ -39,7 +42,10 @@ final class KeepalivedTranslation {
     var groups: [String: [GroupEntry]] = [:]
     var vrrpAddresses: [VRRPAddress] = []
 
-    init(fwmarkVIP: IPv4Address?) { self.fwmarkVIP = fwmarkVIP }
+    init(fwmarkVIP: IPv4Address?, fwmarkVIP6: IPAddress? = nil) {
+        self.fwmarkVIP = fwmarkVIP
+        self.fwmarkVIP6 = fwmarkVIP6
+    }
 
     // MARK: The top level
 
@@ -136,10 +142,12 @@ final class KeepalivedTranslation {
     /// Services grouped by VIP, VIPs in the order they first appear.
     func vips() -> [VIPConfig] {
         let fwmarkAddress = fwmarkServicesVIP()
+        let fwmark6Address = fwmark6ServicesVIP()
         var vips: [VIPConfig] = []
-        var seen: [IPv4Address: [ServiceListener: KeepalivedStatement]] = [:]
+        var seen: [IPAddress: [ServiceListener: KeepalivedStatement]] = [:]
         for imported in services {
-            guard let address = imported.vip ?? fwmarkAddress else { continue }
+            guard let address = imported.vip ?? (imported.inet6 ? fwmark6Address : fwmarkAddress.map(IPAddress.v4))
+            else { continue }
             if let first = seen[address]?[imported.service.listener] {
                 error(
                     imported.statement, value: "\(address) \(imported.service.listener)",
@@ -161,7 +169,7 @@ final class KeepalivedTranslation {
     /// server they come from (one error per virtual_server, naming every
     /// fwmark of a group and its line).
     func fwmarkServicesVIP() -> IPv4Address? {
-        let fwmarkServices = services.filter { $0.vip == nil }
+        let fwmarkServices = services.filter { $0.vip == nil && !$0.inet6 }
         guard let first = fwmarkServices.first else { return nil }
         func usable(_ address: IPv4Address) -> Bool { ReservedIPv4Block.containing(address) == nil }
         if let fwmarkVIP {
@@ -192,6 +200,29 @@ final class KeepalivedTranslation {
             error(
                 statement,
                 "keepalived gives fwmark services no address\(marks), \(reason); name the VIP these packets are for (--fwmark-vip ADDRESS)"
+            )
+        }
+        return nil
+    }
+
+    /// The IPv6 VIP for fwmark services of `ip_family inet6`: only
+    /// `--fwmark-vip6` (VRRP addresses are not looked at for them), or nil
+    /// after an error on each virtual server they come from.
+    func fwmark6ServicesVIP() -> IPAddress? {
+        let fwmarkServices = services.filter { $0.vip == nil && $0.inet6 }
+        guard !fwmarkServices.isEmpty else { return nil }
+        if let fwmarkVIP6 {
+            guard let refusal = fwmarkVIP6.reservedBlockRefusal else { return fwmarkVIP6 }
+            for (statement, marks) in Self.byVirtualServer(fwmarkServices) {
+                error(
+                    statement, value: "\(fwmarkVIP6)", "the VIP given for inet6 fwmark services\(marks) is \(refusal)")
+            }
+            return nil
+        }
+        for (statement, marks) in Self.byVirtualServer(fwmarkServices) {
+            error(
+                statement,
+                "keepalived gives fwmark services no address\(marks); name the IPv6 VIP these inet6 packets are for (--fwmark-vip6 ADDRESS)"
             )
         }
         return nil
@@ -263,7 +294,7 @@ final class KeepalivedTranslation {
             guard let first = IPv4Address(String(range[0])), range.count <= 2 else {
                 let message =
                     IPAddress(String(range[0])) != nil || entry.keyword.contains(":")
-                    ? "VIPs are IPv4 in ecmpd (each is a /32 on lo announced over OSPFv2)"
+                    ? "IPv6 addresses in a virtual_server_group are not imported yet (use a virtual_server per address, or write them into ecmpd's config by hand)"
                     : "expected A.B.C.D PORT, A.B.C.D-E PORT (a range of the last byte) or fwmark N"
                 error(entry, field: "virtual_server_group", value: shown(entry.keyword), message)
                 continue

@@ -13,6 +13,11 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public var ipv4: IPv4Address? { if case .v4(let a) = self { return a } else { return nil } }
+    public var ipv6: IPv6Address? { if case .v6(let a) = self { return a } else { return nil } }
+
+    /// The prefix length of a host route of this family: 32 or 128, how a
+    /// VIP is held on lo.
+    public var hostPrefixLength: Int { ipv4 == nil ? 128 : 32 }
 
     public init?(_ text: String) {
         if let a = IPv4Address(text) {

@@ -34,7 +34,10 @@ public struct ReservedIPv4Block: Sendable, Equatable {
     }
 
     /// The refusal, as the message of a problem whose value is the address.
-    public var refusal: String {
+    public var refusal: String { Self.refusal(network: "\(network)", kind: kind, consequence: consequence) }
+
+    /// One wording for a reserved block of either family.
+    static func refusal(network: String, kind: String, consequence: String) -> String {
         "in \(network), \(kind): \(consequence); a VIP must be a unicast address that routers forward"
     }
 }

@@ -35,9 +35,9 @@ public enum BackendCounter {
 
     /// Every VIP's count from one pass over the table: a cycle with 500
     /// VIPs indexes the table once, not once per VIP.
-    public static func counts(_ vips: [VIPConfig], in table: IPVSTable) -> [IPv4Address: Count] {
+    public static func counts(_ vips: [VIPConfig], in table: IPVSTable) -> [IPAddress: Count] {
         let byIdentity = index(table)
-        var counts: [IPv4Address: Count] = [:]
+        var counts: [IPAddress: Count] = [:]
         for vip in vips { counts[vip.address] = count(vip, in: table, byIdentity: byIdentity) }
         return counts
     }
@@ -52,7 +52,7 @@ public enum BackendCounter {
         let identities: [IPVSServiceIdentity]
         if vip.services.isEmpty {
             identities = table.entries.map(\.service.identity)
-                .filter { $0.endpoint?.address == .v4(vip.address) }
+                .filter { $0.endpoint?.address == vip.address }
                 .sorted()
         } else {
             identities = vip.services.map { IPVSDesiredTable.identity(of: $0, on: vip.address) }

@@ -6,9 +6,9 @@
 /// A sysctl someone changed after `up` (it no longer holds the value `up`
 /// wrote) is left alone: restoring would overwrite a newer decision.
 public struct RealServerDownPlan: Sendable, Equatable {
-    public var removals: [IPv4Address]
+    public var removals: [IPAddress]
     /// Requested VIPs on lo that `up` did not add: left in place.
-    public var notAddedByEcmpd: [IPv4Address]
+    public var notAddedByEcmpd: [IPAddress]
     public var sysctlRestores: [RealServerSysctlChange]
     /// Already at the recorded previous value (`from == to`).
     public var sysctlsInPlace: [RealServerSysctlChange]
@@ -16,17 +16,17 @@ public struct RealServerDownPlan: Sendable, Equatable {
     public var sysctlsChangedSinceUp: [RealServerSysctlChange]
     /// VIPs `up` added that stay (not named in this `down`); while any
     /// remain, the sysctls stay too.
-    public var remainingVIPs: [IPv4Address]
+    public var remainingVIPs: [IPAddress]
     /// The record to keep, or nil when everything was undone (the state
     /// file is then deleted).
     public var record: RealServerRecord?
 
     /// `vips` nil means every VIP `up` added.
     public init(
-        vips: [IPv4Address]?, onLoopback: [InterfaceAddress], sysctls current: [RealServerSysctl: Int],
+        vips: [IPAddress]?, onLoopback: [PrefixedAddress], sysctls current: [RealServerSysctl: Int],
         record: RealServerRecord?
     ) {
-        let present = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
+        let present = Set(onLoopback.filter(\.isHost).map(\.address))
         let added = record?.added ?? []
         let requested = vips.map(Set.init) ?? added
         removals = requested.intersection(added).intersection(present).sorted()

@@ -6,12 +6,12 @@ public struct RealServerRecord: Sendable, Equatable, Codable {
     public var version: Int
     /// Sysctl key → value before ecmpd first changed it.
     public var previousSysctls: [String: Int]
-    /// Dotted quads, sorted.
+    /// Addresses of either family, sorted (IPv4 first).
     public var addedVIPs: [String]
 
     public static let currentVersion = 1
 
-    public init(previousSysctls: [String: Int] = [:], addedVIPs: [IPv4Address] = []) {
+    public init(previousSysctls: [String: Int] = [:], addedVIPs: [IPAddress] = []) {
         version = Self.currentVersion
         self.previousSysctls = previousSysctls
         self.addedVIPs = addedVIPs.sorted().map(\.description)
@@ -25,7 +25,7 @@ public struct RealServerRecord: Sendable, Equatable, Codable {
         return result
     }
 
-    public var added: Set<IPv4Address> { Set(addedVIPs.compactMap(IPv4Address.init)) }
+    public var added: Set<IPAddress> { Set(addedVIPs.compactMap(IPAddress.init)) }
 
     public var isEmpty: Bool { previousSysctls.isEmpty && addedVIPs.isEmpty }
 }

@@ -1,5 +1,5 @@
 /// Whether every piece of the real-server side is in place: each VIP as a
-/// /32 on lo and the four ARP sysctls at the values `up` writes.
+/// host address on lo (/32 or /128) and the four ARP sysctls at the values `up` writes.
 public struct RealServerStatus: Sendable, Equatable {
     public struct Piece: Sendable, Equatable, CustomStringConvertible {
         public var name: String
@@ -15,10 +15,12 @@ public struct RealServerStatus: Sendable, Equatable {
 
     public var pieces: [Piece]
 
-    public init(vips: [IPv4Address], onLoopback: [InterfaceAddress], sysctls current: [RealServerSysctl: Int]) {
-        let present = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
+    public init(vips: [IPAddress], onLoopback: [PrefixedAddress], sysctls current: [RealServerSysctl: Int]) {
+        let present = Set(onLoopback.filter(\.isHost).map(\.address))
         pieces = Array(Set(vips)).sorted().map { vip in
-            Piece(name: "\(vip)/32 on lo", expected: "present", actual: present.contains(vip) ? "present" : "missing")
+            Piece(
+                name: "\(PrefixedAddress.host(vip)) on lo", expected: "present",
+                actual: present.contains(vip) ? "present" : "missing")
         }
         pieces += RealServerSysctl.all.map { sysctl in
             Piece(

@@ -3,15 +3,15 @@
 /// with the VIP on lo and the box still answering ARP for it.
 ///
 /// Idempotent: a setting already at its value is not written, a VIP already
-/// on lo as /32 is not added, and the previous values recorded by the first
+/// on lo as /32 (/128) is not added, and the previous values recorded by the first
 /// `up` are kept, so `down` restores what was there before any of them.
 public struct RealServerUpPlan: Sendable, Equatable {
     public struct AddressInPlace: Sendable, Equatable {
-        public var vip: IPv4Address
+        public var vip: IPAddress
         /// Whether an earlier `up` added it (so `down` removes it).
         public var addedByEcmpd: Bool
 
-        public init(vip: IPv4Address, addedByEcmpd: Bool) {
+        public init(vip: IPAddress, addedByEcmpd: Bool) {
             self.vip = vip
             self.addedByEcmpd = addedByEcmpd
         }
@@ -20,14 +20,14 @@ public struct RealServerUpPlan: Sendable, Equatable {
     public var sysctlWrites: [RealServerSysctlChange]
     /// Settings already at the wanted value.
     public var sysctlsInPlace: [RealServerSysctl]
-    public var additions: [IPv4Address]
-    /// VIPs already on lo as /32.
+    public var additions: [IPAddress]
+    /// VIPs already on lo as a host address (/32 or /128).
     public var addressesInPlace: [AddressInPlace]
     /// The record to write before changing anything.
     public var record: RealServerRecord
 
     public init(
-        vips: [IPv4Address], onLoopback: [InterfaceAddress], sysctls current: [RealServerSysctl: Int],
+        vips: [IPAddress], onLoopback: [PrefixedAddress], sysctls current: [RealServerSysctl: Int],
         record earlier: RealServerRecord?
     ) {
         var previous = earlier?.previousSysctls ?? [:]
@@ -42,7 +42,7 @@ public struct RealServerUpPlan: Sendable, Equatable {
                 sysctlWrites.append(RealServerSysctlChange(sysctl: sysctl, from: value, to: sysctl.wanted))
             }
         }
-        let present = Set(onLoopback.filter { $0.network.prefixLength == 32 }.map(\.address))
+        let present = Set(onLoopback.filter(\.isHost).map(\.address))
         let recorded = earlier?.added ?? []
         let wanted = Array(Set(vips)).sorted()
         additions = wanted.filter { !present.contains($0) }

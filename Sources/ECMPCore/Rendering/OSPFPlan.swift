@@ -26,6 +26,8 @@ public struct OSPFPlan: Sendable, Equatable {
     /// BFD's timers when `ospf.bfd` is on: bfdd.conf is rendered and every
     /// OSPF interface gets `ip ospf bfd`. Nil: no bfdd.conf at all.
     public var bfd: BFDSettings?
+    /// ospf6d's part: nil unless the config has IPv6 VIPs.
+    public var ospf6: OSPF6Plan?
 }
 
 /// Why a plan could not be made from the detected network.

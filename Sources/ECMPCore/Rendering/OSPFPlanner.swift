@@ -10,7 +10,7 @@ public enum OSPFPlanner {
         role: RoutingRole, config: Config, network: NetworkSnapshot, systemHostname: String
     ) throws(OSPFPlanError) -> OSPFPlan {
         let ospf = config.ospf
-        let selected = try selectInterfaces(ospf.interfaces, in: network)
+        let selected = try selectInterfaces(ospf.interfaces, in: network, field: "ospf.interfaces")
 
         var networks: [IPv4Network] = []
         for interface in selected {
@@ -18,53 +18,100 @@ public enum OSPFPlanner {
                 networks.append(address.network.network)
             }
         }
-        let vips = role == .director ? config.vips.map(\.address) : []
+        let vips = role == .director ? config.ipv4VIPs : []
         // A VIP on lo is a /32 stub, announced by its own network statement;
         // a VIP inside an interface's subnet must not be mistaken for it.
         let routerID = try routerID(configured: ospf.routerID, interfaces: selected, vips: vips)
-        let priority = role == .router ? max(ospf.priority, 1) : ospf.priority
+        let ospf6 = try config.ospf6.flatMap { settings throws(OSPFPlanError) -> OSPF6Plan? in
+            guard !config.ipv6VIPs.isEmpty else { return nil }
+            return try plan6(role: role, settings: settings, config: config, network: network, ospfRouterID: routerID)
+        }
         return OSPFPlan(
             role: role,
             hostname: config.node.hostname ?? systemHostname,
             routerID: routerID,
             area: ospf.area,
-            interfaces: selected.map {
-                OSPFPlan.Interface(
-                    name: $0.name, helloInterval: ospf.helloInterval, deadInterval: ospf.deadInterval,
-                    priority: priority, cost: ospf.cost)
-            },
+            interfaces: planInterfaces(selected, ospf, role: role),
             networks: networks,
             vips: vips,
             loopbackCost: ospf.loopbackCost,
             authenticationKeyID: ospf.authentication?.keyID,
             fastConvergence: ospf.fastConvergence,
             maximumPaths: routerMaximumPaths,
-            bfd: ospf.bfd.enabled ? ospf.bfd : nil
+            bfd: ospf.bfd.enabled ? ospf.bfd : nil,
+            ospf6: ospf6
         )
     }
 
-    static func selectInterfaces(_ selection: InterfaceSelection, in network: NetworkSnapshot) throws(OSPFPlanError)
-        -> [NetworkInterface]
+    /// ospf6d's plan. The router-id defaults to ospfd's: OSPFv2 and OSPFv3
+    /// are separate domains, so one host may use one id in both, and it is
+    /// already known not to be a VIP.
+    static func plan6(
+        role: RoutingRole, settings: OSPFSettings, config: Config, network: NetworkSnapshot,
+        ospfRouterID: IPv4Address
+    ) throws(OSPFPlanError) -> OSPF6Plan {
+        let selected = try selectInterfaces(
+            settings.interfaces, in: network, field: "ospf6.interfaces", needsIPv4: false)
+        var networks: [IPv6Network] = []
+        var skipped: [OSPF6Plan.SkippedAddress] = []
+        for interface in selected {
+            for address in interface.ipv6Addresses where !address.address.isLinkLocal {
+                if let reason = address.unusableReason {
+                    skipped.append(.init(interface: interface.name, address: address.network, reason: reason))
+                } else if !networks.contains(address.network.network) {
+                    networks.append(address.network.network)
+                }
+            }
+        }
+        return OSPF6Plan(
+            routerID: settings.routerID ?? ospfRouterID,
+            area: settings.area,
+            interfaces: planInterfaces(selected, settings, role: role),
+            networks: networks,
+            skipped: skipped,
+            vips: role == .director ? config.ipv6VIPs : [],
+            loopbackCost: settings.loopbackCost,
+            fastConvergence: settings.fastConvergence,
+            maximumPaths: routerMaximumPaths)
+    }
+
+    /// Each OSPF interface's timers, cost and priority, for ospfd and ospf6d
+    /// alike. The router's priority is at least 1: it is the designated router.
+    static func planInterfaces(_ selected: [NetworkInterface], _ settings: OSPFSettings, role: RoutingRole)
+        -> [OSPFPlan.Interface]
     {
+        let priority = role == .router ? max(settings.priority, 1) : settings.priority
+        return selected.map {
+            OSPFPlan.Interface(
+                name: $0.name, helloInterval: settings.helloInterval, deadInterval: settings.deadInterval,
+                priority: priority, cost: settings.cost)
+        }
+    }
+
+    /// The interfaces `selection` names. OSPFv2 needs an IPv4 address on
+    /// each; OSPFv3 (`needsIPv4: false`) runs on link-local addresses alone.
+    static func selectInterfaces(
+        _ selection: InterfaceSelection, in network: NetworkSnapshot, field: String, needsIPv4: Bool = true
+    ) throws(OSPFPlanError) -> [NetworkInterface] {
         switch selection {
         case .defaultRoute:
             guard let route = network.defaultRoute else {
                 throw OSPFPlanError(
-                    field: "ospf.interfaces",
+                    field: field,
                     message:
                         "set to the default-route interface, but this host has no IPv4 default route; add one or name the interfaces"
                 )
             }
             guard let interface = network.interface(index: route.interfaceIndex) else {
                 throw OSPFPlanError(
-                    field: "ospf.interfaces",
+                    field: field,
                     message:
                         "the default route points at interface index \(route.interfaceIndex), which the kernel did not list"
                 )
             }
-            guard !interface.addresses.isEmpty else {
+            guard !interface.addresses.isEmpty || !needsIPv4 else {
                 throw OSPFPlanError(
-                    field: "ospf.interfaces",
+                    field: field,
                     message: "the default-route interface \(interface.name) has no IPv4 address")
             }
             return [interface]
@@ -74,10 +121,10 @@ public enum OSPFPlanner {
                 guard let interface = network.interface(named: name) else {
                     let known = network.interfaces.filter { !$0.isLoopback }.map(\.name).joined(separator: ", ")
                     throw OSPFPlanError(
-                        field: "ospf.interfaces", message: "no interface named \(name) (this host has: \(known))")
+                        field: field, message: "no interface named \(name) (this host has: \(known))")
                 }
-                guard !interface.addresses.isEmpty else {
-                    throw OSPFPlanError(field: "ospf.interfaces", message: "interface \(name) has no IPv4 address")
+                guard !interface.addresses.isEmpty || !needsIPv4 else {
+                    throw OSPFPlanError(field: field, message: "interface \(name) has no IPv4 address")
                 }
                 result.append(interface)
             }

@@ -1,6 +1,7 @@
 import Mustache
 
-/// Renders zebra.conf, ospfd.conf and (with BFD) bfdd.conf from the templates in
+/// Renders zebra.conf, ospfd.conf, (with BFD) bfdd.conf and (with IPv6
+/// VIPs) ospf6d.conf from the templates in
 /// quagga-templates/ with a real Mustache engine. The templates are handed
 /// in as text (the edge reads them), so rendering is pure and testable.
 public struct RoutingRenderer: Sendable {
@@ -9,10 +10,13 @@ public struct RoutingRenderer: Sendable {
         public var ospfd: String
         /// bfdd.conf's template; needed only when a plan has BFD on.
         public var bfdd: String?
-        public init(zebra: String, ospfd: String, bfdd: String? = nil) {
+        /// ospf6d.conf's template; needed only when a plan has IPv6 VIPs.
+        public var ospf6d: String?
+        public init(zebra: String, ospfd: String, bfdd: String? = nil, ospf6d: String? = nil) {
             self.zebra = zebra
             self.ospfd = ospfd
             self.bfdd = bfdd
+            self.ospf6d = ospf6d
         }
     }
 
@@ -28,23 +32,28 @@ public struct RoutingRenderer: Sendable {
         public var ospfd: String
         /// Nil when BFD is off: no bfdd.conf is installed or reloaded.
         public var bfdd: String?
+        /// Nil without IPv6 VIPs: no ospf6d.conf is installed or reloaded.
+        public var ospf6d: String?
 
-        public init(zebra: String, ospfd: String, bfdd: String? = nil) {
+        public init(zebra: String, ospfd: String, bfdd: String? = nil, ospf6d: String? = nil) {
             self.zebra = zebra
             self.ospfd = ospfd
             self.bfdd = bfdd
+            self.ospf6d = ospf6d
         }
 
         /// Each file by daemon, in the order they are installed and reloaded
         /// (zebra before the daemons that talk to it).
         public var files: [(daemon: String, content: String)] {
             [("zebra", zebra)] + (bfdd.map { [("bfdd", $0)] } ?? []) + [("ospfd", ospfd)]
+                + (ospf6d.map { [("ospf6d", $0)] } ?? [])
         }
     }
 
     private let zebraTemplate: MustacheTemplate
     private let ospfdTemplate: MustacheTemplate
     private let bfddTemplate: MustacheTemplate?
+    private let ospf6dTemplate: MustacheTemplate?
 
     public init(templates: Templates) throws(RenderError) {
         do { zebraTemplate = try MustacheTemplate(string: templates.zebra) } catch {
@@ -55,6 +64,9 @@ public struct RoutingRenderer: Sendable {
         }
         do { bfddTemplate = try templates.bfdd.map { try MustacheTemplate(string: $0) } } catch {
             throw RenderError(template: "bfdd.conf", message: "\(error)")
+        }
+        do { ospf6dTemplate = try templates.ospf6d.map { try MustacheTemplate(string: $0) } } catch {
+            throw RenderError(template: "ospf6d.conf", message: "\(error)")
         }
     }
 
@@ -69,7 +81,16 @@ public struct RoutingRenderer: Sendable {
             }
             bfdd = bfddTemplate.render(context)
         }
-        return Output(zebra: zebraTemplate.render(context), ospfd: ospfdTemplate.render(context), bfdd: bfdd)
+        var ospf6d: String?
+        if plan.ospf6 != nil {
+            guard let ospf6dTemplate else {
+                throw RenderError(
+                    template: "ospf6d.conf", message: "the config has IPv6 VIPs, but the templates have no ospf6d.conf")
+            }
+            ospf6d = ospf6dTemplate.render(context)
+        }
+        return Output(
+            zebra: zebraTemplate.render(context), ospfd: ospfdTemplate.render(context), bfdd: bfdd, ospf6d: ospf6d)
     }
 
     static func context(_ plan: OSPFPlan, key: AuthenticationKey?, version: String, source: String) -> [String: Any] {
@@ -100,6 +121,27 @@ public struct RoutingRenderer: Sendable {
             "fastConvergence": plan.fastConvergence,
             "maximumPaths": plan.maximumPaths,
         ]
+        if let ospf6 = plan.ospf6 {
+            context["ospf6"] =
+                [
+                    "routerID": ospf6.routerID.description, "area": ospf6.area.description,
+                    "interfaces": ospf6.interfaces.map { interface -> [String: Any] in
+                        [
+                            "name": interface.name, "hello": interface.helloInterval, "dead": interface.deadInterval,
+                            "priority": interface.priority, "cost": interface.cost,
+                        ]
+                    },
+                    "networks": ospf6.networks.map(\.description), "skipped": ospf6.skipped.map(\.description),
+                    "vips": ospf6.vips.map(\.description), "loopbackCost": ospf6.loopbackCost,
+                    "fastConvergence": ospf6.fastConvergence, "maximumPaths": ospf6.maximumPaths,
+                ] as [String: Any]
+            // zebra.conf names every interface either daemon runs on, once.
+            let ospfNames = Set(plan.interfaces.map(\.name))
+            context["zebraInterfaces"] = (plan.interfaces + ospf6.interfaces.filter { !ospfNames.contains($0.name) })
+                .map { ["name": $0.name] as [String: Any] }
+        } else {
+            context["zebraInterfaces"] = plan.interfaces.map { ["name": $0.name] as [String: Any] }
+        }
         if let bfd = plan.bfd {
             context["bfd"] =
                 [

@@ -5,13 +5,13 @@ import ECMPNetlink
 /// daemon passes `LoopbackAddresses` (rtnetlink); tests pass a fake.
 /// Which addresses may change is decided before a call (`LoopbackPlan`).
 public protocol LoopbackEdge {
-    /// Every IPv4 address on lo, with its prefix length.
-    func addresses() throws -> [InterfaceAddress]
-    /// Adds `vip/32`; one already there is left in place.
-    func add(_ vip: IPv4Address) throws
-    /// Removes exactly `vip/32`; false when it was not there.
+    /// Every address of both families on lo, with its prefix length.
+    func addresses() throws -> [PrefixedAddress]
+    /// Adds the VIP as a host address (/32 or /128); one already there is left in place.
+    func add(_ vip: IPAddress) throws
+    /// Removes exactly the VIP's host address; false when it was not there.
     @discardableResult
-    func remove(_ vip: IPv4Address) throws -> Bool
+    func remove(_ vip: IPAddress) throws -> Bool
 }
 
 extension LoopbackAddresses: LoopbackEdge {}

@@ -62,28 +62,53 @@ final class RouteSocket {
     }
 
     func ipv4Addresses() throws(NetlinkError) -> [Address] {
+        try dumpAddresses().compactMap { entry in
+            guard case .v4(let address) = entry.address else { return nil }
+            return Address(
+                interfaceIndex: entry.interfaceIndex,
+                address: InterfaceAddress(
+                    network: IPv4Network(address: address, prefixLength: entry.prefixLength),
+                    label: entry.label, isSecondary: entry.flags & UInt32(IFA_F_SECONDARY) != 0))
+        }
+    }
+
+    /// Every IPv6 address with its prefix length and the flags that say
+    /// whether it is usable yet (tentative, deprecated, DAD failed).
+    func ipv6Addresses() throws(NetlinkError) -> [(interfaceIndex: Int, address: IPv6InterfaceAddress)] {
+        try dumpAddresses().compactMap { entry in
+            guard case .v6(let address) = entry.address else { return nil }
+            let flags = entry.flags
+            return (
+                entry.interfaceIndex,
+                IPv6InterfaceAddress(
+                    network: IPv6Network(address: address, prefixLength: entry.prefixLength),
+                    isTentative: flags & UInt32(IFA_F_TENTATIVE) != 0,
+                    isDeprecated: flags & UInt32(IFA_F_DEPRECATED) != 0,
+                    isDuplicate: flags & UInt32(IFA_F_DADFAILED) != 0)
+            )
+        }
+    }
+
+    /// One dump of both families' addresses (libnl reads IFA_FLAGS, the
+    /// 32-bit flags, when the kernel sends them).
+    private func dumpAddresses() throws(NetlinkError) -> [(
+        interfaceIndex: Int, address: IPAddress, prefixLength: Int, label: String?, flags: UInt32
+    )] {
         var cache: OpaquePointer?
         let status = rtnl_addr_alloc_cache(socket, &cache)
         guard status == 0, let cache else {
             throw NetlinkError(operation: "dump", object: "addresses", libnlCode: status)
         }
         defer { nl_cache_free(cache) }
-        var result: [Address] = []
+        var result: [(interfaceIndex: Int, address: IPAddress, prefixLength: Int, label: String?, flags: UInt32)] = []
         var object = nl_cache_get_first(cache)
         while let current = object {
             let entry = current
-            if rtnl_addr_get_family(entry) == AF_INET, let local = rtnl_addr_get_local(entry),
-                let address = Self.ipv4(local)
-            {
-                let label = rtnl_addr_get_label(entry).map { String(cString: $0) }
-                let flags = rtnl_addr_get_flags(entry)
+            if let local = rtnl_addr_get_local(entry), let address = Self.ipAddress(local) {
                 result.append(
-                    Address(
-                        interfaceIndex: Int(rtnl_addr_get_ifindex(entry)),
-                        address: InterfaceAddress(
-                            network: IPv4Network(address: address, prefixLength: Int(rtnl_addr_get_prefixlen(entry))),
-                            label: label, isSecondary: flags & UInt32(IFA_F_SECONDARY) != 0
-                        )
+                    (
+                        Int(rtnl_addr_get_ifindex(entry)), address, Int(rtnl_addr_get_prefixlen(entry)),
+                        rtnl_addr_get_label(entry).map { String(cString: $0) }, rtnl_addr_get_flags(entry)
                     ))
             }
             object = nl_cache_get_next(current)
@@ -115,6 +140,15 @@ final class RouteSocket {
             if best == nil || metric < best!.metric { best = (metric, candidate) }
         }
         return best?.route
+    }
+
+    static func ipAddress(_ address: OpaquePointer) -> IPAddress? {
+        if let v4 = ipv4(address) { return .v4(v4) }
+        guard nl_addr_get_family(address) == AF_INET6, nl_addr_get_len(address) == 16,
+            let bytes = nl_addr_get_binary_addr(address)
+        else { return nil }
+        let p = bytes.assumingMemoryBound(to: UInt8.self)
+        return .v6(IPv6Address(bytes: (0..<16).map { p[$0] }))
     }
 
     static func ipv4(_ address: OpaquePointer) -> IPv4Address? {
