@@ -124,6 +124,28 @@ final class OSPF6RoutingTests: DaemonTestCase {
         }
         XCTAssertEqual(try verify(["--expect-nexthops", linkLocal]).status, 0)
         XCTAssertEqual(try verify(["--expect", "0"]).status, 1, "the route is there")
+        let text = try lab.exec(
+            router, [Command.ecmpd, "verify", "--vip", vip6, "--pathspace", routerPathspace, "--expect", "1"]
+        ).output
+        for line in [
+            "kernel: 1 nexthop for \(vip6)/128", "  via \(linkLocal) dev lan", "frr: ospf6 route installed",
+            "frr: agrees with the kernel", "bfd: not checked: an IPv6 VIP", "ok: 1 nexthop",
+        ] {
+            XCTAssertTrue(text.contains(line), "missing \(line):\n\(text)")
+        }
+
+        // --watch follows IPv6 route events: the drain below is its one change.
+        let watchLog = lab.path("watch6.jsonl")
+        let watch = try lab.spawn(
+            router,
+            [
+                Command.ecmpd, "verify", "--vip", vip6, "--no-frr", "--watch", "--json", "--count", "1", "--timeout",
+                "20",
+            ],
+            log: watchLog)
+        try waitFor("the watch's first line", timeout: .seconds(10)) {
+            ((try? String(contentsOfFile: watchLog, encoding: .utf8)) ?? "").contains("\"event\":\"initial\"")
+        }
 
         XCTAssertEqual(state(of: vip6), "announced")
         XCTAssertFalse(
@@ -136,6 +158,12 @@ final class OSPF6RoutingTests: DaemonTestCase {
             try routerRoute().isEmpty
         }
         print("router lost \(vip6)/128 \(lost) after the drain returned")
+        XCTAssertEqual(lab.waitExit(watch, timeout: .seconds(10)), 1, "the watch ends on the change, without a route")
+        let watched = try String(contentsOfFile: watchLog, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(watched.count, 2, "\(watched)")
+        XCTAssertTrue(watched.last?.contains("\"event\":\"change\"") == true, "\(watched)")
+        XCTAssertTrue(watched.last?.contains("\"present\":false") == true, "\(watched)")
+        XCTAssertTrue(watched.last?.contains("\"removed\":[{\"gateway\":\"\(linkLocal)\"") == true, "\(watched)")
         let gone = try verify(["--expect", "1"])
         XCTAssertEqual(gone.status, 1, "\(gone.report)")
         XCTAssertEqual(
