@@ -111,6 +111,11 @@ let package = Package(
             dependencies: ["ECMPCore"],
             exclude: ["Fixtures"]
         ),
+        // rtnetlink replies parsed from messages built as the kernel sends them.
+        .testTarget(
+            name: "ECMPNetlinkTests",
+            dependencies: ["ECMPNetlink", "ECMPCore", "CNetlink"]
+        ),
         .testTarget(
             name: "ECMPStoreTests",
             dependencies: ["ECMPStore", .product(name: "GRDB", package: "GRDB.swift")]

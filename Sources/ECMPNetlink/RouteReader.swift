@@ -2,13 +2,15 @@ import ECMPCore
 import Glibc
 
 /// Reads the router kernel's route to a VIP over rtnetlink: which nexthops
-/// (directors) the kernel spreads the VIP's flows over.
+/// (directors) the kernel spreads the VIP's flows over. Either family: an
+/// IPv6 VIP's route (OSPFv3) goes over the directors' link-local addresses,
+/// each with its interface.
 ///
 /// A route's nexthops reach userspace in one of two encodings, and both are
 /// read: RTA_GATEWAY/RTA_OIF or RTA_MULTIPATH in the route message (parsed
 /// by libnl), or, for a route through a nexthop object (`nhid`, as FRR 8
-/// installs them) with net.ipv4.nexthop_compat_mode=0, only RTA_NH_ID,
-/// resolved with RTM_GETNEXTHOP.
+/// installs them) with net.ipv4.nexthop_compat_mode=0 (which governs IPv6
+/// routes too), only RTA_NH_ID, resolved with RTM_GETNEXTHOP.
 public final class RouteReader {
     /// The kernel's route for a destination, as it forwards with it.
     public struct KernelRoute: Sendable, Equatable {
@@ -22,9 +24,9 @@ public final class RouteReader {
             case nexthopObjects = "nexthop-objects"
         }
 
-        /// The matched route's prefix: the VIP's /32, or a shorter prefix
-        /// that covers it when the kernel has no /32.
-        public var prefix: IPv4Network
+        /// The matched route's prefix: the VIP's /32 (/128), or a shorter
+        /// prefix that covers it when the kernel has no host route.
+        public var prefix: PrefixedAddress
         public var nexthops: RouteNexthops
         public var source: NexthopSource
         /// The nexthop object (`nhid`) the route points at, if any.
@@ -54,6 +56,11 @@ public final class RouteReader {
     /// A lookup rather than a dump of the routing table: one message on a
     /// router with a full table, cheap enough to repeat on every event.
     public func route(to address: IPv4Address) throws(NetlinkError) -> KernelRoute? {
+        try route(to: .v4(address))
+    }
+
+    /// The route for an address of either family (see `route(to:)` above).
+    public func route(to address: IPAddress) throws(NetlinkError) -> KernelRoute? {
         // A nexthop object can vanish between reading the route and reading
         // the object (zebra replaces groups as directors come and go):
         // read the route again then.
@@ -70,7 +77,7 @@ public final class RouteReader {
         }
     }
 
-    private func read(_ address: IPv4Address) throws(KernelErrno) -> KernelRoute? {
+    private func read(_ address: IPAddress) throws(KernelErrno) -> KernelRoute? {
         guard let message = try socket.lookup(address) else { return nil }
         var paths = message.nexthops
         var source = KernelRoute.NexthopSource.routeMessage

@@ -1,7 +1,8 @@
 import ECMPCore
 
 /// Wakes its owner whenever the kernel reports a change that can alter a
-/// route's nexthops: an IPv4 route, a nexthop object or a link. It says
+/// route's nexthops: an IPv4 route (and an IPv6 one when asked), a nexthop
+/// object or a link. It says
 /// only that something changed; the owner re-reads the route it watches
 /// (`RouteReader`), so a missed or coalesced event is repaired by the
 /// next read. Create it before the first read, so no change falls between.
@@ -26,9 +27,10 @@ public final class RouteWatcher: @unchecked Sendable {
     /// With `includingAddresses`, IPv4 and IPv6 address changes wake it too (the
     /// daemon's network watch: an interface's networks feed the routing
     /// configs).
-    public init(includingAddresses: Bool = false) throws(NetlinkError) {
+    /// With `includingIPv6Routes`, IPv6 route changes too (watching an IPv6 VIP).
+    public init(includingAddresses: Bool = false, includingIPv6Routes: Bool = false) throws(NetlinkError) {
         do {
-            socket = try RouteEventSocket(addresses: includingAddresses)
+            socket = try RouteEventSocket(addresses: includingAddresses, ipv6Routes: includingIPv6Routes)
         } catch {
             let groups = "route, nexthop, link\(includingAddresses ? ", address" : "")"
             throw NetlinkError(operation: "subscribe to", object: "rtnetlink \(groups) events", error)

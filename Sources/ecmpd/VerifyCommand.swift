@@ -5,7 +5,7 @@ import ECMPRouting
 import Foundation
 
 /// `ecmpd verify --vip A`, run on the router: the nexthops the kernel
-/// forwards the VIP /32 over, whether they are the ones FRR installed, and
+/// forwards the VIP's host route (/32, or /128 for an IPv6 VIP) over, whether they are the ones FRR installed, and
 /// whether they are the ones expected. With `--watch`, every change of that
 /// set, timestamped, until a signal.
 struct VerifyCommand: ParsableCommand {
@@ -21,13 +21,15 @@ struct VerifyCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong("vip"), help: "The VIP whose /32 route to check.", transform: VIPArgument.parse)
-    var vip: IPv4Address
+    @Option(
+        name: .customLong("vip"), help: "The VIP whose /32 (IPv4) or /128 (IPv6) route to check.",
+        transform: VIPArgument.parseEitherFamily)
+    var vip: IPAddress
 
     @Option(help: "The number of nexthops expected (0: the route must be gone).")
     var expect: Int?
 
-    @Option(help: "The gateways expected, exactly: A,B,...")
+    @Option(help: "The gateways expected, exactly: A,B,... (for an IPv6 VIP, the directors' link-local addresses)")
     var expectNexthops: String?
 
     @Flag(help: "Print the result as JSON (with --watch: one JSON object per line).")
@@ -57,7 +59,7 @@ struct VerifyCommand: ParsableCommand {
         }
         if let expect, expect < 0 { throw ValidationError("--expect takes a number of nexthops, 0 or more") }
         if let expectNexthops {
-            do { _ = try NexthopExpectation.gateways(parsing: expectNexthops) } catch {
+            do { _ = try NexthopExpectation.gateways(parsing: expectNexthops, ipv6: isIPv6) } catch {
                 throw ValidationError("--expect-nexthops: \(error)")
             }
         }
@@ -66,11 +68,15 @@ struct VerifyCommand: ParsableCommand {
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout takes a positive number of seconds") }
     }
 
-    var prefix: IPv4Network { IPv4Network(address: vip, prefixLength: 32) }
+    var prefix: PrefixedAddress { .host(vip) }
+
+    var isIPv6: Bool { vip.ipv4 == nil }
 
     var expectation: NexthopExpectation {
         if let expect { return .count(expect) }
-        if let expectNexthops, let parsed = try? NexthopExpectation.gateways(parsing: expectNexthops) { return parsed }
+        if let expectNexthops, let parsed = try? NexthopExpectation.gateways(parsing: expectNexthops, ipv6: isIPv6) {
+            return parsed
+        }
         return .present
     }
 
@@ -95,6 +101,8 @@ struct VerifyCommand: ParsableCommand {
     func bfdView(_ nexthops: RouteNexthops?) -> BFDNexthopCheck.View {
         if noBFD { return .notChecked(reason: "not asked (--no-bfd)") }
         if noFRR { return .notChecked(reason: "not asked (--no-frr)") }
+        // ecmpd turns BFD on for ospfd only; OSPFv3 paths have no sessions to check.
+        if isIPv6 { return .notChecked(reason: "an IPv6 VIP: ecmpd configures BFD for ospfd (IPv4) only") }
         guard let nexthops, !nexthops.nexthops.isEmpty else { return .notChecked(reason: "no nexthops") }
         guard let vtysh = Self.findVtysh() else { return .notChecked(reason: "vtysh is not installed") }
         let reader = BFDSessionReader(vtysh: vtysh, pathspace: pathspace, timeout: .seconds(10))
@@ -109,7 +117,7 @@ struct VerifyCommand: ParsableCommand {
         }
     }
 
-    /// The kernel's nexthops for exactly the VIP /32; nil when the lookup
+    /// The kernel's nexthops for exactly the VIP's host route; nil when the lookup
     /// matched nothing or only a shorter prefix.
     func nexthops(of route: RouteReader.KernelRoute?) -> RouteNexthops? {
         guard let route, route.prefix == prefix else { return nil }
@@ -118,13 +126,14 @@ struct VerifyCommand: ParsableCommand {
 
     // MARK: FRR
 
-    /// FRR's entries for the VIP /32 from `vtysh -c 'show ip route A/32 json'`.
+    /// FRR's entries for the VIP's host route from `vtysh -c 'show ip route
+    /// A/32 json'` (IPv6: `show ipv6 route A/128 json`).
     /// FRR being absent or silent is reported, not a failure: the kernel is
     /// what forwards, and a router may run another routing daemon.
     func frrView() -> RouteVerification.FRRView {
         if noFRR { return .unavailable(reason: "not asked (--no-frr)") }
         guard let vtysh = Self.findVtysh() else { return .unavailable(reason: "vtysh is not installed") }
-        let argv = [vtysh] + (pathspace.map { ["-N", $0] } ?? []) + ["-c", "show ip route \(prefix) json"]
+        let argv = [vtysh] + (pathspace.map { ["-N", $0] } ?? []) + ["-c", FRRRoute.vtyshCommand(for: prefix)]
         let result: ProcessRunner.Result
         do {
             result = try ProcessRunner.run(argv, timeout: .seconds(10), outputLimit: 1 << 20)
@@ -285,10 +294,10 @@ struct VerifyCommand: ParsableCommand {
         }
 
         struct Kernel: Encodable {
-            /// A route for exactly the VIP /32 exists.
+            /// A route for exactly the VIP's /32 (/128) exists.
             var present: Bool
             var nexthops: [Nexthop]
-            /// The route the lookup matched (the /32, or a covering prefix).
+            /// The route the lookup matched (the host route, or a covering prefix).
             var matchedPrefix: String?
             var `protocol`: String?
             var type: String?
@@ -353,7 +362,7 @@ struct VerifyCommand: ParsableCommand {
 
     // MARK: Watch
 
-    /// One line per change of the kernel's nexthop set for the VIP /32.
+    /// One line per change of the kernel's nexthop set for the VIP's host route.
     struct WatchLine: Encodable {
         var time: String
         var event: String
@@ -367,7 +376,7 @@ struct VerifyCommand: ParsableCommand {
 
     func runWatch() throws {
         // Subscribe before the first read, so no change slips in between.
-        let watcher = try RealServerCommand.edge { try RouteWatcher() }
+        let watcher = try RealServerCommand.edge { try RouteWatcher(includingIPv6Routes: isIPv6) }
         let reader = try RealServerCommand.edge { try RouteReader() }
         // A signal source is registered asynchronously, and until then the
         // signal is ignored (SIG_IGN) and lost: the initial line, which tells

@@ -189,4 +189,99 @@ final class RouteNexthopsTests: XCTestCase {
             verification.problems,
             ["kernel and FRR disagree: the kernel has via 198.18.0.2 dev br0, but FRR installed no route"])
     }
+
+    // MARK: IPv6 (OSPFv3: link-local gateways with their interface)
+
+    let vip6 = PrefixedAddress("2001:db8:ffff::10/128")!
+    let director1 = "fe80::f075:5aff:fe8b:f0a5"
+    let director2 = "fe80::d0bb:e7ff:fefd:4ef1"
+
+    func hop6(_ gateway: String, _ interface: String) -> RouteNexthops.Nexthop {
+        RouteNexthops.Nexthop(gateway: IPAddress(gateway)!, interface: interface)
+    }
+
+    func frr6(_ name: String) throws -> [FRRRoute] {
+        try FRRRoute.entries(inVtyshOutput: FixtureFiles.read(FixtureFiles.fixture("frr/\(name)")), prefix: vip6)
+    }
+
+    func testTheIPv6CommandIsShowIPv6Route() {
+        XCTAssertEqual(FRRRoute.vtyshCommand(for: vip6), "show ipv6 route 2001:db8:ffff::10/128 json")
+        XCTAssertEqual(FRRRoute.vtyshCommand(for: PrefixedAddress(vip)), "show ip route 198.18.0.100/32 json")
+    }
+
+    func testFRRsOSPF6EntryGivesLinkLocalGatewaysWithTheirInterfaces() throws {
+        let entries = try frr6("ipv6-ospf6-two-nexthops.txt")
+        XCTAssertEqual(entries.count, 1)
+        let installed = try XCTUnwrap(FRRRoute.installed(in: entries))
+        XCTAssertEqual(installed.protocolName, "ospf6")
+        XCTAssertEqual(installed.prefix, vip6)
+        let both = RouteNexthops([hop6(director1, "lan1"), hop6(director2, "lan2")])
+        XCTAssertEqual(installed.fibNexthops, both)
+        XCTAssertEqual(installed.activeNexthops, both)
+        XCTAssertEqual(
+            both.description, "via \(director2) dev lan2, via \(director1) dev lan1", "sorted by gateway")
+    }
+
+    func testIPv6KernelAndFRRAgreeThroughOneWithdrawal() throws {
+        let two = RouteVerification(
+            prefix: vip6, kernel: RouteNexthops([hop6(director2, "lan2"), hop6(director1, "lan1")]),
+            frr: .entries(try frr6("ipv6-ospf6-two-nexthops.txt")), expectation: .count(2))
+        XCTAssertTrue(two.isOK, "\(two.problems)")
+        let one = RouteVerification(
+            prefix: vip6, kernel: RouteNexthops([hop6(director1, "lan1")]),
+            frr: .entries(try frr6("ipv6-ospf6-one-nexthop.txt")),
+            expectation: try NexthopExpectation.gateways(parsing: director1, ipv6: true))
+        XCTAssertTrue(one.isOK, "\(one.problems)")
+        let none = RouteVerification(
+            prefix: vip6, kernel: nil, frr: .entries(try frr6("ipv6-missing-pathspace-warning.txt")),
+            expectation: .count(1))
+        XCTAssertEqual(none.frrNexthops, .empty)
+        XCTAssertEqual(
+            none.problems, ["the kernel has no route to 2001:db8:ffff::10/128; expected 1 nexthop"])
+    }
+
+    /// A link-local address names a path only with its interface: the same
+    /// fe80:: address on another link is another nexthop, and a disagreement.
+    func testTheSameLinkLocalGatewayOnAnotherInterfaceIsADisagreement() throws {
+        let verification = RouteVerification(
+            prefix: vip6, kernel: RouteNexthops([hop6(director1, "lan2")]),
+            frr: .entries(try frr6("ipv6-ospf6-one-nexthop.txt")), expectation: .count(1))
+        XCTAssertEqual(
+            verification.problems,
+            [
+                "kernel and FRR disagree: FRR installed via \(director1) dev lan1 but the kernel lacks it; "
+                    + "the kernel has via \(director1) dev lan2, which FRR's installed ospf6 route does not list"
+            ])
+    }
+
+    func testIPv6ExpectedGatewaysMustBeIPv6() {
+        XCTAssertThrowsError(try NexthopExpectation.gateways(parsing: "\(director1),198.18.0.2", ipv6: true)) {
+            XCTAssertEqual(
+                "\($0)",
+                "'198.18.0.2' is not an IPv6 address (an IPv6 VIP's nexthops are IPv6, such as fe80::1); "
+                    + "list gateways as A,B,...")
+        }
+        XCTAssertThrowsError(try NexthopExpectation.gateways(parsing: director1)) {
+            XCTAssertTrue("\($0)".contains("is not an IPv4 address"), "\($0)")
+        }
+        let expected = try? NexthopExpectation.gateways(parsing: "\(director1), \(director2)", ipv6: true)
+        XCTAssertNil(expected?.mismatch(in: RouteNexthops([hop6(director1, "lan1"), hop6(director2, "lan2")])))
+        XCTAssertEqual(
+            expected?.mismatch(in: RouteNexthops([hop6(director1, "lan1")])),
+            "expected nexthops via \(director2), \(director1), found via \(director1) dev lan1; missing \(director2)")
+    }
+
+    func testAnIPv4GatewayInAnIPv6EntryIsAnError() {
+        let json = #"{"2001:db8:ffff::10/128":[{"protocol":"ospf6","nexthops":[{"ip":"198.18.0.2","fib":true}]}]}"#
+        XCTAssertThrowsError(try FRRRoute.entries(inVtyshOutput: json, prefix: vip6)) {
+            XCTAssertTrue(
+                "\($0)".contains("nexthop '198.18.0.2' of 2001:db8:ffff::10/128 (ospf6) is not an IPv6 address"),
+                "\($0)")
+        }
+    }
+
+    func testIPv4AndIPv6NexthopsSortIPv4First() {
+        let mixed = RouteNexthops([hop6(director1, "lan1"), hop("198.18.0.2"), hop(nil, "lo")])
+        XCTAssertEqual(mixed.nexthops, [hop(nil, "lo"), hop("198.18.0.2"), hop6(director1, "lan1")])
+    }
 }

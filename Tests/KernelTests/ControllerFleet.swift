@@ -157,7 +157,7 @@ final class ControllerFleet {
         try routerWorker.sync {
             let reader = try RouteReader()
             guard let route = try reader.route(to: Self.vip), route.prefix.prefixLength == 32 else { return [] }
-            return Set(route.nexthops.nexthops.compactMap(\.gateway))
+            return Set(route.nexthops.nexthops.compactMap(\.gateway?.ipv4))
         }
     }
 
@@ -182,7 +182,7 @@ final class ControllerFleet {
                 let now = clock.now
                 let current =
                     route.flatMap {
-                        $0.prefix.prefixLength == 32 ? Set($0.nexthops.nexthops.compactMap(\.gateway)) : nil
+                        $0.prefix.prefixLength == 32 ? Set($0.nexthops.nexthops.compactMap(\.gateway?.ipv4)) : nil
                     } ?? []
                 if current == expected { return now }
                 if now >= deadline { return nil }

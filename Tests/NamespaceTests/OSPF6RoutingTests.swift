@@ -10,7 +10,11 @@ import XCTest
 /// withdraws the VIP (an operator's drain: this kernel has no IPVS, so no
 /// health observation could announce one). Also: `render --write --reload`
 /// validates ospf6d.conf with FRR and applies a change through
-/// frr-reload.py --daemon ospf6d. Needs root, iproute2 and FRR (ospf6d).
+/// frr-reload.py --daemon ospf6d. `ecmpd verify` on the router reads the
+/// /128's link-local nexthop from the kernel (both encodings:
+/// net.ipv4.nexthop_compat_mode, which governs IPv6 routes too, at 1 and 0)
+/// and FRR's `show ipv6 route`, and agrees with both while the director
+/// announces and after it withdraws. Needs root, iproute2 and FRR (ospf6d).
 final class OSPF6RoutingTests: DaemonTestCase {
     var router = ""
     let vip6 = "2001:db8:ffff::10"
@@ -61,6 +65,16 @@ final class OSPF6RoutingTests: DaemonTestCase {
         try lab.exec(router, ["ip", "-6", "route", "show", "\(vip6)/128"]).output
     }
 
+    /// `ecmpd verify --vip VIP6 ARGS --json` on the router, asking the router's FRR.
+    func verify(_ arguments: [String]) throws -> (status: Int32, report: [String: Any]) {
+        let result = try lab.exec(
+            router,
+            [Command.ecmpd, "verify", "--vip", vip6, "--pathspace", routerPathspace, "--json"] + arguments,
+            allowFailure: true)
+        let json = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+        return (result.status, try XCTUnwrap(json, result.output))
+    }
+
     func testTheRouterLearnsTheIPv6VIPFromTheDirectorAndLosesItOnWithdrawal() throws {
         try directorConfig(loCost: 10)
         let render = try lab.exec(
@@ -90,6 +104,49 @@ final class OSPF6RoutingTests: DaemonTestCase {
             return route.contains("dev lan proto ospf") && route.contains("via fe80::")
         }
         print("router learned \(vip6)/128 \(learned) after ecmpd run answered")
+        // The director's link-local address on the link, the gateway OSPFv3 installs.
+        let linkLocal = try XCTUnwrap(
+            try lab.exec(director, ["ip", "-6", "-o", "addr", "show", "dev", "lan0", "scope", "link"]).output
+                .split(separator: " ").first { $0.hasPrefix("fe80::") }?.split(separator: "/").first.map(String.init))
+        for (mode, source) in [(1, "route-message"), (0, "nexthop-objects")] {
+            try lab.exec(router, ["sysctl", "-qw", "net.ipv4.nexthop_compat_mode=\(mode)"])
+            let announced = try verify(["--expect", "1"])
+            XCTAssertEqual(announced.status, 0, "compat mode \(mode): \(announced.report)")
+            XCTAssertEqual(announced.report["agreement"] as? String, "agree", "\(announced.report)")
+            let kernel = try XCTUnwrap(announced.report["kernel"] as? [String: Any])
+            XCTAssertEqual(kernel["nexthopSource"] as? String, source, "compat mode \(mode)")
+            XCTAssertEqual(kernel["protocol"] as? String, "ospf")
+            let nexthops = try XCTUnwrap(kernel["nexthops"] as? [[String: Any]])
+            XCTAssertEqual(nexthops.map { $0["gateway"] as? String }, [linkLocal])
+            XCTAssertEqual(nexthops.map { $0["interface"] as? String }, ["lan"])
+            let frr = try XCTUnwrap((announced.report["frr"] as? [String: Any])?["routes"] as? [[String: Any]])
+            XCTAssertEqual(frr.map { $0["protocol"] as? String }, ["ospf6"])
+        }
+        XCTAssertEqual(try verify(["--expect-nexthops", linkLocal]).status, 0)
+        XCTAssertEqual(try verify(["--expect", "0"]).status, 1, "the route is there")
+        let text = try lab.exec(
+            router, [Command.ecmpd, "verify", "--vip", vip6, "--pathspace", routerPathspace, "--expect", "1"]
+        ).output
+        for line in [
+            "kernel: 1 nexthop for \(vip6)/128", "  via \(linkLocal) dev lan", "frr: ospf6 route installed",
+            "frr: agrees with the kernel", "bfd: not checked: an IPv6 VIP", "ok: 1 nexthop",
+        ] {
+            XCTAssertTrue(text.contains(line), "missing \(line):\n\(text)")
+        }
+
+        // --watch follows IPv6 route events: the drain below is its one change.
+        let watchLog = lab.path("watch6.jsonl")
+        let watch = try lab.spawn(
+            router,
+            [
+                Command.ecmpd, "verify", "--vip", vip6, "--no-frr", "--watch", "--json", "--count", "1", "--timeout",
+                "20",
+            ],
+            log: watchLog)
+        try waitFor("the watch's first line", timeout: .seconds(10)) {
+            ((try? String(contentsOfFile: watchLog, encoding: .utf8)) ?? "").contains("\"event\":\"initial\"")
+        }
+
         XCTAssertEqual(state(of: vip6), "announced")
         XCTAssertFalse(
             try lab.exec(director, ["ip", "-6", "route"]).output.contains("proto ospf"),
@@ -101,6 +158,19 @@ final class OSPF6RoutingTests: DaemonTestCase {
             try routerRoute().isEmpty
         }
         print("router lost \(vip6)/128 \(lost) after the drain returned")
+        XCTAssertEqual(lab.waitExit(watch, timeout: .seconds(10)), 1, "the watch ends on the change, without a route")
+        let watched = try String(contentsOfFile: watchLog, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(watched.count, 2, "\(watched)")
+        XCTAssertTrue(watched.last?.contains("\"event\":\"change\"") == true, "\(watched)")
+        XCTAssertTrue(watched.last?.contains("\"present\":false") == true, "\(watched)")
+        XCTAssertTrue(watched.last?.contains("\"removed\":[{\"gateway\":\"\(linkLocal)\"") == true, "\(watched)")
+        let gone = try verify(["--expect", "1"])
+        XCTAssertEqual(gone.status, 1, "\(gone.report)")
+        XCTAssertEqual(
+            gone.report["problems"] as? [String], ["the kernel has no route to \(vip6)/128; expected 1 nexthop"])
+        let withdrawn = try verify(["--expect", "0"])
+        XCTAssertEqual(withdrawn.status, 0, "\(withdrawn.report)")
+        XCTAssertEqual(withdrawn.report["agreement"] as? String, "agree", "FRR has no route either")
         XCTAssertFalse(
             try lab.exec(director, ["ip", "-6", "addr", "show", "dev", "lo"]).output.contains(vip6), "withdrawn from lo"
         )

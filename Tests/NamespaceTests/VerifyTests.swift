@@ -113,6 +113,53 @@ final class VerifyTests: XCTestCase {
 
     // MARK: Both encodings, both compat modes
 
+    /// An IPv6 VIP's /128 over link-local gateways, as OSPFv3 installs it:
+    /// the same fe80:: address on two links is two nexthops, told apart by
+    /// the interface. Through a nexthop group (read from the route's copy,
+    /// then from the objects) and as a classic multipath route.
+    func testAnIPv6RouteOverLinkLocalGatewaysIsReadInBothEncodings() throws {
+        try lab.link(router, "lan2", peer, "eth1")
+        let vip6 = "2001:db8:ffff::10"
+        func verify6(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            try lab.exec(router, [Command.ecmpd, "verify", "--vip", vip6, "--no-frr"] + arguments, allowFailure: true)
+        }
+        try ip(["-6", "nexthop", "add", "id", "61", "via", "fe80::2", "dev", "lan"])
+        try ip(["-6", "nexthop", "add", "id", "62", "via", "fe80::2", "dev", "lan2"])
+        try ip(["nexthop", "add", "id", "60", "group", "61/62"])
+        try ip(["-6", "route", "add", "\(vip6)/128", "nhid", "60"])
+        for (mode, source) in [(1, "route-message"), (0, "nexthop-objects")] {
+            try setCompatMode(mode)
+            let result = try verify6(["--expect", "2", "--json"])
+            XCTAssertEqual(result.status, 0, "compat mode \(mode): \(result.output)")
+            let kernel = try XCTUnwrap(try json(result.output)["kernel"] as? [String: Any])
+            XCTAssertEqual(kernel["nexthopSource"] as? String, source, "compat mode \(mode)")
+            XCTAssertEqual(kernel["nexthopObjectID"] as? Int, 60)
+            XCTAssertEqual(kernel["matchedPrefix"] as? String, "\(vip6)/128")
+            let nexthops = try XCTUnwrap(kernel["nexthops"] as? [[String: Any]])
+            XCTAssertEqual(
+                nexthops.map { "\($0["gateway"] as? String ?? "-") \($0["interface"] as? String ?? "-")" },
+                ["fe80::2 lan", "fe80::2 lan2"], "compat mode \(mode)")
+        }
+        let twice = try verify6(["--expect-nexthops", "fe80::2"])
+        XCTAssertEqual(twice.status, 1, twice.output)
+        XCTAssertTrue(twice.output.contains("a gateway is reached over more than one interface"), twice.output)
+        let wrongFamily = try verify6(["--expect-nexthops", "198.18.0.2"])
+        XCTAssertNotEqual(wrongFamily.status, 0)
+        XCTAssertTrue(wrongFamily.output.contains("'198.18.0.2' is not an IPv6 address"), wrongFamily.output)
+
+        try ip([
+            "-6", "route", "replace", "\(vip6)/128", "nexthop", "via", "fe80::3", "dev", "lan", "nexthop", "via",
+            "fe80::4", "dev", "lan2",
+        ])
+        let classic = try verify6(["--expect-nexthops", "fe80::4,fe80::3", "--json"])
+        XCTAssertEqual(classic.status, 0, classic.output)
+        let kernel = try XCTUnwrap(try json(classic.output)["kernel"] as? [String: Any])
+        XCTAssertEqual(kernel["nexthopSource"] as? String, "route-message")
+        XCTAssertNil(kernel["nexthopObjectID"] as? Int)
+        try ip(["-6", "route", "del", "\(vip6)/128"])
+        XCTAssertEqual(try verify6(["--expect", "0"]).status, 0)
+    }
+
     func testCompatModeIsPerNamespace() throws {
         let host = try String(contentsOfFile: "/proc/sys/net/ipv4/nexthop_compat_mode", encoding: .utf8)
         try setCompatMode(host.hasPrefix("1") ? 0 : 1)

@@ -14,6 +14,20 @@ public struct PrefixedAddress: Hashable, Comparable, Sendable, CustomStringConve
         self.init(address: .v4(ipv4.address), prefixLength: ipv4.network.prefixLength)
     }
 
+    /// `A/N` of either family (FRR's and `ip`'s notation), the length within
+    /// the family's; nil otherwise. The address is kept as written, not masked.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let address = IPAddress(String(parts[0])), let length = Int(parts[1]),
+            (0...address.hostPrefixLength).contains(length)
+        else { return nil }
+        self.init(address: address, prefixLength: length)
+    }
+
+    public init(_ network: IPv4Network) {
+        self.init(address: .v4(network.address), prefixLength: network.prefixLength)
+    }
+
     /// The address as a host route of its family, as a VIP is held on lo.
     public static func host(_ address: IPAddress) -> PrefixedAddress {
         PrefixedAddress(address: address, prefixLength: address.hostPrefixLength)

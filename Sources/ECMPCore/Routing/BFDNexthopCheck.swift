@@ -26,7 +26,7 @@ public struct BFDNexthopCheck: Sendable, Equatable {
 
     public init(nexthops: RouteNexthops?, view: View) {
         self.view = view
-        let gateways = (nexthops?.nexthops ?? []).compactMap(\.gateway)
+        let gateways = (nexthops?.nexthops ?? []).compactMap(\.gateway?.ipv4)
         switch view {
         case .sessions(let sessions):
             rows = gateways.map { gateway in Row(gateway: gateway, session: sessions.first { $0.peer == gateway }) }

@@ -5,11 +5,14 @@
 #endif
 
 /// One of FRR's entries for a prefix, as `show ip route A.B.C.D/M json`
-/// prints it: one entry per protocol that knows the prefix (ospf, kernel,
-/// connected, ...), of which at most one is selected and installed.
+/// (IPv4) or `show ipv6 route X:X::X:X/M json` (IPv6) prints it: one entry
+/// per protocol that knows the prefix (ospf, ospf6, kernel, connected, ...),
+/// of which at most one is selected and installed. Both families print the
+/// same fields; an IPv6 entry's nexthops are link-local gateways with
+/// their interface (OSPFv3).
 public struct FRRRoute: Sendable, Equatable {
-    public var prefix: IPv4Network
-    /// `ospf`, `kernel`, `connected`, `static`, ...
+    public var prefix: PrefixedAddress
+    /// `ospf`, `ospf6`, `kernel`, `connected`, `static`, ...
     public var protocolName: String
     /// zebra chose this entry for the prefix.
     public var isSelected: Bool
@@ -25,7 +28,7 @@ public struct FRRRoute: Sendable, Equatable {
     public var activeNexthops: RouteNexthops
 
     public init(
-        prefix: IPv4Network, protocolName: String, isSelected: Bool, isInstalled: Bool,
+        prefix: PrefixedAddress, protocolName: String, isSelected: Bool, isInstalled: Bool,
         fibNexthops: RouteNexthops, activeNexthops: RouteNexthops
     ) {
         self.prefix = prefix
@@ -36,19 +39,29 @@ public struct FRRRoute: Sendable, Equatable {
         self.activeNexthops = activeNexthops
     }
 
-    /// FRR's output that is not the JSON `show ip route PFX json` prints.
+    /// FRR's output that is not the JSON `show ip[v6] route PFX json` prints.
     public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
         public var reason: String
         public var description: String { "FRR's route JSON could not be read: \(reason)" }
     }
 
+    /// The command that prints `prefix`'s entries: `show ip route PFX json`
+    /// for IPv4, `show ipv6 route PFX json` for IPv6.
+    public static func vtyshCommand(for prefix: PrefixedAddress) -> String {
+        "show \(prefix.address.ipv4 == nil ? "ipv6" : "ip") route \(prefix) json"
+    }
+
+    public static func entries(inVtyshOutput output: String, prefix: IPv4Network) throws(JSONError) -> [FRRRoute] {
+        try entries(inVtyshOutput: output, prefix: PrefixedAddress(prefix))
+    }
+
     /// The entries for exactly `prefix` in vtysh's output of
-    /// `show ip route PFX json`; empty when FRR has no route (`{}`).
+    /// `vtyshCommand(for: prefix)`; empty when FRR has no route (`{}`).
     ///
     /// vtysh's warnings (such as `% Can't open configuration file
     /// .../vtysh.conf` under a pathspace) land before the JSON when stdout
     /// and stderr share a file, so lines before the first `{` are skipped.
-    public static func entries(inVtyshOutput output: String, prefix: IPv4Network) throws(JSONError) -> [FRRRoute] {
+    public static func entries(inVtyshOutput output: String, prefix: PrefixedAddress) throws(JSONError) -> [FRRRoute] {
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
         guard let start = lines.firstIndex(where: { $0.first == "{" }) else {
             throw JSONError(reason: "no JSON object in: \(output.prefix(200))")
@@ -62,7 +75,7 @@ public struct FRRRoute: Sendable, Equatable {
         }
         var routes: [FRRRoute] = []
         for (key, entries) in table {
-            guard let keyPrefix = IPv4Network(key), keyPrefix == prefix else { continue }
+            guard let keyPrefix = PrefixedAddress(key), keyPrefix == prefix else { continue }
             for entry in entries { routes.append(try entry.route(prefix: prefix)) }
         }
         return routes
@@ -89,14 +102,18 @@ public struct FRRRoute: Sendable, Equatable {
             var active: Bool?
         }
 
-        func route(prefix: IPv4Network) throws(JSONError) -> FRRRoute {
+        func route(prefix: PrefixedAddress) throws(JSONError) -> FRRRoute {
             var fib: [RouteNexthops.Nexthop] = [], active: [RouteNexthops.Nexthop] = []
+            let ipv6 = prefix.address.ipv4 == nil
             for nexthop in nexthops ?? [] {
-                var gateway: IPv4Address?
+                var gateway: IPAddress?
                 if let ip = nexthop.ip {
-                    guard let parsed = IPv4Address(ip) else {
+                    // A gateway of the other family (RFC 5549) is not one ecmpd's routes use.
+                    guard let parsed = IPAddress(ip), (parsed.ipv4 == nil) == ipv6 else {
                         throw JSONError(
-                            reason: "nexthop '\(ip)' of \(prefix) (\(self.protocol)) is not an IPv4 address")
+                            reason:
+                                "nexthop '\(ip)' of \(prefix) (\(self.protocol)) is not an \(ipv6 ? "IPv6" : "IPv4") address"
+                        )
                     }
                     gateway = parsed
                 }

@@ -7,22 +7,30 @@ public enum NexthopExpectation: Hashable, Sendable, CustomStringConvertible {
     /// (or one without nexthops) is what is expected.
     case count(Int)
     /// Exactly these gateways, one nexthop each; interfaces are not compared
-    /// because the directors' addresses already say which LAN they are on.
-    case gateways(Set<IPv4Address>)
+    /// because the directors' addresses already say which LAN they are on
+    /// (for IPv6, link-local gateways: each director's own fe80:: address).
+    case gateways(Set<IPAddress>)
 
-    /// An item of `--expect-nexthops` that is not a dotted quad.
+    /// An item of `--expect-nexthops` that is not an address of the VIP's family.
     public struct InvalidGateway: Error, Sendable, CustomStringConvertible {
         public var item: String
-        public var description: String { "'\(item)' is not an IPv4 address (a.b.c.d); list gateways as A,B,..." }
+        public var ipv6: Bool
+        public var description: String {
+            ipv6
+                ? "'\(item)' is not an IPv6 address (an IPv6 VIP's nexthops are IPv6, such as fe80::1); list gateways as A,B,..."
+                : "'\(item)' is not an IPv4 address (a.b.c.d); list gateways as A,B,..."
+        }
     }
 
-    /// Parses `--expect-nexthops`: dotted quads separated by commas.
-    public static func gateways(parsing text: String) throws(InvalidGateway) -> NexthopExpectation {
-        var gateways: Set<IPv4Address> = []
+    /// Parses `--expect-nexthops`: addresses of the VIP's family (IPv4
+    /// unless `ipv6`) separated by commas.
+    public static func gateways(parsing text: String, ipv6: Bool = false) throws(InvalidGateway) -> NexthopExpectation {
+        var gateways: Set<IPAddress> = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let trimmed = String(
                 String(item.drop(while: \.isWhitespace).reversed()).drop(while: \.isWhitespace).reversed())
-            guard let address = IPv4Address(trimmed) else { throw InvalidGateway(item: trimmed) }
+            let address = ipv6 ? IPv6Address(trimmed).map(IPAddress.v6) : IPv4Address(trimmed).map(IPAddress.v4)
+            guard let address else { throw InvalidGateway(item: trimmed, ipv6: ipv6) }
             gateways.insert(address)
         }
         return .gateways(gateways)

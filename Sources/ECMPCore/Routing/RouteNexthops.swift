@@ -8,18 +8,25 @@
 /// out: OSPF gives every equal-cost path weight 1.
 public struct RouteNexthops: Hashable, Sendable, CustomStringConvertible {
     /// One path: a gateway reached over an interface, or an interface alone
-    /// for a directly connected route.
+    /// for a directly connected route. Either family: an IPv6 VIP's paths
+    /// (OSPFv3) are link-local gateways, which mean something only with
+    /// their interface, so the interface is always part of a nexthop.
     public struct Nexthop: Hashable, Comparable, Sendable, CustomStringConvertible {
-        public var gateway: IPv4Address?
+        public var gateway: IPAddress?
         /// The interface's name; empty when the kernel named none.
         public var interface: String
 
-        public init(gateway: IPv4Address?, interface: String) {
+        public init(gateway: IPAddress?, interface: String) {
             self.gateway = gateway
             self.interface = interface
         }
 
-        /// `via 198.18.0.2 dev lan`, as `ip route` writes a nexthop.
+        public init(gateway: IPv4Address?, interface: String) {
+            self.init(gateway: gateway.map(IPAddress.v4), interface: interface)
+        }
+
+        /// `via 198.18.0.2 dev lan` or `via fe80::1 dev lan`, as `ip route`
+        /// writes a nexthop.
         public var description: String {
             let device = interface.isEmpty ? [] : ["dev \(interface)"]
             return ((gateway.map { ["via \($0)"] } ?? []) + device).joined(separator: " ")
@@ -27,8 +34,12 @@ public struct RouteNexthops: Hashable, Sendable, CustomStringConvertible {
 
         /// By gateway (directly connected ones first), then interface.
         public static func < (lhs: Nexthop, rhs: Nexthop) -> Bool {
-            let left = lhs.gateway.map { Int64($0.value) } ?? -1, right = rhs.gateway.map { Int64($0.value) } ?? -1
-            return (left, lhs.interface) < (right, rhs.interface)
+            switch (lhs.gateway, rhs.gateway) {
+            case (nil, .some): return true
+            case (.some, nil): return false
+            case (let left?, let right?) where left != right: return left < right
+            default: return lhs.interface < rhs.interface
+            }
         }
     }
 
@@ -45,7 +56,7 @@ public struct RouteNexthops: Hashable, Sendable, CustomStringConvertible {
     public var isEmpty: Bool { nexthops.isEmpty }
 
     /// The gateways, sorted; directly connected nexthops have none.
-    public var gateways: [IPv4Address] { nexthops.compactMap(\.gateway) }
+    public var gateways: [IPAddress] { nexthops.compactMap(\.gateway) }
 
     /// `via 198.18.0.2 dev lan, via 198.18.0.3 dev lan`, or `no nexthops`.
     public var description: String {

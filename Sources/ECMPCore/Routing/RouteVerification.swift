@@ -1,5 +1,5 @@
 /// The router-side check of one VIP (`ecmpd verify`): the kernel's nexthops
-/// for the VIP /32, FRR's view of the same prefix, the operator's
+/// for the VIP's host route (/32 or /128), FRR's view of the same prefix, the operator's
 /// expectation, and every problem found among them.
 public struct RouteVerification: Sendable, Equatable {
     /// What FRR said about the prefix, or why it was not asked.
@@ -21,17 +21,21 @@ public struct RouteVerification: Sendable, Equatable {
         case notChecked(reason: String)
     }
 
-    public var prefix: IPv4Network
+    public var prefix: PrefixedAddress
     /// The kernel's nexthops for exactly `prefix`; nil when it has no such route.
     public var kernel: RouteNexthops?
     public var frr: FRRView
     public var expectation: NexthopExpectation
 
-    public init(prefix: IPv4Network, kernel: RouteNexthops?, frr: FRRView, expectation: NexthopExpectation) {
+    public init(prefix: PrefixedAddress, kernel: RouteNexthops?, frr: FRRView, expectation: NexthopExpectation) {
         self.prefix = prefix
         self.kernel = kernel
         self.frr = frr
         self.expectation = expectation
+    }
+
+    public init(prefix: IPv4Network, kernel: RouteNexthops?, frr: FRRView, expectation: NexthopExpectation) {
+        self.init(prefix: PrefixedAddress(prefix), kernel: kernel, frr: frr, expectation: expectation)
     }
 
     /// The entry FRR installed, when FRR was asked and has one.

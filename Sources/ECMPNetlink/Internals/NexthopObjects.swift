@@ -10,7 +10,7 @@ import ECMPCore
 struct NexthopObject {
     enum Kind {
         /// One path: a gateway (nil for a device-only nexthop) on an interface.
-        case path(gateway: IPv4Address?, interfaceIndex: Int)
+        case path(gateway: IPAddress?, interfaceIndex: Int)
         /// A multipath group of other objects' ids (the kernel allows no
         /// nested groups, so members are always paths or blackholes).
         case group([UInt32])
@@ -44,7 +44,7 @@ extension RouteQuerySocket {
 
     /// The paths behind the nexthop object a route names: the object itself,
     /// or each member of its group. Blackhole members contribute nothing.
-    func paths(ofNexthopObject id: UInt32) throws(KernelErrno) -> [(gateway: IPv4Address?, interfaceIndex: Int)] {
+    func paths(ofNexthopObject id: UInt32) throws(KernelErrno) -> [(gateway: IPAddress?, interfaceIndex: Int)] {
         let object = try nexthopObject(id: id)
         switch object.kind {
         case .path(let gateway, let interfaceIndex):
@@ -52,7 +52,7 @@ extension RouteQuerySocket {
         case .blackhole:
             return []
         case .group(let members):
-            var paths: [(gateway: IPv4Address?, interfaceIndex: Int)] = []
+            var paths: [(gateway: IPAddress?, interfaceIndex: Int)] = []
             for member in members {
                 if case .path(let gateway, let interfaceIndex) = try nexthopObject(id: member).kind {
                     paths.append((gateway, interfaceIndex))
@@ -64,8 +64,9 @@ extension RouteQuerySocket {
 
     /// Reads an RTM_NEWNEXTHOP: struct nhmsg, then NHA_ID and either
     /// NHA_GROUP (an array of struct nexthop_grp), NHA_BLACKHOLE, or
-    /// NHA_OIF with an optional NHA_GATEWAY (4 bytes for IPv4).
-    private static func nexthopObject(_ header: UnsafeMutablePointer<nlmsghdr>) -> NexthopObject? {
+    /// NHA_OIF with an optional NHA_GATEWAY (4 bytes for IPv4, 16 for IPv6:
+    /// an OSPFv3 path's link-local gateway, which NHA_OIF qualifies).
+    static func nexthopObject(_ header: UnsafeMutablePointer<nlmsghdr>) -> NexthopObject? {
         // NHA_MAX is a macro over the enum's end; Swift sees only the enum.
         let maxType = __NHA_MAX - 1
         var attributes = [UnsafeMutablePointer<nlattr>?](repeating: nil, count: maxType + 1)
@@ -84,10 +85,10 @@ extension RouteQuerySocket {
             return NexthopObject(id: id, kind: .blackhole)
         }
         let interfaceIndex = attributes[NHA_OIF].map { Int(nla_get_u32($0)) } ?? 0
-        var gateway: IPv4Address?
+        var gateway: IPAddress?
         if let attribute = attributes[NHA_GATEWAY] {
-            // An IPv6 gateway (RFC 5549 style) cannot be an IPv4 nexthop here.
-            guard let data = nla_data(attribute), let address = ipv4(bytes: data, count: Int(nla_len(attribute))) else {
+            guard let data = nla_data(attribute), let address = ipAddress(bytes: data, count: Int(nla_len(attribute)))
+            else {
                 return nil
             }
             gateway = address

@@ -30,14 +30,17 @@ final class RouteEventSocket {
     /// With `addresses`, IPv4 and IPv6 address events too: what the
     /// routing-config renderer reads (an interface's networks, an IPv6
     /// address leaving tentative or becoming deprecated) changes with them.
-    init(addresses: Bool = false) throws(KernelErrno) {
+    /// With `ipv6Routes`, IPv6 route events too (`ecmpd verify --watch` on
+    /// an IPv6 VIP).
+    init(addresses: Bool = false, ipv6Routes: Bool = false) throws(KernelErrno) {
         guard let socket = nl_socket_alloc() else { throw KernelErrno(ENOMEM) }
         // Events carry the kernel's sequence numbers, not ours.
         nl_socket_disable_seq_check(socket)
         var status = nl_connect(socket, NETLINK_ROUTE)
         // The variadic nl_socket_add_memberships does not import into Swift.
         let addressGroups = [Int32(RTNLGRP_IPV4_IFADDR.rawValue), Int32(RTNLGRP_IPV6_IFADDR.rawValue)]
-        for group in Self.groups + (addresses ? addressGroups : []) where status == 0 {
+        let routeGroups = ipv6Routes ? [Int32(RTNLGRP_IPV6_ROUTE.rawValue)] : []
+        for group in Self.groups + routeGroups + (addresses ? addressGroups : []) where status == 0 {
             status = nl_socket_add_membership(socket, group)
         }
         if status == 0 { status = nl_socket_set_nonblocking(socket) }

@@ -19,13 +19,13 @@ final class RouteQuerySocket {
     /// A route as the kernel's RTM_NEWROUTE reply describes it, before the
     /// nexthop objects it names are resolved.
     struct RouteMessage {
-        var prefix: IPv4Network
+        var prefix: PrefixedAddress
         var protocolName: String
         var typeName: String
         var table: UInt32
         var metric: UInt32
         /// From RTA_GATEWAY/RTA_OIF or RTA_MULTIPATH, as libnl parsed them.
-        var nexthops: [(gateway: IPv4Address?, interfaceIndex: Int)]
+        var nexthops: [(gateway: IPAddress?, interfaceIndex: Int)]
         /// RTA_NH_ID, which libnl 3.7 does not parse.
         var nexthopObjectID: UInt32?
     }
@@ -33,10 +33,11 @@ final class RouteQuerySocket {
     /// The FIB entry the kernel matches for packets to `address`, as
     /// configured (all its nexthops, not the one a flow hash would pick:
     /// that is what RTM_F_FIB_MATCH asks for). Nil when nothing matches.
-    func lookup(_ address: IPv4Address) throws(KernelErrno) -> RouteMessage? {
+    /// Either family: an IPv6 lookup asks the IPv6 FIB (AF_INET6, /128).
+    func lookup(_ address: IPAddress) throws(KernelErrno) -> RouteMessage? {
         var header = rtmsg()
-        header.rtm_family = UInt8(AF_INET)
-        header.rtm_dst_len = 32
+        header.rtm_family = UInt8(Self.family(of: address))
+        header.rtm_dst_len = UInt8(address.hostPrefixLength)
         header.rtm_flags = UInt32(RTM_F_FIB_MATCH)
         let destination = Self.networkOrder(address)
         var result: RouteMessage?
@@ -51,7 +52,11 @@ final class RouteQuerySocket {
                 },
                 onReply: { reply in
                     guard reply.pointee.nlmsg_type == UInt16(RTM_NEWROUTE) else { return }
-                    if let parsed = Self.routeMessage(reply) { result = parsed } else { unreadable = true }
+                    if let parsed = Self.routeMessage(reply, family: Self.family(of: address)) {
+                        result = parsed
+                    } else {
+                        unreadable = true
+                    }
                 })
         } catch let error where error.errno == ENETUNREACH {
             return nil
@@ -68,15 +73,16 @@ final class RouteQuerySocket {
     /// The main table's most specific route containing `address` (lowest
     /// metric among equals), from a dump: the fallback for routes a lookup
     /// cannot return. Policy rules are not consulted here.
-    private func longestMatchInMainTable(_ address: IPv4Address) throws(KernelErrno) -> RouteMessage? {
+    private func longestMatchInMainTable(_ address: IPAddress) throws(KernelErrno) -> RouteMessage? {
         var header = rtmsg()
-        header.rtm_family = UInt8(AF_INET)
+        header.rtm_family = UInt8(Self.family(of: address))
         var best: RouteMessage?
         try exchange(
             type: Int32(RTM_GETROUTE), flags: NLM_F_DUMP, header: header,
             onReply: { reply in
-                guard reply.pointee.nlmsg_type == UInt16(RTM_NEWROUTE), let route = Self.routeMessage(reply),
-                    route.table == UInt32(RT_TABLE_MAIN.rawValue), route.prefix.contains(address)
+                guard reply.pointee.nlmsg_type == UInt16(RTM_NEWROUTE),
+                    let route = Self.routeMessage(reply, family: Self.family(of: address)),
+                    route.table == UInt32(RT_TABLE_MAIN.rawValue), Self.prefix(route.prefix, contains: address)
                 else { return }
                 if let current = best,
                     (current.prefix.prefixLength, -Int64(current.metric)) >= (
@@ -119,36 +125,63 @@ final class RouteQuerySocket {
         }
     }
 
-    static func networkOrder(_ address: IPv4Address) -> [UInt8] {
-        let o = address.octets
-        return [o.0, o.1, o.2, o.3]
+    static func family(of address: IPAddress) -> Int32 { address.ipv4 == nil ? AF_INET6 : AF_INET }
+
+    static func networkOrder(_ address: IPAddress) -> [UInt8] {
+        switch address {
+        case .v4(let v4):
+            let o = v4.octets
+            return [o.0, o.1, o.2, o.3]
+        case .v6(let v6): return v6.bytes
+        }
     }
 
-    static func ipv4(bytes pointer: UnsafeRawPointer, count: Int) -> IPv4Address? {
-        guard count == 4 else { return nil }
+    /// An address attribute's payload: 4 bytes are IPv4, 16 are IPv6.
+    static func ipAddress(bytes pointer: UnsafeRawPointer, count: Int) -> IPAddress? {
         let p = pointer.assumingMemoryBound(to: UInt8.self)
-        return IPv4Address(p[0], p[1], p[2], p[3])
+        switch count {
+        case 4: return .v4(IPv4Address(p[0], p[1], p[2], p[3]))
+        case 16: return .v6(IPv6Address(bytes: (0..<16).map { p[$0] }))
+        default: return nil
+        }
     }
 
-    /// Reads an RTM_NEWROUTE with libnl's parser, plus RTA_NH_ID by hand.
-    private static func routeMessage(_ header: UnsafeMutablePointer<nlmsghdr>) -> RouteMessage? {
+    /// Whether `prefix` covers `address` (same family).
+    static func prefix(_ prefix: PrefixedAddress, contains address: IPAddress) -> Bool {
+        switch (prefix.address, address) {
+        case (.v4(let network), .v4(let host)):
+            return IPv4Network(address: network, prefixLength: prefix.prefixLength).contains(host)
+        case (.v6(let network), .v6(let host)):
+            return IPv6Network(address: network, prefixLength: prefix.prefixLength).contains(host)
+        default: return false
+        }
+    }
+
+    /// Reads an RTM_NEWROUTE of `family` with libnl's parser, plus
+    /// RTA_NH_ID by hand.
+    static func routeMessage(_ header: UnsafeMutablePointer<nlmsghdr>, family: Int32) -> RouteMessage? {
         var parsed: OpaquePointer?
         guard rtnl_route_parse(header, &parsed) >= 0, let route = parsed else { return nil }
         defer { rtnl_route_put(route) }
-        guard rtnl_route_get_family(route) == UInt8(AF_INET), let destination = rtnl_route_get_dst(route) else {
+        guard rtnl_route_get_family(route) == UInt8(family), let destination = rtnl_route_get_dst(route) else {
             return nil
         }
         let length = Int(nl_addr_get_prefixlen(destination))
         // A default route's destination has no bytes at all.
-        let address = RouteSocket.ipv4(destination) ?? IPv4Address(0)
-        var nexthops: [(gateway: IPv4Address?, interfaceIndex: Int)] = []
+        let address =
+            RouteSocket.ipAddress(destination)
+            ?? (family == AF_INET6 ? .v6(IPv6Address(bytes: [UInt8](repeating: 0, count: 16))) : .v4(IPv4Address(0)))
+        var nexthops: [(gateway: IPAddress?, interfaceIndex: Int)] = []
         // Only a unicast route forwards: the compatibility copy of a route
         // through a blackhole nexthop object names `lo` as its device.
         let forwards = rtnl_route_get_type(route) == UInt8(RTN_UNICAST)
         for index in 0..<(forwards ? rtnl_route_get_nnexthops(route) : 0) {
             guard let nexthop = rtnl_route_nexthop_n(route, index) else { continue }
             nexthops.append(
-                (rtnl_route_nh_get_gateway(nexthop).flatMap(RouteSocket.ipv4), Int(rtnl_route_nh_get_ifindex(nexthop))))
+                (
+                    rtnl_route_nh_get_gateway(nexthop).flatMap(RouteSocket.ipAddress),
+                    Int(rtnl_route_nh_get_ifindex(nexthop))
+                ))
         }
         var nexthopObjectID: UInt32?
         if let attribute = nlmsg_find_attr(header, Int32(MemoryLayout<rtmsg>.size), Int32(RTA_NH_ID.rawValue)),
@@ -162,7 +195,8 @@ final class RouteQuerySocket {
             ?? String(cString: rtnl_route_proto2str(Int32(rtnl_route_get_protocol(route)), &text, text.count))
         let typeName = String(cString: nl_rtntype2str(Int32(rtnl_route_get_type(route)), &text, text.count))
         return RouteMessage(
-            prefix: IPv4Network(address: address, prefixLength: length), protocolName: protocolName, typeName: typeName,
+            prefix: PrefixedAddress(address: address, prefixLength: length), protocolName: protocolName,
+            typeName: typeName,
             table: rtnl_route_get_table(route), metric: rtnl_route_get_priority(route),
             nexthops: nexthops, nexthopObjectID: nexthopObjectID
         )
