@@ -70,7 +70,7 @@ demo: release
 #
 # What ships is what is tested: the namespace and kernel tiers run the
 # release binary the package installs (ECMPD_BINARY, read by the tests'
-# Command.ecmpd and passed into the VM), and the last boot installs the
+# Command.ecmpd and passed into the VM), and the package boot installs the
 # package itself under systemd. `make test-netns` or `make test-kernel` on
 # their own run the debug binary beside the test bundle. (make exports a
 # variable set on its command line to every recipe, and run-in-vm.sh passes
