@@ -133,22 +133,12 @@ struct VerifyCommand: ParsableCommand {
     func frrView() -> RouteVerification.FRRView {
         if noFRR { return .unavailable(reason: "not asked (--no-frr)") }
         guard let vtysh = Self.findVtysh() else { return .unavailable(reason: "vtysh is not installed") }
-        let argv = [vtysh] + (pathspace.map { ["-N", $0] } ?? []) + ["-c", FRRRoute.vtyshCommand(for: prefix)]
-        let result: ProcessRunner.Result
+        let query = VtyshQuery(
+            vtysh: vtysh, pathspace: pathspace, timeout: .seconds(10), commands: [FRRRoute.vtyshCommand(for: prefix)])
         do {
-            result = try ProcessRunner.run(argv, timeout: .seconds(10), outputLimit: 1 << 20)
-        } catch {
-            return .unavailable(reason: "\(error)")
-        }
-        let command = "vtysh " + (pathspace.map { "-N \($0) " } ?? "") + "-c '\(argv.last!)'"
-        if result.timedOut { return .unavailable(reason: "\(command) did not answer within 10 s") }
-        guard result.status == 0 else {
-            // "Exiting: failed to connect to any daemons." is vtysh's last word.
-            let last = result.output.split(separator: "\n").last.map(String.init) ?? "exit status \(result.status)"
-            return .unavailable(reason: "\(command): \(last)")
-        }
-        do {
-            return .entries(try FRRRoute.entries(inVtyshOutput: result.output, prefix: prefix))
+            // A stopped FRR fails with vtysh's last word, "Exiting: failed
+            // to connect to any daemons.", in the reason.
+            return .entries(try query.read { try FRRRoute.entries(inVtyshOutput: $0, prefix: prefix) })
         } catch {
             return .unavailable(reason: "\(error)")
         }
