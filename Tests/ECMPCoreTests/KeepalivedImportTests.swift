@@ -571,12 +571,49 @@ final class KeepalivedImportTests: XCTestCase {
             ])
     }
 
-    func testIPv6AddressesInAGroupAreNotImportedYet() {
+    /// keepalived's IPv6 group lines: an address, or a range over the last
+    /// 16-bit group in hexadecimal (check_parser.c reads the end with base
+    /// 16 for an address with a colon); each becomes a VIP with the group's
+    /// service.
+    func testIPv6AddressesAndRangesInAGroupBecomeVIPs() throws {
+        let text = """
+            virtual_server_group G {
+             2001:db8::10 80
+             2001:db8::fe-101 80
+            }
+            virtual_server group G {
+             lb_algo rr
+             lb_kind DR
+             protocol TCP
+             real_server 2001:db8::21 80 {
+             }
+            }
+            """
+        let config = try importText(text).config
         XCTAssertEqual(
-            errors("virtual_server_group G {\n 2001:db8::10 80\n}\n").filter { $0.contains("2001:db8::10") },
+            config.vips.map(\.address.description),
+            ["2001:db8::10", "2001:db8::fe", "2001:db8::ff", "2001:db8::100", "2001:db8::101"])
+        let vip = try XCTUnwrap(config.vips.first { $0.address == IPAddress("2001:db8::ff") })
+        XCTAssertEqual(vip.services.map(\.listener), [.port(.tcp, 80)])
+        XCTAssertEqual(vip.services[0].realServers.map(\.address), [IPAddress("2001:db8::21")!])
+        XCTAssertNotNil(config.ospf6, "IPv6 VIPs bring an ospf6 section")
+    }
+
+    func testBadIPv6GroupRangesAreErrorsNamingTheLine() {
+        func groupErrors(_ line: String) -> [String] {
+            errors("virtual_server_group G {\n \(line) 80\n}\n").filter { $0.contains("virtual_server_group:") }
+        }
+        XCTAssertEqual(
+            groupErrors("2001:db8::10-f"),
             [
-                "keepalived.conf:2: error: virtual_server_group: \"2001:db8::10\": IPv6 addresses in a virtual_server_group are not imported yet (use a virtual_server per address, or write them into ecmpd's config by hand)"
+                "keepalived.conf:2: error: virtual_server_group: \"2001:db8::10-f\": the range end must be a last 16-bit group in hexadecimal from 10 to 10f (at most 256 addresses; keepalived's form with a whole end address is not imported)"
             ])
+        XCTAssertEqual(groupErrors("2001:db8::10-2000").count, 1, "more than 256 addresses from one line")
+        XCTAssertEqual(groupErrors("2001:db8::10-2001:db8::20").count, 1, "the whole-end-address form")
+        XCTAssertEqual(groupErrors("2001:db8::10-1g").count, 1, "not hexadecimal")
+        let linkLocal = groupErrors("fe80::1")
+        XCTAssertEqual(linkLocal.count, 1, "a link-local VIP is refused as everywhere else")
+        XCTAssertTrue(linkLocal.first?.contains("link-local") == true, "\(linkLocal)")
     }
 
     func testAnIPv4RealServerBehindAnIPv6VIPNeedsTunnelForwardingAndPersistenceHasNoNetmask() {

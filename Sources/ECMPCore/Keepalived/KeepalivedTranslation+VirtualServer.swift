@@ -108,7 +108,7 @@ extension KeepalivedTranslation {
             }
             return entries.flatMap { entry -> [Target] in
                 switch entry {
-                case .addresses(let addresses, let port): return addresses.map { .address(.v4($0), port: port) }
+                case .addresses(let addresses, let port): return addresses.map { .address($0, port: port) }
                 case .fwmark(let mark, let entry): return [.fwmark(mark, groupEntry: entry)]
                 }
             }

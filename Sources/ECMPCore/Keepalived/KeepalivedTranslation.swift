@@ -20,7 +20,7 @@ final class KeepalivedTranslation {
     /// One `virtual_server_group` line: an address range with a port, or a
     /// firewall mark.
     enum GroupEntry {
-        case addresses([IPv4Address], port: Int)
+        case addresses([IPAddress], port: Int)
         case fwmark(UInt32, statement: KeepalivedStatement)
     }
 
@@ -275,7 +275,14 @@ final class KeepalivedTranslation {
         }
     }
 
-    /// `virtual_server_group NAME { A.B.C.D[-E] PORT ... fwmark N }`.
+    /// The most addresses one IPv6 range line may expand to. keepalived's
+    /// IPv6 range runs over the last 16-bit group, up to 65,536 VIPs from
+    /// one line; an IPv4 range has at most 256, and so does an IPv6 one here.
+    static let largestIPv6GroupRange = 256
+
+    /// `virtual_server_group NAME { A.B.C.D[-E] PORT ... X:X::X[-YYYY] PORT ...
+    /// fwmark N }`. An IPv4 range runs over the last byte (decimal), an IPv6
+    /// one over the last 16-bit group (hexadecimal), as keepalived reads them.
     func readGroup(_ statement: KeepalivedStatement) {
         guard let name = statement.arguments.first else {
             error(statement, "needs a name")
@@ -291,23 +298,47 @@ final class KeepalivedTranslation {
                 continue
             }
             let range = entry.keyword.split(separator: "-", omittingEmptySubsequences: false)
-            guard let first = IPv4Address(String(range[0])), range.count <= 2 else {
-                let message =
-                    IPAddress(String(range[0])) != nil || entry.keyword.contains(":")
-                    ? "IPv6 addresses in a virtual_server_group are not imported yet (use a virtual_server per address, or write them into ecmpd's config by hand)"
-                    : "expected A.B.C.D PORT, A.B.C.D-E PORT (a range of the last byte) or fwmark N"
-                error(entry, field: "virtual_server_group", value: shown(entry.keyword), message)
+            guard let first = IPAddress(String(range[0])), range.count <= 2 else {
+                error(
+                    entry, field: "virtual_server_group", value: shown(entry.keyword),
+                    "expected A.B.C.D PORT, A.B.C.D-E PORT (a range of the last byte), an IPv6 address with PORT, "
+                        + "X:X::X-YYYY PORT (a range of the last 16-bit group, hexadecimal) or fwmark N")
+                continue
+            }
+            if let refusal = first.reservedBlockRefusal {
+                error(entry, field: "virtual_server_group", value: shown(entry.keyword), refusal)
                 continue
             }
             var addresses = [first]
             if range.count == 2 {
-                guard let last = UInt32(range[1]), last <= 255, last >= first.value & 0xff else {
-                    error(
-                        entry, field: "virtual_server_group", value: shown(entry.keyword),
-                        "the range end must be a last byte from \(first.value & 0xff) to 255")
-                    continue
+                switch first {
+                case .v4(let start):
+                    guard let last = UInt32(range[1]), last <= 255, last >= start.value & 0xff else {
+                        error(
+                            entry, field: "virtual_server_group", value: shown(entry.keyword),
+                            "the range end must be a last byte from \(start.value & 0xff) to 255")
+                        continue
+                    }
+                    addresses = ((start.value & 0xff)...last).map { .v4(IPv4Address(start.value & 0xffff_ff00 | $0)) }
+                case .v6(let start):
+                    var bytes = start.bytes
+                    let low = Int(bytes[14]) << 8 | Int(bytes[15])
+                    let limit = min(0xffff, low + Self.largestIPv6GroupRange - 1)
+                    guard let last = Int(range[1], radix: 16), range[1].count <= 4, last >= low, last <= limit else {
+                        error(
+                            entry, field: "virtual_server_group", value: shown(entry.keyword),
+                            "the range end must be a last 16-bit group in hexadecimal from "
+                                + "\(String(low, radix: 16)) to \(String(limit, radix: 16)) (at most "
+                                + "\(Self.largestIPv6GroupRange) addresses; keepalived's form with a whole end "
+                                + "address is not imported)")
+                        continue
+                    }
+                    addresses = (low...last).map { group in
+                        bytes[14] = UInt8(group >> 8)
+                        bytes[15] = UInt8(group & 0xff)
+                        return .v6(IPv6Address(bytes: bytes))
+                    }
                 }
-                addresses = ((first.value & 0xff)...last).map { IPv4Address(first.value & 0xffff_ff00 | $0) }
             }
             guard entry.arguments.count >= 1, let port = Int(entry.arguments[0]), (1...65535).contains(port) else {
                 error(
