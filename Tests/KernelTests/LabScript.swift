@@ -3,9 +3,12 @@ import Foundation
 import XCTest
 
 /// deploy/lab/lab.sh driven from a test, with its own prefix and directory
-/// and extra environment (ECMPD_LAB_MODE, ...). `down` in `tearDown`.
+/// and extra environment (ECMPD_LAB_MODE, ECMPD_LAB_IPV6, ...). `down` in
+/// `tearDown`.
 final class LabScript {
     static let vip = "198.18.0.100"
+    /// The dual-stack lab's IPv6 VIP (port 80, the same real servers).
+    static let vip6 = "2001:db8:18:ff::100"
     let prefix: String
     let directory: String
     let environment: [String]
@@ -45,17 +48,20 @@ final class LabScript {
         background.append(process)
     }
 
-    /// The router's kernel route to the VIP has `count` nexthops (0: no route).
-    func routerHas(_ count: Int) throws -> Bool {
-        try exec("router", [Command.ecmpd, "verify", "--vip", Self.vip, "--expect", "\(count)"], allowFailure: true)
+    /// The router's kernel route to `vip` (the IPv4 VIP unless given) has
+    /// `count` nexthops (0: no route).
+    func routerHas(_ count: Int, vip: String = LabScript.vip) throws -> Bool {
+        try exec("router", [Command.ecmpd, "verify", "--vip", vip, "--expect", "\(count)"], allowFailure: true)
             .status == 0
     }
 
     /// `ipvsadm -Ln -t VIP:port` (`-u` for udp) on a director: destination
-    /// address:port → weight; empty when the service is not there.
-    func weights(_ director: Int, port: Int, udp: Bool = false) throws -> [String: Int] {
+    /// address:port (`[address]:port` for IPv6) → weight; empty when the
+    /// service is not there.
+    func weights(_ director: Int, port: Int, udp: Bool = false, vip: String = LabScript.vip) throws -> [String: Int] {
+        let service = vip.contains(":") ? "[\(vip)]:\(port)" : "\(vip):\(port)"
         let output = try exec(
-            "d\(director)", ["ipvsadm", "-Ln", udp ? "-u" : "-t", "\(Self.vip):\(port)"], allowFailure: udp
+            "d\(director)", ["ipvsadm", "-Ln", udp ? "-u" : "-t", service], allowFailure: udp
         ).output
         var result: [String: Int] = [:]
         for line in output.split(separator: "\n") where line.contains("->") && !line.contains("RemoteAddress") {

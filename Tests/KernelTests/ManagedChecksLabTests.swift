@@ -24,6 +24,12 @@ import XCTest
 /// rs1. A real server whose address is deleted (rs3) fails its http, tcp
 /// and dns checks, its dnsmasq still running (keepalived #1637, #1679, where
 /// checks kept passing).
+///
+/// IPv6 (issue 24): the lab is dual-stack, with an IPv6 VIP whose port 80
+/// is checked over IPv6. rs2's HTTP server stopped (it serves both
+/// families) takes rs2 out of the IPv6 service on both directors while
+/// IPv6 clients through the router are still served; started again, rs2
+/// returns.
 final class ManagedChecksLabTests: XCTestCase {
     var lab: LabScript?
 
@@ -60,16 +66,17 @@ final class ManagedChecksLabTests: XCTestCase {
         servers["TCP \(LabScript.vip):\(port) -> \(address):\(port)"]?["state"] as? String
     }
 
-    /// `count` new connections from the client to VIP:80 through the router,
-    /// one after the other from one process (a process per request costs
-    /// about a second under TCG); the number that failed.
-    func failedRequests(_ lab: LabScript, count: Int) throws -> Int {
+    /// `count` new connections from the client to `vip`:80 through the
+    /// router, one after the other from one process (a process per request
+    /// costs about a second under TCG); the number that failed.
+    func failedRequests(_ lab: LabScript, count: Int, vip: String = LabScript.vip) throws -> Int {
+        let url = vip.contains(":") ? "http://[\(vip)]/" : "http://\(vip)/"
         let script = """
             import urllib.request
             failed = 0
             for _ in range(\(count)):
                 try:
-                    urllib.request.urlopen("http://\(LabScript.vip)/", timeout=3).read()
+                    urllib.request.urlopen("\(url)", timeout=3).read()
                 except Exception:
                     failed += 1
             print(failed)
@@ -115,12 +122,13 @@ final class ManagedChecksLabTests: XCTestCase {
         self.lab = lab
         try lab.run(["up"])
         try NetnsLab.waitFor(
-            "every server up on ports 80, 9000 and 53 on both directors", timeout: .seconds(180),
-            interval: .milliseconds(250)
+            "every server up on ports 80, 9000 and 53 and on the IPv6 VIP's port 80, on both directors",
+            timeout: .seconds(180), interval: .milliseconds(250)
         ) {
             try [1, 2].allSatisfy { director in
                 try lab.weights(director, port: 80).count == 3 && lab.weights(director, port: 9000).count == 3
-            } && dnsServiceHolds(lab, [rs1, rs2, rs3]) && lab.routerHas(2)
+                    && lab.weights(director, port: 80, vip: LabScript.vip6).count == 3
+            } && dnsServiceHolds(lab, [rs1, rs2, rs3]) && lab.routerHas(2) && lab.routerHas(2, vip: LabScript.vip6)
         }
         // The probe services: one fwmark service per real server, direct
         // routing to that server alone.
@@ -131,6 +139,34 @@ final class ManagedChecksLabTests: XCTestCase {
         }
         let ready = ContinuousClock.now
         print("lab up and every check green \(ready - started) after the start")
+
+        // IPv6: rs2 killed and revived.
+        let rs2v6 = "[2001:db8:18::5]:80"
+        try lab.run(["fail-rs", "2"])
+        let killed = ContinuousClock.now
+        try NetnsLab.waitFor(
+            "rs2 out of the IPv6 VIP's port 80 on both directors", timeout: .seconds(30), interval: .milliseconds(100)
+        ) {
+            try [1, 2].allSatisfy { director in
+                let weights = try lab.weights(director, port: 80, vip: LabScript.vip6)
+                return weights.count == 2 && weights[rs2v6] == nil
+            }
+        }
+        print(
+            "IPv6: rs2's HTTP server stopped -> out of [\(LabScript.vip6)]:80 on both directors after "
+                + "\(ContinuousClock.now - killed)")
+        XCTAssertEqual(try failedRequests(lab, count: 30, vip: LabScript.vip6), 0, "IPv6 clients served by rs1 and rs3")
+        XCTAssertTrue(try lab.routerHas(2, vip: LabScript.vip6), "both directors still announce the IPv6 VIP")
+        try lab.run(["restore-rs", "2"])
+        try NetnsLab.waitFor(
+            "rs2 back in the IPv6 VIP's port 80 and in VIP:80 on both directors", timeout: .seconds(60),
+            interval: .milliseconds(100)
+        ) {
+            try [1, 2].allSatisfy { director in
+                try lab.weights(director, port: 80, vip: LabScript.vip6)[rs2v6] == 1
+                    && lab.weights(director, port: 80)["\(rs2):80"] == 1
+            }
+        }
 
         // DNS: queries through the VIP are answered; rs1's dnsmasq stopped
         // (its port closed) takes rs1 out of VIP:53.

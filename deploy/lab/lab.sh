@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The reference topology in network namespaces on one host (docs/lab.md):
+# The reference topology in network namespaces on one host (docs/lab.md),
+# dual-stack:
 #
 #   client 198.19.1.2 --- router (198.19.1.1 | br0 198.18.0.1, the DR)
-#                                   |  LAN 198.18.0.0/24 (a bridge in the router)
+#   2001:db8:19:1::2       (2001:db8:19:1::1 | br0 2001:db8:18::1)
+#                                   |  LAN 198.18.0.0/24 and 2001:db8:18::/64 (a bridge in the router)
 #          d1 198.18.0.2   d2 198.18.0.3   rs1 198.18.0.4   rs2 198.18.0.5
+#          2001:db8:18::2  ::3             ::4              ::5
 #
-# Directors: FRR (zebra + ospfd, configs by `ecmpd render`) and `ecmpd run`.
+# Directors: FRR (zebra, ospfd and ospf6d, configs by `ecmpd render`) and `ecmpd run`.
 # In observe mode (the default) IPVS is programmed once by `ecmpd ipvs apply`
 # (mh + port hashing, direct routing) and `ecmpd run` watches it; with
 # ECMPD_LAB_MODE=managed, `ecmpd run` checks the real servers itself and
@@ -14,7 +17,10 @@
 # Real servers: `ecmpd realserver up`, a tiny HTTP server answering its own
 # name on port 80, and a line echo server on port 9000 (echo-server.py, for
 # long-lived connections). The VIP 198.18.0.100/32 lives on each healthy
-# director's lo; the router spreads flows over them by ECMP.
+# director's lo; the router spreads flows over them by ECMP. The IPv6 VIP
+# 2001:db8:18:ff::100/128 (port 80, the same real servers over IPv6) is
+# announced with OSPFv3 the same way; ECMPD_LAB_IPV6=0 leaves IPv6 out
+# (an IPv4-only lab: no ospf6d, and a drain reloads one daemon, not two).
 # ECMPD_LAB_REAL_SERVERS=3 adds rs3 198.18.0.6 (a third server shows whether a
 # flow moved to another director lands on the same one of the live servers).
 # ECMPD_LAB_DNS=1 adds a DNS server on each real server (Debian's dnsmasq,
@@ -24,7 +30,9 @@
 # (`via_vip: true`); port 9000 keeps a plain tcp check to each server's address.
 #
 #   lab.sh up | down | status
-#   lab.sh fail-director N | restore-director N   (N = 1 or 2: every IPVS weight 0 / back; observe mode)
+#   lab.sh fail-director N [4|6] | restore-director N [4|6]
+#                                                 (N = 1 or 2: every port-80 IPVS weight 0 / back, of one
+#                                                  family or, without 4 or 6, of both; observe mode)
 #   lab.sh drain-director N | undrain-director N  (`ecmpd drain` on director N / undrain)
 #   lab.sh fail-rs N | restore-rs N               (stop its HTTP server; observe mode also sets weight 0 / back)
 #   lab.sh fail-echo N | restore-echo N           (stop / start real server N's echo server on port 9000)
@@ -45,6 +53,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # The binary the package ships (`make release`); ECMPD overrides it.
 ECMPD=${ECMPD:-$ROOT/.build-release/release/ecmpd}
 VIP=198.18.0.100
+VIP6=2001:db8:18:ff::100
+IPV6=${ECMPD_LAB_IPV6:-1}
 MODE=${ECMPD_LAB_MODE:-observe}
 FLEET=${ECMPD_LAB_FLEET:-1}
 SCHEDULER=${ECMPD_LAB_SCHEDULER:-wrr}
@@ -52,6 +62,7 @@ REAL_SERVERS=${ECMPD_LAB_REAL_SERVERS:-2}
 DNS=${ECMPD_LAB_DNS:-0}
 VIA_VIP=${ECMPD_LAB_VIA_VIP:-0}
 case "$REAL_SERVERS" in 2 | 3) ;; *) echo "lab: error: ECMPD_LAB_REAL_SERVERS is 2 or 3, not $REAL_SERVERS" >&2; exit 2 ;; esac
+case "$IPV6" in 0) FAMILIES="4" ;; 1) FAMILIES="4 6" ;; *) echo "lab: error: ECMPD_LAB_IPV6 is 0 or 1, not $IPV6" >&2; exit 2 ;; esac
 NODES=(client router d1 d2)
 for n in $(seq "$REAL_SERVERS"); do NODES+=("rs$n"); done
 
@@ -62,15 +73,23 @@ die() { echo "lab: error: $*" >&2; exit 1; }
 
 director_address() { echo "198.18.0.$(( $1 + 1 ))"; }
 rs_address() { echo "198.18.0.$(( $1 + 3 ))"; }
+director_address6() { echo "2001:db8:18::$(( $1 + 1 ))"; }
+rs_address6() { echo "2001:db8:18::$(( $1 + 3 ))"; }
 
 # real_servers entries for a director's config: one per real server, with
-# the given port and check ("" for none).
-real_server_entries() {  # port check
-  local n sep=""
+# the given port and check ("" for none); family 6 lists their IPv6 addresses.
+real_server_entries() {  # port check [family]
+  local n sep="" address
   for n in $(seq "$REAL_SERVERS"); do
-    printf '%s\n          { address: %s, port: %s, weight: 1%s }' "$sep" "$(rs_address "$n")" "$1" "${2:+, check: $2}"
+    if [ "${3:-4}" = 6 ]; then address="\"$(rs_address6 "$n")\""; else address=$(rs_address "$n"); fi
+    printf '%s\n          { address: %s, port: %s, weight: 1%s }' "$sep" "$address" "$1" "${2:+, check: $2}"
     sep=","
   done
+}
+
+# A director's ospf6 section in a dual-stack lab (a comment otherwise).
+ospf6_line() {
+  if [ "$IPV6" = 1 ]; then echo "ospf6: { interfaces: [eth0] }"; else echo "# IPv4 only (ECMPD_LAB_IPV6=0): no ospf6"; fi
 }
 
 require() {
@@ -111,7 +130,9 @@ wait_port() {  # node port: until something listens there (python starts slowly 
 start_frr() {  # node config-dir
   local node=$1 etc=$2 run=/var/run/frr/$P$1
   mkdir -p "$run" && chown frr:frr /var/run/frr "$run"
-  for daemon in zebra ospfd; do
+  for daemon in zebra ospfd ospf6d; do
+    # ospf6d only where ecmpd rendered its file (a dual-stack lab).
+    [ -f "$etc/$daemon.conf" ] || continue
     in_ns "$node" /usr/lib/frr/$daemon -N "$P$node" -f "$etc/$daemon.conf" -d -u frr -g frr >> "$DIR/frr-$node.log" 2>&1
   done
 }
@@ -125,6 +146,7 @@ write_director_config() {  # N
 # Director $n of the lab (deploy/lab/lab.sh).
 node: { hostname: $node, state_dir: $DIR/$node/state }
 ospf: { interfaces: [eth0] }
+$(ospf6_line)
 routing: { config_dir: $DIR/$node/frr, pathspace: $P$node, reload: frr-reload }
 status: { listen: 127.0.0.1:9477 }
 controller: { poll_interval: 100ms, on_stop: withdraw, keepalived_config: $DIR/keepalived.conf }
@@ -140,6 +162,20 @@ vips:
         forwarding: dr
         real_servers: [$(real_server_entries 80 "") ]
 EOF
+  if [ "$IPV6" = 1 ]; then
+    cat >> "$DIR/$node/ecmpd.yaml" <<EOF
+  - address: "$VIP6"
+    name: web6
+    health: { min_healthy: 1, rise: 3, fall: 2, hold_down: 2s }
+    services:
+      - protocol: tcp
+        port: 80
+        scheduler: mh
+        scheduler_flags: [mh-port, mh-fallback]
+        forwarding: dr
+        real_servers: [$(real_server_entries 80 "" 6) ]
+EOF
+  fi
 }
 
 write_managed_config() {  # N
@@ -157,6 +193,7 @@ write_managed_config() {  # N
 mode: managed
 node: { hostname: $node, state_dir: $DIR/$node/state }
 ospf: { interfaces: [eth0] }
+$(ospf6_line)
 routing: { config_dir: $DIR/$node/frr, pathspace: $P$node, reload: frr-reload }
 status: { listen: 127.0.0.1:9477 }
 controller: { poll_interval: 100ms, on_stop: withdraw, drain_wait: 2s }
@@ -172,6 +209,19 @@ EOF
   if [ "$DNS" = 1 ]; then
     echo "      - { protocol: udp, port: 53, forwarding: dr, ${scheduler}real_servers: [$(real_server_entries 53 "$dns") ] }" >> "$DIR/$node/ecmpd.yaml"
   fi
+  # IPv6: port 80 with a plain http check (ecmpd refuses via_vip for IPv6:
+  # IPVS hooks a director's own traffic only for IPv4).
+  if [ "$IPV6" = 1 ]; then
+    local http6="{ type: http, path: /, interval: 1s, timeout: 2s, fall: 2, rise: 2 }"
+    cat >> "$DIR/$node/ecmpd.yaml" <<EOF
+  - address: "$VIP6"
+    name: web6
+    fleet_consistent: $fleet
+    health: { min_healthy: 1, rise: 3, fall: 2, hold_down: 2s }
+    services:
+      - { protocol: tcp, port: 80, forwarding: dr, ${scheduler}real_servers: [$(real_server_entries 80 "$http6" 6) ] }
+EOF
+  fi
 }
 
 up() {
@@ -186,7 +236,9 @@ up() {
     in_ns "$node" ip link set lo up
   done
   # The LAN: a bridge in the router's namespace, one veth per machine.
-  in_ns router ip link add br0 type bridge
+  # No multicast snooping: the LAN floods multicast as a plain switch does,
+  # so OSPF's hellos and IPv6 neighbour discovery never wait on MLD reports.
+  in_ns router ip link add br0 type bridge mcast_snooping 0
   in_ns router ip addr add 198.18.0.1/24 dev br0
   in_ns router ip link set br0 up
   for node in "${NODES[@]:2}"; do
@@ -209,10 +261,23 @@ up() {
   in_ns client ip link set eth0 up
   in_ns client ip route add default via 198.19.1.1
   in_ns router sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1
+  if [ "$IPV6" = 1 ]; then
+    # nodad: every address usable at once (duplicate detection would hold
+    # them tentative for a second or more, and the lab has no duplicates).
+    in_ns router ip -6 addr add 2001:db8:18::1/64 dev br0 nodad
+    in_ns router ip -6 addr add 2001:db8:19:1::1/64 dev cl0 nodad
+    in_ns client ip -6 addr add 2001:db8:19:1::2/64 dev eth0 nodad
+    in_ns client ip -6 route add default via 2001:db8:19:1::1
+    in_ns router sysctl -q -w net.ipv6.conf.all.forwarding=1 net.ipv6.fib_multipath_hash_policy=1
+  fi
 
   for n in 1 2; do
     in_ns "d$n" ip addr add "$(director_address "$n")/24" dev eth0
     in_ns "d$n" ip route add default via 198.18.0.1
+    if [ "$IPV6" = 1 ]; then
+      in_ns "d$n" ip -6 addr add "$(director_address6 "$n")/64" dev eth0 nodad
+      in_ns "d$n" ip -6 route add default via 2001:db8:18::1
+    fi
     in_ns "d$n" sysctl -q -p "$ROOT/deploy/sysctl/90-ecmpd-director.conf"
     # The line the sysctl file leaves commented out for via_vip checks.
     if [ "$VIA_VIP" = 1 ]; then in_ns "d$n" sysctl -q -w net.ipv4.conf.all.accept_local=1; fi
@@ -220,15 +285,25 @@ up() {
   for n in $(seq "$REAL_SERVERS"); do
     in_ns "rs$n" ip addr add "$(rs_address "$n")/24" dev eth0
     in_ns "rs$n" ip route add default via 198.18.0.1
+    if [ "$IPV6" = 1 ]; then
+      in_ns "rs$n" ip -6 addr add "$(rs_address6 "$n")/64" dev eth0 nodad
+      in_ns "rs$n" ip -6 route add default via 2001:db8:18::1
+    fi
   done
 
   # Router: FRR from `ecmpd render --role router`.
   mkdir -p "$DIR/router/frr" && chown frr:frr "$DIR/router/frr"
+  local router_vips="{ address: $VIP, name: web }" router_ospf6="# IPv4 only: no ospf6"
+  if [ "$IPV6" = 1 ]; then
+    router_vips+=", { address: \"$VIP6\", name: web6 }"
+    router_ospf6="ospf6: { interfaces: [br0, cl0] }"
+  fi
   cat > "$DIR/router/ecmpd.yaml" <<EOF
 node: { hostname: router }
 ospf: { interfaces: [br0, cl0] }   # render --role router makes it the DR (priority 1)
+$router_ospf6
 routing: { config_dir: $DIR/router/frr, pathspace: ${P}router }
-vips: [{ address: $VIP, name: web }]
+vips: [$router_vips]
 EOF
   in_ns router "$ECMPD" render --role router --config "$DIR/router/ecmpd.yaml" --write "$DIR/router/frr" >/dev/null
   start_frr router "$DIR/router/frr"
@@ -237,7 +312,7 @@ EOF
   for n in $(seq "$REAL_SERVERS"); do
     mkdir -p "$DIR/rs$n/www"
     echo "rs$n" > "$DIR/rs$n/www/index.html"
-    in_ns "rs$n" "$ECMPD" realserver up --vip "$VIP" --state-file "$DIR/rs$n/realserver.json" >/dev/null
+    in_ns "rs$n" "$ECMPD" realserver up --vip "$VIP" $([ "$IPV6" = 1 ] && echo "--vip $VIP6") --state-file "$DIR/rs$n/realserver.json" >/dev/null
     start_http "$n"
     start_echo "$n"
     if [ "$DNS" = 1 ]; then start_dns "$n"; fi
@@ -259,7 +334,7 @@ EOF
     start_frr "d$n" "$DIR/d$n/frr"
     spawn_in "d$n" "$DIR/d$n/ecmpd.log" "$DIR/d$n/ecmpd.pid" "$ECMPD" run --config "$DIR/d$n/ecmpd.yaml"
   done
-  say "up: client, router, d1, d2, rs1, rs2 (prefix $P, files in $DIR, $MODE mode)"
+  say "up: client, router, d1, d2, rs1, rs2 (prefix $P, files in $DIR, $MODE mode, IPv${FAMILIES// / and IPv})"
 }
 
 start_echo() {  # N
@@ -274,9 +349,12 @@ start_dns() {  # N: dnsmasq in the foreground (its pid is the pid file's), answe
     --listen-address="$VIP" --port=53 --address=/svc.example/198.18.0.5"$n" --user=root --group=root --pid-file=
 }
 
+# http.server bound to :: takes both families (python's DualStackServer).
+http_bind() { if [ "$IPV6" = 1 ]; then echo "::"; else echo "0.0.0.0"; fi; }
+
 start_http() {  # N
   local n=$1
-  spawn_in "rs$n" "$DIR/rs$n/http.log" "$DIR/rs$n/http.pid" python3 -m http.server 80 --bind 0.0.0.0 --directory "$DIR/rs$n/www"
+  spawn_in "rs$n" "$DIR/rs$n/http.log" "$DIR/rs$n/http.pid" python3 -m http.server 80 --bind "$(http_bind)" --directory "$DIR/rs$n/www"
 }
 
 stop_pid() {  # pidfile
@@ -299,7 +377,7 @@ down() {
     stop_pid "$DIR/rs$n/dns.pid"
   done
   for node in d1 d2 router; do
-    for daemon in ospfd zebra; do stop_pid "/var/run/frr/$P$node/$daemon.pid"; done
+    for daemon in ospf6d ospfd zebra; do stop_pid "/var/run/frr/$P$node/$daemon.pid"; done
     rm -rf "/var/run/frr/$P$node"
   done
   for node in client router d1 d2 rs1 rs2 rs3; do
@@ -309,21 +387,29 @@ down() {
   say "down"
 }
 
-weights() {  # director-number weight [real-server-address]
-  local n=$1 weight=$2 only=${3:-}
-  for n2 in $(seq "$REAL_SERVERS"); do
-    local rs
-    rs=$(rs_address "$n2")
-    [ -n "$only" ] && [ "$only" != "$rs" ] && continue
-    in_ns "d$n" ipvsadm -e -t "$VIP:80" -r "$rs:80" -g -w "$weight"
+weights() {  # director-number weight [real-server-number or all] [families: "4", "6" or "4 6"]
+  local n=$1 weight=$2 only=${3:-all} families=${4:-$FAMILIES} family m
+  for family in $families; do
+    case "$family" in 4 | 6) ;; *) die "the family is 4 or 6, not $family" ;; esac
+    if [ "$family" = 6 ] && [ "$IPV6" != 1 ]; then die "this lab has no IPv6 (ECMPD_LAB_IPV6=0)"; fi
+    for m in $(seq "$REAL_SERVERS"); do
+      [ "$only" = all ] || [ "$only" = "$m" ] || continue
+      if [ "$family" = 4 ]; then
+        in_ns "d$n" ipvsadm -e -t "$VIP:80" -r "$(rs_address "$m"):80" -g -w "$weight"
+      else
+        in_ns "d$n" ipvsadm -e -t "[$VIP6]:80" -r "[$(rs_address6 "$m")]:80" -g -w "$weight"
+      fi
+    done
   done
 }
 
 managed_lab() { grep -q '^mode: managed' "$DIR/d1/ecmpd.yaml"; }
 
 status() {
-  say "router's route to $VIP:"
-  in_ns router "$ECMPD" verify --vip "$VIP" || true
+  for vip in $VIP $([ "$IPV6" = 1 ] && echo "$VIP6"); do
+    say "router's route to $vip:"
+    in_ns router "$ECMPD" verify --vip "$vip" || true
+  done
   for n in 1 2; do
     say "d$n:"
     in_ns "d$n" "$ECMPD" status || true
@@ -337,18 +423,18 @@ case "${1:-}" in
     up ;;
   down) down ;;
   status) status ;;
-  fail-director) weights "${2:?director number}" 0 ;;
-  restore-director) weights "${2:?director number}" 1 ;;
+  fail-director) weights "${2:?director number}" 0 all "${3:-}" ;;
+  restore-director) weights "${2:?director number}" 1 all "${3:-}" ;;
   drain-director) in_ns "d${2:?director number}" "$ECMPD" drain --config "$DIR/d$2/ecmpd.yaml" ;;
   undrain-director) in_ns "d${2:?director number}" "$ECMPD" undrain --config "$DIR/d$2/ecmpd.yaml" ;;
   # Observe mode stands in for keepalived's reaction; managed mode's own checks notice.
   fail-rs)
     stop_pid "$DIR/rs${2:?real server number}/http.pid"
-    managed_lab || for n in 1 2; do weights "$n" 0 "$(rs_address "$2")"; done ;;
+    managed_lab || for n in 1 2; do weights "$n" 0 "$2"; done ;;
   restore-rs)
     start_http "${2:?real server number}"
     wait_port "rs$2" 80
-    managed_lab || for n in 1 2; do weights "$n" 1 "$(rs_address "$2")"; done ;;
+    managed_lab || for n in 1 2; do weights "$n" 1 "$2"; done ;;
   fail-echo) stop_pid "$DIR/rs${2:?real server number}/echo.pid" ;;
   restore-echo)
     start_echo "${2:?real server number}"
@@ -357,5 +443,5 @@ case "${1:-}" in
   restore-dns) start_dns "${2:?real server number}" ;;
   reload-director) kill -HUP "$(cat "$DIR/d${2:?director number}/ecmpd.pid")" ;;
   exec) node=${2:?node}; shift 2; in_ns "$node" "$@" ;;
-  *) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,/^set -euo pipefail/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
