@@ -154,7 +154,10 @@ let package = Package(
         // Root + iproute2 + FRR: run by `make test-netns`, never by plain unit runs.
         .testTarget(
             name: "NamespaceTests",
-            dependencies: ["ECMPCore", "ECMPNetlink", "ECMPRouting", "ECMPTestSupport"]
+            dependencies: [
+                "ECMPCore", "ECMPNetlink", "ECMPRouting", "ECMPDaemon", "ECMPTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Debian's kernel with IPVS under qemu (Tests/kernel/run-in-vm.sh):
         // run by `make test-kernel` inside the VM, never by plain unit runs.

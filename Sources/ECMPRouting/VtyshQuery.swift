@@ -2,7 +2,7 @@ import ECMPCore
 
 /// One vtysh run of one or more `-c` commands (argv, no shell), with FRR's
 /// pathspace when one is configured, bounded in time and output. The
-/// readers of ospfd's database and bfdd's sessions are this plus a parser.
+/// readers of ospfd's and ospf6d's databases and bfdd's sessions are this plus a parser.
 public struct VtyshQuery: Sendable {
     public var vtysh: String
     public var pathspace: String?

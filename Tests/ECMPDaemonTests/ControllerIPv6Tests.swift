@@ -54,6 +54,28 @@ final class ControllerIPv6Tests: XCTestCase {
         XCTAssertTrue(director.events.of(.withdraw).contains { $0.vip == "2001:db8::10" })
     }
 
+    func testTheLastAnnouncerGuardAsksAboutTheIPv6VIPAloneAndHoldsIt() async throws {
+        let director = Director()
+        director.ipvs.set(table(ipv4Weight: 1, ipv6Weight: 1))
+        var config = config()
+        config.controller.guardLastAnnouncer = true
+        let (controller, status) = try await director.start(config)
+        await cycle(controller, director)
+        director.announcers.answer(false)
+        director.ipvs.set(table(ipv4Weight: 1, ipv6Weight: 0))
+        await cycle(controller, director)
+        XCTAssertEqual(director.announcers.asked, [[vip6]], "only the VIP about to be withdrawn is asked about")
+        XCTAssertEqual(director.loopback.hosts, [vip4, vip6], "held: nobody else announces it")
+        var shown = await status.snapshot().vips.map { "\($0.vip) \($0.state.rawValue)" }
+        XCTAssertEqual(shown, ["198.18.0.100 announced", "2001:db8::10 held"])
+
+        director.announcers.answer(true)
+        await cycle(controller, director)
+        XCTAssertEqual(director.loopback.hosts, [vip4])
+        shown = await status.snapshot().vips.map { "\($0.vip) \($0.state.rawValue)" }
+        XCTAssertEqual(shown, ["198.18.0.100 announced", "2001:db8::10 withdrawn"])
+    }
+
     func testAnIPv6VIPAlreadyOnLoopbackIsAdoptedAndDrainedByItsAddress() async throws {
         let director = Director()
         director.loopback.place(vip6)

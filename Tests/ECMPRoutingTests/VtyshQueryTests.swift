@@ -1,7 +1,7 @@
 import ECMPRouting
 import XCTest
 
-/// The one vtysh runner the ospfd and bfdd readers share: its argv, its
+/// The one vtysh runner the ospfd, ospf6d and bfdd readers share: its argv, its
 /// output, and failures that name the command (a real process each time:
 /// /bin/echo and /bin/false stand in for vtysh).
 final class VtyshQueryTests: XCTestCase {
@@ -16,6 +16,12 @@ final class VtyshQueryTests: XCTestCase {
         XCTAssertEqual(
             OSPFDatabaseReader(vtysh: "/usr/bin/vtysh").argv,
             ["/usr/bin/vtysh", "-c", "show ip ospf database router json"])
+        XCTAssertEqual(
+            OSPF6DatabaseReader(vtysh: "/usr/bin/vtysh", pathspace: "lab").argv,
+            [
+                "/usr/bin/vtysh", "-N", "lab", "-c", "show ipv6 ospf6 json", "-c",
+                "show ipv6 ospf6 database intra-prefix detail json",
+            ])
     }
 
     func testAFailedRunAndAParseErrorNameTheCommand() {

@@ -40,7 +40,7 @@ public struct OSPFStubAnnouncements: Sendable, Equatable {
         do {
             document = try JSONDecoder().decode(Document.self, from: Data(output[start...end].utf8))
         } catch let error as DecodingError {
-            throw ParseError(reason: Self.describe(error))
+            throw ParseError(reason: error.reason)
         } catch {
             throw ParseError(reason: "\(error)")
         }
@@ -102,19 +102,5 @@ public struct OSPFStubAnnouncements: Sendable, Equatable {
         var linkType: String
         var networkAddress: String?
         var networkMask: String?
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }
-                .description
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "\(path(context)).\(key.stringValue): missing".trimmingCharacters(in: ["."])
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "\(path(context)): \(context.debugDescription)"
-        @unknown default: return "\(error)"
-        }
     }
 }
