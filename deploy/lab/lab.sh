@@ -151,8 +151,17 @@ routing: { config_dir: $DIR/$node/frr, pathspace: $P$node, reload: frr-reload }
 status: { listen: 127.0.0.1:9477 }
 controller: { poll_interval: 100ms, on_stop: withdraw, keepalived_config: $DIR/keepalived.conf }
 vips:
-  - address: $VIP
-    name: web
+$(observed_vip "$VIP" web 4)
+EOF
+  if [ "$IPV6" = 1 ]; then observed_vip "\"$VIP6\"" web6 6 >> "$DIR/$node/ecmpd.yaml"; fi
+}
+
+# One VIP of the observe-mode config: port 80 over the real servers'
+# addresses of the given family, mh with port hashing, direct routing.
+observed_vip() {  # address name family
+  cat <<EOF
+  - address: $1
+    name: $2
     health: { min_healthy: 1, rise: 3, fall: 2, hold_down: 2s }
     services:
       - protocol: tcp
@@ -160,22 +169,8 @@ vips:
         scheduler: mh
         scheduler_flags: [mh-port, mh-fallback]
         forwarding: dr
-        real_servers: [$(real_server_entries 80 "") ]
+        real_servers: [$(real_server_entries 80 "" "$3") ]
 EOF
-  if [ "$IPV6" = 1 ]; then
-    cat >> "$DIR/$node/ecmpd.yaml" <<EOF
-  - address: "$VIP6"
-    name: web6
-    health: { min_healthy: 1, rise: 3, fall: 2, hold_down: 2s }
-    services:
-      - protocol: tcp
-        port: 80
-        scheduler: mh
-        scheduler_flags: [mh-port, mh-fallback]
-        forwarding: dr
-        real_servers: [$(real_server_entries 80 "" 6) ]
-EOF
-  fi
 }
 
 write_managed_config() {  # N
