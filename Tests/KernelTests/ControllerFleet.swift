@@ -220,7 +220,7 @@ final class ControllerFleet {
         let frr =
             dualStack
             ? [
-                "show ipv6 ospf6 route \(Self.vip6) detail", "show ipv6 ospf6 database intra-prefix",
+                "show ipv6 ospf6 route", "show ipv6 ospf6 database intra-prefix",
                 "show ipv6 route \(Self.vip6)",
             ].map { "rtr# \($0)\n" + ((try? lab.vtysh("\(lab.prefix)rtr", $0)) ?? "") }
                 + [
