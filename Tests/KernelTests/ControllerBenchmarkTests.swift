@@ -37,11 +37,10 @@ final class ControllerBenchmarkTests: XCTestCase {
                 try fleet.waitForDirectors(both, family: family, timeout: .seconds(120)),
                 "\(family.rawValue): fleet never converged:\n\(fleet.log(0))")
         }
-        // Two of three first runs failed on trial 1's IPv6 withdrawal, which
-        // came about 2 s after the routes converged: the router's ospf6d
-        // kept d1's nexthop for the 60 s the wait allowed (docs/benchmarks.md,
-        // "IPv6 beside IPv4"). Let the adjacencies settle first (10 s,
-        // ECMPD_BENCH_SETTLE=0 to reproduce); a later stale route still fails.
+        // The settling wait of the recorded run (ECMPD_BENCH_SETTLE seconds,
+        // default 10). It does not prevent the stale IPv6 ECMP path FRR
+        // 8.4's ospf6d leaves in some boots (docs/benchmarks.md, "IPv6
+        // beside IPv4"): that fails the trial, with diagnostics.
         Thread.sleep(forTimeInterval: Double(ProcessInfo.processInfo.environment["ECMPD_BENCH_SETTLE"] ?? "") ?? 10)
         let clock = ContinuousClock()
         var withdrawals: [ControllerFleet.Family: [Duration]] = [:]
