@@ -157,8 +157,9 @@ bench-ipvs: deps
 	Tests/kernel/run-in-vm.sh --out .build-release/bench -- Tests/kernel/bench-ipvs.sh .build-release/release/ecmpd 5
 	cat .build-release/bench/bench-ipvs.txt
 
-# docs/benchmarks.md, "Withdrawal and re-announcement": 50 trials of the
-# router + two directors fleet in one VM boot. Not part of `make test`.
+# docs/benchmarks.md, "Withdrawal and re-announcement": 50 trials of each
+# family, IPv4 and IPv6 interleaved, on the dual-stack router + two
+# directors fleet in one VM boot. Not part of `make test`.
 bench-controller: deps
 	$(SWIFT) build --build-tests
 	ECMPD_BENCH=1 Tests/kernel/run-in-vm.sh -- $(XCTEST) KernelTests.ControllerBenchmarkTests | tee .build/bench-controller.txt

@@ -16,9 +16,27 @@ import XCTest
 /// thread inside the router's namespace (`NamespaceWorker`), and each
 /// director's IPVS weights are edited over genetlink from a thread in that
 /// director's namespace, so timings contain no process start-ups.
+///
+/// `dualStack: true` (off by default: the scenario tests' fleet stays
+/// IPv4-only) adds IPv6 beside it: each link also gets 2001:db8:N::1/64 and
+/// ::2/64 (nodad), each director an IPVS service on [2001:db8:ffff::10]:80
+/// with two IPv6 real servers and that VIP in its config, and the router and
+/// directors run ospf6d beside ospfd with the ospf6d.conf ecmpd rendered.
+/// The router's IPv6 route goes over the directors' link-local addresses,
+/// so a director is told by the router interface a nexthop leaves by (the
+/// router's end of director dN's link is named dN).
 final class ControllerFleet {
     static let vip = IPv4Address("198.18.100.1")!
     static let realServers = ["198.18.3.10", "198.18.3.11"]
+    static let vip6 = IPv6Address("2001:db8:ffff::10")!
+    static let realServers6 = ["2001:db8:3::10", "2001:db8:3::11"]
+
+    enum Family: String, CaseIterable {
+        case ipv4 = "IPv4"
+        case ipv6 = "IPv6"
+
+        var vip: IPAddress { self == .ipv4 ? .v4(ControllerFleet.vip) : .v6(ControllerFleet.vip6) }
+    }
 
     struct Director {
         var name: String
@@ -41,11 +59,13 @@ final class ControllerFleet {
     let holdDown: String
     let fastConvergence: Bool
     let guardLastAnnouncer: Bool
+    let dualStack: Bool
 
     init(
         poll: String = "100ms", fall: Int = 2, rise: Int = 3, holdDown: String = "2s", fastConvergence: Bool = true,
-        guardLastAnnouncer: Bool = false
+        guardLastAnnouncer: Bool = false, dualStack: Bool = false
     ) throws {
+        self.dualStack = dualStack
         self.fastConvergence = fastConvergence
         self.guardLastAnnouncer = guardLastAnnouncer
         self.poll = poll
@@ -63,6 +83,13 @@ final class ControllerFleet {
                 try lab.exec(router, ["ip", "addr", "add", "198.18.\(net).1/24", "dev", name])
                 try lab.exec(namespace, ["ip", "addr", "add", "198.18.\(net).2/24", "dev", "eth0"])
                 try lab.exec(namespace, ["ip", "route", "add", "default", "via", "198.18.\(net).1"])
+                if dualStack {
+                    // nodad: usable at once (the router's end is the link's
+                    // only other address, so DAD has nothing to find).
+                    try lab.exec(router, ["ip", "-6", "addr", "add", "2001:db8:\(net)::1/64", "dev", name, "nodad"])
+                    try lab.exec(
+                        namespace, ["ip", "-6", "addr", "add", "2001:db8:\(net)::2/64", "dev", "eth0", "nodad"])
+                }
                 // The director sysctls the deploy/ file recommends (every key
                 // must exist on this kernel, or sysctl -p fails the test).
                 try lab.exec(
@@ -73,6 +100,14 @@ final class ControllerFleet {
                     try lab.exec(
                         namespace, ["ipvsadm", "-a", "-t", "\(Self.vip):80", "-r", "\(server):80", "-g", "-w", "1"])
                 }
+                if dualStack {
+                    try lab.exec(namespace, ["ipvsadm", "-A", "-t", "[\(Self.vip6)]:80", "-s", "wlc"])
+                    for server in Self.realServers6 {
+                        try lab.exec(
+                            namespace,
+                            ["ipvsadm", "-a", "-t", "[\(Self.vip6)]:80", "-r", "[\(server)]:80", "-g", "-w", "1"])
+                    }
+                }
                 try FileManager.default.createDirectory(
                     atPath: lab.path("etc-\(name)"), withIntermediateDirectories: true)
                 let keepalived = try lab.write("keepalived-\(name).conf", "! no ha_suspend here\n")
@@ -81,7 +116,7 @@ final class ControllerFleet {
                     Self.directorConfig(
                         name: name, lab: lab, keepalived: keepalived, poll: poll, fall: fall, rise: rise,
                         holdDown: holdDown,
-                        fastConvergence: fastConvergence, guardLastAnnouncer: guardLastAnnouncer))
+                        fastConvergence: fastConvergence, guardLastAnnouncer: guardLastAnnouncer, dualStack: dualStack))
                 directors.append(
                     Director(
                         name: name, namespace: namespace, address: IPv4Address("198.18.\(net).2")!, config: config,
@@ -97,37 +132,54 @@ final class ControllerFleet {
 
     static func directorConfig(
         name: String, lab: NetnsLab, keepalived: String, poll: String, fall: Int, rise: Int, holdDown: String,
-        fastConvergence: Bool, guardLastAnnouncer: Bool
+        fastConvergence: Bool, guardLastAnnouncer: Bool, dualStack: Bool = false
     ) -> String {
-        """
-        node: { hostname: \(name), state_dir: \(lab.path("state-\(name)")) }
-        ospf: { interfaces: [eth0], fast_convergence: \(fastConvergence) }
-        routing: { config_dir: \(lab.path("etc-\(name)")), pathspace: \(lab.prefix)\(name), reload: frr-reload }
-        controller: { poll_interval: \(poll), on_stop: leave, keepalived_config: \(keepalived), guard_last_announcer: \(guardLastAnnouncer) }
-        vips:
-          - address: \(vip)
-            health: { fall: \(fall), rise: \(rise), hold_down: \(holdDown) }
-            services:
-              - port: 80
-                real_servers: [\(realServers.map { "{ address: \($0) }" }.joined(separator: ", "))]
-        """
+        let ospf6 = dualStack ? "ospf6: { interfaces: [eth0], fast_convergence: \(fastConvergence) }\n" : ""
+        let ipv6VIP =
+            dualStack
+            ? """
+
+              - address: "\(vip6)"
+                health: { fall: \(fall), rise: \(rise), hold_down: \(holdDown) }
+                services:
+                  - port: 80
+                    real_servers: [\(realServers6.map { "{ address: \"\($0)\" }" }.joined(separator: ", "))]
+            """ : ""
+        return """
+            node: { hostname: \(name), state_dir: \(lab.path("state-\(name)")) }
+            ospf: { interfaces: [eth0], fast_convergence: \(fastConvergence) }
+            \(ospf6)routing: { config_dir: \(lab.path("etc-\(name)")), pathspace: \(lab.prefix)\(name), reload: frr-reload }
+            controller: { poll_interval: \(poll), on_stop: leave, keepalived_config: \(keepalived), guard_last_announcer: \(guardLastAnnouncer) }
+            vips:
+              - address: \(vip)
+                health: { fall: \(fall), rise: \(rise), hold_down: \(holdDown) }
+                services:
+                  - port: 80
+                    real_servers: [\(realServers.map { "{ address: \($0) }" }.joined(separator: ", "))]
+            """ + ipv6VIP
     }
 
     /// Renders and starts FRR everywhere, then `ecmpd run` on both directors.
     func start() throws {
+        let ospf6 = dualStack ? "ospf6: { interfaces: [d1, d2], fast_convergence: \(fastConvergence) }\n" : ""
+        let vip6 = dualStack ? ", { address: \"\(Self.vip6)\" }" : ""
         let routerConfig = try lab.write(
             "router.yaml",
             """
             node: { hostname: router }
             ospf: { interfaces: [d1, d2], fast_convergence: \(fastConvergence) }
-            routing: { pathspace: \(lab.prefix)rtr }
-            vips: [{ address: \(Self.vip) }]
+            \(ospf6)routing: { pathspace: \(lab.prefix)rtr }
+            vips: [{ address: \(Self.vip) }\(vip6)]
             """)
         try lab.exec(
             router,
             [Command.ecmpd, "render", "--role", "router", "--config", routerConfig, "--write", lab.path("etc-rtr")])
         try lab.startFRR("zebra", in: router, pathspace: "\(lab.prefix)rtr", config: lab.path("etc-rtr/zebra.conf"))
         try lab.startFRR("ospfd", in: router, pathspace: "\(lab.prefix)rtr", config: lab.path("etc-rtr/ospfd.conf"))
+        if dualStack {
+            try lab.startFRR(
+                "ospf6d", in: router, pathspace: "\(lab.prefix)rtr", config: lab.path("etc-rtr/ospf6d.conf"))
+        }
         for director in directors {
             try lab.exec(
                 director.namespace,
@@ -138,6 +190,11 @@ final class ControllerFleet {
             try lab.startFRR(
                 "ospfd", in: director.namespace, pathspace: "\(lab.prefix)\(director.name)",
                 config: lab.path("etc-\(director.name)/ospfd.conf"))
+            if dualStack {
+                try lab.startFRR(
+                    "ospf6d", in: director.namespace, pathspace: "\(lab.prefix)\(director.name)",
+                    config: lab.path("etc-\(director.name)/ospf6d.conf"))
+            }
         }
         for index in directors.indices { try startEcmpd(index) }
     }
@@ -146,6 +203,32 @@ final class ControllerFleet {
         let director = directors[index]
         directors[index].pid = try lab.spawn(
             director.namespace, [Command.ecmpd, "run", "--config", director.config], log: director.log)
+    }
+
+    /// What a failed wait shows: d1's log, addresses on lo and IPVS table,
+    /// and the router's routes of both families.
+    func diagnostics() -> String {
+        let commands: [(String, [String])] = [
+            (directors[0].namespace, ["ip", "addr", "show", "dev", "lo"]),
+            (directors[0].namespace, ["ipvsadm", "-Ln"]),
+            (router, ["ip", "route"]),
+            (router, ["ip", "-6", "route"]),
+        ]
+        let outputs = commands.map { namespace, argv in
+            "$ \(argv.joined(separator: " "))\n" + ((try? lab.exec(namespace, argv, allowFailure: true).output) ?? "")
+        }
+        let frr =
+            dualStack
+            ? [
+                "show ipv6 ospf6 route", "show ipv6 ospf6 database intra-prefix",
+                "show ipv6 route \(Self.vip6)",
+            ].map { "rtr# \($0)\n" + ((try? lab.vtysh("\(lab.prefix)rtr", $0)) ?? "") }
+                + [
+                    "d1# show ipv6 ospf6 database intra-prefix detail\n"
+                        + ((try? lab.vtysh("\(lab.prefix)d1", "show ipv6 ospf6 database intra-prefix detail")) ?? "")
+                ]
+            : []
+        return (outputs + frr + ["d1's log:", log(0)]).joined(separator: "\n")
     }
 
     func log(_ index: Int) -> String {
@@ -169,22 +252,38 @@ final class ControllerFleet {
     /// polling, until the VIP's nexthops are `expected`; returns when it
     /// saw them (nil after `timeout`).
     func waitForNexthops(_ expected: Set<IPv4Address>, timeout: Duration) throws -> ContinuousClock.Instant? {
-        let box = watcherBox
+        try waitForRoute(to: .ipv4, timeout: timeout) { Set($0.compactMap(\.gateway?.ipv4)) == expected }
+    }
+
+    /// The same wait for either family's VIP, with the directors named by
+    /// the router interface each nexthop leaves by (`d1`, `d2`): an IPv6
+    /// route's gateways are link-local addresses, which say nothing alone.
+    func waitForDirectors(_ expected: Set<String>, family: Family, timeout: Duration) throws
+        -> ContinuousClock.Instant?
+    {
+        try waitForRoute(to: family, timeout: timeout) { Set($0.map(\.interface)) == expected }
+    }
+
+    var directorNames: Set<String> { Set(directors.map(\.name)) }
+
+    private func waitForRoute(
+        to family: Family, timeout: Duration, until done: @escaping ([RouteNexthops.Nexthop]) -> Bool
+    ) throws -> ContinuousClock.Instant? {
+        let box = watcherBox, dualStack = dualStack
         return try routerWorker.sync {
             if box.watcher == nil {
-                box.watcher = try RouteWatcher()
+                box.watcher = try RouteWatcher(includingIPv6Routes: dualStack)
                 box.reader = try RouteReader()
             }
             let clock = ContinuousClock()
             let deadline = clock.now + timeout
+            let vip = family.vip
             while true {
-                let route = try box.reader!.route(to: Self.vip)
+                let route = try box.reader!.route(to: vip)
                 let now = clock.now
                 let current =
-                    route.flatMap {
-                        $0.prefix.prefixLength == 32 ? Set($0.nexthops.nexthops.compactMap(\.gateway?.ipv4)) : nil
-                    } ?? []
-                if current == expected { return now }
+                    route.flatMap { $0.prefix.prefixLength == vip.hostPrefixLength ? $0.nexthops.nexthops : nil } ?? []
+                if done(current) { return now }
                 if now >= deadline { return nil }
                 _ = try box.watcher!.wait(timeout: deadline - now)
             }
@@ -192,10 +291,10 @@ final class ControllerFleet {
     }
 
     /// Sets every destination's weight on one director over genetlink.
-    func setWeights(_ index: Int, to weight: Int32) throws {
+    func setWeights(_ index: Int, to weight: Int32, family: Family = .ipv4) throws {
         try directors[index].ipvs.sync {
             let client = try IPVSClient()
-            let identity = IPVSServiceIdentity.tcp(.v4(Self.vip), port: 80)
+            let identity = IPVSServiceIdentity.tcp(family == .ipv4 ? .v4(Self.vip) : .v6(Self.vip6), port: 80)
             for var destination in try client.destinations(of: identity) {
                 destination.weight = weight
                 try client.editDestination(destination, of: identity)
