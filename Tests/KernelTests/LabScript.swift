@@ -55,6 +55,27 @@ final class LabScript {
             .status == 0
     }
 
+    /// `count` new connections from the client to `vip`:80 through the
+    /// router, one after the other from one process (a process per request
+    /// costs about a second under TCG): how many each real server answered
+    /// (by the name its page holds), and "FAILED" for those that failed.
+    func requests(_ count: Int, vip: String = LabScript.vip) throws -> [String: Int] {
+        let url = vip.contains(":") ? "http://[\(vip)]/" : "http://\(vip)/"
+        let script = """
+            import urllib.request
+            for _ in range(\(count)):
+                try:
+                    print(urllib.request.urlopen("\(url)", timeout=3).read().decode().strip())
+                except Exception:
+                    print("FAILED")
+            """
+        var answers: [String: Int] = [:]
+        for line in try exec("client", ["python3", "-c", script]).output.split(separator: "\n") {
+            answers[String(line), default: 0] += 1
+        }
+        return answers
+    }
+
     /// `ipvsadm -Ln -t VIP:port` (`-u` for udp) on a director: destination
     /// address:port (`[address]:port` for IPv6) → weight; empty when the
     /// service is not there.

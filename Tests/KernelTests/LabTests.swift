@@ -9,71 +9,27 @@ import XCTest
 final class LabTests: XCTestCase {
     static let vip = LabScript.vip
     static let vip6 = LabScript.vip6
-    var directory = ""
-    var environment: [String] = []
-    var prefix = ""
+    var lab: LabScript?
 
     override func setUpWithError() throws {
         try KernelTier.requireVM()
-        prefix = "el\(getpid() % 100_000)"
-        directory = NSTemporaryDirectory() + "ecmpd-lab-\(prefix)"
-        environment = ["ECMPD_LAB_DIR=\(directory)", "ECMPD_LAB_PREFIX=\(prefix)", "ECMPD=\(Command.ecmpd)"]
     }
 
     override func tearDown() {
-        if !prefix.isEmpty, (testRun?.totalFailureCount ?? 0) > 0 {
-            for node in ["d1", "d2"] {
-                print(
-                    "--- ecmpd log of \(node):\n"
-                        + ((try? String(contentsOfFile: "\(directory)/\(node)/ecmpd.log", encoding: .utf8)) ?? "(none)")
-                )
-            }
+        if let lab, (testRun?.totalFailureCount ?? 0) > 0 {
+            for node in ["d1", "d2"] { print("--- ecmpd log of \(node):\n" + lab.log(node)) }
         }
-        if !prefix.isEmpty { _ = try? lab(["down"], allowFailure: true) }
-    }
-
-    @discardableResult
-    func lab(_ arguments: [String], allowFailure: Bool = false) throws -> String {
-        let script = FixtureRepository.url("deploy/lab/lab.sh").path
-        return try Command.run(
-            ["/usr/bin/env"] + environment + [script] + arguments, allowFailure: allowFailure, timeout: .seconds(300)
-        ).output
-    }
-
-    func routerHas(_ count: Int, vip: String = LabTests.vip) throws -> Bool {
-        try Command.run(
-            ["/usr/bin/env"] + environment + [
-                FixtureRepository.url("deploy/lab/lab.sh").path, "exec", "router",
-                Command.ecmpd, "verify", "--vip", vip, "--expect", "\(count)",
-            ], allowFailure: true
-        ).status == 0
-    }
-
-    /// `count` new connections from the client to `vip`:80, one after the
-    /// other from one process (a process per request costs about a second
-    /// under TCG): how many each real server answered, and failures.
-    func requests(_ count: Int, vip: String = LabTests.vip) throws -> [String: Int] {
-        let url = vip.contains(":") ? "http://[\(vip)]/" : "http://\(vip)/"
-        let script = """
-            import urllib.request
-            for _ in range(\(count)):
-                try:
-                    print(urllib.request.urlopen("\(url)", timeout=3).read().decode().strip())
-                except Exception:
-                    print("FAILED")
-            """
-        let output = try lab(["exec", "client", "python3", "-c", script])
-        var answers: [String: Int] = [:]
-        for line in output.split(separator: "\n") { answers[String(line), default: 0] += 1 }
-        return answers
+        lab?.down()
     }
 
     /// Connections, packets in and packets out of `vip`:80 on a director.
-    func stats(_ director: Int, vip: String = LabTests.vip) throws -> (
+    func stats(_ lab: LabScript, _ director: Int, vip: String) throws -> (
         connections: Int, packetsIn: Int, packetsOut: Int
     ) {
         let service = vip.contains(":") ? "[\(vip)]:80" : "\(vip):80"
-        let output = try lab(["exec", "d\(director)", "ipvsadm", "-Ln", "--stats", "--exact", "-t", service])
+        let output = try lab.exec(
+            "d\(director)", ["ipvsadm", "-Ln", "--stats", "--exact", "-t", service]
+        ).output
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("TCP") }) else {
             throw LabFailure(description: "no TCP line in ipvsadm --stats output: \(output)")
         }
@@ -94,19 +50,19 @@ final class LabTests: XCTestCase {
     /// 1 reschedules only TIME_WAIT and CLOSE entries, is_new_conn_expected
     /// in ip_vs_core.c). CI saw sums of 193 and 198 for 200 answered
     /// requests.
-    func assertServedByBothDirectorsAndRealServers(_ count: Int, vip: String) throws {
-        let before = try (stats(1, vip: vip), stats(2, vip: vip))
-        let answers = try requests(count, vip: vip)
+    func assertServedByBothDirectorsAndRealServers(_ lab: LabScript, _ count: Int, vip: String) throws {
+        let before = try (stats(lab, 1, vip: vip), stats(lab, 2, vip: vip))
+        let answers = try lab.requests(count, vip: vip)
         XCTAssertEqual(answers["FAILED"] ?? 0, 0, "\(vip): \(answers)")
         XCTAssertEqual((answers["rs1"] ?? 0) + (answers["rs2"] ?? 0), count, "\(vip): \(answers)")
         XCTAssertGreaterThan(answers["rs1"] ?? 0, 0, "\(vip): rs1 never answered: \(answers)")
         XCTAssertGreaterThan(answers["rs2"] ?? 0, 0, "\(vip): rs2 never answered: \(answers)")
-        var after = try (stats(1, vip: vip), stats(2, vip: vip))
+        var after = try (stats(lab, 1, vip: vip), stats(lab, 2, vip: vip))
         try NetnsLab.waitFor(
             "both directors' IPVS to count connections to \(vip)", timeout: .seconds(30),
             interval: .milliseconds(500)
         ) {
-            after = try (stats(1, vip: vip), stats(2, vip: vip))
+            after = try (stats(lab, 1, vip: vip), stats(lab, 2, vip: vip))
             return after.0.connections > before.0.connections && after.1.connections > before.1.connections
         }
         let viaD1 = after.0.connections - before.0.connections, viaD2 = after.1.connections - before.1.connections
@@ -125,27 +81,28 @@ final class LabTests: XCTestCase {
     /// fail-director 1 4|6`), waits for the router to drop d1 from that
     /// family's route while the other family's route keeps both directors
     /// at every look, then restores them and waits for d1 to come back.
-    func failAndRestoreDirector1(family: Int) throws {
+    func failAndRestoreDirector1(_ lab: LabScript, family: Int) throws {
         let (vip, other) = family == 4 ? (Self.vip, Self.vip6) : (Self.vip6, Self.vip)
-        try lab(["fail-director", "1", "\(family)"])
+        try lab.run(["fail-director", "1", "\(family)"])
         let shrank = try NetnsLab.waitFor(
             "the router's route to \(vip) to shrink to one director", timeout: .seconds(30),
             interval: .milliseconds(100)
         ) {
-            XCTAssertTrue(try routerHas(2, vip: other), "\(other) lost a director while \(vip)'s backends failed")
-            return try routerHas(1, vip: vip)
+            XCTAssertTrue(try lab.routerHas(2, vip: other), "\(other) lost a director while \(vip)'s backends failed")
+            return try lab.routerHas(1, vip: vip)
         }
         print("lab: d1's IPv\(family) backends failed -> router down to one director for \(vip) in \(shrank)")
-        let duringFailure = try requests(50, vip: vip)
+        let duringFailure = try lab.requests(50, vip: vip)
         XCTAssertEqual(duringFailure["FAILED"] ?? 0, 0, "requests failed with one director: \(duringFailure)")
-        XCTAssertTrue(try routerHas(2, vip: other), "\(other) lost a director while \(vip)'s backends failed")
+        XCTAssertTrue(try lab.routerHas(2, vip: other), "\(other) lost a director while \(vip)'s backends failed")
 
-        try lab(["restore-director", "1", "\(family)"])
+        try lab.run(["restore-director", "1", "\(family)"])
         try NetnsLab.waitFor(
             "d1 back in the router's route to \(vip)", timeout: .seconds(60), interval: .milliseconds(100)
         ) {
-            XCTAssertTrue(try routerHas(2, vip: other), "\(other) lost a director while \(vip)'s backends came back")
-            return try routerHas(2, vip: vip)
+            XCTAssertTrue(
+                try lab.routerHas(2, vip: other), "\(other) lost a director while \(vip)'s backends came back")
+            return try lab.routerHas(2, vip: vip)
         }
     }
 
@@ -154,26 +111,27 @@ final class LabTests: XCTestCase {
     /// fail, and announced again when they return, while the other
     /// family's route keeps both directors.
     func testClientTrafficSpreadsOverBothDirectorsAndRealServersAndSurvivesAFailedDirector() throws {
-        try lab(["up"])
+        let lab = LabScript(tag: "el")
+        self.lab = lab
+        try lab.run(["up"])
         let converged = try NetnsLab.waitFor(
             "the router's routes to both VIPs over both directors", timeout: .seconds(120),
             interval: .milliseconds(200)
         ) {
-            try routerHas(2) && routerHas(2, vip: Self.vip6)
+            try lab.routerHas(2) && lab.routerHas(2, vip: Self.vip6)
         }
         print("lab: router has both directors for both VIPs \(converged) after lab.sh up")
 
-        try assertServedByBothDirectorsAndRealServers(100, vip: Self.vip)
-        try assertServedByBothDirectorsAndRealServers(100, vip: Self.vip6)
-        try failAndRestoreDirector1(family: 4)
-        try failAndRestoreDirector1(family: 6)
+        try assertServedByBothDirectorsAndRealServers(lab, 100, vip: Self.vip)
+        try assertServedByBothDirectorsAndRealServers(lab, 100, vip: Self.vip6)
+        try failAndRestoreDirector1(lab, family: 4)
+        try failAndRestoreDirector1(lab, family: 6)
 
-        try lab(["down"])
+        try lab.run(["down"])
         let leftovers = try Command.run(["ip", "netns", "list"]).output.split(separator: "\n").filter {
-            $0.hasPrefix("\(prefix)-")
+            $0.hasPrefix("\(lab.prefix)-")
         }
         XCTAssertEqual(leftovers, [], "lab.sh down left namespaces")
-        prefix = ""
     }
 }
 
